@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config'
+
+// One root config over every package (as tRPC does). The `development` condition makes each
+// workspace package resolve to its TypeScript sources, so tests never need a build first.
+export default defineConfig({
+  resolve: { conditions: ['development'] },
+  ssr: { resolve: { conditions: ['development'] } },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'examples/**/*.test.ts', 'docs/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+})
