@@ -1,1 +1,3 @@
-export {}
+export * from './errors.js'
+export * from './sign.js'
+export * from './topics.js'

@@ -1,0 +1,101 @@
+import { LinkkitError } from './errors.js'
+
+/** Topics longer than this are refused by the C SDKs (CONFIG_MQTT_TOPIC_MAXLEN, PROTOCOL.md §1.2). */
+export const MAX_TOPIC_BYTES = 128
+/** ProductKey, DeviceName and identifiers are bounded well under the topic limit. */
+export const MAX_SEGMENT_LENGTH = 64
+
+// A segment must not let a value escape its level (`/`), become a wildcard (`#`, `+`), or carry
+// control characters or NUL, which MQTT forbids in topic names.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const FORBIDDEN = /[/#+\u0000-\u001f\u007f]/
+
+/**
+ * Validates one value that will be placed into a topic level (productKey, deviceName, service
+ * identifier, module, rrpc id...). Throws ERR_INVALID_TOPIC_VALUE naming `what`.
+ */
+export function assertTopicSegment(value: unknown, what: string, maxLength = MAX_SEGMENT_LENGTH): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new LinkkitError('ERR_INVALID_TOPIC_VALUE', `${what} must be a non-empty string`, {
+      details: { what },
+    })
+  }
+  if (value.length > maxLength) {
+    throw new LinkkitError('ERR_INVALID_TOPIC_VALUE', `${what} is longer than ${maxLength} characters`, {
+      details: { what, length: value.length },
+    })
+  }
+  if (FORBIDDEN.test(value)) {
+    throw new LinkkitError('ERR_INVALID_TOPIC_VALUE', `${what} contains a character not allowed in a topic`, {
+      details: { what },
+    })
+  }
+  return value
+}
+
+/** Validates a complete topic name for publishing: no wildcards, within the byte limit. */
+export function assertTopicName(topic: string): string {
+  if (topic.length === 0 || /[#+\u0000]/.test(topic)) {
+    throw new LinkkitError('ERR_INVALID_TOPIC_VALUE', 'topic name is empty or contains a wildcard', {
+      topic,
+    })
+  }
+  if (Buffer.byteLength(topic) > MAX_TOPIC_BYTES) {
+    throw new LinkkitError('ERR_INVALID_TOPIC_VALUE', `topic is longer than ${MAX_TOPIC_BYTES} bytes`, {
+      topic,
+    })
+  }
+  return topic
+}
+
+/** MQTT topic filter matching with `+` (one level) and `#` (this level and below). */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (filter === topic) return true
+  const f = filter.split('/')
+  const t = topic.split('/')
+  for (let i = 0; i < f.length; i++) {
+    const part = f[i]
+    if (part === '#') return true
+    if (i >= t.length) return false
+    if (part !== '+' && part !== t[i]) return false
+  }
+  return f.length === t.length
+}
+
+/** The identity whose topics a builder renders. */
+export interface DeviceIdentity {
+  productKey: string
+  deviceName: string
+}
+
+function id(d: DeviceIdentity): string {
+  return `${assertTopicSegment(d.productKey, 'productKey')}/${assertTopicSegment(d.deviceName, 'deviceName')}`
+}
+
+/** Topic builders for the device's topics (PROTOCOL.md §2.2, §3.1). Every value is validated. */
+export const Topics = {
+  sys: (d: DeviceIdentity, rest: string): string => `/sys/${id(d)}/${rest}`,
+  propertyPost: (d: DeviceIdentity) => `/sys/${id(d)}/thing/event/property/post`,
+  propertySet: (d: DeviceIdentity) => `/sys/${id(d)}/thing/service/property/set`,
+  propertyGet: (d: DeviceIdentity) => `/sys/${id(d)}/thing/service/property/get`,
+  eventPost: (d: DeviceIdentity, eventId: string) =>
+    `/sys/${id(d)}/thing/event/${assertTopicSegment(eventId, 'event identifier')}/post`,
+  service: (d: DeviceIdentity, serviceId: string) =>
+    `/sys/${id(d)}/thing/service/${assertTopicSegment(serviceId, 'service identifier')}`,
+  rrpcRequest: (d: DeviceIdentity, rrpcId: string) =>
+    `/sys/${id(d)}/rrpc/request/${assertTopicSegment(rrpcId, 'rrpc id')}`,
+  rrpcResponse: (d: DeviceIdentity, rrpcId: string) =>
+    `/sys/${id(d)}/rrpc/response/${assertTopicSegment(rrpcId, 'rrpc id')}`,
+  otaInform: (d: DeviceIdentity) => `/ota/device/inform/${id(d)}`,
+  otaUpgrade: (d: DeviceIdentity) => `/ota/device/upgrade/${id(d)}`,
+  otaProgress: (d: DeviceIdentity) => `/ota/device/progress/${id(d)}`,
+  otaRequest: (d: DeviceIdentity) => `/ota/device/request/${id(d)}`,
+  otaFirmwareGet: (d: DeviceIdentity) => `/sys/${id(d)}/thing/ota/firmware/get`,
+  configGet: (d: DeviceIdentity) => `/sys/${id(d)}/thing/config/get`,
+  configPush: (d: DeviceIdentity) => `/sys/${id(d)}/thing/config/push`,
+  ntpRequest: (d: DeviceIdentity) => `/ext/ntp/${id(d)}/request`,
+  ntpResponse: (d: DeviceIdentity) => `/ext/ntp/${id(d)}/response`,
+  extError: (d: DeviceIdentity) => `/ext/error/${id(d)}`,
+  session: (d: DeviceIdentity, op: string) => `/ext/session/${id(d)}/combine/${op}`,
+  reply: (topic: string) => `${topic}_reply`,
+} as const

@@ -1,0 +1,67 @@
+import type { LinkkitError } from '@linkkit/core'
+
+/** Digest algorithms an offer can name. The wire spellings Md5/MD5/SHA256/Sha256 all map here. */
+export type SignMethod = 'Md5' | 'SHA256'
+
+/** One file of a firmware offer (PROTOCOL.md §3.3). */
+export interface FirmwareFile {
+  /** File name for multi-file offers; undefined for a single-file offer. */
+  name?: string
+  size: number
+  url: string
+  signMethod: SignMethod
+  /** Lowercase hex digest per signMethod. */
+  digest: string
+  /** Lowercase hex MD5 when the cloud sent one (it does for 3.x compatibility even with SHA256). */
+  md5?: string
+}
+
+/** An upgrade the cloud offers (push on /ota/device/upgrade or a firmware/get reply). */
+export interface FirmwareOffer {
+  version: string
+  size: number
+  url: string
+  signMethod: SignMethod
+  digest: string
+  md5?: string
+  /** Module name; undefined for the default module (the whole device firmware). */
+  module?: string
+  extData?: Record<string, unknown>
+  isDiff?: boolean
+  /** Multi-file offers: each file; `url`/`size`/`digest` above mirror the first one. */
+  files?: FirmwareFile[]
+}
+
+/** What a persistence adapter is told about the image it is about to receive. */
+export interface FirmwareImage {
+  version: string
+  size: number
+  signMethod: SignMethod
+  digest: string
+  module?: string
+  /** File name within a multi-file offer. */
+  name?: string
+}
+
+export type PersistenceOutcome = { ok: true } | { ok: false; error: LinkkitError }
+
+/**
+ * Where downloaded firmware goes (HAL_Firmware_Persistence_Start/Write/Stop). `write` receives the
+ * bytes strictly in file order; `stop` is called exactly once on every exit path, with `ok: true`
+ * only after the digest and size were verified. A failed outcome must never become the active image.
+ */
+export interface FirmwarePersistence {
+  /** Prepare the staging area. `offset` > 0 when resuming: the bytes before it are already held. */
+  start(image: FirmwareImage, offset: number): Promise<void> | void
+  /** Store `chunk` at `offset` (always the previous offset plus the previous chunk length). */
+  write(chunk: Uint8Array, offset: number): Promise<void> | void
+  /** Finish: commit the verified image (`ok: true`) or discard the staging area. */
+  stop(outcome: PersistenceOutcome): Promise<void> | void
+  /** Bytes already held for this image (a previous, interrupted download), so only the rest is fetched. */
+  resumeOffset?(image: FirmwareImage): Promise<number> | number
+  /**
+   * Optional: the bytes already held, for re-hashing before a resume. Adapters that implement
+   * `resumeOffset` with a non-zero answer must implement this too, so the digest covers the whole image.
+   */
+  readBack?(image: FirmwareImage, length: number): AsyncIterable<Uint8Array>
+}
