@@ -35,7 +35,7 @@ export function assertTopicSegment(value: unknown, what: string, maxLength = MAX
 
 /** Validates a complete topic name for publishing: no wildcards, within the byte limit. */
 export function assertTopicName(topic: string): string {
-  if (topic.length === 0 || /[#+\u0000]/.test(topic)) {
+  if (topic.length === 0 || /[#+]/.test(topic) || topic.includes('\u0000')) {
     throw new LinkkitError('ERR_INVALID_TOPIC_VALUE', 'topic name is empty or contains a wildcard', {
       topic,
     })
