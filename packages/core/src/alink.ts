@@ -1,0 +1,94 @@
+import { LinkkitError } from './errors.js'
+
+/** An Alink request, either direction (PROTOCOL.md §2.1). */
+export interface AlinkRequest<P = unknown> {
+  id: string
+  version: string
+  params: P
+  method?: string
+  sys?: { ack?: 0 | 1 }
+}
+
+/** An Alink reply on `<topic>_reply`. */
+export interface AlinkReply<D = unknown> {
+  id: string
+  code: number
+  data: D
+  message?: string
+  method?: string
+  version?: string
+}
+
+/**
+ * Alink ids are decimal strings, "0–4294967295", unique per device per day (PROTOCOL.md §2.1).
+ * A counter seeded from the clock keeps ids unique across restarts within a day.
+ */
+export class AlinkIds {
+  #next: number
+
+  constructor(seed: number = Date.now() % 1_000_000_000) {
+    this.#next = seed
+  }
+
+  next(): string {
+    this.#next = (this.#next + 1) % 4_294_967_296
+    return String(this.#next)
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Parses JSON or throws ERR_MALFORMED_PAYLOAD naming the topic. */
+export function parseJson(payload: Buffer | string, topic: string): unknown {
+  try {
+    return JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'))
+  } catch (cause) {
+    throw new LinkkitError('ERR_MALFORMED_PAYLOAD', `payload on ${topic} is not valid JSON`, { topic, cause })
+  }
+}
+
+/** The id of a message as the canonical string, accepting the numeric ids some SDKs send. */
+export function normaliseId(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 64) return value
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value)
+  return undefined
+}
+
+/** Validates a reply envelope: `id` and numeric `code` are mandatory (PROTOCOL.md §2.1). */
+export function parseReply(payload: Buffer | string, topic: string): AlinkReply {
+  const body = parseJson(payload, topic)
+  if (!isRecord(body))
+    throw new LinkkitError('ERR_MALFORMED_PAYLOAD', `reply on ${topic} is not an object`, { topic })
+  const id = normaliseId(body.id)
+  const code = typeof body.code === 'string' && /^\d+$/.test(body.code) ? Number(body.code) : body.code
+  if (id === undefined || typeof code !== 'number' || !Number.isInteger(code)) {
+    throw new LinkkitError('ERR_MALFORMED_PAYLOAD', `reply on ${topic} lacks a valid id or code`, { topic })
+  }
+  const reply: AlinkReply = { id, code, data: body.data }
+  if (typeof body.message === 'string') reply.message = body.message
+  if (typeof body.method === 'string') reply.method = body.method
+  return reply
+}
+
+/** Validates a request envelope: `id` and `params` are mandatory; `method` may be absent (4.x). */
+export function parseRequest(payload: Buffer | string, topic: string): AlinkRequest {
+  const body = parseJson(payload, topic)
+  if (!isRecord(body))
+    throw new LinkkitError('ERR_MALFORMED_PAYLOAD', `request on ${topic} is not an object`, { topic })
+  const id = normaliseId(body.id)
+  if (id === undefined || !('params' in body)) {
+    throw new LinkkitError('ERR_MALFORMED_PAYLOAD', `request on ${topic} lacks a valid id or params`, {
+      topic,
+    })
+  }
+  const request: AlinkRequest = {
+    id,
+    version: typeof body.version === 'string' ? body.version : '1.0',
+    params: body.params,
+  }
+  if (typeof body.method === 'string') request.method = body.method
+  if (isRecord(body.sys) && (body.sys.ack === 0 || body.sys.ack === 1)) request.sys = { ack: body.sys.ack }
+  return request
+}

@@ -1,0 +1,451 @@
+import { EventEmitter } from 'eventemitter3'
+import { type IClientOptions, type MqttClient, connect as mqttConnect } from 'mqtt'
+import type { Logger } from 'pino'
+import { AlinkIds, type AlinkReply, parseReply } from './alink.js'
+import { backoffDelay } from './backoff.js'
+import { connackError, transportError } from './connack.js'
+import { buildCredentials } from './credentials.js'
+import { LinkkitError, toLinkkitError } from './errors.js'
+import { createLogger } from './logger.js'
+import { OfflineQueue, type QueuedPublish } from './offline-queue.js'
+import {
+  type ConnectionOptions,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+} from './options.js'
+import { PendingRequests } from './pending-requests.js'
+import { type MessageHandler, TopicRouter } from './router.js'
+import { type Qos, SubscriptionSet } from './subscriptions.js'
+import { assertTopicName, type DeviceIdentity } from './topics.js'
+
+export const SDK_VERSION = 'linkkit-ts-0.1.0'
+
+/** MQTT.js reconnects by itself on a fixed interval; this connection drives reconnects with backoff instead. */
+const NEVER_MS = 2_147_483_647
+
+export interface ConnectionEvents {
+  /** CONNACK received and every subscription acknowledged; `reconnect` is false on the first connect. */
+  connected: (info: { sessionPresent: boolean; reconnect: boolean }) => void
+  disconnected: (info: { error?: LinkkitError }) => void
+  reconnecting: (info: { attempt: number; delayMs: number }) => void
+  error: (error: LinkkitError) => void
+  message: (topic: string, payload: Buffer) => void
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'failed'
+
+export type Payload = string | Uint8Array | Record<string, unknown> | unknown[]
+
+export interface PublishOptions {
+  /** @default 1 */
+  qos?: Qos
+}
+
+export interface RequestOptions {
+  /** Alink method; omitted from the payload when undefined. */
+  method?: string
+  /** @default the connection's requestTimeoutMs */
+  timeoutMs?: number
+  signal?: AbortSignal
+  /** `0` asks the cloud not to reply: the promise resolves once sent with no reply. @default 1 */
+  ack?: 0 | 1
+  /** @default 1 */
+  qos?: Qos
+}
+
+/** One device's MQTT session: signing, subscriptions, reconnect with backoff, offline queue, request/reply. */
+export class Connection extends EventEmitter<ConnectionEvents> implements DeviceIdentity {
+  readonly options: Readonly<ResolvedConnectionOptions>
+  readonly logger: Logger
+  readonly #router: TopicRouter
+  readonly #subscriptions = new SubscriptionSet()
+  readonly #queue: OfflineQueue
+  readonly #pending = new PendingRequests()
+  readonly #ids = new AlinkIds()
+  #client: MqttClient | undefined
+  #state: ConnectionState = 'idle'
+  #attempt = 0
+  #everConnected = false
+  #reconnectTimer: NodeJS.Timeout | undefined
+  #connecting: Promise<this> | undefined
+  #closing: Promise<void> | undefined
+  #settleConnect: ((error?: LinkkitError) => void) | undefined
+
+  constructor(options: ConnectionOptions) {
+    super()
+    this.options = resolveConnectionOptions(options)
+    this.logger = createLogger(this.options.logger, 'connection')
+    this.#router = new TopicRouter((error, topic) =>
+      this.#report(toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD'), topic),
+    )
+    this.#queue = new OfflineQueue(this.options.offlineQueue)
+  }
+
+  get productKey(): string {
+    return this.options.productKey
+  }
+
+  get deviceName(): string {
+    return this.options.deviceName
+  }
+
+  get state(): ConnectionState {
+    return this.#state
+  }
+
+  get connected(): boolean {
+    return this.#state === 'connected'
+  }
+
+  /** Messages waiting in the offline queue. */
+  get queuedCount(): number {
+    return this.#queue.size
+  }
+
+  /** A fresh Alink message id (decimal string). */
+  nextId(): string {
+    return this.#ids.next()
+  }
+
+  /** Connects and resolves once CONNACK arrived and every subscription is acknowledged. */
+  connect(): Promise<this> {
+    if (this.#state === 'closed')
+      return Promise.reject(new LinkkitError('ERR_CLOSED', 'connection was closed'))
+    if (this.#state === 'connected') return Promise.resolve(this)
+    this.#connecting ??= this.#firstConnect().finally(() => {
+      this.#connecting = undefined
+    })
+    return this.#connecting
+  }
+
+  async #firstConnect(): Promise<this> {
+    this.#state = 'connecting'
+    const { options } = this
+    const url = new URL(options.brokerUrl)
+    const secure = ['mqtts:', 'ssl:', 'tls:'].includes(url.protocol)
+    const credentials = buildCredentials({
+      productKey: options.productKey,
+      deviceName: options.deviceName,
+      deviceSecret: options.deviceSecret,
+      signMethod: options.signMethod,
+      clientIdBase: options.clientIdBase,
+      secure,
+      timestamp: options.now(),
+      sdkVersion: SDK_VERSION,
+      extensions: options.clientIdExtensions,
+    })
+    const mqttOptions: IClientOptions = {
+      ...credentials,
+      protocolVersion: 4,
+      keepalive: options.keepaliveSeconds,
+      clean: options.cleanSession,
+      connectTimeout: options.connectTimeoutMs,
+      reconnectPeriod: NEVER_MS,
+      resubscribe: false,
+      manualConnect: true,
+    }
+    if (secure) {
+      const tls = options.tls ?? {}
+      Object.assign(mqttOptions, {
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        servername: tls.servername,
+        rejectUnauthorized: tls.rejectUnauthorized !== false,
+      })
+    }
+    this.logger.debug({ brokerUrl: options.brokerUrl, clientId: credentials.clientId }, 'connecting')
+    const client = mqttConnect(options.brokerUrl, mqttOptions)
+    this.#client = client
+    const done = new Promise<void>((resolve, reject) => {
+      this.#settleConnect = (error) => (error ? reject(error) : resolve())
+    })
+    const timer = setTimeout(() => {
+      this.#settleConnect?.(
+        new LinkkitError('ERR_CONNECT_TIMEOUT', `not connected within ${options.connectTimeoutMs} ms`),
+      )
+    }, options.connectTimeoutMs + 1000)
+    client.on('connect', (connack) => void this.#onConnect(connack.sessionPresent === true))
+    client.on('message', (topic, payload) => this.#onMessage(topic, payload))
+    client.on('error', (error) => this.#onClientError(error))
+    client.on('close', () => this.#onClose())
+    client.connect()
+    try {
+      await done
+      return this
+    } catch (error) {
+      this.#state = 'failed'
+      client.end(true)
+      throw error
+    } finally {
+      clearTimeout(timer)
+      this.#settleConnect = undefined
+    }
+  }
+
+  async #onConnect(sessionPresent: boolean): Promise<void> {
+    const reconnect = this.#everConnected
+    this.#attempt = 0
+    try {
+      if (!sessionPresent || !reconnect) await this.#subscribeOnBroker(this.#subscriptions.entries())
+    } catch (error) {
+      const err = toLinkkitError(error, 'ERR_SUBSCRIBE_FAILED')
+      if (!reconnect) {
+        this.#settleConnect?.(err)
+        return
+      }
+      this.#report(err)
+    }
+    if (this.#state === 'closed' || this.#client?.connected !== true) return
+    this.#state = 'connected'
+    this.#everConnected = true
+    for (const entry of this.#queue.drain()) this.#send(entry)
+    this.logger.info({ sessionPresent, reconnect }, 'connected')
+    this.#settleConnect?.()
+    this.emit('connected', { sessionPresent, reconnect })
+  }
+
+  #onClientError(error: Error & { code?: unknown }): void {
+    const err = typeof error.code === 'number' ? connackError(error.code) : transportError(error)
+    this.logger.debug({ code: err.code, err: error.message }, 'mqtt error')
+    if (this.#settleConnect) {
+      this.#settleConnect(err)
+      return
+    }
+    if (err.code === 'ERR_CONNACK_BAD_CREDENTIALS' || err.code === 'ERR_CONNACK_NOT_AUTHORIZED') {
+      // The platform refused who we are: retrying would only hammer it (and the C SDK gives up too).
+      this.#fail(err)
+      return
+    }
+    this.#report(err)
+  }
+
+  #onClose(): void {
+    if (this.#state === 'closed' || this.#state === 'failed' || this.#state === 'idle') return
+    if (this.#state === 'connecting') {
+      this.#settleConnect?.(new LinkkitError('ERR_CONNECTION', 'connection closed before CONNACK'))
+      return
+    }
+    if (this.#state === 'connected') {
+      this.#state = 'reconnecting'
+      this.logger.warn('disconnected')
+      this.emit('disconnected', {})
+    }
+    if (!this.options.reconnect.enabled) {
+      this.#fail(new LinkkitError('ERR_CONNECTION', 'connection lost and reconnect is disabled'))
+      return
+    }
+    this.#scheduleReconnect()
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#reconnectTimer) return
+    this.#attempt++
+    const delayMs = backoffDelay(this.#attempt, this.options.reconnect)
+    this.emit('reconnecting', { attempt: this.#attempt, delayMs })
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined
+      const client = this.#client
+      if (!client || this.#state !== 'reconnecting') return
+      // Keep the stores: QoS1 messages in flight when the link dropped are resent on the new connection.
+      client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore })
+    }, delayMs)
+  }
+
+  #fail(error: LinkkitError): void {
+    this.#state = 'failed'
+    clearTimeout(this.#reconnectTimer)
+    this.#reconnectTimer = undefined
+    this.#client?.end(true)
+    this.#queue.rejectAll(error)
+    this.#pending.rejectAll(error)
+    this.#report(error)
+    this.emit('disconnected', { error })
+  }
+
+  #report(error: LinkkitError, topic?: string): void {
+    this.logger.warn({ code: error.code, topic }, error.message)
+    this.emit('error', error)
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    this.emit('message', topic, payload)
+    if (topic.endsWith('_reply') && this.#settleReply(topic, payload)) return
+    this.#router.dispatch(topic, payload)
+  }
+
+  #settleReply(topic: string, payload: Buffer): boolean {
+    let reply: AlinkReply
+    try {
+      reply = parseReply(payload, topic)
+    } catch (error) {
+      this.#report(toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD'), topic)
+      return true
+    }
+    if (this.#pending.settle(topic, reply)) return true
+    this.logger.debug({ topic, id: reply.id }, 'late or unknown reply')
+    return false
+  }
+
+  /**
+   * Wants `filter` on the broker (restored after reconnects) and, when given, routes its messages
+   * to `handler`. Resolves once the broker acknowledged (immediately when not connected yet: the
+   * subscription is then made by `connect()`). The returned function undoes both.
+   */
+  async subscribe(
+    filter: string,
+    handler?: MessageHandler,
+    options: PublishOptions = {},
+  ): Promise<() => Promise<void>> {
+    const qos = options.qos ?? 1
+    const unroute = handler ? this.#router.add(filter, handler) : () => {}
+    if (this.#subscriptions.add(filter, qos) && this.connected) {
+      try {
+        await this.#subscribeOnBroker({ [filter]: { qos: this.#subscriptions.qos(filter) } })
+      } catch (error) {
+        unroute()
+        this.#subscriptions.release(filter)
+        throw error
+      }
+    }
+    let done = false
+    return async () => {
+      if (done) return
+      done = true
+      unroute()
+      if (this.#subscriptions.release(filter) && this.connected) await this.#client?.unsubscribeAsync(filter)
+    }
+  }
+
+  /** Routes matching inbound messages to `handler` without subscribing (for `_ss=1` server-side subscriptions). */
+  route(filter: string, handler: MessageHandler): () => void {
+    return this.#router.add(filter, handler)
+  }
+
+  async #subscribeOnBroker(filters: Record<string, { qos: Qos }>): Promise<void> {
+    const client = this.#client
+    if (!client || Object.keys(filters).length === 0) return
+    const granted = await client.subscribeAsync(filters)
+    const refused = granted.filter((g) => (g.qos as number) === 128).map((g) => g.topic)
+    if (refused.length > 0) {
+      throw new LinkkitError('ERR_SUBSCRIBE_FAILED', `broker refused subscription to ${refused.join(', ')}`, {
+        topic: refused[0],
+        details: { refused },
+      })
+    }
+  }
+
+  /**
+   * Publishes; QoS1 resolves on PUBACK. While reconnecting, QoS1 messages wait in the bounded
+   * offline queue and are sent in order once the session is back; QoS0 ones are refused.
+   */
+  publish(topic: string, payload: Payload, options: PublishOptions = {}): Promise<void> {
+    const qos = options.qos ?? 1
+    assertTopicName(topic)
+    const body = toBuffer(payload)
+    return new Promise<void>((resolve, reject) => {
+      const entry: QueuedPublish = { topic, payload: body, qos, resolve, reject }
+      if (this.#state === 'connected') this.#send(entry)
+      else if ((this.#state === 'reconnecting' || this.#state === 'connecting') && qos === 1) {
+        const overflowed = this.#queue.push(entry)
+        if (overflowed && overflowed !== entry)
+          this.#report(new LinkkitError('ERR_OFFLINE_QUEUE_FULL', undefined, { topic }))
+      } else reject(this.#notConnected(topic))
+    })
+  }
+
+  #notConnected(topic: string): LinkkitError {
+    if (this.#state === 'closed') return new LinkkitError('ERR_CLOSED', 'connection was closed', { topic })
+    return new LinkkitError('ERR_NOT_CONNECTED', `cannot publish to ${topic}: ${this.#state}`, { topic })
+  }
+
+  #send(entry: QueuedPublish): void {
+    const client = this.#client
+    if (!client) {
+      entry.reject(this.#notConnected(entry.topic))
+      return
+    }
+    client.publish(entry.topic, entry.payload, { qos: entry.qos }, (error) => {
+      if (error)
+        entry.reject(
+          new LinkkitError('ERR_PUBLISH_FAILED', error.message, { topic: entry.topic, cause: error }),
+        )
+      else entry.resolve()
+    })
+  }
+
+  /**
+   * Sends an Alink request on `topic` and resolves with the `<topic>_reply` that carries its id.
+   * A non-200 reply rejects with ERR_REPLY (`replyCode`); no reply in time rejects with ERR_REQUEST_TIMEOUT.
+   */
+  async request<D = unknown>(
+    topic: string,
+    params: unknown,
+    options: RequestOptions = {},
+  ): Promise<AlinkReply<D>> {
+    const id = this.nextId()
+    const replyTopic = `${topic}_reply`
+    const body: Record<string, unknown> = { id, version: '1.0', params }
+    if (options.ack === 0) body.sys = { ack: 0 }
+    if (options.method !== undefined) body.method = options.method
+    if (options.ack === 0) {
+      await this.publish(topic, body, { qos: options.qos ?? 1 })
+      return { id, code: 200, data: undefined as D }
+    }
+    if (!this.#subscriptions.covers(replyTopic)) await this.subscribe(replyTopic, undefined, { qos: 1 })
+    const reply = this.#pending.wait(
+      id,
+      replyTopic,
+      options.timeoutMs ?? this.options.requestTimeoutMs,
+      options.signal,
+    )
+    this.publish(topic, body, { qos: options.qos ?? 1 }).catch((error: unknown) =>
+      this.#pending.fail(id, toLinkkitError(error, 'ERR_PUBLISH_FAILED')),
+    )
+    return (await reply) as AlinkReply<D>
+  }
+
+  /** Answers a cloud request on `topic` with `{ id, code, data }` (QoS 0, as the C SDKs do). */
+  reply(topic: string, id: string, code: number, data: unknown = {}, message?: string): Promise<void> {
+    const body: Record<string, unknown> = { id, code, data }
+    if (message !== undefined) body.message = message
+    return this.publish(topic, body, { qos: 0 })
+  }
+
+  /** Disconnects and releases everything. Idempotent; pending requests and queued publishes reject with ERR_CLOSED. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    const wasConnected = this.#state === 'connected'
+    this.#state = 'closed'
+    clearTimeout(this.#reconnectTimer)
+    this.#reconnectTimer = undefined
+    const error = new LinkkitError('ERR_CLOSED', 'connection was closed')
+    this.#settleConnect?.(error)
+    this.#queue.rejectAll(error)
+    this.#pending.rejectAll(error)
+    const client = this.#client
+    if (client) {
+      const graceful = client.endAsync(false)
+      const force = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())
+      await Promise.race([graceful, force])
+      if (!client.disconnected) await client.endAsync(true)
+    }
+    if (wasConnected) this.emit('disconnected', {})
+    this.removeAllListeners()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+function toBuffer(payload: Payload): Buffer {
+  if (typeof payload === 'string') return Buffer.from(payload, 'utf8')
+  if (payload instanceof Uint8Array)
+    return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+  return Buffer.from(JSON.stringify(payload), 'utf8')
+}

@@ -1,0 +1,87 @@
+import { createServer, type Server, type Socket } from 'node:net'
+import { Aedes } from 'aedes'
+
+/**
+ * A bare aedes broker on loopback that can be stopped and started again on the same port, for
+ * session tests that do not need the platform emulator's authentication.
+ */
+export class PlainBroker {
+  port = 0
+  published: Array<{ topic: string; payload: Buffer; clientId: string | undefined }> = []
+  connects: Array<{ clientId: string; username: string | undefined; password: string | undefined }> = []
+  #broker: Aedes | undefined
+  #server: Server | undefined
+  #sockets = new Set<Socket>()
+
+  static async start(): Promise<PlainBroker> {
+    const b = new PlainBroker()
+    await b.start()
+    return b
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`
+  }
+
+  async start(): Promise<void> {
+    const broker = await Aedes.createBroker({
+      authenticate: (client, username, password, done) => {
+        this.connects.push({ clientId: client.id, username, password: password?.toString() })
+        done(null, true)
+      },
+    })
+    broker.on('publish', (packet, client) => {
+      if (client)
+        this.published.push({
+          topic: packet.topic,
+          payload: Buffer.from(packet.payload),
+          clientId: client.id,
+        })
+    })
+    const server = createServer((socket) => {
+      this.#sockets.add(socket)
+      socket.on('close', () => this.#sockets.delete(socket))
+      broker.handle(socket)
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.port, '127.0.0.1', () => resolve())
+    })
+    const address = server.address()
+    if (address && typeof address === 'object') this.port = address.port
+    this.#broker = broker
+    this.#server = server
+  }
+
+  /** Publishes a message from the broker side. */
+  async publish(topic: string, payload: string | Buffer, qos: 0 | 1 = 1): Promise<void> {
+    const broker = this.#broker
+    if (!broker) throw new Error('broker stopped')
+    await new Promise<void>((resolve, reject) =>
+      broker.publish(
+        {
+          cmd: 'publish',
+          topic,
+          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+          qos,
+          retain: false,
+          dup: false,
+        },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    )
+  }
+
+  /** Stops the broker and drops every connection; the session state is lost. */
+  async stop(): Promise<void> {
+    for (const s of this.#sockets) s.destroy()
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()))
+    await new Promise<void>((resolve) => (this.#broker ? this.#broker.close(() => resolve()) : resolve()))
+    this.#server = undefined
+    this.#broker = undefined
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop()
+  }
+}
