@@ -1,0 +1,256 @@
+import type {
+  Aedes,
+  AedesOptions,
+  AedesPublishPacket,
+  AuthErrorCode,
+  AuthenticateError,
+  Client,
+  PublishPacket,
+  Subscription,
+} from 'aedes'
+import type { EventEmitter } from 'eventemitter3'
+import type { Logger } from 'pino'
+import { isCustomTopic, type TopicAcl } from './acl.js'
+import { type RefusalCode, ReturnCode, verifyConnect } from './auth.js'
+import { RegisterCode, registerDevice } from './registration.js'
+import { type DeviceRegistry, deviceKey } from './registry.js'
+import { DeviceSession, REGISTER_TOPICS, RegisterSession, type Session } from './session.js'
+import type { EmulatorEvents, UplinkContext } from './types.js'
+
+export interface ConnectionsOptions {
+  registry: DeviceRegistry
+  acl: TopicAcl
+  events: EventEmitter<EmulatorEvents>
+  logger: Logger
+  minKeepaliveSeconds: number
+  registerCloseDelayMs: number
+  onUplink: (ctx: UplinkContext) => void
+}
+
+type BrokerHooks = Required<
+  Pick<
+    AedesOptions,
+    'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'
+  >
+>
+
+/**
+ * The platform side of every MQTT connection: CONNECT verification, one live connection per device
+ * identity, topic ACL, `_ss=1` auto-subscription, MQTT dynamic registration, online/offline state.
+ */
+export class Connections {
+  readonly #o: ConnectionsOptions
+  readonly #keepalive = new WeakMap<Client, number>()
+  readonly #sessions = new Map<Client, Session>()
+  readonly #byIdentity = new Map<string, DeviceSession>()
+
+  constructor(options: ConnectionsOptions) {
+    this.#o = options
+  }
+
+  readonly hooks: BrokerHooks = {
+    preConnect: (client, packet, callback) => {
+      this.#keepalive.set(client, packet.keepalive ?? 0)
+      callback(null, true)
+    },
+    authenticate: (client, username, password, done) => {
+      const error = this.#authenticate(client, username, password)
+      if (error === undefined) done(null, true)
+      else done(error, false)
+    },
+    authorizePublish: (client, packet, callback) => {
+      if (client === null) return callback(null)
+      const session = this.#sessions.get(client)
+      if (
+        session?.kind === 'device' &&
+        !session.ended &&
+        this.#o.acl.canPublish(session.identity, packet.topic)
+      ) {
+        return callback(null)
+      }
+      // The platform closes the connection of a device publishing outside its topics; aedes
+      // drops the connection when this callback fails, so the QoS 1 publish is never acknowledged.
+      this.#o.logger.warn({ clientId: client.id, topic: packet.topic }, 'publish refused, disconnecting')
+      callback(new Error(`not authorized to publish to ${packet.topic}`))
+    },
+    authorizeSubscribe: (client, sub, callback) => {
+      const session = this.#sessions.get(client)
+      const allowed =
+        session?.kind === 'register'
+          ? REGISTER_TOPICS.has(sub.topic)
+          : session !== undefined && this.#o.acl.canSubscribe(session.identity, sub.topic)
+      if (!allowed) this.#o.logger.debug({ clientId: client.id, filter: sub.topic }, 'subscribe refused')
+      callback(null, allowed ? { ...sub, qos: capQos(sub.qos) } : null)
+    },
+    // System topics are one-way on the platform: a device never hears its own uplink echoed back,
+    // even when a wildcard subscription or `_ss=1` covers the topic. Custom topics echo as MQTT does.
+    authorizeForward: (client, packet) => {
+      // aedes stamps the publisher's id on the packet it routes, though its types omit the field.
+      const origin = (packet as { clientId?: string }).clientId
+      return origin === client.id && !isCustomTopic(packet.topic) ? null : packet
+    },
+  }
+
+  /** Wires the broker's events; call once after creating it. */
+  attach(broker: Aedes): void {
+    broker.on('subscribe', (subs: Subscription[], client: Client) => {
+      const session = this.#sessions.get(client)
+      if (session?.kind === 'device') {
+        // aedes reports a refused subscription with the SUBACK failure code 128 as its qos.
+        session.subscribed(subs.filter((s) => (s.qos as number) !== 128).map((s) => s.topic))
+      }
+    })
+    broker.on('unsubscribe', (filters: string[], client: Client) => {
+      const session = this.#sessions.get(client)
+      if (session?.kind === 'device') session.unsubscribed(filters)
+    })
+    broker.on('connackSent', (packet, client) => {
+      const session = this.#sessions.get(client)
+      if (packet.returnCode === 0 && session?.kind === 'register') this.#pushRegistration(session)
+    })
+    broker.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
+      const session = client === null ? undefined : this.#sessions.get(client)
+      if (session?.kind !== 'device') return
+      const payload =
+        typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload)
+      this.#o.onUplink({
+        ...session.identity,
+        topic: packet.topic,
+        payload,
+        qos: packet.qos,
+        clientId: session.clientId,
+      })
+    })
+    broker.subscribe(
+      '#',
+      (packet, cb) => this.#deliverAuto(packet, cb),
+      () => {},
+    )
+  }
+
+  /** The live connection of a device, if any. */
+  session(productKey: string, deviceName: string): DeviceSession | undefined {
+    return this.#byIdentity.get(deviceKey(productKey, deviceName))
+  }
+
+  /** Closes the device's connection; false when it was not online. */
+  kick(productKey: string, deviceName: string): boolean {
+    const session = this.session(productKey, deviceName)
+    if (session === undefined) return false
+    this.#end(session)
+    session.client.close()
+    return true
+  }
+
+  #authenticate(client: Client, username: string | undefined, password: Buffer | undefined) {
+    const keepaliveSeconds = this.#keepalive.get(client) ?? 0
+    const verdict = verifyConnect(
+      { clientId: client.id, username, password, keepaliveSeconds },
+      this.#o.registry,
+      this.#o.minKeepaliveSeconds,
+    )
+    if (verdict.kind === 'refused') return this.#refuse(client, username, verdict.returnCode, verdict.reason)
+    if (verdict.kind === 'register') {
+      const { identity, random, password: sign, signMethod } = verdict
+      const outcome = registerDevice(this.#o.registry, { ...identity, random, sign, signMethod })
+      if (!outcome.ok) {
+        const code =
+          outcome.code === RegisterCode.BadSign ? ReturnCode.BadUsernameOrPassword : ReturnCode.NotAuthorized
+        return this.#refuse(client, username, code, `registration refused: ${outcome.message}`)
+      }
+      this.#sessions.set(client, new RegisterSession(client, identity, outcome.deviceSecret))
+      client.conn.once('close', () => this.#sessions.delete(client))
+      this.#o.events.emit('device:registered', { ...identity, via: 'mqtt' })
+      return undefined
+    }
+    this.#online(new DeviceSession(client, verdict.identity, verdict.clientParams))
+    return undefined
+  }
+
+  #refuse(client: Client, username: string | undefined, returnCode: RefusalCode, reason: string) {
+    this.#o.logger.info({ clientId: client.id, username, returnCode, reason }, 'CONNECT refused')
+    this.#o.events.emit('connect:refused', { clientId: client.id, username, returnCode, reason })
+    const error: AuthenticateError = Object.assign(new Error(reason), {
+      returnCode: returnCode as AuthErrorCode,
+    })
+    return error
+  }
+
+  #online(session: DeviceSession): void {
+    const { client, identity } = session
+    const key = deviceKey(identity.productKey, identity.deviceName)
+    const previous = this.#byIdentity.get(key)
+    if (previous !== undefined) {
+      // A second connection of the same identity kicks the first (PROTOCOL.md §1.5). With the same
+      // clientId aedes closes the old client itself; closing it here too would race its takeover.
+      this.#end(previous)
+      if (previous.client.id !== client.id) previous.client.close()
+    }
+    this.#sessions.set(client, session)
+    this.#byIdentity.set(key, session)
+    client.conn.once('close', () => {
+      this.#sessions.delete(client)
+      this.#end(session)
+    })
+    const state = this.#o.registry.get(identity.productKey, identity.deviceName)
+    if (state !== undefined) {
+      state.online = true
+      state.activated = true
+      state.clientId = session.clientId
+      state.clientParams = { ...session.clientParams }
+      state.connectCount++
+      state.lastConnectedAt = Date.now()
+    }
+    this.#o.logger.info({ clientId: session.clientId }, 'device online')
+    this.#o.events.emit('device:online', session.info())
+  }
+
+  #end(session: DeviceSession): void {
+    if (session.ended) return
+    session.ended = true
+    const { productKey, deviceName } = session.identity
+    const key = deviceKey(productKey, deviceName)
+    if (this.#byIdentity.get(key) === session) this.#byIdentity.delete(key)
+    const state = this.#o.registry.get(productKey, deviceName)
+    if (state !== undefined) {
+      state.online = false
+      state.lastDisconnectedAt = Date.now()
+    }
+    this.#o.logger.info({ clientId: session.clientId }, 'device offline')
+    this.#o.events.emit('device:offline', session.info())
+  }
+
+  /**
+   * Publishes `/ext/register` right after CONNACK, since 3.x waits only ~200 ms for it (PROTOCOL.md
+   * §6 quirk 12), then closes the connection shortly after as the platform does.
+   */
+  #pushRegistration(session: RegisterSession): void {
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic: '/ext/register',
+      payload: session.payload(),
+      qos: 0,
+      retain: false,
+      dup: false,
+    }
+    session.client.publish(packet, () => {
+      setTimeout(() => session.client.close(), this.#o.registerCloseDelayMs).unref()
+    })
+  }
+
+  #deliverAuto(packet: AedesPublishPacket, cb: () => void): void {
+    if (!packet.topic.startsWith('$')) {
+      for (const session of this.#byIdentity.values()) {
+        if (!session.wantsAutoDelivery(packet.topic, this.#o.acl)) continue
+        // Keeps the broker's packet id so aedes' per-client dedupe still applies.
+        session.client.publish({ ...packet, qos: capQos(packet.qos), retain: false }, () => {})
+      }
+    }
+    cb()
+  }
+}
+
+/** The platform delivers at QoS 0 or 1 only (PROTOCOL.md §1.2). */
+function capQos(qos: number): 0 | 1 {
+  return qos === 0 ? 0 : 1
+}

@@ -1,0 +1,219 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import { createServer, type Server, type Socket } from 'node:net'
+import { LinkkitError } from '@linkkit/core'
+import { Aedes } from 'aedes'
+import { EventEmitter } from 'eventemitter3'
+import { type Logger, pino } from 'pino'
+import { TopicAcl } from './acl.js'
+import { Connections } from './connections.js'
+import { HttpRouter } from './http-router.js'
+import { REGISTER_PATH, registrationHandler } from './registration-http.js'
+import { DeviceRegistry } from './registry.js'
+import { closeServer, listen, trackSockets, urlHost } from './servers.js'
+import type {
+  DeviceRecord,
+  DeviceSnapshot,
+  EmulatorEvents,
+  EmulatorOptions,
+  ProductRecord,
+  PublishOptions,
+  UplinkHandler,
+} from './types.js'
+import { UplinkBus } from './uplinks.js'
+
+/** Fault injection. The firmware server adds its own faults here as `faults.firmware`. */
+export interface EmulatorFaults {
+  /** Closes the device's MQTT connection; false when it was not online. */
+  kick(productKey: string, deviceName: string): boolean
+}
+
+interface Settings {
+  mqttPort: number
+  httpPort: number
+  host: string
+  minKeepaliveSeconds: number
+  registerCloseDelayMs: number
+}
+
+const DEFAULTS: Readonly<Settings> = Object.freeze({
+  mqttPort: 0,
+  httpPort: 0,
+  host: '127.0.0.1',
+  minKeepaliveSeconds: 30,
+  registerCloseDelayMs: 100,
+})
+
+/**
+ * A local Link Kit platform: an MQTT broker that verifies device signatures and confines each
+ * device to its own topics, plus one HTTP server (dynamic registration, later firmware files).
+ * `await Emulator.start(options)`; `await emu.close()` frees every port.
+ */
+export class Emulator extends EventEmitter<EmulatorEvents> {
+  /** Routes of the emulator's HTTP server; later parts mount `/ota/`, `/control/` here. */
+  readonly http: HttpRouter
+  /** Topic access control; `acl.allow(gateway, subDevice)` extends a connection's topics. */
+  readonly acl = new TopicAcl()
+  readonly faults: EmulatorFaults
+  /** @internal Device records and live state, shared with the other parts of the emulator. */
+  readonly registry = new DeviceRegistry()
+  readonly logger: Logger
+  #mqttUrl = ''
+  #httpUrl = ''
+  readonly #uplinks: UplinkBus
+  readonly #connections: Connections
+  readonly #broker: Aedes
+  readonly #mqttServer: Server
+  readonly #mqttSockets: Set<Socket>
+  readonly #httpServer: HttpServer
+  #closing: Promise<void> | undefined
+
+  /** Starts the broker and the HTTP server. Ports 0 pick free ports. */
+  static async start(options: EmulatorOptions = {}): Promise<Emulator> {
+    const o: Settings = { ...DEFAULTS, ...withoutUndefined(options) }
+    for (const name of ['mqttPort', 'httpPort', 'minKeepaliveSeconds', 'registerCloseDelayMs'] as const) {
+      const value = o[name]
+      if (!Number.isInteger(value) || value < 0 || value > (name.endsWith('Port') ? 65_535 : 2 ** 31 - 1)) {
+        throw new LinkkitError('ERR_INVALID_OPTIONS', `${name} must be a non-negative integer`, {
+          details: { name },
+        })
+      }
+    }
+    const logger = createLogger(options.logger)
+    const broker = await Aedes.createBroker({})
+    const emu = new Emulator(broker, logger, o)
+    for (const product of options.products ?? []) emu.addProduct(product)
+    for (const device of options.devices ?? []) emu.addDevice(device)
+    try {
+      const mqttPort = await listen(emu.#mqttServer, o.mqttPort, o.host)
+      const httpPort = await listen(emu.#httpServer, o.httpPort, o.host)
+      emu.#mqttUrl = `mqtt://${urlHost(o.host)}:${mqttPort}`
+      emu.#httpUrl = `http://${urlHost(o.host)}:${httpPort}`
+    } catch (error) {
+      await emu.close()
+      throw error
+    }
+    logger.info({ mqttUrl: emu.#mqttUrl, httpUrl: emu.#httpUrl }, 'emulator started')
+    return emu
+  }
+
+  private constructor(broker: Aedes, logger: Logger, o: Settings) {
+    super()
+    this.logger = logger
+    this.#broker = broker
+    this.http = new HttpRouter(logger)
+    this.#uplinks = new UplinkBus(logger)
+    this.#connections = new Connections({
+      registry: this.registry,
+      acl: this.acl,
+      events: this,
+      logger,
+      minKeepaliveSeconds: o.minKeepaliveSeconds,
+      registerCloseDelayMs: o.registerCloseDelayMs,
+      onUplink: this.#uplinks.dispatch,
+    })
+    Object.assign(broker, this.#connections.hooks)
+    this.#connections.attach(broker)
+    this.faults = { kick: (productKey, deviceName) => this.kick(productKey, deviceName) }
+    this.#mqttServer = createServer((socket) => broker.handle(socket))
+    this.#mqttSockets = trackSockets(this.#mqttServer)
+    this.#httpServer = createHttpServer(this.http.handle)
+    this.http.route(
+      'POST',
+      REGISTER_PATH,
+      registrationHandler(this.registry, ({ productKey, deviceName }) =>
+        this.emit('device:registered', { productKey, deviceName, via: 'http' }),
+      ),
+    )
+  }
+
+  /** `mqtt://host:port` of the broker. */
+  get mqttUrl(): string {
+    return this.#mqttUrl
+  }
+
+  /** `http://host:port` of the HTTP server. */
+  get httpUrl(): string {
+    return this.#httpUrl
+  }
+
+  addProduct(record: ProductRecord): void {
+    this.registry.addProduct(record)
+  }
+
+  /** Adds a device (or replaces its record). */
+  addDevice(record: DeviceRecord): void {
+    this.registry.addDevice(record)
+  }
+
+  /** Disables or enables a device; disabling also closes its connection, as the platform does. */
+  setDisabled(productKey: string, deviceName: string, disabled: boolean): void {
+    const state = this.registry.get(productKey, deviceName)
+    if (state === undefined) {
+      throw new LinkkitError('ERR_INVALID_ARGUMENT', `unknown device ${productKey}/${deviceName}`)
+    }
+    state.disabled = disabled
+    if (disabled) this.kick(productKey, deviceName)
+  }
+
+  /** Closes the device's MQTT connection; false when it was not online. */
+  kick(productKey: string, deviceName: string): boolean {
+    return this.#connections.kick(productKey, deviceName)
+  }
+
+  /** A copy of what the emulator knows about the device, or undefined for an unknown one. */
+  device(productKey: string, deviceName: string): DeviceSnapshot | undefined {
+    return this.registry.snapshot({ productKey, deviceName })
+  }
+
+  /** Runs `handler` for every authorized publish from a device on a topic matching `filter`. */
+  onUplink(filter: string, handler: UplinkHandler): () => void {
+    return this.#uplinks.on(filter, handler)
+  }
+
+  /**
+   * Publishes a downlink as the platform. It reaches devices that subscribed to it, and devices
+   * connected with `_ss=1` when it is one of their system topics.
+   */
+  publish(topic: string, payload: string | Uint8Array, options: PublishOptions = {}): Promise<void> {
+    const packet = {
+      cmd: 'publish' as const,
+      topic,
+      payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload),
+      qos: options.qos ?? 0,
+      retain: options.retain ?? false,
+      dup: false,
+    }
+    return new Promise((resolve, reject) => {
+      this.#broker.publish(packet, (error) => (error ? reject(error) : resolve()))
+    })
+  }
+
+  /** Closes every client connection and both servers. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  async #close(): Promise<void> {
+    await new Promise<void>((resolve) => this.#broker.close(() => resolve()))
+    for (const socket of this.#mqttSockets) socket.destroy()
+    this.#httpServer.closeAllConnections()
+    await Promise.all([closeServer(this.#mqttServer), closeServer(this.#httpServer)])
+    this.logger.info('emulator closed')
+  }
+}
+
+function createLogger(option: EmulatorOptions['logger']): Logger {
+  if (option === undefined || option === 'silent') return pino({ level: 'silent' })
+  if (typeof option === 'string')
+    return pino({ level: option }, pino.destination(2)).child({ component: 'emulator' })
+  return option.child({ component: 'emulator' })
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto'
+import { hexEquals, hmacHex, isLinkkitError, registerSignContent, type SignMethod } from '@linkkit/core'
+import type { DeviceRegistry } from './registry.js'
+
+/**
+ * Reply codes of dynamic registration, taken from the platform's code table (PROTOCOL.md §2.4).
+ * The platform's own code for "already activated" is not documented there; the emulator answers 400.
+ */
+export const RegisterCode = {
+  Success: 200,
+  AlreadyActivated: 400,
+  BadSign: 401,
+  InvalidParams: 460,
+  DeviceNotFound: 6100,
+  DeviceDisabled: 6204,
+  ProductNotFound: 6250,
+} as const
+export type RegisterCode = (typeof RegisterCode)[keyof typeof RegisterCode]
+
+export interface RegisterRequest {
+  productKey: string | undefined
+  deviceName: string | undefined
+  random: string | undefined
+  sign: string | undefined
+  signMethod: SignMethod | undefined
+}
+
+export type RegisterOutcome =
+  | { ok: true; productKey: string; deviceName: string; deviceSecret: string }
+  | { ok: false; code: Exclude<RegisterCode, 200>; message: string }
+
+function fail(code: Exclude<RegisterCode, 200>, message: string): RegisterOutcome {
+  return { ok: false, code, message }
+}
+
+/** A fresh 32-hex-digit device secret. */
+export function newDeviceSecret(): string {
+  return randomBytes(16).toString('hex')
+}
+
+/**
+ * "One product one secret" pre-registration (PROTOCOL.md §1.4): sign = HMAC(productSecret,
+ * "deviceName<dn>productKey<pk>random<r>"). A listed device without a secret, or not yet activated,
+ * gets a new secret each time ("the last secret wins"); a listed device with a preset secret gets
+ * that secret; an unlisted name is created only when its product has `dynamicRegistration`.
+ */
+export function registerDevice(registry: DeviceRegistry, req: RegisterRequest): RegisterOutcome {
+  const { productKey, deviceName, random, sign, signMethod } = req
+  if (!productKey || !deviceName || !random || !sign || signMethod === undefined) {
+    return fail(
+      RegisterCode.InvalidParams,
+      'productKey, deviceName, random, sign and signMethod are required',
+    )
+  }
+  const product = registry.product(productKey)
+  if (product?.productSecret === undefined) return fail(RegisterCode.ProductNotFound, 'product not found')
+  const expected = hmacHex(
+    signMethod,
+    product.productSecret,
+    registerSignContent(productKey, deviceName, random),
+  )
+  if (!hexEquals(sign, expected)) return fail(RegisterCode.BadSign, 'sign mismatch')
+
+  let device = registry.get(productKey, deviceName)
+  if (device === undefined) {
+    if (product.dynamicRegistration !== true) return fail(RegisterCode.DeviceNotFound, 'device not found')
+    try {
+      device = registry.addDevice({ productKey, deviceName })
+    } catch (error) {
+      if (isLinkkitError(error, 'ERR_INVALID_TOPIC_VALUE'))
+        return fail(RegisterCode.InvalidParams, error.message)
+      throw error
+    }
+  }
+  if (device.disabled) return fail(RegisterCode.DeviceDisabled, 'device is disabled')
+  if (device.activated) return fail(RegisterCode.AlreadyActivated, 'device is already activated')
+  const preset = device.secretSource === 'preset' ? device.deviceSecret : undefined
+  const deviceSecret = preset ?? newDeviceSecret()
+  if (preset === undefined) {
+    device.deviceSecret = deviceSecret
+    device.secretSource = 'registered'
+  }
+  return { ok: true, productKey, deviceName, deviceSecret }
+}

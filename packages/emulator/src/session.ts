@@ -1,0 +1,87 @@
+import { topicMatches } from '@linkkit/core'
+import type { Client } from 'aedes'
+import { systemNamespace, type TopicAcl } from './acl.js'
+import type { DeviceConnectionInfo, DeviceIdentity } from './types.js'
+
+/** One authenticated device connection. */
+export class DeviceSession {
+  readonly kind = 'device'
+  readonly client: Client
+  readonly identity: DeviceIdentity
+  readonly clientId: string
+  readonly clientParams: Record<string, string>
+  /** `_ss=1`: system downlinks are delivered without SUBSCRIBE (PROTOCOL.md §1.5). */
+  readonly autoSubscribe: boolean
+  /** Set once the device counts as offline for this connection (closed, kicked or superseded). */
+  ended = false
+  readonly #explicit = new Set<string>()
+  readonly #excluded = new Set<string>()
+
+  constructor(client: Client, identity: DeviceIdentity, clientParams: Record<string, string>) {
+    this.client = client
+    this.identity = identity
+    this.clientId = client.id
+    this.clientParams = clientParams
+    this.autoSubscribe = clientParams._ss === '1'
+  }
+
+  info(): DeviceConnectionInfo {
+    return { ...this.identity, clientId: this.clientId, clientParams: { ...this.clientParams } }
+  }
+
+  /** Granted filters of a SUBSCRIBE (refused ones excluded). */
+  subscribed(filters: readonly string[]): void {
+    for (const filter of filters) this.#explicit.add(filter)
+  }
+
+  /**
+   * An UNSUBSCRIBE also removes auto-subscribed topics (PROTOCOL.md §1.5: 3.x unsubscribes
+   * `.../thing/event/+/post_reply` to stop post replies), so each filter is remembered as an
+   * exclusion, which also covers a filter narrower than the auto-subscription.
+   */
+  unsubscribed(filters: readonly string[]): void {
+    for (const filter of filters) {
+      this.#explicit.delete(filter)
+      this.#excluded.add(filter)
+    }
+  }
+
+  /**
+   * Whether a published `topic` reaches this device only through its auto-subscription: it is one
+   * of the system topics of the identities the ACL grants the connection, no explicit subscription
+   * already delivers it (the broker does that), and no UNSUBSCRIBE excluded it.
+   */
+  wantsAutoDelivery(topic: string, acl: TopicAcl): boolean {
+    if (!this.autoSubscribe || this.ended) return false
+    for (const filter of this.#explicit) if (topicMatches(filter, topic)) return false
+    for (const filter of this.#excluded) if (topicMatches(filter, topic)) return false
+    return acl
+      .identities(this.identity)
+      .some((identity) => systemNamespace(identity).some((filter) => topicMatches(filter, topic)))
+  }
+}
+
+/** An MQTT dynamic-registration connection (PROTOCOL.md §1.4): it only receives `/ext/register`. */
+export class RegisterSession {
+  readonly kind = 'register'
+  readonly client: Client
+  readonly identity: DeviceIdentity
+  readonly deviceSecret: string
+
+  constructor(client: Client, identity: DeviceIdentity, deviceSecret: string) {
+    this.client = client
+    this.identity = identity
+    this.deviceSecret = deviceSecret
+  }
+
+  /** What the platform pushes on `/ext/register`. */
+  payload(): Buffer {
+    const { productKey, deviceName } = this.identity
+    return Buffer.from(JSON.stringify({ productKey, deviceName, deviceSecret: this.deviceSecret }), 'utf8')
+  }
+}
+
+export type Session = DeviceSession | RegisterSession
+
+/** Topics a registration connection may subscribe to (the SDKs do not, but may). */
+export const REGISTER_TOPICS: ReadonlySet<string> = new Set(['/ext/register', '/ext/regnwl'])

@@ -1,0 +1,106 @@
+import type { Level, Logger } from 'pino'
+
+/** A device the emulated platform knows. */
+export interface DeviceRecord {
+  productKey: string
+  deviceName: string
+  /** Absent for a device that must obtain its secret by dynamic registration (PROTOCOL.md §1.4). */
+  deviceSecret?: string | undefined
+  /** A disabled device is refused at CONNECT with return code 5. @default false */
+  disabled?: boolean | undefined
+}
+
+/** A product, needed only for dynamic registration ("one product one secret"). */
+export interface ProductRecord {
+  productKey: string
+  productSecret?: string | undefined
+  /**
+   * When true, any device name of this product may register dynamically (it is created on the
+   * fly); otherwise only devices listed without a secret may. @default false
+   */
+  dynamicRegistration?: boolean | undefined
+}
+
+export interface EmulatorOptions {
+  devices?: readonly DeviceRecord[]
+  products?: readonly ProductRecord[]
+  /** @default 0 (a free port) */
+  mqttPort?: number
+  /** @default 0 (a free port) */
+  httpPort?: number
+  /** @default '127.0.0.1' */
+  host?: string
+  /**
+   * CONNECTs with a smaller keepalive are refused with return code 3; the platform's floor is 30 s
+   * (PROTOCOL.md §1.2). Tests that want fast keepalives lower it. @default 30
+   */
+  minKeepaliveSeconds?: number
+  /** How long an MQTT dynamic-registration connection stays open after `/ext/register`. @default 100 */
+  registerCloseDelayMs?: number
+  /** A pino logger or a level. @default silent */
+  logger?: Logger | Level | 'silent'
+}
+
+export interface DeviceIdentity {
+  productKey: string
+  deviceName: string
+}
+
+/** What the emulator knows about one device; `emu.device()` returns a copy. */
+export interface DeviceSnapshot extends DeviceIdentity {
+  deviceSecret: string | undefined
+  disabled: boolean
+  /** True once the device has logged in with its secret; dynamic registration then stops. */
+  activated: boolean
+  online: boolean
+  /** The full clientId of the live connection (or of the last one). */
+  clientId: string | undefined
+  /** The `k=v` extension of that clientId, e.g. `{ _ss: '1', ext: '3' }`. */
+  clientParams: Record<string, string>
+  connectCount: number
+  lastConnectedAt: number | undefined
+  lastDisconnectedAt: number | undefined
+}
+
+/** Payload of `device:online` and `device:offline`. */
+export interface DeviceConnectionInfo extends DeviceIdentity {
+  clientId: string
+  clientParams: Record<string, string>
+}
+
+/** Payload of `connect:refused`. */
+export interface ConnectRefusedInfo {
+  clientId: string
+  username: string | undefined
+  returnCode: number
+  reason: string
+}
+
+/** Payload of `device:registered`. */
+export interface DeviceRegisteredInfo extends DeviceIdentity {
+  via: 'http' | 'mqtt'
+}
+
+export interface EmulatorEvents {
+  'device:online': [info: DeviceConnectionInfo]
+  'device:offline': [info: DeviceConnectionInfo]
+  'device:registered': [info: DeviceRegisteredInfo]
+  'connect:refused': [info: ConnectRefusedInfo]
+}
+
+/** One authorized publish from a device, as handed to `emu.onUplink` handlers. */
+export interface UplinkContext extends DeviceIdentity {
+  topic: string
+  payload: Buffer
+  qos: 0 | 1 | 2
+  clientId: string
+}
+
+export type UplinkHandler = (ctx: UplinkContext) => void | Promise<void>
+
+export interface PublishOptions {
+  /** @default 0 */
+  qos?: 0 | 1
+  /** @default false */
+  retain?: boolean
+}
