@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto'
+import { got } from 'got'
+import { type IClientOptions, connect as mqttConnect } from 'mqtt'
+import { connackError, transportError } from './connack.js'
+import { LinkkitError } from './errors.js'
+import { createLogger, type LoggerOption } from './logger.js'
+import { DEFAULT_REGION, regionBrokerUrl, type TlsOptions } from './options.js'
+import { formatClientId, hmacHex, registerSignContent, type SignMethod } from './sign.js'
+import { assertTopicSegment } from './topics.js'
+
+/** Options of dynamic registration ("one product one secret", PROTOCOL.md §1.4). */
+export interface RegisterOptions {
+  productKey: string
+  deviceName: string
+  productSecret: string
+  /** @default 'https' */
+  transport?: 'https' | 'mqtt'
+  /** @default 'cn-shanghai' */
+  region?: string
+  /** HTTPS base URL, e.g. the emulator's `httpUrl`. @default `https://iot-auth.<region>.aliyuncs.com` */
+  registerUrl?: string
+  /** MQTT broker for transport 'mqtt'. @default the region's MQTT host */
+  brokerUrl?: string
+  /** @default 'hmacsha256' */
+  signMethod?: SignMethod
+  tls?: TlsOptions
+  /** Plain `http://` registration URLs carry the secret in clear; refused unless this is true. @default false */
+  allowHttp?: boolean
+  /** @default 10000 */
+  timeoutMs?: number
+  signal?: AbortSignal
+  logger?: LoggerOption
+}
+
+export interface RegisteredDevice {
+  productKey: string
+  deviceName: string
+  deviceSecret: string
+}
+
+/** Obtains the device secret from the platform. Store it: registering again may be refused once the device is active. */
+export async function registerDevice(options: RegisterOptions): Promise<RegisteredDevice> {
+  assertTopicSegment(options.productKey, 'productKey')
+  assertTopicSegment(options.deviceName, 'deviceName')
+  if (typeof options.productSecret !== 'string' || options.productSecret.length === 0) {
+    throw new LinkkitError('ERR_INVALID_OPTIONS', 'productSecret must be a non-empty string')
+  }
+  const logger = createLogger(options.logger, 'dynreg')
+  const random = randomBytes(8).toString('hex')
+  const signMethod = options.signMethod ?? 'hmacsha256'
+  const sign = hmacHex(
+    signMethod,
+    options.productSecret,
+    registerSignContent(options.productKey, options.deviceName, random),
+  )
+  logger.debug(
+    { transport: options.transport ?? 'https', deviceName: options.deviceName },
+    'registering device',
+  )
+  const result =
+    options.transport === 'mqtt'
+      ? await registerOverMqtt(options, random, sign, signMethod)
+      : await registerOverHttps(options, random, sign, signMethod)
+  logger.info({ deviceName: result.deviceName }, 'device registered')
+  return result
+}
+
+function secretFrom(body: unknown, options: RegisterOptions): RegisteredDevice {
+  const data = (body as { data?: unknown })?.data ?? body
+  const secret = (data as { deviceSecret?: unknown })?.deviceSecret
+  if (typeof secret !== 'string' || secret.length === 0) {
+    throw new LinkkitError('ERR_DYNREG_FAILED', 'registration answer carries no deviceSecret')
+  }
+  return { productKey: options.productKey, deviceName: options.deviceName, deviceSecret: secret }
+}
+
+async function registerOverHttps(
+  options: RegisterOptions,
+  random: string,
+  sign: string,
+  signMethod: SignMethod,
+): Promise<RegisteredDevice> {
+  const base = options.registerUrl ?? `https://iot-auth.${options.region ?? DEFAULT_REGION}.aliyuncs.com`
+  const url = new URL('/auth/register/device', base)
+  if (url.protocol === 'http:' && options.allowHttp !== true) {
+    throw new LinkkitError(
+      'ERR_HTTP_NOT_ALLOWED',
+      'registration over plain http is refused; set allowHttp: true to allow it',
+    )
+  }
+  let body: unknown
+  try {
+    body = await got
+      .post(url, {
+        form: { productKey: options.productKey, deviceName: options.deviceName, random, sign, signMethod },
+        headers: { accept: 'text/xml,text/javascript,text/html,application/json' },
+        timeout: { request: options.timeoutMs ?? 10_000 },
+        retry: { limit: 0 },
+        signal: options.signal,
+        https: {
+          certificateAuthority: options.tls?.ca,
+          rejectUnauthorized: options.tls?.rejectUnauthorized !== false,
+        },
+      })
+      .json()
+  } catch (cause) {
+    const status = (cause as { response?: { statusCode?: number } }).response?.statusCode
+    throw new LinkkitError(
+      'ERR_DYNREG_FAILED',
+      `registration request failed${status ? ` (HTTP ${status})` : ''}`,
+      {
+        cause,
+        httpStatus: status,
+      },
+    )
+  }
+  const code = (body as { code?: unknown })?.code
+  if (code !== 200) {
+    const message = (body as { message?: unknown })?.message
+    throw new LinkkitError(
+      'ERR_DYNREG_FAILED',
+      `registration refused: ${code} ${typeof message === 'string' ? message : ''}`,
+      {
+        replyCode: typeof code === 'number' ? code : undefined,
+      },
+    )
+  }
+  return secretFrom(body, options)
+}
+
+function registerOverMqtt(
+  options: RegisterOptions,
+  random: string,
+  sign: string,
+  signMethod: SignMethod,
+): Promise<RegisteredDevice> {
+  const brokerUrl = options.brokerUrl ?? regionBrokerUrl(options.productKey, options.region ?? DEFAULT_REGION)
+  const secure = brokerUrl.startsWith('mqtts:')
+  const clientId = formatClientId(`${options.productKey}.${options.deviceName}`, {
+    securemode: secure ? '2' : '3',
+    authType: 'register',
+    random,
+    signmethod: signMethod,
+  })
+  const mqttOptions: IClientOptions = {
+    clientId,
+    username: `${options.deviceName}&${options.productKey}`,
+    password: sign,
+    protocolVersion: 4,
+    clean: true,
+    keepalive: 60,
+    reconnectPeriod: 0,
+    connectTimeout: options.timeoutMs ?? 10_000,
+  }
+  if (secure) {
+    Object.assign(mqttOptions, {
+      ca: options.tls?.ca,
+      rejectUnauthorized: options.tls?.rejectUnauthorized !== false,
+    })
+  }
+  return new Promise<RegisteredDevice>((resolve, reject) => {
+    const client = mqttConnect(brokerUrl, mqttOptions)
+    const finish = (error: LinkkitError | undefined, result?: RegisteredDevice) => {
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+      client.end(true)
+      if (error) reject(error)
+      else resolve(result!)
+    }
+    const timer = setTimeout(
+      () => finish(new LinkkitError('ERR_DYNREG_FAILED', 'no /ext/register message within the timeout')),
+      options.timeoutMs ?? 10_000,
+    )
+    const onAbort = () => finish(new LinkkitError('ERR_ABORTED', 'registration aborted'))
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    // The platform pushes /ext/register right after CONNACK without any SUBSCRIBE (PROTOCOL.md §1.4).
+    client.on('message', (topic, payload) => {
+      if (topic !== '/ext/register') return
+      try {
+        finish(undefined, secretFrom(JSON.parse(payload.toString('utf8')), options))
+      } catch (error) {
+        finish(
+          error instanceof LinkkitError
+            ? error
+            : new LinkkitError('ERR_DYNREG_FAILED', 'malformed /ext/register payload'),
+        )
+      }
+    })
+    client.on('error', (error: Error & { code?: unknown }) =>
+      finish(typeof error.code === 'number' ? connackError(error.code) : transportError(error)),
+    )
+  })
+}
