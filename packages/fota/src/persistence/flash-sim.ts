@@ -1,0 +1,257 @@
+import { LinkkitError } from '@linkkit/core'
+import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome, SignMethod } from '../types.js'
+
+export type { FlashSimBoot } from './flash/boot.js'
+export type { SlotName } from './flash/layout.js'
+export type { FlashWear } from './flash/nor-flash.js'
+export type { SlotInfo, SlotStatus } from './flash/slot.js'
+
+import { digestOf } from './digest.js'
+import * as bootloader from './flash/boot.js'
+import { type BootRecord, readBootRecord, writeBootRecord } from './flash/boot-record.js'
+import { type FlashLayout, flashLayout, otherSlot, type SlotName } from './flash/layout.js'
+import { type FlashWear, NorFlash } from './flash/nor-flash.js'
+import { inspectSlot, readSlotBytes, resumableBytes, type SlotInfo } from './flash/slot.js'
+import { SlotWriter } from './flash/slot-writer.js'
+import { assertImage } from './image.js'
+
+/** Options of {@link FlashSimPersistence}. */
+export interface FlashSimOptions {
+  /** The file that holds the simulated flash; a new instance on the same file is a reboot. */
+  path: string
+  /** Erase unit; at least 1024 (a slot's header sector holds its records and progress map). @default 4096 */
+  sectorSizeBytes?: number
+  /** Size of each of the two slots, header sector included; a multiple of the sector size. @default 1048576 */
+  slotSizeBytes?: number
+  /**
+   * Fault injection: power is lost once this many bytes were programmed by this instance. The
+   * program that crosses the mark keeps only its first bytes (torn) and throws
+   * `ERR_FLASH_POWER_CUT`, as does every later call until the file is opened again.
+   * @default undefined (no power cut)
+   */
+  powerCutAt?: number
+}
+
+/** Options of {@link FlashSimPersistence.provision}: the factory image flashed into slot A. */
+export interface FlashSimProvisionOptions extends FlashSimOptions {
+  image: { version: string; data: Uint8Array; signMethod?: SignMethod; module?: string }
+}
+
+/** A snapshot of the simulated flash, for inspection and tests. */
+export interface FlashSimState {
+  /** The confirmed slot. */
+  readonly active: SlotName
+  /** The slot activated for a trial boot, if any. */
+  readonly pending: SlotName | undefined
+  /** The pending slot has booted once and waits for `confirm()`. */
+  readonly trial: boolean
+  /** The slot chosen by this instance's last `boot()`. */
+  readonly booted: SlotName | undefined
+  readonly slots: Readonly<Record<SlotName, SlotInfo>>
+  readonly wear: FlashWear
+}
+
+const defaults = { sectorSizeBytes: 4096, slotSizeBytes: 1024 * 1024 } as const
+
+/**
+ * A simulated NOR flash with A/B slots and a redundant boot record, kept in a file. Downloads go
+ * to the spare slot (erasing each sector right before its first byte); `stop({ ok: true })`
+ * writes the slot's image header but does not make it boot; `activate()` makes the next
+ * `boot()` try it once; `confirm()` keeps it, and a second boot without `confirm()` rolls back.
+ * Every boot verifies the image digest, so after a power cut injected anywhere (data, header or
+ * boot record) the next boot finds the old or the new image, never a torn one.
+ */
+export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable {
+  readonly path: string
+  readonly layout: FlashLayout
+  readonly #powerCutAt: number | undefined
+  #flash: Promise<NorFlash> | undefined
+  #writer: SlotWriter | undefined
+  #booted: SlotName | undefined
+  #closed = false
+
+  constructor(options: FlashSimOptions) {
+    if (typeof options?.path !== 'string' || options.path.length === 0) {
+      throw new LinkkitError('ERR_INVALID_OPTIONS', 'FlashSimPersistence needs a non-empty `path`')
+    }
+    const powerCutAt = options.powerCutAt
+    if (powerCutAt !== undefined && !(Number.isSafeInteger(powerCutAt) && powerCutAt >= 0)) {
+      throw new LinkkitError(
+        'ERR_INVALID_OPTIONS',
+        `powerCutAt must be a non-negative integer, got ${powerCutAt}`,
+      )
+    }
+    this.path = options.path
+    this.layout = flashLayout(
+      options.sectorSizeBytes ?? defaults.sectorSizeBytes,
+      options.slotSizeBytes ?? defaults.slotSizeBytes,
+    )
+    this.#powerCutAt = powerCutAt
+  }
+
+  /** Erases the whole flash file, writes `image` into slot A as the confirmed image, and opens it. */
+  static async provision(options: FlashSimProvisionOptions): Promise<FlashSimPersistence> {
+    const { image: factory, ...rest } = options
+    const adapter = new FlashSimPersistence({ ...rest, powerCutAt: undefined })
+    const signMethod = factory.signMethod ?? 'SHA256'
+    const image: FirmwareImage = {
+      version: factory.version,
+      size: factory.data.length,
+      signMethod,
+      digest: digestOf(signMethod, [factory.data]),
+      ...(factory.module === undefined ? {} : { module: factory.module }),
+    }
+    const flash = await NorFlash.open(adapter.path, { ...adapter.#geometry(), blank: true })
+    try {
+      const writer = await SlotWriter.begin(flash, adapter.layout, 'A', image)
+      await writer.write(factory.data, 0)
+      await writer.commit()
+      await writeBootRecord(flash, { active: 'A', pending: undefined, trial: false })
+    } finally {
+      await flash.close()
+    }
+    return new FlashSimPersistence(rest)
+  }
+
+  async resumeOffset(image: FirmwareImage): Promise<number> {
+    const flash = await this.#open()
+    const record = readBootRecord(flash)
+    if (record.pending !== undefined && record.trial) return 0
+    return resumableBytes(flash, this.layout, otherSlot(record.active), image)
+  }
+
+  async *readBack(image: FirmwareImage, length: number): AsyncIterable<Uint8Array> {
+    const held = await this.resumeOffset(image)
+    if (!(length <= held)) {
+      throw new LinkkitError('ERR_PERSISTENCE', `cannot read back ${length} bytes, ${held} are held`)
+    }
+    const flash = await this.#open()
+    const slot = otherSlot(readBootRecord(flash).active)
+    const bytes = readSlotBytes(flash, this.layout, slot, length)
+    for (let at = 0; at < length; at += this.layout.sectorSizeBytes) {
+      yield bytes.subarray(at, Math.min(length, at + this.layout.sectorSizeBytes))
+    }
+  }
+
+  async start(image: FirmwareImage, offset: number): Promise<void> {
+    assertImage(image)
+    this.#writer = undefined
+    const flash = await this.#open()
+    const slot = await bootloader.downloadSlot(flash)
+    if (offset === 0) {
+      this.#writer = await SlotWriter.begin(flash, this.layout, slot, image)
+      return
+    }
+    const held = resumableBytes(flash, this.layout, slot, image)
+    if (offset !== held) {
+      throw new LinkkitError('ERR_PERSISTENCE', `cannot resume at ${offset}: ${held} bytes are held`)
+    }
+    this.#writer = SlotWriter.resume(flash, this.layout, slot, image, held)
+  }
+
+  async write(chunk: Uint8Array, offset: number): Promise<void> {
+    if (this.#writer === undefined) throw new LinkkitError('ERR_PERSISTENCE_WRITE', 'write before start')
+    await this.#writer.write(chunk, offset)
+  }
+
+  async stop(outcome: PersistenceOutcome): Promise<void> {
+    const writer = this.#writer
+    this.#writer = undefined
+    if (writer === undefined) {
+      if (outcome.ok) throw new LinkkitError('ERR_PERSISTENCE', 'stop({ ok: true }) without start')
+      return
+    }
+    await (outcome.ok ? writer.commit() : writer.discard())
+  }
+
+  /** Makes the committed image in the spare slot boot next, on trial. Returns that image. */
+  async activate(): Promise<FirmwareImage> {
+    if (this.#writer !== undefined) throw new LinkkitError('ERR_PERSISTENCE', 'a download is in progress')
+    return bootloader.activate(await this.#open(), this.layout)
+  }
+
+  /** A simulated reboot: chooses and verifies the image to run (see {@link bootloader.boot}). */
+  async boot(): Promise<bootloader.FlashSimBoot> {
+    this.#writer = undefined
+    const result = await bootloader.boot(await this.#open(), this.layout)
+    this.#booted = result.slot
+    return result
+  }
+
+  /** Keeps the running trial image for good; without it the next boot rolls back. */
+  async confirm(): Promise<void> {
+    await bootloader.confirm(await this.#open())
+  }
+
+  /** The running version: that of the slot the last `boot()` chose, else of the confirmed slot. */
+  async activeVersion(): Promise<string | undefined> {
+    const flash = await this.#open()
+    const slot = this.#booted ?? readBootRecord(flash).active
+    const info = inspectSlot(flash, this.layout, slot)
+    return info.status === 'ready' ? info.image?.version : undefined
+  }
+
+  async state(): Promise<FlashSimState> {
+    const flash = await this.#open()
+    const record: BootRecord = readBootRecord(flash)
+    return {
+      active: record.active,
+      pending: record.pending,
+      trial: record.trial,
+      booted: this.#booted,
+      slots: { A: inspectSlot(flash, this.layout, 'A'), B: inspectSlot(flash, this.layout, 'B') },
+      wear: flash.wear,
+    }
+  }
+
+  /** The image of `slot` and a copy of its bytes, when the slot holds a committed, verified image. */
+  async readSlot(slot: SlotName): Promise<{ image: FirmwareImage; bytes: Uint8Array } | undefined> {
+    const flash = await this.#open()
+    const info = inspectSlot(flash, this.layout, slot)
+    if (info.status !== 'ready' || info.image === undefined) return undefined
+    return { image: info.image, bytes: readSlotBytes(flash, this.layout, slot, info.image.size) }
+  }
+
+  /** The committed image waiting in the spare slot (what `activate()` would switch to), if any. */
+  async readStaged(): Promise<{ image: FirmwareImage; bytes: Uint8Array } | undefined> {
+    return this.readSlot(otherSlot(readBootRecord(await this.#open()).active))
+  }
+
+  /** Loses power once `afterBytes` more bytes were programmed (see {@link FlashSimOptions.powerCutAt}). */
+  async injectPowerCut(afterBytes: number): Promise<void> {
+    ;(await this.#open()).injectPowerCut(afterBytes)
+  }
+
+  /**
+   * Closes the flash file, as a power-off would: a download in progress stays resumable by a new
+   * instance. Later calls on this one fail with `ERR_CLOSED`. Idempotent.
+   */
+  async close(): Promise<void> {
+    this.#closed = true
+    const flash = this.#flash
+    this.#flash = undefined
+    this.#writer = undefined
+    const device = await flash?.catch(() => undefined)
+    await device?.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  #geometry() {
+    return { sectorSizeBytes: this.layout.sectorSizeBytes, sectorCount: this.layout.sectorCount }
+  }
+
+  #open(): Promise<NorFlash> {
+    if (this.#closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'FlashSimPersistence was closed'))
+    this.#flash ??= NorFlash.open(this.path, {
+      ...this.#geometry(),
+      ...(this.#powerCutAt === undefined ? {} : { powerCutAfterBytes: this.#powerCutAt }),
+    }).catch((error: unknown) => {
+      this.#flash = undefined
+      throw error
+    })
+    return this.#flash
+  }
+}

@@ -1,0 +1,93 @@
+import { crc32 } from './crc32.js'
+import { bootRecordSectors, type SlotName } from './layout.js'
+import type { NorFlash } from './nor-flash.js'
+
+/** Which slot boots: the confirmed `active` one, or a `pending` one on trial until confirmed. */
+export interface BootRecord {
+  /** Grows with every update; of two valid copies the higher one is current. */
+  readonly seq: number
+  /** The confirmed slot, the one to roll back to. */
+  readonly active: SlotName
+  /** A slot activated for a trial boot, or undefined. */
+  readonly pending: SlotName | undefined
+  /** The pending slot already booted once; booting again without confirm() rolls back. */
+  readonly trial: boolean
+}
+
+export type BootChoice = Omit<BootRecord, 'seq'>
+
+const magic = 'LKBR'
+const recordBytes = 16
+const slotCodes = { A: 0, B: 1 } as const
+const noSlot = 0xff
+
+/** The state of a flash that never had a boot record written: slot A, nothing pending. */
+const factory: BootRecord = { seq: 0, active: 'A', pending: undefined, trial: false }
+
+function encode(record: BootRecord): Uint8Array {
+  const bytes = Buffer.alloc(recordBytes)
+  bytes.write(magic, 0, 'latin1')
+  bytes.writeUInt32LE(record.seq, 4)
+  bytes.writeUInt8(slotCodes[record.active], 8)
+  bytes.writeUInt8(record.pending === undefined ? noSlot : slotCodes[record.pending], 9)
+  bytes.writeUInt8(record.trial ? 1 : 0, 10)
+  bytes.writeUInt32LE(crc32(bytes.subarray(0, 12)), 12)
+  return bytes
+}
+
+function decode(area: Uint8Array): BootRecord | undefined {
+  const bytes = Buffer.from(area.buffer, area.byteOffset, recordBytes)
+  if (bytes.toString('latin1', 0, 4) !== magic || bytes.readUInt32LE(12) !== crc32(bytes.subarray(0, 12))) {
+    return undefined
+  }
+  const slot = (code: number): SlotName | undefined => (code === 0 ? 'A' : code === 1 ? 'B' : undefined)
+  const active = slot(bytes.readUInt8(8))
+  if (active === undefined) return undefined
+  return {
+    seq: bytes.readUInt32LE(4),
+    active,
+    pending: slot(bytes.readUInt8(9)),
+    trial: bytes.readUInt8(10) === 1,
+  }
+}
+
+interface Copy {
+  sector: number
+  record: BootRecord | undefined
+}
+
+function copies(flash: NorFlash): Copy[] {
+  return bootRecordSectors.map((sector) => ({
+    sector,
+    record: decode(flash.read(sector * flash.sectorSizeBytes, recordBytes)),
+  }))
+}
+
+function newest(all: Copy[]): Copy | undefined {
+  let best: Copy | undefined
+  for (const copy of all) {
+    if (copy.record !== undefined && (best?.record === undefined || copy.record.seq > best.record.seq))
+      best = copy
+  }
+  return best
+}
+
+/** The current boot record: the valid copy with the highest sequence number. */
+export function readBootRecord(flash: NorFlash): BootRecord {
+  return newest(copies(flash))?.record ?? factory
+}
+
+/**
+ * Writes `choice` with the next sequence number into the copy that is NOT current (erase, then
+ * program). A cut anywhere in between leaves that copy torn or blank, so the reader falls back
+ * on the untouched current copy: the update happened entirely or not at all.
+ */
+export async function writeBootRecord(flash: NorFlash, choice: BootChoice): Promise<BootRecord> {
+  const all = copies(flash)
+  const current = newest(all)
+  const target = all.find((copy) => copy !== current) ?? all[0]!
+  const record: BootRecord = { ...choice, seq: (current?.record?.seq ?? 0) + 1 }
+  await flash.erase(target.sector)
+  await flash.program(target.sector * flash.sectorSizeBytes, encode(record))
+  return record
+}

@@ -1,0 +1,223 @@
+import { type FileHandle, open } from 'node:fs/promises'
+import { LinkkitError } from '@linkkit/core'
+import { fsFailure, isMissing } from '../file-state.js'
+
+const magic = Buffer.from('LKNORSIM', 'latin1')
+const superblockBytes = 32
+const erased = 0xff
+
+/** How worn the flash is: erase count per sector and every byte ever programmed. */
+export interface FlashWear {
+  readonly eraseCounts: readonly number[]
+  readonly programmedBytes: number
+}
+
+export interface NorFlashOptions {
+  sectorSizeBytes: number
+  sectorCount: number
+  /** Start from a blank (all 0xFF) flash even if the file holds one. */
+  blank?: boolean
+  /** Programmed bytes after which power is lost; undefined for none. */
+  powerCutAfterBytes?: number
+}
+
+/**
+ * A NOR flash kept in a file, so that reopening the file is a reboot. Erase sets a sector to
+ * 0xFF; program may only turn erased bytes into data, and programming a byte that is not erased
+ * is refused as the bug it would be on real NOR. After a simulated power cut the flash keeps
+ * exactly the bytes programmed before it and refuses every further operation.
+ *
+ * File layout: a 32-byte superblock (magic, sector size, sector count), the flash contents, then
+ * the wear counters (u32 erase count per sector, f64 programmed bytes), which a cut never loses.
+ */
+export class NorFlash {
+  readonly path: string
+  readonly sectorSizeBytes: number
+  readonly #handle: FileHandle
+  readonly #contents: Uint8Array
+  readonly #eraseCounts: number[]
+  #programmedBytes: number
+  #budget: number
+  #powerLost = false
+  #closed = false
+
+  private constructor(
+    path: string,
+    handle: FileHandle,
+    options: NorFlashOptions,
+    contents: Uint8Array,
+    counters: Uint8Array,
+  ) {
+    this.path = path
+    this.sectorSizeBytes = options.sectorSizeBytes
+    this.#handle = handle
+    this.#contents = contents
+    const view = new DataView(counters.buffer, counters.byteOffset, counters.byteLength)
+    this.#eraseCounts = Array.from({ length: options.sectorCount }, (_, i) => view.getUint32(i * 4, true))
+    this.#programmedBytes = view.getFloat64(options.sectorCount * 4, true)
+    this.#budget = options.powerCutAfterBytes ?? Number.POSITIVE_INFINITY
+  }
+
+  /** Opens (or creates blank) the flash file `path`; a file of another geometry is refused. */
+  static async open(path: string, options: NorFlashOptions): Promise<NorFlash> {
+    const size = options.sectorSizeBytes * options.sectorCount
+    const countersBytes = options.sectorCount * 4 + 8
+    let handle: FileHandle
+    try {
+      handle = await open(path, options.blank ? 'w+' : 'r+').catch((error: unknown) => {
+        if (isMissing(error)) return open(path, 'w+')
+        throw error
+      })
+    } catch (error) {
+      throw fsFailure('ERR_PERSISTENCE', 'opening the flash file', path, error)
+    }
+    try {
+      let file = await handle.readFile()
+      if (file.length === 0) {
+        file = Buffer.alloc(superblockBytes + size + countersBytes, 0)
+        magic.copy(file, 0)
+        file.writeUInt32LE(1, 8)
+        file.writeUInt32LE(options.sectorSizeBytes, 12)
+        file.writeUInt32LE(options.sectorCount, 16)
+        file.fill(erased, superblockBytes, superblockBytes + size)
+        await handle.write(file, 0, file.length, 0)
+      }
+      const geometryMatches =
+        file.length === superblockBytes + size + countersBytes &&
+        file.subarray(0, 8).equals(magic) &&
+        file.readUInt32LE(12) === options.sectorSizeBytes &&
+        file.readUInt32LE(16) === options.sectorCount
+      if (!geometryMatches) {
+        throw new LinkkitError('ERR_INVALID_OPTIONS', `${path} is not a flash of this geometry`, {
+          details: { path, sectorSizeBytes: options.sectorSizeBytes, sectorCount: options.sectorCount },
+        })
+      }
+      const contents = new Uint8Array(file.subarray(superblockBytes, superblockBytes + size))
+      return new NorFlash(path, handle, options, contents, file.subarray(superblockBytes + size))
+    } catch (error) {
+      await handle.close()
+      throw fsFailure('ERR_PERSISTENCE', 'loading the flash file', path, error)
+    }
+  }
+
+  get sizeBytes(): number {
+    return this.#contents.length
+  }
+
+  get wear(): FlashWear {
+    return { eraseCounts: [...this.#eraseCounts], programmedBytes: this.#programmedBytes }
+  }
+
+  /** Whether a simulated power cut happened; the instance is then dead until the file is reopened. */
+  get powerLost(): boolean {
+    return this.#powerLost
+  }
+
+  /** Loses power once `afterBytes` more bytes were programmed (the write crossing it is torn). */
+  injectPowerCut(afterBytes: number): void {
+    this.#assertPowered()
+    this.#budget = Math.max(0, afterBytes)
+  }
+
+  /** A read-only view of `length` bytes at `address` (valid until the next erase or program). */
+  read(address: number, length: number): Uint8Array {
+    this.#assertPowered()
+    this.#assertRange(address, length)
+    return this.#contents.subarray(address, address + length)
+  }
+
+  isErased(address: number, length: number): boolean {
+    return this.read(address, length).every((byte) => byte === erased)
+  }
+
+  async erase(sector: number): Promise<void> {
+    this.#assertPowered()
+    this.#assertRange(sector * this.sectorSizeBytes, this.sectorSizeBytes)
+    // A cut that lands on an erase happens before it: the sector keeps its old contents.
+    if (this.#budget === 0) await this.#cut()
+    const start = sector * this.sectorSizeBytes
+    this.#contents.fill(erased, start, start + this.sectorSizeBytes)
+    this.#eraseCounts[sector] = (this.#eraseCounts[sector] ?? 0) + 1
+    await this.#persist(start, this.sectorSizeBytes)
+    await this.#persistCounter(sector)
+  }
+
+  async program(address: number, bytes: Uint8Array): Promise<void> {
+    this.#assertPowered()
+    this.#assertRange(address, bytes.length)
+    const dirty = this.#contents
+      .subarray(address, address + bytes.length)
+      .findIndex((byte) => byte !== erased)
+    if (dirty >= 0) {
+      throw new LinkkitError(
+        'ERR_PERSISTENCE_WRITE',
+        `program at 0x${(address + dirty).toString(16)} over bytes that are not erased (NOR can only clear bits)`,
+        {
+          details: { address: address + dirty, sector: Math.floor((address + dirty) / this.sectorSizeBytes) },
+        },
+      )
+    }
+    const persisted = Math.min(bytes.length, this.#budget)
+    this.#contents.set(bytes.subarray(0, persisted), address)
+    this.#budget -= persisted
+    this.#programmedBytes += persisted
+    await this.#persist(address, persisted)
+    await this.#persistCounter()
+    if (persisted < bytes.length) await this.#cut()
+  }
+
+  /** Closes the file. Idempotent; after a power cut the file is already closed. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#handle.close()
+  }
+
+  async #cut(): Promise<never> {
+    this.#powerLost = true
+    await this.close()
+    throw new LinkkitError('ERR_FLASH_POWER_CUT')
+  }
+
+  async #persist(address: number, length: number): Promise<void> {
+    if (length > 0) await this.#fileWrite(this.#contents, address, length, superblockBytes + address)
+  }
+
+  async #persistCounter(sector?: number): Promise<void> {
+    const countersAt = superblockBytes + this.#contents.length
+    const bytes = Buffer.alloc(8)
+    if (sector !== undefined) {
+      bytes.writeUInt32LE(this.#eraseCounts[sector] ?? 0, 0)
+      await this.#fileWrite(bytes, 0, 4, countersAt + sector * 4)
+    }
+    bytes.writeDoubleLE(this.#programmedBytes, 0)
+    await this.#fileWrite(bytes, 0, 8, countersAt + this.#eraseCounts.length * 4)
+  }
+
+  async #fileWrite(bytes: Uint8Array, offset: number, length: number, position: number): Promise<void> {
+    try {
+      await this.#handle.write(bytes, offset, length, position)
+    } catch (error) {
+      throw fsFailure('ERR_PERSISTENCE_WRITE', 'writing the flash file', this.path, error)
+    }
+  }
+
+  #assertPowered(): void {
+    if (this.#powerLost)
+      throw new LinkkitError('ERR_FLASH_POWER_CUT', 'the flash lost power; reopen it (reboot)')
+  }
+
+  #assertRange(address: number, length: number): void {
+    if (
+      !Number.isSafeInteger(address) ||
+      address < 0 ||
+      length < 0 ||
+      address + length > this.#contents.length
+    ) {
+      throw new LinkkitError(
+        'ERR_INVALID_ARGUMENT',
+        `flash range 0x${address.toString(16)}+${length} is out of bounds`,
+      )
+    }
+  }
+}

@@ -1,0 +1,214 @@
+import { LinkkitError } from '@linkkit/core'
+import { describe, expect, it } from 'vitest'
+import { digestOf } from '../persistence/digest.js'
+import type { FirmwareImage, FirmwarePersistence } from '../types.js'
+import { firstDifference, makeFirmware, seededRandom } from './firmware-fixture.js'
+
+/** One adapter over fresh storage, as {@link runPersistenceContract} needs it. */
+export interface PersistenceHarness {
+  /** The adapter under test. */
+  adapter: FirmwarePersistence
+  /** The bytes of the image the adapter committed (`stop({ ok: true })`), undefined when none. */
+  readCommitted(): Promise<Uint8Array | undefined>
+  /**
+   * Simulates a restart in the middle of a download: release the current adapter WITHOUT calling
+   * `stop`, and return a new one over the same storage (from then on `readCommitted` reads through
+   * it). Needed by the resume checks; omit it when the storage does not survive a restart.
+   */
+  restart?(): Promise<FirmwarePersistence>
+  /** Releases the adapter and removes its storage. */
+  cleanup(): Promise<void>
+}
+
+/** Options of {@link runPersistenceContract}. */
+export interface PersistenceContractOptions {
+  /** Size of the test images; small enough for the adapter's capacity. @default 20000 */
+  imageSizeBytes?: number
+  /**
+   * Whether a failed download leaves the image committed before it readable. Adapters that stage
+   * into the space of the previously committed image (an A/B flash with one spare slot) set
+   * false; they must then report no committed image, never the failed bytes.
+   * @default true
+   */
+  keepsCommittedOnFailure?: boolean
+  /**
+   * The adapter implements `resumeOffset` (and so `readBack`) and the harness can `restart`: the
+   * resume checks run. A suite checks that this flag agrees with the adapter.
+   * @default false
+   */
+  resume?: boolean
+}
+
+const failure = { ok: false, error: new LinkkitError('ERR_DOWNLOAD_FAILED', 'simulated failure') } as const
+
+async function writeFrom(adapter: FirmwarePersistence, data: Uint8Array, from: number, sizes: number[]) {
+  let offset = from
+  for (const size of sizes) {
+    const end = Math.min(data.length, offset + size)
+    await adapter.write(data.subarray(offset, end), offset)
+    offset = end
+  }
+  return offset
+}
+
+/** Chunk sizes that cover `length` bytes in `chunk`-sized steps. */
+const steps = (length: number, chunk: number) =>
+  Array.from({ length: Math.ceil(length / chunk) }, () => chunk)
+
+async function download(adapter: FirmwarePersistence, image: FirmwareImage, data: Uint8Array) {
+  await adapter.start(image, 0)
+  await writeFrom(adapter, data, 0, steps(data.length, 4096))
+  await adapter.stop({ ok: true })
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  for await (const chunk of chunks) parts.push(chunk)
+  return new Uint8Array(Buffer.concat(parts))
+}
+
+function expectBytes(actual: Uint8Array | undefined, expected: Uint8Array): void {
+  expect(actual, 'committed image').toBeDefined()
+  const bytes = actual ?? new Uint8Array()
+  expect({ length: bytes.length, firstDifference: firstDifference(bytes, expected) }).toEqual({
+    length: expected.length,
+    firstDifference: -1,
+  })
+}
+
+/**
+ * The behaviour every {@link FirmwarePersistence} must show, as a vitest suite: run it from a test
+ * file with a factory that builds the adapter over fresh storage. The resume checks run when the
+ * adapter has `resumeOffset` and the harness can `restart`.
+ */
+export function runPersistenceContract(
+  name: string,
+  factory: () => Promise<PersistenceHarness>,
+  options: PersistenceContractOptions = {},
+): void {
+  const size = options.imageSizeBytes ?? 20_000
+  const keeps = options.keepsCommittedOnFailure ?? true
+  const resume = options.resume ?? false
+  const v1 = makeFirmware({ size, seed: 11, version: '1.1.0', signMethod: 'Md5' })
+  const v2 = makeFirmware({ size, seed: 22, version: '2.0.0' })
+
+  async function withHarness(test: (harness: PersistenceHarness) => Promise<void>): Promise<void> {
+    const harness = await factory()
+    try {
+      await test(harness)
+    } finally {
+      await harness.cleanup()
+    }
+  }
+
+  describe(`FirmwarePersistence contract: ${name}`, () => {
+    it('commits the bytes written in order, and they hash to the digest', () =>
+      withHarness(async ({ adapter, readCommitted }) => {
+        await download(adapter, v2.image, v2.data)
+        const committed = await readCommitted()
+        expectBytes(committed, v2.data)
+        expect(digestOf(v2.image.signMethod, [committed ?? new Uint8Array()])).toBe(v2.image.digest)
+      }))
+
+    it('accepts chunks of odd sizes and zero-length writes (the C SDK writes 0 bytes on a fetch timeout)', () =>
+      withHarness(async ({ adapter, readCommitted }) => {
+        const random = seededRandom(7)
+        const sizes = [0, 1, 0, 3]
+        for (let total = 4; total < size; ) {
+          const next = random() < 0.2 ? 0 : 1 + Math.floor(random() * 5000)
+          sizes.push(next)
+          total += next
+        }
+        await adapter.start(v1.image, 0)
+        const end = await writeFrom(adapter, v1.data, 0, sizes)
+        await adapter.write(new Uint8Array(0), end)
+        await adapter.stop({ ok: true })
+        expectBytes(await readCommitted(), v1.data)
+      }))
+
+    it('commits nothing when the download fails', () =>
+      withHarness(async ({ adapter, readCommitted }) => {
+        await adapter.start(v2.image, 0)
+        await writeFrom(adapter, v2.data, 0, steps(size / 2, 1000))
+        await adapter.stop(failure)
+        expect(await readCommitted()).toBeUndefined()
+      }))
+
+    it(`never exposes a failed download in place of the committed image${keeps ? ' (keeps it)' : ''}`, () =>
+      withHarness(async ({ adapter, readCommitted }) => {
+        await download(adapter, v1.image, v1.data)
+        await adapter.start(v2.image, 0)
+        await writeFrom(adapter, v2.data, 0, steps(size - 1, 1000))
+        await adapter.stop(failure)
+        const committed = await readCommitted()
+        if (keeps || committed !== undefined) expectBytes(committed, v1.data)
+      }))
+
+    it('completes a second download after a failed one', () =>
+      withHarness(async ({ adapter, readCommitted }) => {
+        await adapter.start(v1.image, 0)
+        await writeFrom(adapter, v1.data, 0, steps(size / 3, 1000))
+        await adapter.stop(failure)
+        await download(adapter, v2.image, v2.data)
+        expectBytes(await readCommitted(), v2.data)
+      }))
+
+    it('refuses a write that does not continue the bytes held', () =>
+      withHarness(async ({ adapter }) => {
+        await adapter.start(v2.image, 0)
+        await adapter.write(v2.data.subarray(0, 100), 0)
+        const skipped = Promise.resolve().then(() => adapter.write(v2.data.subarray(150, 200), 150))
+        await expect(skipped).rejects.toMatchObject({ name: 'LinkkitError', code: 'ERR_PERSISTENCE_WRITE' })
+        await adapter.stop(failure)
+      }))
+
+    it(`declares resume support consistently (resume: ${resume})`, () =>
+      withHarness(async (harness) => {
+        expect(harness.adapter.resumeOffset !== undefined, 'adapter has resumeOffset()').toBe(resume)
+        if (resume) expect(harness.restart, 'harness has restart()').toBeTypeOf('function')
+      }))
+
+    if (!resume) return
+
+    describe('resume', () => {
+      it('holds nothing for an image it never received, nor after a failed download', () =>
+        withHarness(async (harness) => {
+          const { adapter } = harness
+          expect(await adapter.resumeOffset?.(v2.image)).toBe(0)
+          await adapter.start(v2.image, 0)
+          await writeFrom(adapter, v2.data, 0, steps(size / 2, 1000))
+          await adapter.stop(failure)
+          expect(await adapter.resumeOffset?.(v2.image)).toBe(0)
+        }))
+
+      it('resumes an interrupted download after a restart, re-reading the bytes held', () =>
+        withHarness(async (harness) => {
+          await harness.adapter.start(v2.image, 0)
+          const written = await writeFrom(harness.adapter, v2.data, 0, steps(Math.floor(size * 0.6), 1000))
+          const adapter = await harness.restart!()
+          const held = (await adapter.resumeOffset?.(v2.image)) ?? 0
+          expect(held).toBeGreaterThan(0)
+          expect(held).toBeLessThanOrEqual(written)
+          expect(adapter.readBack, 'readBack is required when resumeOffset() > 0').toBeTypeOf('function')
+          expectBytes(await collect(adapter.readBack!(v2.image, held)), v2.data.subarray(0, held))
+          await adapter.start(v2.image, held)
+          await writeFrom(adapter, v2.data, held, steps(size - held, 1000))
+          await adapter.stop({ ok: true })
+          expectBytes(await harness.readCommitted(), v2.data)
+          expect(await adapter.resumeOffset?.(v2.image)).toBe(0)
+        }))
+
+      it('does not resume a different image, and starts it afresh', () =>
+        withHarness(async (harness) => {
+          await harness.adapter.start(v1.image, 0)
+          await writeFrom(harness.adapter, v1.data, 0, steps(Math.floor(size * 0.6), 1000))
+          const adapter = await harness.restart!()
+          expect(await adapter.resumeOffset?.({ ...v1.image, version: '9.9.9' })).toBe(0)
+          expect(await adapter.resumeOffset?.(v2.image)).toBe(0)
+          await download(adapter, v2.image, v2.data)
+          expectBytes(await harness.readCommitted(), v2.data)
+          expect(await adapter.resumeOffset?.(v1.image)).toBe(0)
+        }))
+    })
+  })
+}
