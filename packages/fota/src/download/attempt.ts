@@ -1,0 +1,192 @@
+import type { Hash } from 'node:crypto'
+import { once } from 'node:events'
+import { LinkkitError } from '@linkkit/core'
+import got, { type Response, type StreamOptions } from 'got'
+import type { Logger } from 'pino'
+import {
+  abortedError,
+  findLinkkitError,
+  isCertificateError,
+  SinkFailure,
+  transportError,
+} from './failures.js'
+import type { FirmwareSink, ResolvedDownload } from './options.js'
+import { type BodyPlan, checkResponse } from './response-check.js'
+
+/** Progress shared by the attempts of one download. Only bytes the sink accepted count as held. */
+export interface DownloadState {
+  received: number
+  requests: number
+  bytesReceived: number
+}
+
+export interface AttemptContext {
+  cfg: Readonly<ResolvedDownload>
+  /** The URL with its query string redacted, for messages and logs. */
+  where: string
+  sink: FirmwareSink
+  hash: Hash
+  state: DownloadState
+  signal: AbortSignal | undefined
+  onProgress: ((bytes: number, total: number) => void) | undefined
+  log: Logger
+}
+
+/** `ok: true` when the response ended cleanly with progress; `ok: false` when a resume may help. */
+export type AttemptOutcome = { ok: true } | { ok: false; error: LinkkitError }
+
+type GotStream = ReturnType<typeof got.stream>
+
+/**
+ * One GET from the bytes already held (`Range: bytes=<held>-`, or `<held>-<held+chunk-1>` in chunk
+ * mode). Throws what no retry can fix (4xx, wrong size, abort, the sink's own error unchanged).
+ */
+export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
+  const { cfg, state, signal } = ctx
+  const start = state.received
+  const last = cfg.chunkSizeBytes === undefined ? '' : Math.min(cfg.size, start + cfg.chunkSizeBytes) - 1
+  const range = `bytes=${start}-${last}`
+  state.requests += 1
+  ctx.log.debug({ url: ctx.where, range, request: state.requests }, 'firmware GET')
+  const stream = got.stream(cfg.url, gotOptions(cfg, range, ctx.where))
+  let interrupt: LinkkitError | undefined
+  const stop = (error: LinkkitError) => {
+    interrupt ??= error
+    stream.destroy(error)
+  }
+  const idle = idleTimer(cfg.idleTimeoutMs, () =>
+    stop(
+      new LinkkitError(
+        'ERR_DOWNLOAD_TIMEOUT',
+        `firmware server ${ctx.where} sent nothing for ${cfg.idleTimeoutMs} ms`,
+      ),
+    ),
+  )
+  const onAbort = () => stop(abortedError(signal as AbortSignal))
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    idle.arm()
+    const [response] = (await once(stream, 'response')) as [Response]
+    idle.disarm()
+    const verdict = checkResponse(response.statusCode, response.headers, start, cfg.size, ctx.where)
+    if (!verdict.ok) return verdict
+    return await readBody(stream, verdict.plan, ctx, idle)
+  } catch (error) {
+    if (error instanceof SinkFailure) throw error.error
+    if (signal?.aborted) throw interrupt?.code === 'ERR_ABORTED' ? interrupt : abortedError(signal)
+    if (interrupt !== undefined) return { ok: false, error: interrupt }
+    const fatal = findLinkkitError(error)
+    if (fatal !== undefined) throw fatal
+    const failure = transportError(error, ctx.where)
+    if (isCertificateError(failure)) throw failure
+    return { ok: false, error: failure }
+  } finally {
+    idle.disarm()
+    signal?.removeEventListener('abort', onAbort)
+    if (!stream.readableEnded) stream.destroy()
+  }
+}
+
+async function readBody(
+  stream: GotStream,
+  plan: BodyPlan,
+  ctx: AttemptContext,
+  idle: IdleTimer,
+): Promise<AttemptOutcome> {
+  const { cfg, state, signal } = ctx
+  const heldBefore = state.received
+  let position = plan.bodyStart
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  for (;;) {
+    // The idle clock runs only while we wait for the network, never while the sink works.
+    idle.arm()
+    const next = await chunks.next()
+    idle.disarm()
+    if (next.done === true) break
+    const chunk = next.value
+    const chunkStart = position
+    position += chunk.length
+    state.bytesReceived += chunk.length
+    if (position > cfg.size) {
+      throw new LinkkitError(
+        'ERR_SIZE_MISMATCH',
+        `firmware server ${ctx.where} sent more than ${cfg.size} bytes`,
+        {
+          details: { expected: cfg.size, served: position },
+        },
+      )
+    }
+    if (position <= state.received) continue
+    const fresh = chunkStart < state.received ? chunk.subarray(state.received - chunkStart) : chunk
+    ctx.hash.update(fresh)
+    try {
+      await ctx.sink(fresh, state.received)
+      state.received += fresh.length
+      ctx.onProgress?.(state.received, cfg.size)
+    } catch (error) {
+      throw new SinkFailure(error)
+    }
+    if (signal?.aborted) throw abortedError(signal)
+  }
+  const announcedEnd = plan.announced === undefined ? undefined : plan.bodyStart + plan.announced
+  if (announcedEnd !== undefined && position < announcedEnd) {
+    const got = position - plan.bodyStart
+    return retryable(`connection closed after ${got} of ${plan.announced} body bytes`, ctx.where)
+  }
+  if (state.received === heldBefore) return retryable('the response carried no new bytes', ctx.where)
+  return { ok: true }
+}
+
+function retryable(why: string, where: string): AttemptOutcome {
+  return {
+    ok: false,
+    error: new LinkkitError('ERR_DOWNLOAD_FAILED', `firmware download from ${where}: ${why}`),
+  }
+}
+
+function gotOptions(cfg: Readonly<ResolvedDownload>, range: string, where: string): StreamOptions {
+  return {
+    // `accept-encoding: identity`: a compressed body would not hash to the offer's digest.
+    headers: { range, accept: '*/*', 'accept-encoding': 'identity' },
+    decompress: false,
+    // We resume ourselves with Range from the bytes the sink holds; got's retry would restart blindly.
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    cache: false,
+    https: {
+      rejectUnauthorized: cfg.tls.rejectUnauthorized !== false,
+      ...(cfg.tls.ca === undefined ? {} : { certificateAuthority: cfg.tls.ca }),
+    },
+    hooks: {
+      beforeRedirect: [
+        (next) => {
+          if (next.url instanceof URL && next.url.protocol === 'http:' && !cfg.allowHttp) {
+            throw new LinkkitError(
+              'ERR_HTTP_NOT_ALLOWED',
+              `firmware server ${where} redirected to plain http`,
+            )
+          }
+        },
+      ],
+    },
+  }
+}
+
+interface IdleTimer {
+  arm(): void
+  disarm(): void
+}
+
+function idleTimer(ms: number, onIdle: () => void): IdleTimer {
+  let timer: NodeJS.Timeout | undefined
+  return {
+    arm() {
+      clearTimeout(timer)
+      timer = setTimeout(onIdle, ms)
+    },
+    disarm() {
+      clearTimeout(timer)
+      timer = undefined
+    },
+  }
+}

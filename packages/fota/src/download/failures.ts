@@ -1,0 +1,45 @@
+import { LinkkitError } from '@linkkit/core'
+
+/** Carries an error thrown by the caller's sink or progress callback past the network error handling. */
+export class SinkFailure {
+  constructor(readonly error: unknown) {}
+}
+
+export function abortedError(signal: AbortSignal): LinkkitError {
+  return new LinkkitError('ERR_ABORTED', 'firmware download aborted', { cause: signal.reason })
+}
+
+/** Replaces the query string of every URL in `text`: signed URLs carry their credentials there. */
+export function redactText(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#]*)\?[^\s#]*/gi, '$1?[redacted]')
+}
+
+/** The first LinkkitError in an error's cause chain (got wraps errors thrown inside its hooks). */
+export function findLinkkitError(error: unknown): LinkkitError | undefined {
+  let current = error
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    if (current instanceof LinkkitError) return current
+    current = current.cause
+  }
+  return undefined
+}
+
+/**
+ * A retryable transport failure. got's errors hold the request options (the signed URL among them),
+ * so the cause is a fresh Error with only the redacted message and the system code (ECONNRESET…).
+ */
+export function transportError(error: unknown, where: string): LinkkitError {
+  const message = redactText(error instanceof Error ? error.message : String(error))
+  const code =
+    error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined
+  const cause = Object.assign(new Error(message), code === undefined ? {} : { code })
+  return new LinkkitError('ERR_DOWNLOAD_FAILED', `firmware download from ${where} failed: ${message}`, {
+    cause,
+  })
+}
+
+/** TLS verification failures (self-signed, unknown issuer, expired, wrong host) do not heal on retry. */
+export function isCertificateError(error: LinkkitError): boolean {
+  const code = error.cause instanceof Error && 'code' in error.cause ? String(error.cause.code) : ''
+  return /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)/.test(code)
+}

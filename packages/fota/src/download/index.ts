@@ -1,0 +1,12 @@
+export { downloadFirmware } from './download-firmware.js'
+export {
+  DEFAULT_DOWNLOAD_RETRY,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type DownloadOptions,
+  type DownloadResult,
+  type DownloadRetryOptions,
+  type DownloadTlsOptions,
+  type FirmwareSink,
+  type FirmwareSource,
+} from './options.js'
+export { retryDelayMs } from './retry-delay.js'

@@ -1,0 +1,150 @@
+import type { Hash } from 'node:crypto'
+import { LinkkitError, type LoggerOption } from '@linkkit/core'
+import type { FirmwareFile } from '../types.js'
+
+/** What the downloader needs from an offer (or one file of a multi-file offer). */
+export type FirmwareSource = Pick<FirmwareFile, 'url' | 'size' | 'signMethod' | 'digest'>
+
+/**
+ * Receives the image in file order. `offset` is where `chunk` starts; the next call's offset is
+ * always this offset plus this chunk's length. The downloader awaits it before reading more.
+ */
+export type FirmwareSink = (chunk: Uint8Array, offset: number) => Promise<void> | void
+
+export interface DownloadRetryOptions {
+  /**
+   * Failed attempts in a row before giving up. An attempt that passed at least one byte to the sink
+   * resets the count, as the C SDK resets its retry window after any successful read (PROTOCOL.md §4.4).
+   * @default 5
+   */
+  limit: number
+  /** Delay before the first retry; it doubles per failure in a row, with jitter. @default 250 */
+  baseDelayMs: number
+  /** Upper bound of one retry delay. @default 10000 */
+  maxDelayMs: number
+}
+
+export interface DownloadTlsOptions {
+  /** Extra trusted CA certificate(s) in PEM, e.g. a private OSS endpoint's. */
+  ca?: string | Buffer | Array<string | Buffer>
+  /** Certificate verification stays on unless this is set to `false` by name. @default true */
+  rejectUnauthorized?: boolean
+}
+
+export interface DownloadOptions {
+  /** Accept plain `http:` URLs (the emulator, a LAN mirror). @default false */
+  allowHttp?: boolean
+  tls?: DownloadTlsOptions
+  /** Bytes of the image the caller already holds; the download continues from here. @default 0 */
+  startOffset?: number
+  /** Required when `startOffset` > 0: a hash of the offer's algorithm already fed with the held bytes. It is consumed. */
+  initialHash?: Hash
+  /**
+   * When set, fetch the image as consecutive ranged GETs `bytes=a-b` of this many bytes (the C SDK's
+   * buffer length); otherwise one streaming GET `bytes=<fetched>-`, re-issued from the bytes already
+   * received after a failure.
+   */
+  chunkSizeBytes?: number
+  /** An attempt that sees no byte (or no response head) for this long is aborted and resumed. @default 30000 */
+  idleTimeoutMs?: number
+  retry?: Partial<DownloadRetryOptions>
+  /** Cancels the download at any point (request, body, backoff); it then rejects with ERR_ABORTED. */
+  signal?: AbortSignal
+  /** Called after each chunk the sink accepted, with the bytes held so far and the image size. */
+  onProgress?: (bytes: number, total: number) => void
+  /** A pino logger or a level; the downloader logs at debug level. Silent by default. */
+  logger?: LoggerOption
+}
+
+export interface DownloadResult {
+  /** Bytes of the image now held by the sink (the image size). */
+  bytes: number
+  /** Lowercase hex digest of the whole image; it matched the offer. */
+  digest: string
+  /** HTTP requests this call made. */
+  requests: number
+  /** Body bytes read from the network by this call, including any skipped or discarded. */
+  bytesReceived: number
+}
+
+export const DEFAULT_DOWNLOAD_RETRY: Readonly<DownloadRetryOptions> = Object.freeze({
+  limit: 5,
+  baseDelayMs: 250,
+  maxDelayMs: 10_000,
+})
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000
+
+/** Options after validation and defaults; a new frozen object, the caller's is never written. */
+export interface ResolvedDownload {
+  url: URL
+  size: number
+  algorithm: 'md5' | 'sha256'
+  digest: string
+  allowHttp: boolean
+  tls: Readonly<DownloadTlsOptions>
+  startOffset: number
+  initialHash: Hash | undefined
+  chunkSizeBytes: number | undefined
+  idleTimeoutMs: number
+  retry: Readonly<DownloadRetryOptions>
+}
+
+const DIGEST_LENGTH = { md5: 32, sha256: 64 } as const
+
+export function resolveDownload(file: FirmwareSource, options: DownloadOptions): Readonly<ResolvedDownload> {
+  const algorithm = algorithmOf(file.signMethod)
+  if (!Number.isSafeInteger(file.size) || file.size < 0) offerError('size must be a non-negative integer')
+  const digest = typeof file.digest === 'string' ? file.digest.toLowerCase() : ''
+  if (!new RegExp(`^[0-9a-f]{${DIGEST_LENGTH[algorithm]}}$`).test(digest)) {
+    offerError(`digest must be ${DIGEST_LENGTH[algorithm]} hex characters for ${file.signMethod}`)
+  }
+  const url = URL.canParse(file.url) ? new URL(file.url) : offerError('url is not a valid URL')
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') offerError('url must use https: (or http:)')
+  const startOffset = options.startOffset ?? 0
+  if (!Number.isSafeInteger(startOffset) || startOffset < 0 || startOffset > file.size) {
+    optionError('startOffset must be an integer between 0 and the image size')
+  }
+  if (startOffset > 0 && options.initialHash === undefined) {
+    optionError('initialHash is required when startOffset > 0, so the digest covers the held bytes')
+  }
+  const chunk = options.chunkSizeBytes
+  if (chunk !== undefined && (!Number.isSafeInteger(chunk) || chunk < 1))
+    optionError('chunkSizeBytes must be >= 1')
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
+  if (!(idleTimeoutMs > 0)) optionError('idleTimeoutMs must be > 0')
+  const retry = { ...DEFAULT_DOWNLOAD_RETRY, ...options.retry }
+  if (!Number.isInteger(retry.limit) || retry.limit < 0)
+    optionError('retry.limit must be a non-negative integer')
+  if (!(retry.baseDelayMs >= 0 && retry.maxDelayMs >= retry.baseDelayMs)) {
+    optionError('retry delays must satisfy 0 <= baseDelayMs <= maxDelayMs')
+  }
+  return Object.freeze({
+    url,
+    size: file.size,
+    algorithm,
+    digest,
+    allowHttp: options.allowHttp === true,
+    tls: Object.freeze({ ...options.tls }),
+    startOffset,
+    initialHash: options.initialHash,
+    chunkSizeBytes: chunk,
+    idleTimeoutMs,
+    retry: Object.freeze(retry),
+  })
+}
+
+function algorithmOf(signMethod: string): 'md5' | 'sha256' {
+  const method = typeof signMethod === 'string' ? signMethod.toLowerCase() : ''
+  if (method === 'md5') return 'md5'
+  if (method === 'sha256') return 'sha256'
+  return offerError(`unknown signMethod ${JSON.stringify(signMethod)}`)
+}
+
+function offerError(message: string): never {
+  throw new LinkkitError('ERR_OFFER_INVALID', `firmware file: ${message}`)
+}
+
+function optionError(message: string): never {
+  throw new LinkkitError('ERR_INVALID_OPTIONS', `downloadFirmware: ${message}`)
+}
