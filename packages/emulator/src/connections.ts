@@ -104,6 +104,10 @@ export class Connections {
       const session = this.#sessions.get(client)
       if (session?.kind === 'device') session.unsubscribed(filters)
     })
+    broker.on('clientReady', (client: Client) => {
+      const session = this.#sessions.get(client)
+      if (session?.kind === 'device') session.ready()
+    })
     broker.on('connackSent', (packet, client) => {
       const session = this.#sessions.get(client)
       if (packet.returnCode === 0 && session?.kind === 'register') this.#pushRegistration(session)
@@ -243,7 +247,7 @@ export class Connections {
       for (const session of this.#byIdentity.values()) {
         if (!session.wantsAutoDelivery(packet.topic, this.#o.acl)) continue
         // Keeps the broker's packet id so aedes' per-client dedupe still applies.
-        session.client.publish({ ...packet, qos: capQos(packet.qos), retain: false }, () => {})
+        session.deliver({ ...packet, qos: capQos(packet.qos), retain: false })
       }
     }
     cb()

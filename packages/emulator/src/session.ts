@@ -1,5 +1,5 @@
 import { topicMatches } from '@linkkit/core'
-import type { Client } from 'aedes'
+import type { Client, PublishPacket } from 'aedes'
 import { systemNamespace, type TopicAcl } from './acl.js'
 import type { DeviceConnectionInfo, DeviceIdentity } from './types.js'
 
@@ -16,6 +16,8 @@ export class DeviceSession {
   ended = false
   readonly #explicit = new Set<string>()
   readonly #excluded = new Set<string>()
+  /** Auto-delivered packets held until aedes finished the CONNECT, see `deliver`. */
+  #held: PublishPacket[] | undefined = []
 
   constructor(client: Client, identity: DeviceIdentity, clientParams: Record<string, string>) {
     this.client = client
@@ -23,6 +25,22 @@ export class DeviceSession {
     this.clientId = client.id
     this.clientParams = clientParams
     this.autoSubscribe = clientParams._ss === '1'
+  }
+
+  /**
+   * Sends an auto-subscribed packet. Until aedes has finished the CONNECT (it is still replaying
+   * the stored queue of a persistent session, which would pick up the packet a second time),
+   * packets are held and sent in order by `ready()`.
+   */
+  deliver(packet: PublishPacket): void {
+    if (this.#held !== undefined) this.#held.push(packet)
+    else this.client.publish(packet, () => {})
+  }
+
+  ready(): void {
+    const held = this.#held ?? []
+    this.#held = undefined
+    for (const packet of held) this.deliver(packet)
   }
 
   info(): DeviceConnectionInfo {
