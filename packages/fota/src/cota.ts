@@ -1,0 +1,78 @@
+import { LinkkitError, type LoggerOption } from '@linkkit/core'
+import { type DownloadTlsOptions, downloadFirmware } from './download/index.js'
+import { parseSignMethod } from './offer.js'
+import type { SignMethod } from './types.js'
+
+/** A remote configuration file offered by `thing.config.push` or a `thing.config.get` reply (PROTOCOL.md §2.3). */
+export interface ConfigOffer {
+  configId: string
+  size: number
+  url: string
+  signMethod: SignMethod
+  /** Lowercase hex digest per signMethod (the offer's `sign`). */
+  digest: string
+  getType: string
+}
+
+/** Config files are small; the whole file is returned in memory, so it is bounded. */
+export const DEFAULT_CONFIG_MAX_BYTES = 16 * 1024 * 1024
+
+function invalid(reason: string): LinkkitError {
+  return new LinkkitError('ERR_OFFER_INVALID', `invalid config offer: ${reason}`, { details: { reason } })
+}
+
+/** Parses `{configId, configSize, sign, signMethod, url, getType}`. */
+export function parseConfigOffer(data: unknown): ConfigOffer {
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw invalid('params must be an object')
+  const d = data as Record<string, unknown>
+  if (typeof d.configId !== 'string' || d.configId.length === 0 || d.configId.length > 128)
+    throw invalid('configId')
+  const size = typeof d.configSize === 'string' ? Number(d.configSize) : d.configSize
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw invalid('configSize')
+  if (typeof d.url !== 'string' || !URL.canParse(d.url)) throw invalid('url')
+  const signMethod = parseSignMethod(d.signMethod)
+  if (signMethod === undefined) throw invalid(`signMethod ${JSON.stringify(d.signMethod)}`)
+  const hexLength = signMethod === 'Md5' ? 32 : 64
+  if (typeof d.sign !== 'string' || !new RegExp(`^[0-9a-fA-F]{${hexLength}}$`).test(d.sign))
+    throw invalid('sign')
+  return {
+    configId: d.configId,
+    size,
+    url: d.url,
+    signMethod,
+    digest: d.sign.toLowerCase(),
+    getType: typeof d.getType === 'string' ? d.getType : 'file',
+  }
+}
+
+export interface FetchConfigOptions {
+  allowHttp?: boolean | undefined
+  tls?: DownloadTlsOptions | undefined
+  signal?: AbortSignal
+  /** @default 16 MiB */
+  maxBytes?: number
+  logger?: LoggerOption
+}
+
+/** Downloads and verifies a configuration file. */
+export async function fetchConfig(offer: ConfigOffer, options: FetchConfigOptions = {}): Promise<Buffer> {
+  const max = options.maxBytes ?? DEFAULT_CONFIG_MAX_BYTES
+  if (offer.size > max)
+    throw new LinkkitError('ERR_SIZE_MISMATCH', `config file of ${offer.size} bytes exceeds ${max}`)
+  const body = Buffer.alloc(offer.size)
+  await downloadFirmware(
+    offer,
+    (chunk, offset) => {
+      body.set(chunk, offset)
+    },
+    {
+      allowHttp: options.allowHttp === true,
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      retry: { limit: 2 },
+    },
+  )
+  return body
+}

@@ -1,0 +1,303 @@
+import {
+  type Connection,
+  createLogger,
+  type DeviceIdentity,
+  LinkkitError,
+  parseJson,
+  Topics,
+  toLinkkitError,
+} from '@linkkit/core'
+import { EventEmitter } from 'eventemitter3'
+import type { Logger } from 'pino'
+import { type ConfigOffer, fetchConfig, parseConfigOffer } from './cota.js'
+import { parseOfferData, parseUpgradePush } from './offer.js'
+import { type DownloadTuning, type FotaProgress, type FotaResult, performFota } from './perform.js'
+import { assertVersion, informVersion, type ProgressPolicy, ProgressReporter } from './progress.js'
+import type { FirmwareOffer, FirmwarePersistence } from './types.js'
+
+/** Firmware of one module: the version running now and where new images go. */
+export interface ModuleFirmware {
+  version?: string
+  persistence?: FirmwarePersistence
+}
+
+export interface FotaOptions extends ModuleFirmware {
+  /** Other modules than the default one (the whole device firmware), by module name. */
+  modules?: Record<string, ModuleFirmware>
+  /** Accept plain `http://` firmware URLs. @default false */
+  allowHttp?: boolean
+  tls?: DownloadTuning['tls']
+  /** Download every valid offer as soon as it arrives (into the module's persistence). @default false */
+  autoDownload?: boolean
+  /** Defaults for every download: idle timeout, retry budget, chunk size. */
+  download?: Omit<DownloadTuning, 'signal' | 'allowHttp' | 'tls'>
+  progress?: Partial<ProgressPolicy>
+}
+
+export interface FotaDownloadOptions extends Omit<DownloadTuning, 'allowHttp' | 'tls'> {
+  /** Overrides the module's configured persistence for this download. */
+  persistence?: FirmwarePersistence
+}
+
+export interface FotaEvents {
+  /** The cloud offers firmware (push, firmware/get reply or legacy request reply). ITE_FOTA / ITE_FOTA_MODULE. */
+  fota: (offer: FirmwareOffer) => void
+  'fota:progress': (progress: FotaProgress) => void
+  /** A remote configuration is offered (ITE_COTA). */
+  config: (offer: ConfigOffer) => void
+  error: (error: LinkkitError) => void
+}
+
+/**
+ * The advanced OTA API (IOT_Linkkit_* FOTA): listens for offers, informs versions on every
+ * (re)connect, downloads into a FirmwarePersistence with verification and progress.
+ */
+export class FotaClient extends EventEmitter<FotaEvents> {
+  readonly #connection: Connection
+  readonly #identity: DeviceIdentity
+  readonly #options: FotaOptions
+  readonly #logger: Logger
+  readonly #versions = new Map<string, string>()
+  readonly #busy = new Set<string>()
+  readonly #cleanups: Array<() => unknown> = []
+  #started = false
+
+  constructor(connection: Connection, options: FotaOptions = {}, identity: DeviceIdentity = connection) {
+    super()
+    this.#connection = connection
+    this.#identity = { productKey: identity.productKey, deviceName: identity.deviceName }
+    this.#options = { ...options }
+    this.#logger = createLogger(connection.logger, 'fota')
+    if (options.version !== undefined) this.#versions.set('default', assertVersion(options.version))
+    for (const [module, fw] of Object.entries(options.modules ?? {})) {
+      if (fw.version !== undefined) this.#versions.set(module, assertVersion(fw.version))
+    }
+  }
+
+  /** The version this client informs for a module (default module when omitted). */
+  version(module = 'default'): string | undefined {
+    return this.#versions.get(module)
+  }
+
+  /** Subscribes the OTA topics and informs versions now (when connected) and after every reconnect. */
+  async start(): Promise<void> {
+    if (this.#started) return
+    this.#started = true
+    const c = this.#connection
+    const id = this.#identity
+    const on = async (topic: string, handler: (topic: string, payload: Buffer) => void) =>
+      this.#cleanups.push(await c.subscribe(topic, handler, { qos: 1 }))
+    await on(Topics.otaUpgrade(id), (topic, payload) => this.#onPush(topic, payload))
+    await on(Topics.reply(Topics.otaFirmwareGet(id)), (topic, payload) =>
+      this.#onFirmwareGetReply(topic, payload),
+    )
+    await on(Topics.configPush(id), (topic, payload) => this.#onConfigPush(topic, payload))
+    const onConnected = () => void this.#informAll()
+    c.on('connected', onConnected)
+    this.#cleanups.push(() => c.off('connected', onConnected))
+    if (c.connected) await this.#informAll()
+  }
+
+  async #informAll(): Promise<void> {
+    for (const [module, version] of this.#versions) {
+      try {
+        await informVersion(this.#connection, this.#identity, version, module)
+      } catch (error) {
+        this.#emitError(toLinkkitError(error, 'ERR_PUBLISH_FAILED'))
+      }
+    }
+  }
+
+  /** Reports the running version of a module (`/ota/device/inform`), and remembers it for reconnects. */
+  async reportVersion(version: string, module?: string): Promise<void> {
+    assertVersion(version)
+    this.#versions.set(module ?? 'default', version)
+    await informVersion(this.#connection, this.#identity, version, module)
+  }
+
+  /** Reports a progress step for a module yourself (IOT_OTA_ReportProgress). */
+  async reportProgress(step: number, desc = '', module?: string): Promise<void> {
+    await new ProgressReporter(this.#connection, this.#identity, module).report(step, desc)
+  }
+
+  /**
+   * Asks the cloud for pending firmware (`thing.ota.firmware.get`). Resolves with the offer (also
+   * emitted as `fota`) or undefined when nothing is pending.
+   */
+  async request(
+    module?: string,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<FirmwareOffer | undefined> {
+    const params = module === undefined ? {} : { module }
+    const reply = await this.#connection.request(Topics.otaFirmwareGet(this.#identity), params, {
+      method: 'thing.ota.firmware.get',
+      ...options,
+    })
+    const data = reply.data
+    if (data === undefined || data === null || (typeof data === 'object' && Object.keys(data).length === 0))
+      return undefined
+    const offer = parseOfferData(data)
+    this.emit('fota', offer)
+    return offer
+  }
+
+  /**
+   * Streams the offered image into the module's persistence, verifies it and reports progress.
+   * Resolves with the verified result; rejects with a coded LinkkitError (ERR_OTA_BUSY while the same
+   * module downloads; ERR_DOWNLOAD_*, ERR_DIGEST_MISMATCH, ERR_SIZE_MISMATCH, ERR_PERSISTENCE_* otherwise).
+   */
+  async download(offer: FirmwareOffer, options: FotaDownloadOptions = {}): Promise<FotaResult> {
+    const module = offer.module ?? 'default'
+    const persistence = options.persistence ?? this.#persistenceFor(offer.module)
+    if (!persistence) {
+      throw new LinkkitError('ERR_INVALID_OPTIONS', `no persistence configured for module ${module}`)
+    }
+    if (this.#busy.has(module))
+      throw new LinkkitError('ERR_OTA_BUSY', `module ${module} is already downloading`)
+    this.#busy.add(module)
+    try {
+      const { persistence: _p, ...tuning } = options
+      return await performFota({
+        offer,
+        persistence,
+        reporter: new ProgressReporter(
+          this.#connection,
+          this.#identity,
+          offer.module,
+          this.#options.progress,
+        ),
+        onProgress: (progress) => this.#emitSafely('fota:progress', progress),
+        tuning: {
+          ...this.#options.download,
+          allowHttp: this.#options.allowHttp,
+          tls: this.#options.tls,
+          ...tuning,
+        },
+        logger: this.#logger,
+      })
+    } finally {
+      this.#busy.delete(module)
+    }
+  }
+
+  /** Requests the product's remote configuration (`thing.config.get`); resolves with the offer or undefined. */
+  async requestConfig(
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<ConfigOffer | undefined> {
+    const reply = await this.#connection.request(
+      Topics.configGet(this.#identity),
+      { configScope: 'product', getType: 'file' },
+      { method: 'thing.config.get', ...options },
+    )
+    if (reply.data === undefined || reply.data === null || Object.keys(reply.data as object).length === 0)
+      return undefined
+    return parseConfigOffer(reply.data)
+  }
+
+  /** Fetches and verifies a configuration file with the same downloader; resolves with its bytes. */
+  fetchConfig(
+    offer: ConfigOffer,
+    options: { signal?: AbortSignal; maxBytes?: number } = {},
+  ): Promise<Buffer> {
+    return fetchConfig(offer, {
+      ...options,
+      allowHttp: this.#options.allowHttp,
+      tls: this.#options.tls,
+      logger: this.#logger,
+    })
+  }
+
+  #persistenceFor(module: string | undefined): FirmwarePersistence | undefined {
+    if (module === undefined) return this.#options.persistence
+    return this.#options.modules?.[module]?.persistence
+  }
+
+  #onPush(topic: string, payload: Buffer): void {
+    let offer: FirmwareOffer
+    try {
+      offer = parseUpgradePush(parseJson(payload, topic))
+    } catch (error) {
+      this.#rejectOffer(toLinkkitError(error, 'ERR_OFFER_INVALID'), topic)
+      return
+    }
+    this.#accept(offer)
+  }
+
+  #onFirmwareGetReply(topic: string, payload: Buffer): void {
+    // Replies to our own request() are settled by the connection; this sees only unsolicited ones.
+    try {
+      const body = parseJson(payload, topic) as { code?: unknown; data?: unknown }
+      if (body?.code !== 200 || !body.data || Object.keys(body.data).length === 0) return
+      this.#accept(parseOfferData(body.data))
+    } catch (error) {
+      this.#rejectOffer(toLinkkitError(error, 'ERR_OFFER_INVALID'), topic)
+    }
+  }
+
+  #accept(offer: FirmwareOffer): void {
+    this.#logger.info({ version: offer.version, module: offer.module, size: offer.size }, 'firmware offered')
+    this.#emitSafely('fota', offer)
+    if (this.#options.autoDownload && this.#persistenceFor(offer.module)) {
+      this.download(offer).catch((error: unknown) =>
+        this.#emitError(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')),
+      )
+    }
+  }
+
+  /** A malformed offer is reported to the cloud (step -1 with the reason) and locally; nothing downloads. */
+  #rejectOffer(error: LinkkitError, topic: string): void {
+    const err = error.topic
+      ? error
+      : new LinkkitError(error.code, error.message, { topic, cause: error, details: error.details })
+    this.#emitError(err)
+    void new ProgressReporter(this.#connection, this.#identity).report(
+      -1,
+      `invalid offer: ${error.message}`.slice(0, 128),
+    )
+  }
+
+  #onConfigPush(topic: string, payload: Buffer): void {
+    let id: string | undefined
+    try {
+      const body = parseJson(payload, topic) as { id?: unknown; params?: unknown }
+      id = typeof body?.id === 'string' || typeof body?.id === 'number' ? String(body.id) : undefined
+      const offer = parseConfigOffer(body?.params)
+      if (id !== undefined) void this.#connection.reply(Topics.reply(topic), id, 200, {}).catch(() => {})
+      this.#emitSafely('config', offer)
+    } catch (error) {
+      if (id !== undefined)
+        void this.#connection.reply(Topics.reply(topic), id, 460, {}, 'invalid config push').catch(() => {})
+      this.#emitError(toLinkkitError(error, 'ERR_OFFER_INVALID'))
+    }
+  }
+
+  #emitError(error: LinkkitError): void {
+    this.#logger.warn({ code: error.code, topic: error.topic }, error.message)
+    this.#emitSafely('error', error)
+  }
+
+  /** Listeners must not break protocol handling by throwing. */
+  #emitSafely<E extends keyof FotaEvents>(event: E, ...args: Parameters<FotaEvents[E]>): void {
+    try {
+      ;(this.emit as (e: E, ...a: Parameters<FotaEvents[E]>) => boolean)(event, ...args)
+    } catch (error) {
+      this.#logger.error({ event, err: (error as Error).message }, 'listener threw')
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#started = false
+    for (const cleanup of this.#cleanups.splice(0).reverse()) {
+      try {
+        await cleanup()
+      } catch {
+        // the connection may already be closed
+      }
+    }
+    this.removeAllListeners()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}

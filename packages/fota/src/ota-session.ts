@@ -1,0 +1,303 @@
+import {
+  type Connection,
+  type DeviceIdentity,
+  LinkkitError,
+  parseJson,
+  Topics,
+  toLinkkitError,
+} from '@linkkit/core'
+import { EventEmitter } from 'eventemitter3'
+import { type ConfigOffer, parseConfigOffer } from './cota.js'
+import type { DownloadRetryOptions, DownloadTlsOptions } from './download/index.js'
+import { parseUpgradePush } from './offer.js'
+import { assertVersion, informVersion, OtaProgress, ProgressReporter } from './progress.js'
+import { PullDownload } from './pull-download.js'
+import type { FirmwareOffer, SignMethod } from './types.js'
+
+/** IOT_OTA_State_t (v3.1+). */
+export const OtaState = {
+  Inited: 'INITED',
+  Pushed: 'PUSHED',
+  Fetching: 'FETCHING',
+  Fetched: 'FETCHED',
+  Closed: 'CLOSED',
+} as const
+export type OtaStateName = (typeof OtaState)[keyof typeof OtaState]
+
+/** IOT_OTA_Type_t: what the current offer is. */
+export type OtaType = 'none' | 'fota' | 'cota'
+
+export interface OtaSessionOptions {
+  /** @default the connection's productKey / deviceName */
+  productKey?: string
+  deviceName?: string
+  /** Module name used in inform and progress (IOTX_IOCTL_SET_MODULE). */
+  module?: string
+  /** Accept plain `http://` URLs. @default false */
+  allowHttp?: boolean
+  tls?: DownloadTlsOptions
+  /** @default 30000 */
+  idleTimeoutMs?: number
+  retry?: Partial<DownloadRetryOptions>
+}
+
+export interface OtaSessionEvents {
+  /** An offer was accepted (IOT_OTA_SetOnPushedCallback). */
+  pushed: (type: OtaType) => void
+  error: (error: LinkkitError) => void
+}
+
+/**
+ * The basic OTA API, one for one with IOT_OTA_*: a state machine INITED → PUSHED → FETCHING →
+ * FETCHED driven by the caller's fetchYield loop. Unlike 3.x, `reset()` really resets (PROTOCOL.md §4.1).
+ */
+export class OtaSession extends EventEmitter<OtaSessionEvents> {
+  /** Resolves once the OTA topics are subscribed (IOT_OTA_Init). */
+  readonly ready: Promise<void>
+  readonly #connection: Connection
+  readonly #identity: DeviceIdentity
+  readonly #options: OtaSessionOptions
+  readonly #reporter: ProgressReporter
+  readonly #unsubscribe: Array<() => Promise<void>> = []
+  #state: OtaStateName = OtaState.Inited
+  #type: OtaType = 'none'
+  #offer: FirmwareOffer | undefined
+  #config: ConfigOffer | undefined
+  #pull: PullDownload | undefined
+  #checked: boolean | undefined
+  lastError: LinkkitError | undefined
+
+  constructor(connection: Connection, options: OtaSessionOptions = {}) {
+    super()
+    this.#connection = connection
+    this.#identity = {
+      productKey: options.productKey ?? connection.productKey,
+      deviceName: options.deviceName ?? connection.deviceName,
+    }
+    this.#options = { ...options }
+    this.#reporter = new ProgressReporter(connection, this.#identity, options.module, {
+      minStep: 0,
+      minIntervalMs: 0,
+    })
+    this.ready = this.#subscribe()
+    this.ready.catch((error: unknown) => {
+      this.lastError = toLinkkitError(error, 'ERR_SUBSCRIBE_FAILED')
+    })
+  }
+
+  async #subscribe(): Promise<void> {
+    const c = this.#connection
+    const id = this.#identity
+    const push = (topic: string, payload: Buffer) => this.#onPush(topic, payload)
+    this.#unsubscribe.push(await c.subscribe(Topics.otaUpgrade(id), push, { qos: 1 }))
+    // 3.x treats any message on /ota/device/request that carries a url like an upgrade push.
+    this.#unsubscribe.push(await c.subscribe(Topics.otaRequest(id), push, { qos: 1 }))
+    this.#unsubscribe.push(
+      await c.subscribe(Topics.configPush(id), (t, p) => this.#onConfig(t, p, 'params'), { qos: 0 }),
+    )
+    this.#unsubscribe.push(
+      await c.subscribe(Topics.reply(Topics.configGet(id)), (t, p) => this.#onConfig(t, p, 'data'), {
+        qos: 0,
+      }),
+    )
+  }
+
+  get state(): OtaStateName {
+    return this.#state
+  }
+  /** IOT_OTAG_OTA_TYPE */
+  get type(): OtaType {
+    return this.#type
+  }
+  /** The accepted firmware offer, if any. */
+  get offer(): FirmwareOffer | undefined {
+    return this.#offer
+  }
+  /** The accepted config offer (IOT_OTAG_COTA_*), if any. */
+  get config(): ConfigOffer | undefined {
+    return this.#config
+  }
+  /** IOT_OTAG_FETCHED_SIZE */
+  get fetchedSize(): number {
+    return this.#pull?.fetched ?? 0
+  }
+  /** IOT_OTAG_FILE_SIZE */
+  get fileSize(): number {
+    return this.#offer?.size ?? this.#config?.size ?? 0
+  }
+  /** IOT_OTAG_MD5SUM: the expected MD5 (lowercase hex), when the offer carries one. */
+  get md5(): string | undefined {
+    return this.#offer?.md5 ?? (this.#offer?.signMethod === 'Md5' ? this.#offer.digest : undefined)
+  }
+  get signMethod(): SignMethod | undefined {
+    return this.#offer?.signMethod ?? this.#config?.signMethod
+  }
+  /** The expected digest per signMethod. */
+  get digest(): string | undefined {
+    return this.#offer?.digest ?? this.#config?.digest
+  }
+  /** IOT_OTAG_VERSION: the target version. */
+  get version(): string | undefined {
+    return this.#offer?.version
+  }
+  /** IOT_OTAG_MODULE */
+  get module(): string | undefined {
+    return this.#offer?.module ?? this.#options.module
+  }
+
+  /** IOT_OTA_ReportVersion */
+  async reportVersion(version: string): Promise<void> {
+    assertVersion(version)
+    await informVersion(this.#connection, this.#identity, version, this.#options.module)
+  }
+
+  /** IOT_OTA_ReportProgress: a percentage 0–100 or an OtaProgress failure step. */
+  async reportProgress(step: number, desc = ''): Promise<void> {
+    await this.#reporter.report(step, desc)
+  }
+
+  /** IOT_OTA_IsFetching: an offer is pending or being fetched. */
+  isFetching(): boolean {
+    return this.#state === OtaState.Pushed || this.#state === OtaState.Fetching
+  }
+
+  /** IOT_OTA_IsFetchFinish */
+  isFetchFinish(): boolean {
+    return this.#state === OtaState.Fetched
+  }
+
+  /**
+   * IOT_OTA_FetchYield: copies up to `buffer.length` further bytes of the image into `buffer` and
+   * resolves with the count; 0 when none arrived within `timeoutMs`. A failure rejects (and is kept
+   * in `lastError`); the next call resumes from `fetchedSize` with Range.
+   */
+  async fetchYield(buffer: Uint8Array, timeoutMs = 1000): Promise<number> {
+    if (this.#state !== OtaState.Pushed && this.#state !== OtaState.Fetching) {
+      throw this.#fail(
+        new LinkkitError('ERR_OTA_STATE', `fetchYield needs PUSHED or FETCHING, state is ${this.#state}`),
+      )
+    }
+    if (!(buffer instanceof Uint8Array) || buffer.length === 0) {
+      throw this.#fail(new LinkkitError('ERR_INVALID_ARGUMENT', 'fetchYield needs a non-empty buffer'))
+    }
+    if (this.#state === OtaState.Pushed) {
+      this.#state = OtaState.Fetching
+      // 3.x forces step 0 "Enter in downloading state" on the first fetch.
+      await this.#reporter.report(0, 'Enter in downloading state')
+    }
+    const pull = this.#pull!
+    try {
+      const n = await pull.read(buffer, timeoutMs)
+      if (pull.finished) this.#state = OtaState.Fetched
+      return n
+    } catch (error) {
+      throw this.#fail(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED'))
+    }
+  }
+
+  /**
+   * IOT_OTAG_CHECK_FIRMWARE / CHECK_CONFIG: whether the fetched bytes match the offer's digest.
+   * Only in FETCHED state; on a mismatch it reports step -3, as the C SDK does.
+   */
+  checkFirmware(): boolean {
+    if (this.#state !== OtaState.Fetched || !this.#pull) {
+      throw this.#fail(
+        new LinkkitError('ERR_OTA_STATE', `checkFirmware needs FETCHED, state is ${this.#state}`),
+      )
+    }
+    if (this.#checked === undefined) {
+      this.#checked = this.#pull.digest() === this.digest
+      if (!this.#checked) {
+        this.lastError = new LinkkitError(
+          'ERR_DIGEST_MISMATCH',
+          'fetched image does not match the offered digest',
+        )
+        void this.#reporter.report(OtaProgress.CheckFailed, 'digest mismatch')
+      }
+    }
+    return this.#checked
+  }
+
+  /** IOT_OTAG_RESET_STATE, done as intended: aborts any fetch and returns to INITED. */
+  reset(): void {
+    this.#pull?.cancel()
+    this.#pull = undefined
+    this.#offer = undefined
+    this.#config = undefined
+    this.#checked = undefined
+    this.#type = 'none'
+    if (this.#state !== OtaState.Closed) this.#state = OtaState.Inited
+  }
+
+  /** Asks for the product configuration (iotx_ota_get_config → thing.config.get); the reply arrives as an offer. */
+  async requestConfig(): Promise<void> {
+    await this.#connection.publish(Topics.configGet(this.#identity), {
+      id: this.#connection.nextId(),
+      version: '1.0',
+      params: { configScope: 'product', getType: 'file' },
+      method: 'thing.config.get',
+    })
+  }
+
+  #accept(type: OtaType, offer: FirmwareOffer | undefined, config: ConfigOffer | undefined): void {
+    if (this.#state === OtaState.Fetching || this.#state === OtaState.Closed) {
+      this.#connection.logger.info({ state: this.#state }, 'offer ignored while fetching')
+      return
+    }
+    this.reset()
+    this.#type = type
+    this.#offer = offer
+    this.#config = config
+    const source = offer ?? config!
+    this.#pull = new PullDownload(source, {
+      allowHttp: this.#options.allowHttp === true,
+      ...(this.#options.tls ? { tls: this.#options.tls } : {}),
+      ...(this.#options.idleTimeoutMs ? { idleTimeoutMs: this.#options.idleTimeoutMs } : {}),
+      ...(this.#options.retry ? { retry: this.#options.retry } : {}),
+      logger: this.#connection.logger,
+    })
+    this.#state = OtaState.Pushed
+    this.emit('pushed', type)
+  }
+
+  #onPush(topic: string, payload: Buffer): void {
+    try {
+      const body = parseJson(payload, topic)
+      if (topic === Topics.otaRequest(this.#identity) && !JSON.stringify(body).includes('"url"')) return
+      this.#accept('fota', parseUpgradePush(body), undefined)
+    } catch (error) {
+      this.#fail(toLinkkitError(error, 'ERR_OFFER_INVALID'))
+      void this.#reporter.report(OtaProgress.GeneralFailed, 'invalid offer')
+    }
+  }
+
+  #onConfig(topic: string, payload: Buffer, field: 'params' | 'data'): void {
+    try {
+      const body = parseJson(payload, topic) as Record<string, unknown>
+      if (field === 'data' && body?.code !== 200 && body?.code !== '200') return
+      this.#accept('cota', undefined, parseConfigOffer(body?.[field]))
+    } catch (error) {
+      this.#fail(toLinkkitError(error, 'ERR_OFFER_INVALID'))
+    }
+  }
+
+  #fail(error: LinkkitError): LinkkitError {
+    this.lastError = error
+    if (this.listenerCount('error') > 0) this.emit('error', error)
+    return error
+  }
+
+  /** IOT_OTA_Deinit */
+  async close(): Promise<void> {
+    if (this.#state === OtaState.Closed) return
+    this.reset()
+    this.#state = OtaState.Closed
+    await this.ready.catch(() => {})
+    for (const off of this.#unsubscribe.splice(0)) await off().catch(() => {})
+    this.removeAllListeners()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}

@@ -1,0 +1,222 @@
+import { createHash, type Hash } from 'node:crypto'
+import { type LinkkitError, toLinkkitError } from '@linkkit/core'
+import type { Logger } from 'pino'
+import { type DownloadOptions, downloadFirmware } from './download/index.js'
+import { offerFiles } from './offer.js'
+import { OtaProgress, type ProgressReporter } from './progress.js'
+import type { FirmwareFile, FirmwareImage, FirmwareOffer, FirmwarePersistence } from './types.js'
+
+export type DownloadTuning = Pick<
+  DownloadOptions,
+  'allowHttp' | 'tls' | 'chunkSizeBytes' | 'idleTimeoutMs' | 'retry' | 'signal'
+>
+
+/** Local progress of a download, emitted as `fota:progress`. */
+export interface FotaProgress {
+  version: string
+  module?: string
+  /** File name within a multi-file offer. */
+  file?: string
+  bytes: number
+  total: number
+  percent: number
+}
+
+/** What a verified download produced. */
+export interface FotaResult {
+  version: string
+  module?: string
+  files: Array<{ name?: string; size: number; digest: string }>
+  /** Image bytes held at the end (all files). */
+  bytes: number
+  /** Bytes that were already held from an interrupted download and were not fetched again. */
+  resumedBytes: number
+  /** Body bytes read from the network. */
+  bytesReceived: number
+  requests: number
+}
+
+/**
+ * The progress step a failure is reported with (PROTOCOL.md §3.5): -4 when persistence failed,
+ * -3 when the image does not match the offer, -2 when it could not be fetched, -1 otherwise.
+ */
+export function failureStep(error: LinkkitError): number {
+  switch (error.code) {
+    case 'ERR_PERSISTENCE_WRITE':
+    case 'ERR_PERSISTENCE':
+    case 'ERR_FLASH_POWER_CUT':
+      return OtaProgress.BurnFailed
+    case 'ERR_DIGEST_MISMATCH':
+    case 'ERR_SIZE_MISMATCH':
+      return OtaProgress.CheckFailed
+    case 'ERR_DOWNLOAD_FAILED':
+    case 'ERR_DOWNLOAD_HTTP_STATUS':
+    case 'ERR_DOWNLOAD_TIMEOUT':
+    case 'ERR_HTTP_NOT_ALLOWED':
+      return OtaProgress.FetchFailed
+    default:
+      return OtaProgress.GeneralFailed
+  }
+}
+
+export interface PerformContext {
+  offer: FirmwareOffer
+  persistence: FirmwarePersistence
+  reporter: ProgressReporter
+  onProgress: (progress: FotaProgress) => void
+  tuning: DownloadTuning
+  logger: Logger
+}
+
+/**
+ * Downloads every file of an offer into the persistence adapter, verifying each, reporting
+ * progress to the cloud (the C SDK's dm_fota_perform_sync): `0` first, rate-limited percentages,
+ * `100` once verified and stored, or the failure step with its reason. `persistence.stop` is called
+ * exactly once per file on every path; only `ok: true` after the digest and size were verified.
+ */
+export async function performFota(ctx: PerformContext): Promise<FotaResult> {
+  const { offer, reporter } = ctx
+  const files = offerFiles(offer)
+  const total = files.reduce((sum, f) => sum + f.size, 0)
+  const result: FotaResult = {
+    version: offer.version,
+    files: [],
+    bytes: 0,
+    resumedBytes: 0,
+    bytesReceived: 0,
+    requests: 0,
+  }
+  if (offer.module !== undefined) result.module = offer.module
+  reporter.reset()
+  await reporter.report(0, 'Enter in downloading state')
+  try {
+    for (const file of files) {
+      const done = result.bytes
+      const one = await fetchFile(ctx, file, (bytes) => {
+        const percent = total === 0 ? 100 : Math.floor(((done + bytes) * 100) / total)
+        // 100 is reported only once the image is verified and stored.
+        reporter.percent(Math.min(percent, 99))
+        const progress: FotaProgress = { version: offer.version, bytes: done + bytes, total, percent }
+        if (offer.module !== undefined) progress.module = offer.module
+        if (file.name !== undefined) progress.file = file.name
+        ctx.onProgress(progress)
+      })
+      result.files.push(
+        file.name === undefined
+          ? { size: file.size, digest: one.digest }
+          : { name: file.name, size: file.size, digest: one.digest },
+      )
+      result.bytes += file.size
+      result.resumedBytes += one.resumedBytes
+      result.bytesReceived += one.bytesReceived
+      result.requests += one.requests
+    }
+  } catch (error) {
+    const err = toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')
+    await reporter.report(failureStep(err), err.message.slice(0, 128))
+    throw err
+  }
+  await reporter.report(100, 'verified')
+  return result
+}
+
+function imageOf(offer: FirmwareOffer, file: FirmwareFile): FirmwareImage {
+  const image: FirmwareImage = {
+    version: offer.version,
+    size: file.size,
+    signMethod: file.signMethod,
+    digest: file.digest,
+  }
+  if (offer.module !== undefined) image.module = offer.module
+  if (file.name !== undefined) image.name = file.name
+  return image
+}
+
+async function fetchFile(
+  ctx: PerformContext,
+  file: FirmwareFile,
+  onBytes: (bytes: number) => void,
+): Promise<{ digest: string; resumedBytes: number; bytesReceived: number; requests: number }> {
+  const { persistence, logger } = ctx
+  const image = imageOf(ctx.offer, file)
+  const { offset, hash } = await resumePoint(persistence, image, logger)
+  try {
+    await persistence.start(image, offset)
+  } catch (error) {
+    const err = toLinkkitError(error, 'ERR_PERSISTENCE', 'persistence start failed')
+    await stopQuietly(persistence, err, logger)
+    throw err
+  }
+  try {
+    const downloaded = await downloadFirmware(
+      file,
+      async (chunk, at) => {
+        try {
+          await persistence.write(chunk, at)
+        } catch (error) {
+          throw persistenceError(error)
+        }
+      },
+      { ...ctx.tuning, startOffset: offset, initialHash: hash, onProgress: onBytes, logger },
+    )
+    try {
+      await persistence.stop({ ok: true })
+    } catch (error) {
+      throw toLinkkitError(error, 'ERR_PERSISTENCE', 'persistence failed to commit the verified image')
+    }
+    return {
+      digest: downloaded.digest,
+      resumedBytes: offset,
+      bytesReceived: downloaded.bytesReceived,
+      requests: downloaded.requests,
+    }
+  } catch (error) {
+    const err = toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')
+    if (err.code !== 'ERR_PERSISTENCE' || !String(err.message).includes('commit'))
+      await stopQuietly(persistence, err, logger)
+    throw err
+  }
+}
+
+function persistenceError(error: unknown): LinkkitError {
+  const err = toLinkkitError(error, 'ERR_PERSISTENCE_WRITE', 'persistence write failed')
+  if (err.code === 'ERR_PERSISTENCE_WRITE' || err.code === 'ERR_FLASH_POWER_CUT') return err
+  return toLinkkitError(new Error(err.message, { cause: err }), 'ERR_PERSISTENCE_WRITE')
+}
+
+async function stopQuietly(
+  persistence: FirmwarePersistence,
+  error: LinkkitError,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await persistence.stop({ ok: false, error })
+  } catch (stopError) {
+    logger.warn({ err: (stopError as Error).message }, 'persistence stop failed after an error')
+  }
+}
+
+/** Where to resume: the adapter's held bytes, re-hashed, or 0 when it holds none or cannot read them back. */
+async function resumePoint(
+  persistence: FirmwarePersistence,
+  image: FirmwareImage,
+  logger: Logger,
+): Promise<{ offset: number; hash: Hash | undefined }> {
+  if (!persistence.resumeOffset || !persistence.readBack) return { offset: 0, hash: undefined }
+  try {
+    const held = await persistence.resumeOffset(image)
+    if (!Number.isSafeInteger(held) || held <= 0 || held > image.size) return { offset: 0, hash: undefined }
+    const hash = createHash(image.signMethod === 'Md5' ? 'md5' : 'sha256')
+    let read = 0
+    for await (const chunk of persistence.readBack(image, held)) {
+      hash.update(chunk)
+      read += chunk.byteLength
+    }
+    if (read !== held) return { offset: 0, hash: undefined }
+    logger.info({ held, size: image.size }, 'resuming firmware download from held bytes')
+    return { offset: held, hash }
+  } catch (error) {
+    logger.warn({ err: (error as Error).message }, 'could not resume; starting over')
+    return { offset: 0, hash: undefined }
+  }
+}

@@ -1,0 +1,131 @@
+import { type Connection, type DeviceIdentity, LinkkitError, Topics } from '@linkkit/core'
+
+/** Progress steps of `/ota/device/progress` (IOT_OTA_Progress_t, PROTOCOL.md §3.5). */
+export const OtaProgress = {
+  /** Flash (persistence) write failed — IOT_OTAP_BURN_FAILED. */
+  BurnFailed: -4,
+  /** Digest verification failed — IOT_OTAP_CHECK_FALIED. */
+  CheckFailed: -3,
+  /** Download failed — IOT_OTAP_FETCH_FAILED. */
+  FetchFailed: -2,
+  /** Any other failure — IOT_OTAP_GENERAL_FAILED. */
+  GeneralFailed: -1,
+  /** IOT_OTAP_FETCH_PERCENTAGE_MIN */
+  Min: 0,
+  /** IOT_OTAP_FETCH_PERCENTAGE_MAX */
+  Max: 100,
+} as const
+
+export type OtaProgressStep = number
+
+export interface ProgressPolicy {
+  /** Report a percentage only when it grew by at least this many points. @default 5 */
+  minStep: number
+  /** …and at least this long after the previous report (3.x waits 50 ms). @default 50 */
+  minIntervalMs: number
+}
+
+export const DEFAULT_PROGRESS_POLICY: Readonly<ProgressPolicy> = Object.freeze({
+  minStep: 5,
+  minIntervalMs: 50,
+})
+
+/** Checks a step is an integer in [-4, 100]; 3.x rejects anything else (PROTOCOL.md §3.5). */
+export function assertStep(step: number): number {
+  if (!Number.isInteger(step) || step < -4 || step > 100) {
+    throw new LinkkitError(
+      'ERR_INVALID_ARGUMENT',
+      `progress step must be an integer in [-4, 100], got ${step}`,
+    )
+  }
+  return step
+}
+
+/**
+ * Publishes progress on `/ota/device/progress/{pk}/{dn}` as `{"id","params":{"step":"<n>","desc","module"}}`
+ * (step is a string on the wire). Percentages are rate-limited as the C SDK does: `0` first, then
+ * when grown by ≥ minStep points and ≥ minIntervalMs later, and `100` always.
+ */
+export class ProgressReporter {
+  readonly #connection: Connection
+  readonly #topic: string
+  readonly #module: string | undefined
+  readonly #policy: ProgressPolicy
+  readonly #now: () => number
+  #lastPercent = -1
+  #lastAt = Number.NEGATIVE_INFINITY
+
+  constructor(
+    connection: Connection,
+    identity: DeviceIdentity,
+    module?: string,
+    policy: Partial<ProgressPolicy> = {},
+    now: () => number = Date.now,
+  ) {
+    this.#connection = connection
+    this.#topic = Topics.otaProgress(identity)
+    this.#module = module
+    this.#policy = { ...DEFAULT_PROGRESS_POLICY, ...policy }
+    this.#now = now
+  }
+
+  /** Publishes one step now. Failures to publish are logged, never thrown: progress must not break a download. */
+  async report(step: number, desc = ''): Promise<void> {
+    assertStep(step)
+    const params: Record<string, string> = { step: String(step), desc }
+    if (this.#module !== undefined) params.module = this.#module
+    if (step >= 0) {
+      this.#lastPercent = step
+      this.#lastAt = this.#now()
+    }
+    try {
+      await this.#connection.publish(this.#topic, { id: this.#connection.nextId(), params }, { qos: 1 })
+    } catch (error) {
+      this.#connection.logger.warn(
+        { step, code: (error as LinkkitError).code },
+        'progress report not delivered',
+      )
+    }
+  }
+
+  /** Reports a download percentage when the policy says it is worth a message. Returns whether it did. */
+  percent(percent: number): boolean {
+    const p = Math.max(0, Math.min(100, Math.floor(percent)))
+    const due =
+      this.#lastPercent < 0 ||
+      p === 100 ||
+      (p - this.#lastPercent >= this.#policy.minStep &&
+        this.#now() - this.#lastAt >= this.#policy.minIntervalMs)
+    if (!due || p === this.#lastPercent) return false
+    void this.report(p)
+    return true
+  }
+
+  /** Restarts rate limiting (a new download). */
+  reset(): void {
+    this.#lastPercent = -1
+    this.#lastAt = Number.NEGATIVE_INFINITY
+  }
+}
+
+/** Version inform `{"id","params":{"version","module"?}}` on `/ota/device/inform/{pk}/{dn}` (PROTOCOL.md §3.2). */
+export async function informVersion(
+  connection: Connection,
+  identity: DeviceIdentity,
+  version: string,
+  module?: string,
+): Promise<void> {
+  assertVersion(version)
+  const params: Record<string, string> = { version }
+  if (module !== undefined && module !== 'default') params.module = module
+  await connection.publish(Topics.otaInform(identity), { id: connection.nextId(), params }, { qos: 1 })
+}
+
+export function assertVersion(version: unknown): string {
+  const printable =
+    typeof version === 'string' && [...version].every((ch) => ch >= ' ' && ch !== '"' && ch !== '\\')
+  if (typeof version !== 'string' || version.length === 0 || version.length > 64 || !printable) {
+    throw new LinkkitError('ERR_INVALID_ARGUMENT', 'firmware version must be 1–64 printable characters')
+  }
+  return version
+}
