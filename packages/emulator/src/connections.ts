@@ -5,7 +5,6 @@ import type {
   AuthErrorCode,
   AuthenticateError,
   Client,
-  PublishPacket,
   Subscription,
 } from 'aedes'
 import type { EventEmitter } from 'eventemitter3'
@@ -110,7 +109,7 @@ export class Connections {
     })
     broker.on('connackSent', (packet, client) => {
       const session = this.#sessions.get(client)
-      if (packet.returnCode === 0 && session?.kind === 'register') this.#pushRegistration(session)
+      if (packet.returnCode === 0 && session?.kind === 'register') session.push(this.#o.registerCloseDelayMs)
     })
     broker.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
       const session = client === null ? undefined : this.#sessions.get(client)
@@ -196,15 +195,7 @@ export class Connections {
       this.#sessions.delete(client)
       this.#end(session)
     })
-    const state = this.#o.registry.get(identity.productKey, identity.deviceName)
-    if (state !== undefined) {
-      state.online = true
-      state.activated = true
-      state.clientId = session.clientId
-      state.clientParams = { ...session.clientParams }
-      state.connectCount++
-      state.lastConnectedAt = Date.now()
-    }
+    this.#o.registry.markOnline(identity, session.clientId, session.clientParams)
     this.#o.logger.info({ clientId: session.clientId }, 'device online')
     this.#o.events.emit('device:online', session.info())
   }
@@ -215,31 +206,9 @@ export class Connections {
     const { productKey, deviceName } = session.identity
     const key = deviceKey(productKey, deviceName)
     if (this.#byIdentity.get(key) === session) this.#byIdentity.delete(key)
-    const state = this.#o.registry.get(productKey, deviceName)
-    if (state !== undefined) {
-      state.online = false
-      state.lastDisconnectedAt = Date.now()
-    }
+    this.#o.registry.markOffline(session.identity)
     this.#o.logger.info({ clientId: session.clientId }, 'device offline')
     this.#o.events.emit('device:offline', session.info())
-  }
-
-  /**
-   * Publishes `/ext/register` right after CONNACK, since 3.x waits only ~200 ms for it (PROTOCOL.md
-   * §6 quirk 12), then closes the connection shortly after as the platform does.
-   */
-  #pushRegistration(session: RegisterSession): void {
-    const packet: PublishPacket = {
-      cmd: 'publish',
-      topic: '/ext/register',
-      payload: session.payload(),
-      qos: 0,
-      retain: false,
-      dup: false,
-    }
-    session.client.publish(packet, () => {
-      setTimeout(() => session.client.close(), this.#o.registerCloseDelayMs).unref()
-    })
   }
 
   #deliverAuto(packet: AedesPublishPacket, cb: () => void): void {

@@ -55,6 +55,25 @@ export class DeviceRegistry {
     return state
   }
 
+  /** Records a login: the device is online and, having used its secret, activated. */
+  markOnline(identity: DeviceIdentity, clientId: string, clientParams: Record<string, string>): void {
+    const state = this.get(identity.productKey, identity.deviceName)
+    if (state === undefined) return
+    state.online = true
+    state.activated = true
+    state.clientId = clientId
+    state.clientParams = { ...clientParams }
+    state.connectCount++
+    state.lastConnectedAt = Date.now()
+  }
+
+  markOffline(identity: DeviceIdentity): void {
+    const state = this.get(identity.productKey, identity.deviceName)
+    if (state === undefined) return
+    state.online = false
+    state.lastDisconnectedAt = Date.now()
+  }
+
   get(productKey: string, deviceName: string): DeviceState | undefined {
     return this.#devices.get(deviceKey(productKey, deviceName))
   }

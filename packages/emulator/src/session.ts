@@ -92,10 +92,28 @@ export class RegisterSession {
     this.deviceSecret = deviceSecret
   }
 
-  /** What the platform pushes on `/ext/register`. */
-  payload(): Buffer {
+  /**
+   * Publishes `/ext/register` (no SUBSCRIBE needed) right after CONNACK, since 3.x waits only
+   * ~200 ms for it (PROTOCOL.md §6 quirk 12), then closes the connection `closeDelayMs` later, as
+   * the platform closes it once the secret is delivered.
+   */
+  push(closeDelayMs: number): void {
     const { productKey, deviceName } = this.identity
-    return Buffer.from(JSON.stringify({ productKey, deviceName, deviceSecret: this.deviceSecret }), 'utf8')
+    const payload = Buffer.from(
+      JSON.stringify({ productKey, deviceName, deviceSecret: this.deviceSecret }),
+      'utf8',
+    )
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic: '/ext/register',
+      payload,
+      qos: 0,
+      retain: false,
+      dup: false,
+    }
+    this.client.publish(packet, () => {
+      setTimeout(() => this.client.close(), closeDelayMs).unref()
+    })
   }
 }
 
