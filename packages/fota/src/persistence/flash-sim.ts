@@ -1,57 +1,25 @@
 import { LinkkitError } from '@linkkit/core'
-import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome, SignMethod } from '../types.js'
+import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome } from '../types.js'
+import * as bootloader from './flash/boot.js'
+import { type BootRecord, readBootRecord } from './flash/boot-record.js'
+import { type FlashLayout, flashLayout, otherSlot, type SlotName } from './flash/layout.js'
+import { NorFlash } from './flash/nor-flash.js'
+import { provisionFlash } from './flash/provision.js'
+import { inspectSlot, readSlotBytes, resumableBytes } from './flash/slot.js'
+import { SlotWriter } from './flash/slot-writer.js'
+import {
+  type FlashSimOptions,
+  type FlashSimProvisionOptions,
+  type FlashSimState,
+  flashSimDefaults,
+} from './flash-sim-options.js'
+import { assertImage } from './image.js'
 
 export type { FlashSimBoot } from './flash/boot.js'
 export type { SlotName } from './flash/layout.js'
 export type { FlashWear } from './flash/nor-flash.js'
 export type { SlotInfo, SlotStatus } from './flash/slot.js'
-
-import { digestOf } from './digest.js'
-import * as bootloader from './flash/boot.js'
-import { type BootRecord, readBootRecord, writeBootRecord } from './flash/boot-record.js'
-import { type FlashLayout, flashLayout, otherSlot, type SlotName } from './flash/layout.js'
-import { type FlashWear, NorFlash } from './flash/nor-flash.js'
-import { inspectSlot, readSlotBytes, resumableBytes, type SlotInfo } from './flash/slot.js'
-import { SlotWriter } from './flash/slot-writer.js'
-import { assertImage } from './image.js'
-
-/** Options of {@link FlashSimPersistence}. */
-export interface FlashSimOptions {
-  /** The file that holds the simulated flash; a new instance on the same file is a reboot. */
-  path: string
-  /** Erase unit; at least 1024 (a slot's header sector holds its records and progress map). @default 4096 */
-  sectorSizeBytes?: number
-  /** Size of each of the two slots, header sector included; a multiple of the sector size. @default 1048576 */
-  slotSizeBytes?: number
-  /**
-   * Fault injection: power is lost once this many bytes were programmed by this instance. The
-   * program that crosses the mark keeps only its first bytes (torn) and throws
-   * `ERR_FLASH_POWER_CUT`, as does every later call until the file is opened again.
-   * @default undefined (no power cut)
-   */
-  powerCutAt?: number
-}
-
-/** Options of {@link FlashSimPersistence.provision}: the factory image flashed into slot A. */
-export interface FlashSimProvisionOptions extends FlashSimOptions {
-  image: { version: string; data: Uint8Array; signMethod?: SignMethod; module?: string }
-}
-
-/** A snapshot of the simulated flash, for inspection and tests. */
-export interface FlashSimState {
-  /** The confirmed slot. */
-  readonly active: SlotName
-  /** The slot activated for a trial boot, if any. */
-  readonly pending: SlotName | undefined
-  /** The pending slot has booted once and waits for `confirm()`. */
-  readonly trial: boolean
-  /** The slot chosen by this instance's last `boot()`. */
-  readonly booted: SlotName | undefined
-  readonly slots: Readonly<Record<SlotName, SlotInfo>>
-  readonly wear: FlashWear
-}
-
-const defaults = { sectorSizeBytes: 4096, slotSizeBytes: 1024 * 1024 } as const
+export type { FlashSimOptions, FlashSimProvisionOptions, FlashSimState } from './flash-sim-options.js'
 
 /**
  * A simulated NOR flash with A/B slots and a redundant boot record, kept in a file. Downloads go
@@ -83,33 +51,21 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
     }
     this.path = options.path
     this.layout = flashLayout(
-      options.sectorSizeBytes ?? defaults.sectorSizeBytes,
-      options.slotSizeBytes ?? defaults.slotSizeBytes,
+      options.sectorSizeBytes ?? flashSimDefaults.sectorSizeBytes,
+      options.slotSizeBytes ?? flashSimDefaults.slotSizeBytes,
     )
     this.#powerCutAt = powerCutAt
   }
 
   /** Erases the whole flash file, writes `image` into slot A as the confirmed image, and opens it. */
   static async provision(options: FlashSimProvisionOptions): Promise<FlashSimPersistence> {
-    const { image: factory, ...rest } = options
+    const { image, ...rest } = options
     const adapter = new FlashSimPersistence({ ...rest, powerCutAt: undefined })
-    const signMethod = factory.signMethod ?? 'SHA256'
-    const image: FirmwareImage = {
-      version: factory.version,
-      size: factory.data.length,
-      signMethod,
-      digest: digestOf(signMethod, [factory.data]),
-      ...(factory.module === undefined ? {} : { module: factory.module }),
-    }
-    const flash = await NorFlash.open(adapter.path, { ...adapter.#geometry(), blank: true })
-    try {
-      const writer = await SlotWriter.begin(flash, adapter.layout, 'A', image)
-      await writer.write(factory.data, 0)
-      await writer.commit()
-      await writeBootRecord(flash, { active: 'A', pending: undefined, trial: false })
-    } finally {
-      await flash.close()
-    }
+    await provisionFlash(
+      await NorFlash.open(adapter.path, { ...adapter.#geometry(), blank: true }),
+      adapter.layout,
+      image,
+    )
     return new FlashSimPersistence(rest)
   }
 

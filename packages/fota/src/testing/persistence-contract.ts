@@ -4,6 +4,8 @@ import { digestOf } from '../persistence/digest.js'
 import type { FirmwareImage, FirmwarePersistence } from '../types.js'
 import { firstDifference, makeFirmware, seededRandom } from './firmware-fixture.js'
 
+export { firstDifference, type MakeFirmwareOptions, makeFirmware, seededRandom } from './firmware-fixture.js'
+
 /** One adapter over fresh storage, as {@link runPersistenceContract} needs it. */
 export interface PersistenceHarness {
   /** The adapter under test. */

@@ -1,9 +1,14 @@
-import { type FileHandle, open } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { LinkkitError } from '@linkkit/core'
-import { fsFailure, isMissing } from '../file-state.js'
+import { fsFailure } from '../file-state.js'
+import {
+  encodeWear,
+  type FlashGeometry,
+  type LoadedFlash,
+  loadFlashFile,
+  superblockBytes,
+} from './flash-file.js'
 
-const magic = Buffer.from('LKNORSIM', 'latin1')
-const superblockBytes = 32
 const erased = 0xff
 
 /** How worn the flash is: erase count per sector and every byte ever programmed. */
@@ -12,9 +17,7 @@ export interface FlashWear {
   readonly programmedBytes: number
 }
 
-export interface NorFlashOptions {
-  sectorSizeBytes: number
-  sectorCount: number
+export interface NorFlashOptions extends FlashGeometry {
   /** Start from a blank (all 0xFF) flash even if the file holds one. */
   blank?: boolean
   /** Programmed bytes after which power is lost; undefined for none. */
@@ -27,8 +30,9 @@ export interface NorFlashOptions {
  * is refused as the bug it would be on real NOR. After a simulated power cut the flash keeps
  * exactly the bytes programmed before it and refuses every further operation.
  *
- * File layout: a 32-byte superblock (magic, sector size, sector count), the flash contents, then
- * the wear counters (u32 erase count per sector, f64 programmed bytes), which a cut never loses.
+ * Contents are written through to the file on every erase and program. The wear counters are
+ * saved on close and on a simulated power cut (wear is physical: a cut does not undo it); a
+ * process killed without either loses the counts since it opened the file, never contents.
  */
 export class NorFlash {
   readonly path: string
@@ -43,61 +47,24 @@ export class NorFlash {
 
   private constructor(
     path: string,
-    handle: FileHandle,
-    options: NorFlashOptions,
-    contents: Uint8Array,
-    counters: Uint8Array,
+    geometry: FlashGeometry,
+    loaded: LoadedFlash,
+    powerCutAfterBytes?: number,
   ) {
     this.path = path
-    this.sectorSizeBytes = options.sectorSizeBytes
-    this.#handle = handle
-    this.#contents = contents
-    const view = new DataView(counters.buffer, counters.byteOffset, counters.byteLength)
-    this.#eraseCounts = Array.from({ length: options.sectorCount }, (_, i) => view.getUint32(i * 4, true))
-    this.#programmedBytes = view.getFloat64(options.sectorCount * 4, true)
-    this.#budget = options.powerCutAfterBytes ?? Number.POSITIVE_INFINITY
+    this.sectorSizeBytes = geometry.sectorSizeBytes
+    this.#handle = loaded.handle
+    this.#contents = loaded.contents
+    this.#eraseCounts = loaded.eraseCounts
+    this.#programmedBytes = loaded.programmedBytes
+    this.#budget = powerCutAfterBytes ?? Number.POSITIVE_INFINITY
   }
 
   /** Opens (or creates blank) the flash file `path`; a file of another geometry is refused. */
   static async open(path: string, options: NorFlashOptions): Promise<NorFlash> {
-    const size = options.sectorSizeBytes * options.sectorCount
-    const countersBytes = options.sectorCount * 4 + 8
-    let handle: FileHandle
-    try {
-      handle = await open(path, options.blank ? 'w+' : 'r+').catch((error: unknown) => {
-        if (isMissing(error)) return open(path, 'w+')
-        throw error
-      })
-    } catch (error) {
-      throw fsFailure('ERR_PERSISTENCE', 'opening the flash file', path, error)
-    }
-    try {
-      let file = await handle.readFile()
-      if (file.length === 0) {
-        file = Buffer.alloc(superblockBytes + size + countersBytes, 0)
-        magic.copy(file, 0)
-        file.writeUInt32LE(1, 8)
-        file.writeUInt32LE(options.sectorSizeBytes, 12)
-        file.writeUInt32LE(options.sectorCount, 16)
-        file.fill(erased, superblockBytes, superblockBytes + size)
-        await handle.write(file, 0, file.length, 0)
-      }
-      const geometryMatches =
-        file.length === superblockBytes + size + countersBytes &&
-        file.subarray(0, 8).equals(magic) &&
-        file.readUInt32LE(12) === options.sectorSizeBytes &&
-        file.readUInt32LE(16) === options.sectorCount
-      if (!geometryMatches) {
-        throw new LinkkitError('ERR_INVALID_OPTIONS', `${path} is not a flash of this geometry`, {
-          details: { path, sectorSizeBytes: options.sectorSizeBytes, sectorCount: options.sectorCount },
-        })
-      }
-      const contents = new Uint8Array(file.subarray(superblockBytes, superblockBytes + size))
-      return new NorFlash(path, handle, options, contents, file.subarray(superblockBytes + size))
-    } catch (error) {
-      await handle.close()
-      throw fsFailure('ERR_PERSISTENCE', 'loading the flash file', path, error)
-    }
+    const geometry = { sectorSizeBytes: options.sectorSizeBytes, sectorCount: options.sectorCount }
+    const loaded = await loadFlashFile(path, geometry, options.blank ?? false)
+    return new NorFlash(path, geometry, loaded, options.powerCutAfterBytes)
   }
 
   get sizeBytes(): number {
@@ -139,7 +106,6 @@ export class NorFlash {
     this.#contents.fill(erased, start, start + this.sectorSizeBytes)
     this.#eraseCounts[sector] = (this.#eraseCounts[sector] ?? 0) + 1
     await this.#persist(start, this.sectorSizeBytes)
-    await this.#persistCounter(sector)
   }
 
   async program(address: number, bytes: Uint8Array): Promise<void> {
@@ -162,7 +128,6 @@ export class NorFlash {
     this.#budget -= persisted
     this.#programmedBytes += persisted
     await this.#persist(address, persisted)
-    await this.#persistCounter()
     if (persisted < bytes.length) await this.#cut()
   }
 
@@ -170,7 +135,11 @@ export class NorFlash {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#handle.close()
+    try {
+      await this.#persistWear()
+    } finally {
+      await this.#handle.close()
+    }
   }
 
   async #cut(): Promise<never> {
@@ -183,15 +152,9 @@ export class NorFlash {
     if (length > 0) await this.#fileWrite(this.#contents, address, length, superblockBytes + address)
   }
 
-  async #persistCounter(sector?: number): Promise<void> {
-    const countersAt = superblockBytes + this.#contents.length
-    const bytes = Buffer.alloc(8)
-    if (sector !== undefined) {
-      bytes.writeUInt32LE(this.#eraseCounts[sector] ?? 0, 0)
-      await this.#fileWrite(bytes, 0, 4, countersAt + sector * 4)
-    }
-    bytes.writeDoubleLE(this.#programmedBytes, 0)
-    await this.#fileWrite(bytes, 0, 8, countersAt + this.#eraseCounts.length * 4)
+  async #persistWear(): Promise<void> {
+    const counters = encodeWear(this.#eraseCounts, this.#programmedBytes)
+    await this.#fileWrite(counters, 0, counters.length, superblockBytes + this.#contents.length)
   }
 
   async #fileWrite(bytes: Uint8Array, offset: number, length: number, position: number): Promise<void> {

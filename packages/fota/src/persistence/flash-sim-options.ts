@@ -1,0 +1,45 @@
+import type { SignMethod } from '../types.js'
+import type { SlotName } from './flash/layout.js'
+import type { FlashWear } from './flash/nor-flash.js'
+import type { SlotInfo } from './flash/slot.js'
+
+/** Options of `FlashSimPersistence`. */
+export interface FlashSimOptions {
+  /** The file that holds the simulated flash; a new instance on the same file is a reboot. */
+  path: string
+  /** Erase unit; at least 1024 (a slot's header sector holds its records and progress map). @default 4096 */
+  sectorSizeBytes?: number
+  /** Size of each of the two slots, header sector included; a multiple of the sector size. @default 1048576 */
+  slotSizeBytes?: number
+  /**
+   * Fault injection: power is lost once this many bytes were programmed by this instance. The
+   * program that crosses the mark keeps only its first bytes (torn) and throws
+   * `ERR_FLASH_POWER_CUT`, as does every later call until the file is opened again (a new
+   * instance: a reboot). Once the mark is reached exactly, the next erase or program is cut
+   * before it starts.
+   * @default undefined (no power cut)
+   */
+  powerCutAt?: number
+}
+
+/** Options of `FlashSimPersistence.provision`: the factory image flashed into slot A. */
+export interface FlashSimProvisionOptions extends FlashSimOptions {
+  /** The factory image; its digest is computed with `signMethod` (default `'SHA256'`). */
+  image: { version: string; data: Uint8Array; signMethod?: SignMethod; module?: string }
+}
+
+/** A snapshot of the simulated flash, for inspection and tests. */
+export interface FlashSimState {
+  /** The confirmed slot. */
+  readonly active: SlotName
+  /** The slot activated for a trial boot, if any. */
+  readonly pending: SlotName | undefined
+  /** The pending slot has booted once and waits for `confirm()`. */
+  readonly trial: boolean
+  /** The slot chosen by this instance's last `boot()`. */
+  readonly booted: SlotName | undefined
+  readonly slots: Readonly<Record<SlotName, SlotInfo>>
+  readonly wear: FlashWear
+}
+
+export const flashSimDefaults = { sectorSizeBytes: 4096, slotSizeBytes: 1024 * 1024 } as const
