@@ -51,13 +51,25 @@ export type PersistenceOutcome = { ok: true } | { ok: false; error: LinkkitError
  * only after the digest and size were verified. A failed outcome must never become the active image.
  */
 export interface FirmwarePersistence {
-  /** Prepare the staging area. `offset` > 0 when resuming: the bytes before it are already held. */
+  /**
+   * Prepare the staging area (HAL_Firmware_Persistence_Start). `offset` > 0 when resuming: the
+   * bytes before it are already held, and `offset` is at most what `resumeOffset` answered.
+   * A failure should throw a `LinkkitError` with code `ERR_PERSISTENCE`.
+   */
   start(image: FirmwareImage, offset: number): Promise<void> | void
-  /** Store `chunk` at `offset` (always the previous offset plus the previous chunk length). */
+  /**
+   * Store `chunk` at `offset` (always the previous offset plus the previous chunk length). The
+   * chunk may be empty (the C SDK calls Write with length 0) and its buffer may be reused by the
+   * caller once the call settles, so keep a copy if it is not stored at once. A failure, or an
+   * offset that does not continue the bytes held, throws `ERR_PERSISTENCE_WRITE`.
+   */
   write(chunk: Uint8Array, offset: number): Promise<void> | void
   /** Finish: commit the verified image (`ok: true`) or discard the staging area. */
   stop(outcome: PersistenceOutcome): Promise<void> | void
-  /** Bytes already held for this image (a previous, interrupted download), so only the rest is fetched. */
+  /**
+   * Bytes already held for this image (a previous, interrupted download), so only the rest is
+   * fetched; 0 when the held bytes belong to another image or nothing is held.
+   */
   resumeOffset?(image: FirmwareImage): Promise<number> | number
   /**
    * Optional: the bytes already held, for re-hashing before a resume. Adapters that implement
