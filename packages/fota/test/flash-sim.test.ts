@@ -206,4 +206,18 @@ describe('FlashSimPersistence power cut', () => {
     expect(await next.boot()).toEqual({ slot: 'A', version: '1.0.0', rolledBack: false })
     await next.close()
   })
+
+  it('injectPowerCut() tears a boot-record update; the old record still rules after the reboot', async () => {
+    const flash = await provision()
+    await download(flash, v2)
+    await flash.injectPowerCut(7)
+    await expect(flash.activate()).rejects.toMatchObject({ code: 'ERR_FLASH_POWER_CUT' })
+    await flash.close()
+    const next = new FlashSimPersistence(options)
+    expect(await next.boot()).toEqual({ slot: 'A', version: '1.0.0', rolledBack: false })
+    expect((await next.readStaged())?.image).toEqual(v2.image)
+    await next.activate()
+    expect(await next.boot()).toMatchObject({ slot: 'B', version: '2.0.0' })
+    await next.close()
+  })
 })
