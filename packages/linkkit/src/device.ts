@@ -1,0 +1,233 @@
+import { readFileSync } from 'node:fs'
+import {
+  Connection,
+  createLogger,
+  LinkkitError,
+  type RegisteredDevice,
+  registerDevice,
+  toLinkkitError,
+} from '@linkkit/core'
+import { FotaClient } from '@linkkit/fota'
+import { parseThingModel, ThingClient, ThingModel } from '@linkkit/thing-model'
+import { EventEmitter } from 'eventemitter3'
+import type { Logger } from 'pino'
+import type { DeviceEvents } from './events.js'
+import { assertOpenOptions, type LinkkitOptions } from './options.js'
+
+type ThingApi = Pick<
+  ThingClient,
+  'postProperties' | 'postEvent' | 'onService' | 'onPropertySet' | 'onPropertyGet' | 'ntp'
+>
+
+/**
+ * One device (IOT_Linkkit_Open): its MQTT connection, thing model and OTA. Create it with
+ * `linkkit.open(options)`, then `await device.connect()`.
+ */
+export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
+  readonly logger: Logger
+  readonly #options: LinkkitOptions
+  readonly #thingModel: ThingModel | undefined
+  #connection: Connection | undefined
+  #thing: ThingClient | undefined
+  #fota: FotaClient | undefined
+  #deviceSecret: string | undefined
+  #connecting: Promise<this> | undefined
+  #closing: Promise<void> | undefined
+
+  constructor(options: LinkkitOptions) {
+    super()
+    assertOpenOptions(options)
+    this.#options = { ...options }
+    this.logger = createLogger(options.logger, 'device')
+    this.#thingModel = loadThingModelSync(options.thingModel)
+    this.#deviceSecret = options.deviceSecret
+    if (this.#deviceSecret !== undefined) this.#build(this.#deviceSecret)
+  }
+
+  get productKey(): string {
+    return this.#options.productKey
+  }
+
+  get deviceName(): string {
+    return this.#options.deviceName
+  }
+
+  /** The MQTT session (for the basic OTA API: `new OtaSession(device.connection)`). */
+  get connection(): Connection {
+    return this.#need(this.#connection)
+  }
+
+  /** The thing-model client: properties, events, services, desired properties, tags, NTP, raw data. */
+  get thing(): ThingClient {
+    return this.#need(this.#thing)
+  }
+
+  /** The advanced OTA API: `download`, `request`, `reportVersion`, `reportProgress`, config. */
+  get fota(): FotaClient {
+    return this.#need(this.#fota)
+  }
+
+  get thingModel(): ThingModel | undefined {
+    return this.#thingModel
+  }
+
+  get connected(): boolean {
+    return this.#connection?.connected === true
+  }
+
+  #need<T>(value: T | undefined): T {
+    if (value === undefined) {
+      throw new LinkkitError('ERR_NOT_CONNECTED', 'the device registers at connect(); call connect() first')
+    }
+    return value
+  }
+
+  #build(deviceSecret: string): void {
+    const o = this.#options
+    const extensions = { ...(o.extRrpc === false ? {} : { ext: '1' }), ...o.clientIdExtensions }
+    const connection = new Connection({
+      ...o,
+      deviceSecret,
+      clientIdExtensions: extensions,
+      logger: o.logger ?? 'silent',
+    })
+    const thing = new ThingClient(connection, this.#thingModel ? { thingModel: this.#thingModel } : {})
+    const fota = new FotaClient(connection, o.firmware ?? {})
+    connection.on('connected', (info) => this.#safeEmit('connected', info))
+    connection.on('disconnected', (info) => this.#safeEmit('disconnected', info))
+    connection.on('reconnecting', (info) => this.#safeEmit('reconnecting', info))
+    connection.on('error', (error) => this.#safeEmit('error', error))
+    connection.on('message', (topic, payload) => this.#safeEmit('message', topic, payload))
+    thing.on('property:set', (event) => this.#safeEmit('property:set', event))
+    thing.on('service', (event) => this.#safeEmit('service', event))
+    thing.on('error', (error) => this.#safeEmit('error', error))
+    fota.on('fota', (offer) => this.#safeEmit('fota', offer))
+    fota.on('fota:progress', (progress) => this.#safeEmit('fota:progress', progress))
+    fota.on('config', (offer) => this.#safeEmit('config', offer))
+    fota.on('error', (error) => this.#safeEmit('error', error))
+    this.#connection = connection
+    this.#thing = thing
+    this.#fota = fota
+  }
+
+  /** A throwing listener must not break the session; it is logged instead. */
+  #safeEmit<E extends keyof DeviceEvents>(event: E, ...args: Parameters<DeviceEvents[E]>): void {
+    try {
+      ;(this.emit as (e: E, ...a: Parameters<DeviceEvents[E]>) => boolean)(event, ...args)
+    } catch (error) {
+      this.logger.error({ event, err: (error as Error).message }, 'a listener threw')
+    }
+  }
+
+  /**
+   * Obtains the device secret with the product secret (dynamic registration) and emits `registered`.
+   * Store the secret: the platform may refuse a second registration once the device is active.
+   */
+  async register(): Promise<RegisteredDevice> {
+    const o = this.#options
+    if (typeof o.productSecret !== 'string') {
+      throw new LinkkitError('ERR_INVALID_OPTIONS', 'dynamic registration needs productSecret')
+    }
+    const registered = await registerDevice({
+      productKey: o.productKey,
+      deviceName: o.deviceName,
+      productSecret: o.productSecret,
+      ...(o.region ? { region: o.region } : {}),
+      ...(o.brokerUrl ? { brokerUrl: o.brokerUrl } : {}),
+      ...o.register,
+      ...(o.logger ? { logger: o.logger } : {}),
+    })
+    this.#safeEmit('registered', registered)
+    return registered
+  }
+
+  /** Connects (registering first when needed) and resolves once subscribed (IOT_Linkkit_Connect). */
+  connect(): Promise<this> {
+    if (this.#closing) return Promise.reject(new LinkkitError('ERR_CLOSED', 'device was closed'))
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = undefined
+    })
+    return this.#connecting
+  }
+
+  async #connect(): Promise<this> {
+    if (this.#deviceSecret === undefined) {
+      const { deviceSecret } = await this.register()
+      this.#deviceSecret = deviceSecret
+      this.#build(deviceSecret)
+    }
+    await this.thing.start()
+    await this.fota.start()
+    await this.connection.connect()
+    return this
+  }
+
+  postProperties(...args: Parameters<ThingClient['postProperties']>): ReturnType<ThingClient['postProperties']> {
+    return this.thing.postProperties(...args)
+  }
+
+  postEvent(...args: Parameters<ThingClient['postEvent']>): ReturnType<ThingClient['postEvent']> {
+    return this.thing.postEvent(...args)
+  }
+
+  onService(...args: Parameters<ThingClient['onService']>): ReturnType<ThingClient['onService']> {
+    return this.thing.onService(...args)
+  }
+
+  onPropertySet(...args: Parameters<ThingClient['onPropertySet']>): ReturnType<ThingClient['onPropertySet']> {
+    return this.thing.onPropertySet(...args)
+  }
+
+  onPropertyGet(...args: Parameters<ThingClient['onPropertyGet']>): ReturnType<ThingClient['onPropertyGet']> {
+    return this.thing.onPropertyGet(...args)
+  }
+
+  ntp(...args: Parameters<ThingClient['ntp']>): ReturnType<ThingClient['ntp']> {
+    return this.thing.ntp(...args)
+  }
+
+  /** Closes OTA, thing model and connection, children first (IOT_Linkkit_Close). Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    const steps: Array<() => Promise<void> | undefined> = [
+      () => this.#fota?.close(),
+      () => this.#thing?.close(),
+      () => this.#connection?.close(),
+    ]
+    for (const step of steps) {
+      try {
+        await step()
+      } catch (error) {
+        this.logger.warn({ code: toLinkkitError(error, 'ERR_CLOSED').code }, 'error while closing')
+      }
+    }
+    this.removeAllListeners()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+function loadThingModelSync(source: LinkkitOptions['thingModel']): ThingModel | undefined {
+  if (source === undefined) return undefined
+  if (source instanceof ThingModel) return source
+  if (typeof source === 'string' || source instanceof URL) {
+    let text: string
+    try {
+      text = readFileSync(source, 'utf8')
+    } catch (cause) {
+      throw new LinkkitError('ERR_TSL_INVALID', `cannot read the thing model file ${String(source)}`, { cause })
+    }
+    try {
+      return parseThingModel(JSON.parse(text) as unknown)
+    } catch (cause) {
+      throw toLinkkitError(cause, 'ERR_TSL_INVALID', `thing model file ${String(source)} is not valid JSON`)
+    }
+  }
+  return parseThingModel(source)
+}
