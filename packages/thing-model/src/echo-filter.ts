@@ -1,0 +1,30 @@
+/** How many unanswered echoes are remembered before the oldest is forgotten. */
+const MAX_EXPECTED = 256
+
+/**
+ * An `/ext/rrpc` reply is published to the very topic the request came on (PROTOCOL.md §2.2), and
+ * a broker hands it back to us as we are subscribed there (MQTT 3.1.1 has no "no local"). The
+ * filter remembers the topics we answered on so their echo is dropped before it is parsed, which
+ * matters for raw replies whose bytes cannot be told from a request. The real platform does not
+ * echo, so entries are bounded rather than waited for.
+ */
+export class EchoFilter {
+  readonly #expected = new Map<string, number>()
+
+  expect(topic: string): void {
+    this.#expected.set(topic, (this.#expected.get(topic) ?? 0) + 1)
+    if (this.#expected.size > MAX_EXPECTED) {
+      const oldest = this.#expected.keys().next()
+      if (oldest.done !== true) this.#expected.delete(oldest.value)
+    }
+  }
+
+  /** True (and forgotten) when a message on `topic` is the echo of our own reply. */
+  take(topic: string): boolean {
+    const count = this.#expected.get(topic)
+    if (count === undefined) return false
+    if (count <= 1) this.#expected.delete(topic)
+    else this.#expected.set(topic, count - 1)
+    return true
+  }
+}

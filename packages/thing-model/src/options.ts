@@ -1,0 +1,97 @@
+import { LinkkitError } from '@linkkit/core'
+import { parseThingModel, type ThingModel, type TslDocument } from './tsl/index.js'
+
+/** Which RRPC form(s) of synchronous service calls a client answers (PROTOCOL.md §2.3). */
+export type RrpcMode = 'legacy' | 'ext' | 'both'
+
+export interface ThingClientOptions {
+  /** The TSL: inbound params and outbound values are validated against it when given. */
+  thingModel?: ThingModel | TslDocument
+  /**
+   * `legacy`: `/sys/${pk}/${dn}/rrpc/request/+`; `ext`: `/ext/rrpc/+/sys/${pk}/${dn}/...`, which the
+   * platform only uses when the clientId carries `ext=1` (bit0, PROTOCOL.md §1.5): pass
+   * `clientIdExtensions: { ext: '1' }` to the `Connection`.
+   * @default 'both'
+   */
+  rrpc?: RrpcMode
+  /**
+   * How long a handler may take before the cloud is answered 400 and an `error` is emitted. The
+   * cloud waits about 7 s for a sync service (PROTOCOL.md §2.3), so later answers reach no one.
+   * `onService(id, handler, { timeoutMs })` overrides it per service (slow async services).
+   * @default 5000
+   */
+  replyTimeoutMs?: number
+  /**
+   * Inbound messages larger than this are refused unparsed. The platform limits an MQTT message
+   * to 256 KB, so nothing legitimate is larger.
+   * @default 262144
+   */
+  maxPayloadBytes?: number
+  /**
+   * Deepest JSON nesting accepted in inbound `params`; a TSL value is at most an array of structs
+   * (depth 3), so anything far deeper is hostile.
+   * @default 32
+   */
+  maxDepth?: number
+  /**
+   * Cloud requests handled at once; more are answered 429 "too many requests" (PROTOCOL.md §2.4)
+   * so a flood cannot pile up handlers and timers.
+   * @default 64
+   */
+  maxConcurrentRequests?: number
+  /** Clock used by `ntp()`. @default Date.now */
+  now?: () => number
+}
+
+export interface ResolvedThingClientOptions {
+  thingModel: ThingModel | undefined
+  rrpc: RrpcMode
+  replyTimeoutMs: number
+  maxPayloadBytes: number
+  maxDepth: number
+  maxConcurrentRequests: number
+  now: () => number
+}
+
+const DEFAULTS = Object.freeze({
+  rrpc: 'both',
+  replyTimeoutMs: 5000,
+  maxPayloadBytes: 256 * 1024,
+  maxDepth: 32,
+  maxConcurrentRequests: 64,
+} as const)
+
+function positiveInt(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new LinkkitError('ERR_INVALID_OPTIONS', `${name} must be a positive integer`)
+  }
+  return value
+}
+
+/** Validates options once; returns a new frozen object with the defaults filled in. */
+export function resolveThingClientOptions(options: ThingClientOptions = {}): ResolvedThingClientOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new LinkkitError('ERR_INVALID_OPTIONS', 'ThingClient options must be an object')
+  }
+  const rrpc = options.rrpc ?? DEFAULTS.rrpc
+  if (rrpc !== 'legacy' && rrpc !== 'ext' && rrpc !== 'both') {
+    throw new LinkkitError('ERR_INVALID_OPTIONS', "rrpc must be 'legacy', 'ext' or 'both'")
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new LinkkitError('ERR_INVALID_OPTIONS', 'now must be a function')
+  }
+  return Object.freeze({
+    thingModel: options.thingModel === undefined ? undefined : parseThingModel(options.thingModel),
+    rrpc,
+    replyTimeoutMs: positiveInt(options.replyTimeoutMs, 'replyTimeoutMs', DEFAULTS.replyTimeoutMs),
+    maxPayloadBytes: positiveInt(options.maxPayloadBytes, 'maxPayloadBytes', DEFAULTS.maxPayloadBytes),
+    maxDepth: positiveInt(options.maxDepth, 'maxDepth', DEFAULTS.maxDepth),
+    maxConcurrentRequests: positiveInt(
+      options.maxConcurrentRequests,
+      'maxConcurrentRequests',
+      DEFAULTS.maxConcurrentRequests,
+    ),
+    now: options.now ?? Date.now,
+  })
+}

@@ -1,0 +1,256 @@
+import { type AlinkReply, type Connection, LinkkitError, Topics, toLinkkitError } from '@linkkit/core'
+import { EventEmitter } from 'eventemitter3'
+import type { EventArgs, EventName, Logger, ThingContext } from './context.js'
+import * as info from './device-info.js'
+import { Downlinks } from './downlinks.js'
+import { EchoFilter } from './echo-filter.js'
+import type { DesiredValues, ThingClientEvents } from './events.js'
+import { NtpClient, type NtpOptions, type NtpResult } from './ntp.js'
+import {
+  type ResolvedThingClientOptions,
+  resolveThingClientOptions,
+  type ThingClientOptions,
+} from './options.js'
+import { PropertyDownlinks, type PropertyGetHandler, type PropertySetHandler } from './properties.js'
+import { type PostRawOptions, RawChannel, type RawHandler } from './raw.js'
+import { describeError } from './respond.js'
+import { ServiceDownlinks, type ServiceHandler, type ServiceHandlerOptions } from './services.js'
+import type { ThingModel } from './tsl/index.js'
+import * as up from './uplink.js'
+import { ValueStore } from './value-store.js'
+
+/**
+ * The Alink thing-model surface of one device on a `Connection`: property posts and sets,
+ * events, services (async and both RRPC forms), desired properties, tags, NTP and raw data
+ * (PROTOCOL.md §2). Uplinks are validated against the thing model before anything is sent;
+ * downlinks are validated before a handler sees them and always answered.
+ */
+export class ThingClient extends EventEmitter<ThingClientEvents> {
+  readonly connection: Connection
+  readonly options: Readonly<ResolvedThingClientOptions>
+  readonly #ctx: ThingContext
+  readonly #logger: Logger
+  readonly #properties: PropertyDownlinks
+  readonly #services: ServiceDownlinks
+  readonly #raw: RawChannel
+  readonly #ntp: NtpClient
+  readonly #downlinks: Downlinks
+  readonly #unsubscribe: Array<() => Promise<void> | void> = []
+  #started: Promise<void> | undefined
+  #closing: Promise<void> | undefined
+  #closed = false
+
+  constructor(connection: Connection, options: ThingClientOptions = {}) {
+    super()
+    this.connection = connection
+    this.options = resolveThingClientOptions(options)
+    this.#logger = connection.logger.child({ component: 'thing' })
+    const self = this
+    this.#ctx = {
+      connection,
+      options: this.options,
+      logger: this.#logger,
+      store: new ValueStore(),
+      echoes: new EchoFilter(),
+      get closed() {
+        return self.#closed
+      },
+      emit: (event, ...args) => this.#emitSafe(event, ...args),
+      report: (error) => this.#report(error),
+    }
+    this.#properties = new PropertyDownlinks(this.#ctx)
+    this.#services = new ServiceDownlinks(this.#ctx)
+    this.#raw = new RawChannel(this.#ctx)
+    this.#ntp = new NtpClient(this.#ctx)
+    this.#downlinks = new Downlinks(this.#ctx, {
+      properties: this.#properties,
+      services: this.#services,
+      raw: this.#raw,
+      ntp: this.#ntp,
+    })
+  }
+
+  /** The thing model values are validated against, if any. */
+  get thingModel(): ThingModel | undefined {
+    return this.options.thingModel
+  }
+
+  /** The last value of each property posted or accepted from a set (what a property get is answered from). */
+  get properties(): Record<string, unknown> {
+    return this.#ctx.store.snapshot()
+  }
+
+  /**
+   * Subscribes the downlink and reply topics (kept across reconnects by the connection). Works
+   * before or after `connect()`; resolves once the broker acknowledged when connected. Idempotent.
+   */
+  start(): Promise<void> {
+    if (this.#closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
+    this.#started ??= this.#subscribeAll()
+    return this.#started
+  }
+
+  async #subscribeAll(): Promise<void> {
+    const c = this.connection
+    const sys = Topics.sys(c, '')
+    const d = this.#downlinks
+    const upRawReply = `${sys}thing/model/up_raw_reply`
+    const routes: Array<[string, ((topic: string, payload: Buffer) => void) | undefined]> = [
+      [`${sys}thing/service/#`, d.guard(d.service)],
+      [`${sys}thing/model/down_raw`, d.guard(d.downRaw)],
+      [Topics.extError(c), d.guard(d.cloudError)],
+      [Topics.ntpResponse(c), d.guard(d.ntpResponse)],
+      // Reply topics: the connection settles its requests there; subscribing them up front spares
+      // one SUBSCRIBE per first request.
+      [`${sys}thing/event/+/post_reply`, undefined],
+      [`${sys}thing/event/property/+/post_reply`, undefined],
+      [`${sys}thing/property/desired/get_reply`, undefined],
+      [`${sys}thing/property/desired/delete_reply`, undefined],
+      [`${sys}thing/deviceinfo/update_reply`, undefined],
+      [`${sys}thing/deviceinfo/delete_reply`, undefined],
+      [upRawReply, undefined],
+    ]
+    if (this.options.rrpc !== 'ext') routes.push([`${sys}rrpc/request/+`, d.guard(d.legacyRrpc)])
+    if (this.options.rrpc !== 'legacy') routes.push([`/ext/rrpc/+${sys}#`, d.guard(d.extRrpc)])
+    // The raw reply is binary: the connection does not route `_reply` topics it cannot parse as
+    // Alink, so it is taken from the message stream.
+    const onMessage = (topic: string, payload: Buffer) => {
+      if (topic === upRawReply && !this.#closed) this.#raw.onUpReply(payload)
+    }
+    c.on('message', onMessage)
+    this.#unsubscribe.push(() => void c.off('message', onMessage))
+    const results = await Promise.allSettled(
+      routes.map(([filter, handler]) => c.subscribe(filter, handler, { qos: 1 })),
+    )
+    for (const r of results) if (r.status === 'fulfilled') this.#unsubscribe.push(r.value)
+    const failed = results.find((r) => r.status === 'rejected')
+    if (failed) throw toLinkkitError(failed.reason, 'ERR_SUBSCRIBE_FAILED')
+  }
+
+  /** Sets the property-set handler (replacing any); returns a function removing it. */
+  onPropertySet(handler: PropertySetHandler): () => void {
+    assertFunction(handler)
+    this.#properties.setHandler = handler
+    return () => {
+      if (this.#properties.setHandler === handler) this.#properties.setHandler = undefined
+    }
+  }
+
+  /** Sets the property-get handler (replacing any); without one a get is answered from `properties`. */
+  onPropertyGet(handler: PropertyGetHandler): () => void {
+    assertFunction(handler)
+    this.#properties.getHandler = handler
+    return () => {
+      if (this.#properties.getHandler === handler) this.#properties.getHandler = undefined
+    }
+  }
+
+  /** Sets the handler of a service, sync or async (replacing any); returns a function removing it. */
+  onService(serviceId: string, handler: ServiceHandler, options?: ServiceHandlerOptions): () => void {
+    return this.#services.register(serviceId, handler, options)
+  }
+
+  /** Sets the `down_raw` handler; the bytes it returns are published on `down_raw_reply`. */
+  onRaw(handler: RawHandler): () => void {
+    assertFunction(handler)
+    this.#raw.handler = handler
+    return () => {
+      if (this.#raw.handler === handler) this.#raw.handler = undefined
+    }
+  }
+
+  /** Posts property values (plain or `{ value, time }`); at most 200; checked against the model first. */
+  postProperties(props: Record<string, unknown>, options?: up.PostOptions): Promise<AlinkReply> {
+    return up.postProperties(this.#ctx, props, options)
+  }
+
+  /** Posts an event; params bare or `{ value, time }`; checked against its `outputData` first. */
+  postEvent(eventId: string, params: Record<string, unknown>, options?: up.PostOptions): Promise<AlinkReply> {
+    return up.postEvent(this.#ctx, eventId, params, options)
+  }
+
+  postBatch(batch: up.BatchPost, options?: up.PostOptions): Promise<AlinkReply> {
+    return up.postBatch(this.#ctx, batch, options)
+  }
+
+  postHistory(entries: up.HistoryEntry[], options?: up.PostOptions): Promise<AlinkReply> {
+    return up.postHistory(this.#ctx, entries, options)
+  }
+
+  getDesired(ids: string[], options?: info.RequestOptions): Promise<DesiredValues> {
+    return info.getDesired(this.#ctx, ids, options)
+  }
+
+  deleteDesired(
+    versions: Record<string, { version?: number }>,
+    options?: info.RequestOptions,
+  ): Promise<void> {
+    return info.deleteDesired(this.#ctx, versions, options)
+  }
+
+  updateTags(tags: info.DeviceTag[], options?: info.RequestOptions): Promise<void> {
+    return info.updateTags(this.#ctx, tags, options)
+  }
+
+  deleteTags(keys: string[], options?: info.RequestOptions): Promise<void> {
+    return info.deleteTags(this.#ctx, keys, options)
+  }
+
+  /** Asks the cloud for its time (PROTOCOL.md §2.3 "NTP"). QoS 0: rejects ERR_NOT_CONNECTED offline. */
+  ntp(options?: NtpOptions): Promise<NtpResult> {
+    if (this.#closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
+    return this.#ntp.request(options)
+  }
+
+  /** Publishes bytes on `up_raw`; resolves with the next `up_raw_reply` (raw messages carry no id). */
+  postRaw(bytes: Uint8Array, options?: PostRawOptions): Promise<Buffer> {
+    if (this.#closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
+    return this.#raw.post(bytes, options)
+  }
+
+  /** Unsubscribes and rejects waiting raw posts and NTP requests with ERR_CLOSED. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true
+    const error = new LinkkitError('ERR_CLOSED', 'the thing client was closed')
+    this.#raw.rejectAll(error)
+    this.#ntp.rejectAll(error)
+    await this.#started?.catch(() => {})
+    await Promise.allSettled(this.#unsubscribe.splice(0).map((undo) => undo()))
+    this.removeAllListeners()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  #emitSafe<K extends EventName>(event: K, ...args: EventArgs<K>): void {
+    try {
+      this.emit(event, ...args)
+    } catch (error) {
+      this.#logger.error({ err: error, event }, 'an event listener threw')
+      if (event === 'error') return
+      this.#emitSafe(
+        'error',
+        new LinkkitError('ERR_SERVICE', `a '${event}' listener threw: ${describeError(error)}`, {
+          cause: error,
+          details: { event },
+        }),
+      )
+    }
+  }
+
+  #report(error: LinkkitError): void {
+    this.#logger.warn({ code: error.code, topic: error.topic, replyCode: error.replyCode }, error.message)
+    this.#emitSafe('error', error)
+  }
+}
+
+function assertFunction(handler: unknown): void {
+  if (typeof handler !== 'function')
+    throw new LinkkitError('ERR_INVALID_ARGUMENT', 'handler must be a function')
+}
