@@ -1,7 +1,8 @@
 import { isLinkkitError, LinkkitError } from '@linkkit/core'
+import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { downloadFirmware } from '../src/download/index.js'
-import { collect, image, quick, rawServer, rejection, serve } from './download-helpers.js'
+import { collect, countingSink, image, quick, rawServer, rejection, serve } from './download-helpers.js'
 
 const MiB = 1024 * 1024
 
@@ -93,12 +94,10 @@ describe('downloadFirmware: failures', () => {
     const { server, source } = await served(MiB, 33)
     await using _ = server
     server.fileFaults.extraBytes(100)
-    let sunk = 0
-    const error = await rejection(() =>
-      downloadFirmware(source, (chunk) => void (sunk += chunk.length), quick),
-    )
+    const sunk = countingSink()
+    const error = await rejection(() => downloadFirmware(source, sunk.sink, quick))
     expect(isLinkkitError(error, 'ERR_SIZE_MISMATCH')).toBe(true)
-    expect(sunk).toBe(0)
+    expect(sunk.bytes).toBe(0)
     expect(server.fileStats().requests).toBe(1)
   })
 
@@ -109,13 +108,11 @@ describe('downloadFirmware: failures', () => {
       res.write(data)
       res.end(new Uint8Array(5000))
     })
-    let sunk = 0
+    const sunk = countingSink()
     const source = { url: raw.url, size: data.length, signMethod: 'Md5' as const, digest: 'a'.repeat(32) }
-    const error = await rejection(() =>
-      downloadFirmware(source, (chunk) => void (sunk += chunk.length), quick),
-    )
+    const error = await rejection(() => downloadFirmware(source, sunk.sink, quick))
     expect(isLinkkitError(error, 'ERR_SIZE_MISMATCH')).toBe(true)
-    expect(sunk).toBeLessThanOrEqual(data.length)
+    expect(sunk.bytes).toBeLessThanOrEqual(data.length)
   })
 
   it('fails with ERR_SIZE_MISMATCH when the server holds a shorter file', async () => {
@@ -154,17 +151,17 @@ describe('downloadFirmware: failures', () => {
       res.writeHead(206, { 'Content-Length': '10', 'Content-Range': `bytes 5-14/${data.length}` })
       res.end(data.subarray(5, 15))
     })
-    let sunk = 0
+    const sunk = countingSink()
     const source = { url: raw.url, size: data.length, signMethod: 'Md5' as const, digest: 'a'.repeat(32) }
     const error = await rejection(() =>
-      downloadFirmware(source, (chunk) => void (sunk += chunk.length), {
+      downloadFirmware(source, sunk.sink, {
         ...quick,
         retry: { limit: 1, baseDelayMs: 1 },
       }),
     )
     expect(isLinkkitError(error, 'ERR_DOWNLOAD_FAILED')).toBe(true)
     expect((error as LinkkitError).message).toMatch(/starts at 5/)
-    expect(sunk).toBe(0)
+    expect(sunk.bytes).toBe(0)
   })
 
   it('never puts the signed query string into errors', async () => {
@@ -172,7 +169,13 @@ describe('downloadFirmware: failures', () => {
     await using _ = server
     server.fileFaults.resetAfter(0, Number.POSITIVE_INFINITY)
     const signed = { ...source, url: `${source.url}?Expires=1700000000&Signature=s3cr3t%2Bsig` }
-    const failed = await rejection(() => collect(signed, { ...quick, retry: { limit: 1, baseDelayMs: 1 } }))
+    const lines: string[] = []
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) })
+    const failed = await rejection(() =>
+      collect(signed, { ...quick, logger, retry: { limit: 1, baseDelayMs: 1 } }),
+    )
+    expect(lines.length).toBeGreaterThan(0)
+    expect(lines.join('')).not.toContain('s3cr3t')
     server.fileFaults.clear().status(403)
     const refused = await rejection(() => collect(signed, quick))
     for (const error of [failed, refused]) {
@@ -230,6 +233,6 @@ describe('downloadFirmware: abort', () => {
 
 function chain(error: unknown): unknown[] {
   const out: unknown[] = []
-  for (let e = error; e instanceof Error; e = e.cause) out.push({ message: e.message, stack: e.stack, ...e })
+  for (let e = error; e instanceof Error; e = e.cause) out.push({ ...e, message: e.message, stack: e.stack })
   return out
 }

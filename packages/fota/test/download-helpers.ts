@@ -110,3 +110,14 @@ QdxMNcnQxI0Pj2SFihfrylh9iXehRANCAATFAFoRAhFyM8gZVAjBPagfZMOCNCjc
 +XKzFWzX8MpzUo1uUjhF+vD6EjcbA3d4HseYLU47pVs+2raZSRuL/KrX
 -----END PRIVATE KEY-----
 `
+
+/** A sink that only counts what it is given. */
+export function countingSink() {
+  const counter = {
+    bytes: 0,
+    sink: (chunk: Uint8Array) => {
+      counter.bytes += chunk.length
+    },
+  }
+  return counter
+}
