@@ -49,6 +49,8 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
   state.requests += 1
   ctx.log.debug({ url: ctx.where, range, request: state.requests }, 'firmware GET')
   const stream = got.stream(cfg.url, gotOptions(cfg, range, ctx.where))
+  // `once` and the async iterator observe errors; this keeps a late one from becoming an uncaught 'error'.
+  stream.on('error', () => {})
   let interrupt: LinkkitError | undefined
   const stop = (error: LinkkitError) => {
     interrupt ??= error
