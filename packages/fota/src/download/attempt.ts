@@ -1,8 +1,7 @@
 import type { Hash } from 'node:crypto'
 import { once } from 'node:events'
-import { LinkkitError } from '@linkkit/core'
+import { type createLogger, LinkkitError } from '@linkkit/core'
 import got, { type Response, type StreamOptions } from 'got'
-import type { Logger } from 'pino'
 import {
   abortedError,
   findLinkkitError,
@@ -29,7 +28,7 @@ export interface AttemptContext {
   state: DownloadState
   signal: AbortSignal | undefined
   onProgress: ((bytes: number, total: number) => void) | undefined
-  log: Logger
+  log: ReturnType<typeof createLogger>
 }
 
 /** `ok: true` when the response ended cleanly with progress; `ok: false` when a resume may help. */
