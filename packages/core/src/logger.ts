@@ -50,7 +50,10 @@ export function redactUrl(url: string): string {
  * level), bound to `component`, with secrets redacted even when the user's logger has no redaction.
  */
 export function createLogger(option: LoggerOption | undefined, component: string): Logger {
-  return baseLogger(option).child({ component }, { redact })
+  const base = baseLogger(option)
+  // A silent logger writes nothing, so it needs neither bindings nor redaction (and stays cheap to create).
+  if (base === silent) return base
+  return base.child({ component }, { redact })
 }
 
 let silent: Logger | undefined

@@ -1,0 +1,14 @@
+/**
+ * `npm run bench`: every benchmark prints ratios of linkkit against a baseline measured side by side
+ * in the same run (raw MQTT.js, curl). Absolute times vary by machine; the ratios are what we track.
+ */
+import { coreBench } from './core.bench.js'
+
+const only = process.argv[2]
+const mosquitto = process.env.LINKKIT_MOSQUITTO_URL
+const lines: string[] = []
+if (!only || only === 'core') {
+  lines.push(...(await coreBench(undefined)))
+  if (mosquitto) lines.push(...(await coreBench(mosquitto)))
+}
+console.log(lines.join('\n'))
