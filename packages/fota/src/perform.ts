@@ -147,6 +147,7 @@ async function fetchFile(
     await stopQuietly(persistence, err, logger)
     throw err
   }
+  let stopped = false
   try {
     const downloaded = await downloadFirmware(
       file,
@@ -159,6 +160,8 @@ async function fetchFile(
       },
       { ...ctx.tuning, startOffset: offset, initialHash: hash, onProgress: onBytes, logger },
     )
+    // stop is called once per exit path: a stop({ ok: true }) that throws must not be followed by stop({ ok: false }).
+    stopped = true
     try {
       await persistence.stop({ ok: true })
     } catch (error) {
@@ -172,8 +175,7 @@ async function fetchFile(
     }
   } catch (error) {
     const err = toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')
-    if (err.code !== 'ERR_PERSISTENCE' || !String(err.message).includes('commit'))
-      await stopQuietly(persistence, err, logger)
+    if (!stopped) await stopQuietly(persistence, err, logger)
     throw err
   }
 }
