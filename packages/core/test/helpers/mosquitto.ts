@@ -39,7 +39,11 @@ export class MosquittoProcess {
 
   constructor(readonly bin: string) {}
 
-  static async start(bin: string): Promise<MosquittoProcess> {
+  /** Starts a private Mosquitto; `configure` may add config lines (it gets the private folder). */
+  static async start(
+    bin: string,
+    configure: (dir: string) => string[] = () => ['allow_anonymous true'],
+  ): Promise<MosquittoProcess> {
     const m = new MosquittoProcess(bin)
     // Started as root, mosquitto drops to its own user: it must be able to write its persistence file.
     chmodSync(m.dir, 0o777)
@@ -48,7 +52,7 @@ export class MosquittoProcess {
       join(m.dir, 'mosquitto.conf'),
       [
         `listener ${m.port} 127.0.0.1`,
-        'allow_anonymous true',
+        ...configure(m.dir),
         'persistence true',
         `persistence_location ${m.dir}/`,
         'max_queued_messages 100000',
@@ -102,4 +106,17 @@ async function canConnect(port: number): Promise<boolean> {
     })
     s.once('error', () => resolve(false))
   })
+}
+
+/** mosquitto_passwd beside the broker (Debian puts it in /usr/bin). */
+export function findMosquittoPasswd(): string | undefined {
+  for (const candidate of ['/usr/bin/mosquitto_passwd', '/usr/local/bin/mosquitto_passwd']) {
+    try {
+      execFileSync(candidate, ['-h'], { stdio: 'ignore' })
+      return candidate
+    } catch (error) {
+      if (typeof (error as { status?: number }).status === 'number') return candidate
+    }
+  }
+  return undefined
 }
