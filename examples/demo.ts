@@ -90,7 +90,7 @@ try {
   })
   await rebooted.connect()
   const finished = await emu.ota.waitForJob(job.id, 'succeeded', 10_000)
-  say(`platform: job ${finished.id} ${finished.status}; device reports ${emu.device(productKey, deviceName).version}`)
+  say(`platform: job ${finished.id} ${finished.status}; device reports ${emu.device(productKey, deviceName)?.version}`)
   await rebooted.close()
   await flash.close()
   say('demo complete')

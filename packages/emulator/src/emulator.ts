@@ -7,6 +7,8 @@ import { type Logger, pino } from 'pino'
 import { TopicAcl } from './acl.js'
 import { Connections } from './connections.js'
 import { HttpRouter } from './http-router.js'
+import { OtaService } from './ota/ota-service.js'
+import type { FirmwareFaultControls } from './ota/types.js'
 import { REGISTER_PATH, registrationHandler } from './registration-http.js'
 import { DeviceRegistry } from './registry.js'
 import { closeServer, listen, trackSockets, urlHost } from './servers.js'
@@ -25,6 +27,8 @@ import { UplinkBus } from './uplinks.js'
 export interface EmulatorFaults {
   /** Closes the device's MQTT connection; false when it was not online. */
   kick(productKey: string, deviceName: string): boolean
+  /** Faults of the firmware server: global (chainable methods) or per firmware (`.for(firmware)`). */
+  firmware: FirmwareFaultControls
 }
 
 interface Settings {
@@ -54,6 +58,8 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   /** Topic access control; `acl.allow(gateway, subDevice)` extends a connection's topics. */
   readonly acl = new TopicAcl()
   readonly faults: EmulatorFaults
+  /** The OTA service: firmware packages, upgrade jobs, progress and version informs. */
+  readonly ota: OtaService
   /** @internal Device records and live state, shared with the other parts of the emulator. */
   readonly registry = new DeviceRegistry()
   readonly logger: Logger
@@ -113,7 +119,19 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     })
     Object.assign(broker, this.#connections.hooks)
     this.#connections.attach(broker)
-    this.faults = { kick: (productKey, deviceName) => this.kick(productKey, deviceName) }
+    broker.on('subscribe', (subs, client) => {
+      // aedes reports a refused subscription with the SUBACK failure code 128 as its qos.
+      const filters = subs.filter((s) => (s.qos as number) !== 128).map((s) => s.topic)
+      if (filters.length > 0) this.emit('client:subscribed', { clientId: client.id, filters })
+    })
+    this.ota = new OtaService(this)
+    this.http.route('*', '/ota/', (req, res) => {
+      this.ota.server.handle(req, res)
+    })
+    this.faults = {
+      kick: (productKey, deviceName) => this.kick(productKey, deviceName),
+      firmware: this.ota.faults,
+    }
     this.#mqttServer = createServer((socket) => broker.handle(socket))
     this.#mqttSockets = trackSockets(this.#mqttServer)
     this.#httpServer = createHttpServer(this.http.handle)
@@ -199,6 +217,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   }
 
   async #close(): Promise<void> {
+    await this.ota.close()
     await new Promise<void>((resolve) => this.#broker.close(() => resolve()))
     for (const socket of this.#mqttSockets) socket.destroy()
     this.#httpServer.closeAllConnections()

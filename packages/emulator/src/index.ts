@@ -1,10 +1,28 @@
 export { deviceNamespace, filterWithin, systemNamespace, TopicAcl } from './acl.js'
 export { Emulator, type EmulatorFaults } from './emulator.js'
 export { type HttpHandler, HttpRouter } from './http-router.js'
+export { OtaService, type OtaHost } from './ota/ota-service.js'
+export {
+  type AddFirmwareOptions,
+  DEFAULT_MODULE,
+  type DeviceOtaSnapshot,
+  type Firmware,
+  type FirmwareFaultControls,
+  type FirmwareFileRecord,
+  type OtaDeviceRef,
+  type OtaEvents,
+  type OtaInformEntry,
+  type OtaJob,
+  type OtaJobStatus,
+  type OtaProgressEntry,
+  type OtaSignMethod,
+  type PushOptions,
+} from './ota/types.js'
 export { RegisterCode } from './registration.js'
 export { REGISTER_PATH } from './registration-http.js'
 export type { DeviceState } from './registry.js'
 export type {
+  ClientSubscribedInfo,
   ConnectRefusedInfo,
   DeviceConnectionInfo,
   DeviceIdentity,

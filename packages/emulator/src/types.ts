@@ -1,4 +1,5 @@
 import type { Level, Logger } from 'pino'
+import type { DeviceOtaSnapshot } from './ota/types.js'
 
 /** A device the emulated platform knows. */
 export interface DeviceRecord {
@@ -60,6 +61,15 @@ export interface DeviceSnapshot extends DeviceIdentity {
   connectCount: number
   lastConnectedAt: number | undefined
   lastDisconnectedAt: number | undefined
+  /**
+   * The default module's version from the device's last `/ota/device/inform`. `version`,
+   * `versions` and `ota` appear once the device connected or the OTA service dealt with it.
+   */
+  version?: string | undefined
+  /** Reported version per module (`default` for the whole device firmware). */
+  versions?: Record<string, string>
+  /** Upgrade jobs, progress history and version informs. */
+  ota?: DeviceOtaSnapshot
 }
 
 /** Payload of `device:online` and `device:offline`. */
@@ -76,6 +86,12 @@ export interface ConnectRefusedInfo {
   reason: string
 }
 
+/** Payload of `client:subscribed`. */
+export interface ClientSubscribedInfo {
+  clientId: string
+  filters: string[]
+}
+
 /** Payload of `device:registered`. */
 export interface DeviceRegisteredInfo extends DeviceIdentity {
   via: 'http' | 'mqtt'
@@ -86,6 +102,8 @@ export interface EmulatorEvents {
   'device:offline': [info: DeviceConnectionInfo]
   'device:registered': [info: DeviceRegisteredInfo]
   'connect:refused': [info: ConnectRefusedInfo]
+  /** A client's SUBSCRIBE was granted (refused filters left out). */
+  'client:subscribed': [info: ClientSubscribedInfo]
 }
 
 /** One authorized publish from a device, as handed to `emu.onUplink` handlers. */

@@ -24,7 +24,7 @@ describe('core against the emulator', () => {
     await using emu = await Emulator.start({ devices: [device] })
     await using c = new Connection({ ...device, brokerUrl: emu.mqttUrl, signMethod })
     await c.connect()
-    expect(emu.device(device.productKey, device.deviceName).online).toBe(true)
+    expect(emu.device(device.productKey, device.deviceName)?.online).toBe(true)
   })
 
   it('rejects a wrong secret with ERR_CONNACK_BAD_CREDENTIALS and does not retry', async () => {
