@@ -1,7 +1,7 @@
 export { deviceNamespace, filterWithin, systemNamespace, TopicAcl } from './acl.js'
 export { Emulator, type EmulatorFaults } from './emulator.js'
 export { type HttpHandler, HttpRouter } from './http-router.js'
-export { OtaService, type OtaHost } from './ota/ota-service.js'
+export { type OtaHost, OtaService } from './ota/ota-service.js'
 export {
   type AddFirmwareOptions,
   DEFAULT_MODULE,

@@ -1,0 +1,129 @@
+import { createHmac, randomBytes } from 'node:crypto'
+import { assertTopicSegment, LinkkitError } from '@linkkit/core'
+import type { FirmwareServer } from '../firmware-server.js'
+import {
+  type AddFirmwareOptions,
+  DEFAULT_MODULE,
+  type Firmware,
+  type FirmwareFileRecord,
+  type OtaSignMethod,
+} from './types.js'
+
+/** At most this many files in a multi-file push (4.x limit, PROTOCOL.md §3.3). */
+const MAX_FILES = 20
+const MAX_VERSION_LENGTH = 64
+/** Fake URLs "expire" an hour after they are issued, like a pre-signed OSS URL. */
+const URL_LIFETIME_SECONDS = 3600
+
+function invalid(message: string, field: string): LinkkitError {
+  return new LinkkitError('ERR_INVALID_ARGUMENT', message, { details: { field } })
+}
+
+function checkVersion(version: unknown, field: string): string {
+  // Control characters would break the JSON-by-hand renderings of the C SDKs.
+  const control = /[\p{Cc}]/u
+  if (typeof version !== 'string' || version.length === 0 || version.length > MAX_VERSION_LENGTH) {
+    throw invalid(`${field} must be a string of 1-${MAX_VERSION_LENGTH} characters`, field)
+  }
+  if (control.test(version)) throw invalid(`${field} must not contain control characters`, field)
+  return version
+}
+
+function checkData(data: unknown, field: string): Uint8Array {
+  if (!(data instanceof Uint8Array) || data.length === 0) {
+    throw invalid(`${field} must be a non-empty Uint8Array`, field)
+  }
+  return data
+}
+
+/** The firmware packages of the emulated platform; their files live on the firmware server. */
+export class FirmwareCatalog {
+  readonly #server: FirmwareServer
+  readonly #baseUrl: () => string
+  readonly #byId = new Map<string, Firmware>()
+  readonly #urlKey = randomBytes(16)
+  #next = 1
+
+  constructor(server: FirmwareServer, baseUrl: () => string) {
+    this.#server = server
+    this.#baseUrl = baseUrl
+  }
+
+  get(id: string): Firmware | undefined {
+    return this.#byId.get(id)
+  }
+
+  add(options: AddFirmwareOptions): Firmware {
+    const productKey = assertTopicSegment(options.productKey, 'productKey')
+    const version = checkVersion(options.version, 'version')
+    const signMethod: OtaSignMethod = options.signMethod ?? 'Md5'
+    if (signMethod !== 'Md5' && signMethod !== 'SHA256') {
+      throw invalid('signMethod must be "Md5" or "SHA256"', 'signMethod')
+    }
+    const module = options.module === undefined ? DEFAULT_MODULE : checkVersion(options.module, 'module')
+    const inputs = this.#inputs(options)
+    if (this.#server.baseUrl === '') this.#server.baseUrl = this.#baseUrl()
+    const files = inputs.map(({ name, data }) => this.#addFile(name, data, signMethod))
+    const [first] = files
+    if (first === undefined) throw invalid('a firmware needs a file', 'data')
+    const firmware: Firmware = {
+      id: `fw-${this.#next++}`,
+      productKey,
+      version,
+      module,
+      signMethod,
+      isDiff: options.isDiff === true,
+      extData: options.extData === undefined ? undefined : structuredClone(options.extData),
+      multiFile: options.files !== undefined,
+      files,
+      name: first.name,
+      size: first.size,
+      md5: first.md5,
+      sha256: first.sha256,
+      sign: first.sign,
+      url: first.url,
+      totalSize: files.reduce((sum, file) => sum + file.size, 0),
+    }
+    this.#byId.set(firmware.id, firmware)
+    return firmware
+  }
+
+  #inputs(options: AddFirmwareOptions): Array<{ name: string; data: Uint8Array }> {
+    if ((options.data === undefined) === (options.files === undefined)) {
+      throw invalid('give either data (one file) or files (multi-file)', 'data')
+    }
+    if (options.data !== undefined) {
+      return [{ name: options.name ?? 'firmware.bin', data: checkData(options.data, 'data') }]
+    }
+    const files = options.files ?? []
+    if (files.length === 0 || files.length > MAX_FILES) {
+      throw invalid(`files must hold 1-${MAX_FILES} entries`, 'files')
+    }
+    const names = new Set(files.map((file) => file.name))
+    if (names.size !== files.length) throw invalid('file names must be unique', 'files')
+    return files.map((file, i) => ({ name: file.name, data: checkData(file.data, `files[${i}].data`) }))
+  }
+
+  #addFile(name: string, data: Uint8Array, signMethod: OtaSignMethod): FirmwareFileRecord {
+    const info = this.#server.addFile({ data, name })
+    return {
+      fileId: info.id,
+      name: info.name,
+      size: info.size,
+      md5: info.md5,
+      sha256: info.sha256,
+      sign: signMethod === 'Md5' ? info.md5 : info.sha256,
+      url: this.#sign(info.url),
+    }
+  }
+
+  /**
+   * Appends an OSS-style query so the URL looks pre-signed (PROTOCOL.md §3.3); the server ignores
+   * it. The signature is short on purpose: 3.x parses the URL into 256-byte buffers.
+   */
+  #sign(url: string): string {
+    const expires = Math.floor(Date.now() / 1000) + URL_LIFETIME_SECONDS
+    const signature = createHmac('sha1', this.#urlKey).update(`${url}\n${expires}`).digest('base64')
+    return `${url}?Expires=${expires}&Signature=${encodeURIComponent(signature)}`
+  }
+}

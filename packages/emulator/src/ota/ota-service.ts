@@ -1,0 +1,238 @@
+import { LinkkitError, Topics, topicMatches } from '@linkkit/core'
+import { EventEmitter } from 'eventemitter3'
+import type { Logger } from 'pino'
+import type { Emulator } from '../emulator.js'
+import { FirmwareServer } from '../firmware-server.js'
+import type { FirmwareFileStats } from '../firmware-store.js'
+import type { ClientSubscribedInfo, DeviceConnectionInfo } from '../types.js'
+import { type DeviceOta, DeviceOtaRecords } from './device-ota.js'
+import { FirmwareCatalog } from './firmware-catalog.js'
+import { isOngoing, JobBook } from './job-book.js'
+import { OtaUplinks } from './ota-uplinks.js'
+import { pushEnvelope } from './push-message.js'
+import type {
+  AddFirmwareOptions,
+  Firmware,
+  FirmwareFaultControls,
+  OtaDeviceRef,
+  OtaEvents,
+  OtaJob,
+  OtaJobStatus,
+  PushOptions,
+} from './types.js'
+import { waitForJob } from './wait-for-job.js'
+
+/** What the OTA service uses of the emulator. */
+export type OtaHost = Pick<
+  Emulator,
+  'registry' | 'logger' | 'httpUrl' | 'onUplink' | 'publish' | 'on' | 'off'
+>
+
+/**
+ * The platform's OTA service (`emu.ota`, PROTOCOL.md §3): firmware packages served by a
+ * FirmwareServer under `/ota/`, upgrade jobs per device and module, pushes and re-pushes, replies
+ * to `thing.ota.firmware.get` and the legacy `/ota/device/request`, progress history and version
+ * informs. A job succeeds only when the device informs the target version (§3.2).
+ *
+ * When a pending job is offered: at `push()` when the device is online; on every reconnect
+ * (`device:online`) until the device reports progress; and, for a device without `_ss=1`, once
+ * more on its first SUBSCRIBE covering `/ota/device/upgrade/{pk}/{dn}` in that connection, since
+ * a clean-session device cannot receive anything before it subscribes. A persistent-session device
+ * that resubscribes may therefore see the offer twice on one reconnect; the SDKs tolerate that
+ * (3.x ignores a re-push while fetching, §6 item 14).
+ */
+export class OtaService extends EventEmitter<OtaEvents> {
+  /** The firmware file server, mounted on the emulator's HTTP server under `/ota/`. */
+  readonly server = new FirmwareServer({ pathPrefix: '/ota/' })
+  /** The firmware server's faults (also `emu.faults.firmware`). */
+  readonly faults: FirmwareFaultControls
+  readonly #host: OtaHost
+  readonly #logger: Logger
+  readonly #catalog: FirmwareCatalog
+  readonly #records: DeviceOtaRecords
+  readonly #book: JobBook
+  /** The device's `connectCount` when a job was last offered in a way that surely reached it. */
+  readonly #offeredOn = new Map<string, number>()
+  readonly #closed = new AbortController()
+  readonly #cleanups: Array<() => void> = []
+  #messageId = 1
+
+  constructor(host: OtaHost) {
+    super()
+    this.#host = host
+    this.#logger = host.logger.child({ component: 'ota' })
+    this.#catalog = new FirmwareCatalog(this.server, () => host.httpUrl)
+    this.#records = new DeviceOtaRecords(host.registry)
+    this.#book = new JobBook((job, previous) => this.#emit('ota:job', structuredClone(job), previous))
+    this.faults = Object.assign(this.server.faults, {
+      for: (firmware: Firmware, fileName?: string) => this.server.faultsFor(this.#file(firmware, fileName)),
+    })
+    const uplinks = new OtaUplinks({
+      records: this.#records,
+      book: this.#book,
+      catalog: this.#catalog,
+      logger: this.#logger,
+      publish: (topic, payload) => host.publish(topic, payload, { qos: 1 }),
+      offer: (job) => this.#offer(job),
+      eligible: (job) => this.#eligible(job),
+      online: (ref) => host.registry.get(ref.productKey, ref.deviceName)?.online === true,
+      emit: (event, ...args) => this.#emit(event, ...args),
+    })
+    this.#cleanups.push(...uplinks.mount(host))
+    const onOnline = (info: DeviceConnectionInfo) => this.#onOnline(info)
+    const onSubscribed = (info: ClientSubscribedInfo) => this.#onSubscribed(info)
+    host.on('device:online', onOnline)
+    host.on('client:subscribed', onSubscribed)
+    this.#cleanups.push(
+      () => host.off('device:online', onOnline),
+      () => host.off('client:subscribed', onSubscribed),
+    )
+  }
+
+  /** Adds a firmware package; its files are served at once. */
+  async addFirmware(options: AddFirmwareOptions): Promise<Firmware> {
+    this.#assertOpen()
+    return structuredClone(this.#catalog.add(options))
+  }
+
+  firmware(id: string): Firmware | undefined {
+    const firmware = this.#catalog.get(id)
+    return firmware === undefined ? undefined : structuredClone(firmware)
+  }
+
+  /** Download counters of a firmware's file (`fileName` picks one of a multi-file firmware). */
+  stats(firmware: Firmware, fileName?: string): FirmwareFileStats {
+    return this.server.stats(this.#file(firmware, fileName))
+  }
+
+  /**
+   * Creates an upgrade job and pushes it when the device is online (and runs `srcVersion`, if
+   * given). A pending or pushed job of the same module is canceled and replaced; one the device is
+   * already upgrading makes this reject with ERR_OTA_BUSY.
+   */
+  async push(options: PushOptions): Promise<OtaJob> {
+    this.#assertOpen()
+    const { productKey, deviceName } = options
+    const state = this.#host.registry.get(productKey, deviceName)
+    if (state === undefined) {
+      throw new LinkkitError('ERR_INVALID_ARGUMENT', `unknown device ${productKey}/${deviceName}`)
+    }
+    const firmware = this.#catalog.get(options.firmware.id)
+    if (firmware === undefined || firmware.productKey !== productKey) {
+      throw new LinkkitError(
+        'ERR_INVALID_ARGUMENT',
+        `firmware ${options.firmware.id} is not of ${productKey}`,
+      )
+    }
+    const device = this.#records.get({ productKey, deviceName })
+    const job = this.#book.create(device, firmware, options.srcVersion)
+    if (state.online && this.#eligible(job)) {
+      this.#offeredOn.set(job.id, state.connectCount)
+      await this.#offer(job)
+    }
+    return structuredClone(job)
+  }
+
+  job(id: string): OtaJob | undefined {
+    const job = this.#book.get(id)
+    return job === undefined ? undefined : structuredClone(job)
+  }
+
+  jobs(filter: Partial<OtaDeviceRef> = {}): OtaJob[] {
+    return structuredClone(this.#book.list(filter))
+  }
+
+  /** Resolves once the job has (one of) `status`; see `waitForJob` for the rejections. */
+  waitForJob(id: string, status: OtaJobStatus | readonly OtaJobStatus[], timeoutMs = 5000): Promise<OtaJob> {
+    const job = this.#book.get(id)
+    if (job === undefined) {
+      return Promise.reject(new LinkkitError('ERR_INVALID_ARGUMENT', `no OTA job ${id}`))
+    }
+    const wanted = new Set<OtaJobStatus>(typeof status === 'string' ? [status] : status)
+    return waitForJob(this, job, wanted, timeoutMs, this.#closed.signal)
+  }
+
+  /** Stops handling uplinks, rejects pending waits and closes open downloads. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.#closed.signal.aborted) {
+      this.#closed.abort()
+      for (const cleanup of this.#cleanups.splice(0)) cleanup()
+    }
+    await this.server.close()
+  }
+
+  #onOnline(info: DeviceConnectionInfo): void {
+    const state = this.#host.registry.get(info.productKey, info.deviceName)
+    const device = this.#records.get(info)
+    for (const job of this.#waiting(device)) {
+      // With `_ss=1` the emulator holds the offer until CONNECT completes, so it surely arrives;
+      // without it, only a persistent session's stored subscription can receive it now.
+      if (info.clientParams._ss === '1') this.#offeredOn.set(job.id, state?.connectCount ?? 0)
+      this.#send(job)
+    }
+  }
+
+  #onSubscribed({ filters }: ClientSubscribedInfo): void {
+    for (const job of this.#book.list()) {
+      if (job.status !== 'pending' && job.status !== 'pushed') continue
+      const state = this.#host.registry.get(job.productKey, job.deviceName)
+      if (state?.online !== true || this.#offeredOn.get(job.id) === state.connectCount) continue
+      if (!this.#eligible(job)) continue
+      const topic = Topics.otaUpgrade(job)
+      if (!filters.some((filter) => topicMatches(filter, topic))) continue
+      this.#offeredOn.set(job.id, state.connectCount)
+      this.#send(job)
+    }
+  }
+
+  /** Unfinished jobs of the device that were not started yet and may be offered. */
+  #waiting(device: DeviceOta): OtaJob[] {
+    return device.ota.jobs.filter(
+      (job) => isOngoing(job) && job.status !== 'upgrading' && this.#eligible(job),
+    )
+  }
+
+  #eligible(job: OtaJob): boolean {
+    return job.srcVersion === undefined || this.#records.version(job, job.module) === job.srcVersion
+  }
+
+  #send(job: OtaJob): void {
+    this.#offer(job).catch((error: unknown) =>
+      this.#logger.warn({ err: error, jobId: job.id }, 'upgrade push failed'),
+    )
+  }
+
+  /** Publishes the job's offer on `/ota/device/upgrade/{pk}/{dn}` at QoS 1 (3.x subscribes at 1). */
+  async #offer(job: OtaJob): Promise<void> {
+    const firmware = this.#catalog.get(job.firmwareId)
+    if (firmware === undefined) return
+    const topic = Topics.otaUpgrade(job)
+    const payload = pushEnvelope(this.#messageId++, firmware)
+    this.#book.markPushed(job)
+    this.#logger.info({ jobId: job.id, firmwareId: firmware.id, pushCount: job.pushCount }, 'upgrade pushed')
+    this.#emit('ota:push', structuredClone(job), topic, payload)
+    await this.#host.publish(topic, payload, { qos: 1 })
+  }
+
+  #file(firmware: Firmware, fileName?: string): string {
+    const files = this.#catalog.get(firmware.id)?.files ?? []
+    const file = fileName === undefined ? files[0] : files.find((f) => f.name === fileName)
+    if (file === undefined) {
+      throw new LinkkitError('ERR_INVALID_ARGUMENT', `no file ${fileName ?? ''} in firmware ${firmware.id}`)
+    }
+    return file.fileId
+  }
+
+  /** Listeners cannot disturb the protocol handling that emits. */
+  #emit<E extends keyof OtaEvents>(event: E, ...args: OtaEvents[E]): void {
+    try {
+      ;(this.emit as (event: E, ...args: OtaEvents[E]) => boolean)(event, ...args)
+    } catch (error) {
+      this.#logger.error({ err: error, event }, 'OTA event listener threw')
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed.signal.aborted) throw new LinkkitError('ERR_CLOSED', 'the emulator closed')
+  }
+}

@@ -1,0 +1,163 @@
+import type { FirmwareFaults } from '../firmware-faults.js'
+
+/** Digest methods of an upgrade push; 4.x accepts exactly these spellings (PROTOCOL.md §3.3). */
+export type OtaSignMethod = 'Md5' | 'SHA256'
+
+/** The module name the platform uses for the whole device firmware (`module` omitted on the wire). */
+export const DEFAULT_MODULE = 'default'
+
+export interface AddFirmwareOptions {
+  productKey: string
+  /** Target version, 1–64 characters (PROTOCOL.md §3.3). */
+  version: string
+  /** The image of a single-file firmware. Give either `data` or `files`. */
+  data?: Uint8Array
+  /** A multi-file firmware (4.x only, at most 20 files, PROTOCOL.md §3.3). */
+  files?: ReadonlyArray<{ name: string; data: Uint8Array }>
+  /** @default 'Md5' */
+  signMethod?: OtaSignMethod
+  /** @default 'default' (the whole device firmware) */
+  module?: string
+  /** File name in the URL of a single-file firmware. @default 'firmware.bin' */
+  name?: string
+  /** A differential package (`isDiff: 1` in the push). @default false */
+  isDiff?: boolean
+  /** Batch tags sent as `extData` (e.g. `{ _package_udi: '...' }`). */
+  extData?: Record<string, unknown>
+}
+
+/** One file of a firmware as the emulator serves it. Digests are lowercase hex. */
+export interface FirmwareFileRecord {
+  /** The file's id on the firmware server (`emu.ota.server.stats(fileId)`). */
+  fileId: string
+  name: string
+  size: number
+  md5: string
+  sha256: string
+  /** The digest per the firmware's sign method. */
+  sign: string
+  /** Short URL with a fake OSS-style `?Expires=..&Signature=..` query, which devices must never log. */
+  url: string
+}
+
+/** A firmware package added with `emu.ota.addFirmware`. */
+export interface Firmware {
+  id: string
+  productKey: string
+  version: string
+  /** `'default'` for the whole device firmware. */
+  module: string
+  signMethod: OtaSignMethod
+  isDiff: boolean
+  extData: Record<string, unknown> | undefined
+  /** True when added with `files` (pushed in the multi-file shape). */
+  multiFile: boolean
+  files: FirmwareFileRecord[]
+  /** `name`, `size`, `md5`, `sha256`, `sign` and `url` describe `files[0]` (the only file of a single-file firmware). */
+  name: string
+  size: number
+  md5: string
+  sha256: string
+  sign: string
+  url: string
+  /** Bytes of all files. */
+  totalSize: number
+}
+
+export interface PushOptions {
+  productKey: string
+  deviceName: string
+  firmware: Firmware
+  /**
+   * Only devices running this version of the module get the push: the job waits (pending) until
+   * the device informs it. Needed for differential packages. @default any version
+   */
+  srcVersion?: string
+}
+
+/**
+ * `pending`: not delivered yet (device offline, or waiting for `srcVersion`); `pushed`: offered at
+ * least once; `upgrading`: the device reported a step ≥ 0; `failed`: a negative step; `succeeded`:
+ * the device informed the target version; `canceled`: replaced by a newer push.
+ */
+export type OtaJobStatus = 'pending' | 'pushed' | 'upgrading' | 'failed' | 'succeeded' | 'canceled'
+
+export interface OtaJob {
+  id: string
+  productKey: string
+  deviceName: string
+  module: string
+  firmwareId: string
+  /** Target version. */
+  version: string
+  srcVersion: string | undefined
+  status: OtaJobStatus
+  createdAt: number
+  updatedAt: number
+  /** How often the offer went out (pushes, re-pushes, firmware/get and request answers). */
+  pushCount: number
+  lastPushedAt: number | undefined
+  /** The last valid progress step and its desc. */
+  step: number | undefined
+  desc: string | undefined
+  /** For `failed`: the negative step and its desc. */
+  failure: { step: number; desc: string } | undefined
+  /** For `canceled`: the job that replaced this one. */
+  replacedBy: string | undefined
+}
+
+/** One `/ota/device/progress` message as received. */
+export interface OtaProgressEntry {
+  at: number
+  module: string
+  valid: boolean
+  step: number | undefined
+  desc: string | undefined
+  /** Why an invalid entry was refused. */
+  error: string | undefined
+  /** The raw payload of an invalid entry (first 256 characters). */
+  raw: string | undefined
+  jobId: string | undefined
+}
+
+/** One `/ota/device/inform` message as received. */
+export interface OtaInformEntry {
+  at: number
+  module: string
+  valid: boolean
+  version: string | undefined
+  error: string | undefined
+  raw: string | undefined
+}
+
+/** The OTA part of `emu.device(pk, dn)`. */
+export interface DeviceOtaSnapshot {
+  jobs: OtaJob[]
+  progress: OtaProgressEntry[]
+  informs: OtaInformEntry[]
+}
+
+export interface OtaDeviceRef {
+  productKey: string
+  deviceName: string
+}
+
+export interface OtaEvents {
+  /** A job changed status. */
+  'ota:job': [job: OtaJob, previous: OtaJobStatus | undefined]
+  /** A progress message arrived (valid or not). */
+  'ota:progress': [device: OtaDeviceRef, entry: OtaProgressEntry]
+  /** A version inform arrived (valid or not). */
+  'ota:inform': [device: OtaDeviceRef, entry: OtaInformEntry]
+  /** An offer went out on `/ota/device/upgrade` (push, re-push or legacy request answer). */
+  'ota:push': [job: OtaJob, topic: string, payload: string]
+}
+
+/**
+ * `emu.faults.firmware`: the firmware server's global faults (every method chains), plus the
+ * faults of one firmware's file.
+ */
+export type FirmwareFaultControls = FirmwareFaults & {
+  /** Faults hitting only this firmware's file (`fileName` picks one file of a multi-file firmware). */
+  for(firmware: Firmware, fileName?: string): FirmwareFaults
+}
