@@ -143,7 +143,8 @@ export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
 
   /** Connects (registering first when needed) and resolves once subscribed (IOT_Linkkit_Connect). */
   connect(): Promise<this> {
-    if (this.#closing) return Promise.reject(new LinkkitError('ERR_CLOSED', 'device was closed'))
+    if (this.#closing !== undefined)
+      return Promise.reject(new LinkkitError('ERR_CLOSED', 'device was closed'))
     this.#connecting ??= this.#connect().finally(() => {
       this.#connecting = undefined
     })
@@ -162,7 +163,9 @@ export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
     return this
   }
 
-  postProperties(...args: Parameters<ThingClient['postProperties']>): ReturnType<ThingClient['postProperties']> {
+  postProperties(
+    ...args: Parameters<ThingClient['postProperties']>
+  ): ReturnType<ThingClient['postProperties']> {
     return this.thing.postProperties(...args)
   }
 
@@ -221,10 +224,12 @@ function loadThingModelSync(source: LinkkitOptions['thingModel']): ThingModel | 
     try {
       text = readFileSync(source, 'utf8')
     } catch (cause) {
-      throw new LinkkitError('ERR_TSL_INVALID', `cannot read the thing model file ${String(source)}`, { cause })
+      throw new LinkkitError('ERR_TSL_INVALID', `cannot read the thing model file ${String(source)}`, {
+        cause,
+      })
     }
     try {
-      return parseThingModel(JSON.parse(text) as unknown)
+      return parseThingModel(JSON.parse(text) as object)
     } catch (cause) {
       throw toLinkkitError(cause, 'ERR_TSL_INVALID', `thing model file ${String(source)} is not valid JSON`)
     }

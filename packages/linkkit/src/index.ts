@@ -10,7 +10,7 @@ export {
   registerDevice,
 } from '@linkkit/core'
 export * from '@linkkit/fota'
-export { ServiceError, type ThingModel, loadThingModel, parseThingModel } from '@linkkit/thing-model'
+export { loadThingModel, parseThingModel, ServiceError, type ThingModel } from '@linkkit/thing-model'
 export { Device } from './device.js'
 export type { DeviceEvents } from './events.js'
 export type { FirmwareOptions, LinkkitOptions } from './options.js'

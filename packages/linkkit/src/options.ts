@@ -14,7 +14,10 @@ export interface LinkkitOptions extends Omit<ConnectionOptions, 'deviceSecret'> 
   /** Register the device with `productSecret` when it has no `deviceSecret`. @default false */
   dynamicRegister?: boolean
   /** How to register. @default { transport: 'https' } */
-  register?: Pick<RegisterOptions, 'transport' | 'registerUrl' | 'allowHttp' | 'timeoutMs' | 'signMethod' | 'tls'>
+  register?: Pick<
+    RegisterOptions,
+    'transport' | 'registerUrl' | 'allowHttp' | 'timeoutMs' | 'signMethod' | 'tls'
+  >
   /** The thing model (TSL) as an object, a compiled ThingModel or a path to a JSON file; enables validation. */
   thingModel?: ThingModelSource | ThingModel
   /** Firmware version, persistence adapter and OTA policy. */
