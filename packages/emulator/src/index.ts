@@ -1,5 +1,8 @@
 export { deviceNamespace, filterWithin, systemNamespace, TopicAcl } from './acl.js'
 export { Emulator, type EmulatorFaults } from './emulator.js'
+export { FirmwareFaults } from './firmware-faults.js'
+export { FirmwareServer, type FirmwareServerListenOptions, type FirmwareServerOptions } from './firmware-server.js'
+export type { FirmwareFileInfo, FirmwareFileStats } from './firmware-store.js'
 export { type HttpHandler, HttpRouter } from './http-router.js'
 export { type OtaHost, OtaService } from './ota/ota-service.js'
 export {
