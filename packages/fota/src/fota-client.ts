@@ -217,7 +217,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     try {
       offer = parseUpgradePush(parseJson(payload, topic))
     } catch (error) {
-      this.#rejectOffer(toLinkkitError(error, 'ERR_OFFER_INVALID'), topic)
+      this.#rejectOffer(error, topic)
       return
     }
     this.#accept(offer)
@@ -230,7 +230,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
       if (body?.code !== 200 || !body.data || Object.keys(body.data).length === 0) return
       this.#accept(parseOfferData(body.data))
     } catch (error) {
-      this.#rejectOffer(toLinkkitError(error, 'ERR_OFFER_INVALID'), topic)
+      this.#rejectOffer(error, topic)
     }
   }
 
@@ -245,14 +245,12 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   }
 
   /** A malformed offer is reported to the cloud (step -1 with the reason) and locally; nothing downloads. */
-  #rejectOffer(error: LinkkitError, topic: string): void {
-    const err = error.topic
-      ? error
-      : new LinkkitError(error.code, error.message, { topic, cause: error, details: error.details })
+  #rejectOffer(error: unknown, topic: string): void {
+    const err = offerError(error, topic)
     this.#emitError(err)
     void new ProgressReporter(this.#connection, this.#identity).report(
       -1,
-      `invalid offer: ${error.message}`.slice(0, 128),
+      `invalid offer: ${err.message}`.slice(0, 128),
     )
   }
 
@@ -267,7 +265,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     } catch (error) {
       if (id !== undefined)
         void this.#connection.reply(Topics.reply(topic), id, 460, {}, 'invalid config push').catch(() => {})
-      this.#emitError(toLinkkitError(error, 'ERR_OFFER_INVALID'))
+      this.#emitError(offerError(error, topic))
     }
   }
 
@@ -300,4 +298,11 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+/** Any failure to read an offer, a payload that is not even JSON included, is ERR_OFFER_INVALID with the topic. */
+function offerError(error: unknown, topic: string): LinkkitError {
+  const err = toLinkkitError(error, 'ERR_OFFER_INVALID')
+  if (err.code === 'ERR_OFFER_INVALID' && err.topic !== undefined) return err
+  return new LinkkitError('ERR_OFFER_INVALID', err.message, { topic, cause: err, details: err.details })
 }
