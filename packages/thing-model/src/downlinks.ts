@@ -2,6 +2,7 @@ import { type AlinkRequest, LinkkitError, Topics, toLinkkitError } from '@linkki
 import type { ThingContext } from './context.js'
 import { isRecord, readJson, readRequest } from './inbound.js'
 import type { NtpClient } from './ntp.js'
+import type { RrpcMode } from './options.js'
 import type { PropertyDownlinks } from './properties.js'
 import type { RawChannel } from './raw.js'
 import { DeviceReplyCodes } from './reply-codes.js'
@@ -35,6 +36,35 @@ export class Downlinks {
     this.#ctx = ctx
     this.#parts = parts
     this.#sys = Topics.sys(ctx.connection, '')
+  }
+
+  /**
+   * Every filter the device needs with the function handling it. Reply topics have none: the
+   * connection settles its requests there, and subscribing them up front spares one SUBSCRIBE per
+   * first request. `up_raw_reply` is binary, which the connection does not route, so the client
+   * takes it from the message stream.
+   */
+  routes(
+    rrpc: RrpcMode,
+  ): Array<[filter: string, handler: ((topic: string, payload: Buffer) => void) | undefined]> {
+    const sys = this.#sys
+    const c = this.#ctx.connection
+    const routes: Array<[string, ((topic: string, payload: Buffer) => void) | undefined]> = [
+      [`${sys}thing/service/#`, this.guard(this.service)],
+      [`${sys}thing/model/down_raw`, this.guard(this.downRaw)],
+      [Topics.extError(c), this.guard(this.cloudError)],
+      [Topics.ntpResponse(c), this.guard(this.ntpResponse)],
+      [`${sys}thing/event/+/post_reply`, undefined],
+      [`${sys}thing/event/property/+/post_reply`, undefined],
+      [`${sys}thing/property/desired/get_reply`, undefined],
+      [`${sys}thing/property/desired/delete_reply`, undefined],
+      [`${sys}thing/deviceinfo/update_reply`, undefined],
+      [`${sys}thing/deviceinfo/delete_reply`, undefined],
+      [`${sys}thing/model/up_raw_reply`, undefined],
+    ]
+    if (rrpc !== 'ext') routes.push([`${sys}rrpc/request/+`, this.guard(this.legacyRrpc)])
+    if (rrpc !== 'legacy') routes.push([`/ext/rrpc/+${sys}#`, this.guard(this.extRrpc)])
+    return routes
   }
 
   /** Wraps a route so nothing escapes it. */

@@ -86,45 +86,36 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
    */
   start(): Promise<void> {
     if (this.#closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
-    this.#started ??= this.#subscribeAll()
+    this.#started ??= this.#subscribeAll().catch((error: unknown) => {
+      this.#started = undefined
+      throw error
+    })
     return this.#started
   }
 
   async #subscribeAll(): Promise<void> {
     const c = this.connection
-    const sys = Topics.sys(c, '')
-    const d = this.#downlinks
-    const upRawReply = `${sys}thing/model/up_raw_reply`
-    const routes: Array<[string, ((topic: string, payload: Buffer) => void) | undefined]> = [
-      [`${sys}thing/service/#`, d.guard(d.service)],
-      [`${sys}thing/model/down_raw`, d.guard(d.downRaw)],
-      [Topics.extError(c), d.guard(d.cloudError)],
-      [Topics.ntpResponse(c), d.guard(d.ntpResponse)],
-      // Reply topics: the connection settles its requests there; subscribing them up front spares
-      // one SUBSCRIBE per first request.
-      [`${sys}thing/event/+/post_reply`, undefined],
-      [`${sys}thing/event/property/+/post_reply`, undefined],
-      [`${sys}thing/property/desired/get_reply`, undefined],
-      [`${sys}thing/property/desired/delete_reply`, undefined],
-      [`${sys}thing/deviceinfo/update_reply`, undefined],
-      [`${sys}thing/deviceinfo/delete_reply`, undefined],
-      [upRawReply, undefined],
-    ]
-    if (this.options.rrpc !== 'ext') routes.push([`${sys}rrpc/request/+`, d.guard(d.legacyRrpc)])
-    if (this.options.rrpc !== 'legacy') routes.push([`/ext/rrpc/+${sys}#`, d.guard(d.extRrpc)])
+    const upRawReply = Topics.sys(c, 'thing/model/up_raw_reply')
     // The raw reply is binary: the connection does not route `_reply` topics it cannot parse as
     // Alink, so it is taken from the message stream.
     const onMessage = (topic: string, payload: Buffer) => {
       if (topic === upRawReply && !this.#closed) this.#raw.onUpReply(payload)
     }
     c.on('message', onMessage)
-    this.#unsubscribe.push(() => void c.off('message', onMessage))
+    const undo: Array<() => Promise<void> | void> = [() => void c.off('message', onMessage)]
     const results = await Promise.allSettled(
-      routes.map(([filter, handler]) => c.subscribe(filter, handler, { qos: 1 })),
+      this.#downlinks
+        .routes(this.options.rrpc)
+        .map(([filter, handler]) => c.subscribe(filter, handler, { qos: 1 })),
     )
-    for (const r of results) if (r.status === 'fulfilled') this.#unsubscribe.push(r.value)
+    for (const r of results) if (r.status === 'fulfilled') undo.push(r.value)
     const failed = results.find((r) => r.status === 'rejected')
-    if (failed) throw toLinkkitError(failed.reason, 'ERR_SUBSCRIBE_FAILED')
+    if (failed) {
+      // All or nothing, so a retried start() does not route a topic twice.
+      await Promise.allSettled(undo.map((u) => u()))
+      throw toLinkkitError(failed.reason, 'ERR_SUBSCRIBE_FAILED')
+    }
+    this.#unsubscribe.push(...undo)
   }
 
   /** Sets the property-set handler (replacing any); returns a function removing it. */

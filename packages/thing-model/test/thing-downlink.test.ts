@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ServiceError } from '../src/index.js'
+import { ServiceError, ThingClient } from '../src/index.js'
 import { lamp, startRig, sys } from './helpers/setup.js'
 
 describe('ThingClient property set', () => {
@@ -229,5 +229,22 @@ describe('ThingClient raw down', () => {
       ['010203', false],
       ['0405', true],
     ])
+  })
+})
+
+describe('ThingClient lifecycle', () => {
+  it('can start after connect, and stops answering once closed', async () => {
+    await using rig = await startRig()
+    await rig.client.close()
+    const late = new ThingClient(rig.connection)
+    await late.start()
+    await late.start()
+    expect((await rig.cloud.setProperties({ a: 1 })).code).toBe(200)
+    expect(rig.cloud.on(`${sys}/thing/service/property/set_reply`)).toHaveLength(1)
+    await late.close()
+    await late.close()
+    rig.cloud.replyTimeoutMs = 300
+    await expect(rig.cloud.setProperties({ a: 2 })).rejects.toThrow(/nothing matching/)
+    expect(rig.cloud.on(`${sys}/thing/service/property/set_reply`)).toHaveLength(1)
   })
 })

@@ -39,6 +39,8 @@ export class Cloud {
   readonly respond = new Map<string, Responder>()
   /** Desired values answered to `thing.property.desired.get`. */
   desired: Record<string, { value: unknown; version: number }> = {}
+  /** How long `call` and the helpers built on it wait for the device's reply. */
+  replyTimeoutMs = 3000
   /** Server clock for NTP answers. */
   now: () => number = () => Date.now()
   readonly #client: mqtt.MqttClient
@@ -112,7 +114,7 @@ export class Cloud {
     replyTopic: string,
     method: string,
     params: unknown,
-    timeoutMs = 3000,
+    timeoutMs = this.replyTimeoutMs,
   ): Promise<DeviceReply> {
     const id = String(++seq)
     const reply = this.waitFor((m) => m.topic === replyTopic && parse(m.payload)?.id === id, timeoutMs)
