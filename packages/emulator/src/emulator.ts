@@ -5,6 +5,18 @@ import { Aedes } from 'aedes'
 import { EventEmitter } from 'eventemitter3'
 import { type Logger, pino } from 'pino'
 import { TopicAcl } from './acl.js'
+import { AlinkService } from './alink/alink-service.js'
+import type {
+  CloudErrorNotice,
+  ConfigFile,
+  ConfigOffer,
+  DesiredProperty,
+  DeviceReply,
+  DownlinkOptions,
+  InvokeServiceOptions,
+  RawUpHandler,
+  ThingModelInput,
+} from './alink/types.js'
 import { Connections } from './connections.js'
 import { HttpRouter } from './http-router.js'
 import { OtaService } from './ota/ota-service.js'
@@ -37,6 +49,7 @@ interface Settings {
   host: string
   minKeepaliveSeconds: number
   registerCloseDelayMs: number
+  requestTimeoutMs: number
 }
 
 const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -45,6 +58,7 @@ const DEFAULTS: Readonly<Settings> = Object.freeze({
   host: '127.0.0.1',
   minKeepaliveSeconds: 30,
   registerCloseDelayMs: 100,
+  requestTimeoutMs: 5000,
 })
 
 /**
@@ -72,11 +86,18 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   readonly #mqttSockets: Set<Socket>
   readonly #httpServer: HttpServer
   #closing: Promise<void> | undefined
+  readonly #alink: AlinkService
 
   /** Starts the broker and the HTTP server. Ports 0 pick free ports. */
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {
     const o: Settings = { ...DEFAULTS, ...withoutUndefined(options) }
-    for (const name of ['mqttPort', 'httpPort', 'minKeepaliveSeconds', 'registerCloseDelayMs'] as const) {
+    for (const name of [
+      'mqttPort',
+      'httpPort',
+      'minKeepaliveSeconds',
+      'registerCloseDelayMs',
+      'requestTimeoutMs',
+    ] as const) {
       const value = o[name]
       if (!Number.isInteger(value) || value < 0 || value > (name.endsWith('Port') ? 65_535 : 2 ** 31 - 1)) {
         throw new LinkkitError('ERR_INVALID_OPTIONS', `${name} must be a non-negative integer`, {
@@ -90,6 +111,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     for (const product of options.products ?? []) emu.addProduct(product)
     for (const device of options.devices ?? []) emu.addDevice(device)
     try {
+      await emu.#alink.models.loaded()
       const mqttPort = await listen(emu.#mqttServer, o.mqttPort, o.host)
       const httpPort = await listen(emu.#httpServer, o.httpPort, o.host)
       emu.#mqttUrl = `mqtt://${urlHost(o.host)}:${mqttPort}`
@@ -132,6 +154,17 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       kick: (productKey, deviceName) => this.kick(productKey, deviceName),
       firmware: this.ota.faults,
     }
+    this.#alink = new AlinkService({
+      registry: this.registry,
+      acl: this.acl,
+      http: this.http,
+      logger,
+      publish: (topic, payload, options) => this.publish(topic, payload, options),
+      onUplink: (filter, handler) => this.onUplink(filter, handler),
+      httpUrl: () => this.#httpUrl,
+      onInvalid: (info) => this.emit('alink:invalid', info),
+      requestTimeoutMs: o.requestTimeoutMs,
+    })
     this.#mqttServer = createServer((socket) => broker.handle(socket))
     this.#mqttSockets = trackSockets(this.#mqttServer)
     this.#httpServer = createHttpServer(this.http.handle)
@@ -154,8 +187,13 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     return this.#httpUrl
   }
 
+  /**
+   * Adds a product (or replaces its record). A `thingModel` document is checked at once (throws
+   * ERR_TSL_INVALID); a path loads in the background.
+   */
   addProduct(record: ProductRecord): void {
     this.registry.addProduct(record)
+    if (record.thingModel !== undefined) void this.#alink.models.set(record.productKey, record.thingModel)
   }
 
   /** Adds a device (or replaces its record). */
@@ -180,6 +218,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
 
   /** A copy of what the emulator knows about the device, or undefined for an unknown one. */
   device(productKey: string, deviceName: string): DeviceSnapshot | undefined {
+    this.#alink.device({ productKey, deviceName })
     return this.registry.snapshot({ productKey, deviceName })
   }
 
@@ -206,6 +245,89 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     })
   }
 
+  /** Sets (replaces) a product's thing model; resolves once it is loaded (a path is read from disk). */
+  async setThingModel(productKey: string, tsl: ThingModelInput): Promise<void> {
+    await this.#alink.models.set(productKey, tsl)
+  }
+
+  /**
+   * Sends `thing.service.property.set` and resolves with the device's `set_reply` (any code).
+   * Checked against the product's TSL first (ERR_TSL_VALIDATION); ERR_NOT_CONNECTED when the
+   * device is offline; ERR_REQUEST_TIMEOUT without a reply.
+   */
+  setProperties(
+    productKey: string,
+    deviceName: string,
+    props: Record<string, unknown>,
+    options?: DownlinkOptions,
+  ): Promise<DeviceReply> {
+    return this.#alink.downlinks.setProperties({ productKey, deviceName }, props, options)
+  }
+
+  /** Sends `thing.service.property.get` (3.x legacy) and resolves with the reply; `data` holds the values. */
+  getProperties(
+    productKey: string,
+    deviceName: string,
+    ids: string[],
+    options?: DownlinkOptions,
+  ): Promise<DeviceReply> {
+    return this.#alink.downlinks.getProperties({ productKey, deviceName }, ids, options)
+  }
+
+  /**
+   * Invokes a service and resolves with the device's reply `{ code, data }`: async on
+   * `thing/service/${serviceId}`, or sync over RRPC (`options.sync`, default the TSL `callType`),
+   * in the `/ext/rrpc` form for devices connected with `ext` bit0 set, else the legacy form.
+   */
+  invokeService(
+    productKey: string,
+    deviceName: string,
+    serviceId: string,
+    params?: Record<string, unknown>,
+    options?: InvokeServiceOptions,
+  ): Promise<DeviceReply> {
+    return this.#alink.downlinks.invokeService({ productKey, deviceName }, serviceId, params, options)
+  }
+
+  /** Stores desired property values with new versions; the device reads them with `thing.property.desired.get`. */
+  setDesired(
+    productKey: string,
+    deviceName: string,
+    props: Record<string, unknown>,
+  ): Promise<Record<string, DesiredProperty>> {
+    return this.#alink.setDesired({ productKey, deviceName }, props)
+  }
+
+  /** Sets the product's remote configuration file, served under `/config/`; returns the offer devices get. */
+  setConfig(productKey: string, file: ConfigFile): ConfigOffer {
+    return this.#alink.configs.set(productKey, file)
+  }
+
+  /** Pushes the product's configuration on `thing/config/push` and resolves with the device's reply. */
+  pushConfig(productKey: string, deviceName: string, options?: DownlinkOptions): Promise<DeviceReply> {
+    return this.#alink.pushConfig({ productKey, deviceName }, options)
+  }
+
+  /** Sends bytes on `thing/model/down_raw`; resolves with the bytes of the device's `down_raw_reply`. */
+  sendRaw(
+    productKey: string,
+    deviceName: string,
+    bytes: Uint8Array,
+    options?: DownlinkOptions,
+  ): Promise<Buffer> {
+    return this.#alink.downlinks.sendRaw({ productKey, deviceName }, bytes, options)
+  }
+
+  /** Answers the product's raw uplinks with `handler` (undefined restores the default echo). */
+  onRawUp(productKey: string, handler: RawUpHandler | undefined): void {
+    this.#alink.raw.setHandler(productKey, handler)
+  }
+
+  /** Publishes an error notice on `/ext/error/${pk}/${dn}`. */
+  sendCloudError(productKey: string, deviceName: string, notice: CloudErrorNotice): Promise<void> {
+    return this.#alink.downlinks.cloudError({ productKey, deviceName }, notice)
+  }
+
   /** Closes every client connection and both servers. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= this.#close()
@@ -217,6 +339,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   }
 
   async #close(): Promise<void> {
+    await this.#alink.close()
     await this.ota.close()
     await new Promise<void>((resolve) => this.#broker.close(() => resolve()))
     for (const socket of this.#mqttSockets) socket.destroy()

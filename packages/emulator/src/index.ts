@@ -1,7 +1,28 @@
 export { deviceNamespace, filterWithin, systemNamespace, TopicAcl } from './acl.js'
+export { AlinkCodes } from './alink/envelope.js'
+export type {
+  AlinkInvalidInfo,
+  CloudErrorNotice,
+  ConfigFile,
+  ConfigOffer,
+  DesiredProperty,
+  DeviceReply,
+  DeviceThingState,
+  DownlinkOptions,
+  InvokeServiceOptions,
+  RawUpHandler,
+  RawUplink,
+  ReportedEvent,
+  ReportedProperty,
+  ThingModelInput,
+} from './alink/types.js'
 export { Emulator, type EmulatorFaults } from './emulator.js'
 export { FirmwareFaults } from './firmware-faults.js'
-export { FirmwareServer, type FirmwareServerListenOptions, type FirmwareServerOptions } from './firmware-server.js'
+export {
+  FirmwareServer,
+  type FirmwareServerListenOptions,
+  type FirmwareServerOptions,
+} from './firmware-server.js'
 export type { FirmwareFileInfo, FirmwareFileStats } from './firmware-store.js'
 export { type HttpHandler, HttpRouter } from './http-router.js'
 export { type OtaHost, OtaService } from './ota/ota-service.js'

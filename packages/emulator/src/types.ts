@@ -1,4 +1,5 @@
 import type { Level, Logger } from 'pino'
+import type { AlinkInvalidInfo, DeviceThingState, ThingModelInput } from './alink/types.js'
 import type { DeviceOtaSnapshot } from './ota/types.js'
 
 /** A device the emulated platform knows. */
@@ -20,6 +21,12 @@ export interface ProductRecord {
    * fly); otherwise only devices listed without a secret may. @default false
    */
   dynamicRegistration?: boolean | undefined
+  /**
+   * The product's thing model (TSL document, `ThingModel` or path of a TSL JSON file). Posts are
+   * checked against it, `invokeService` and `setProperties` check their params with it, and
+   * `thing.dsltemplate.get` answers with it. Also `emu.setThingModel()`.
+   */
+  thingModel?: ThingModelInput | undefined
 }
 
 export interface EmulatorOptions {
@@ -38,6 +45,8 @@ export interface EmulatorOptions {
   minKeepaliveSeconds?: number
   /** How long an MQTT dynamic-registration connection stays open after `/ext/register`. @default 100 */
   registerCloseDelayMs?: number
+  /** How long `setProperties`, `invokeService` and the other downlink requests wait for the device. @default 5000 */
+  requestTimeoutMs?: number
   /** A pino logger or a level. @default silent */
   logger?: Logger | Level | 'silent'
 }
@@ -70,6 +79,16 @@ export interface DeviceSnapshot extends DeviceIdentity {
   versions?: Record<string, string>
   /** Upgrade jobs, progress history and version informs. */
   ota?: DeviceOtaSnapshot
+  /** Latest reported property values with their time. This and the thing-model fields below are present once the emulator knows the device. */
+  properties?: DeviceThingState['properties']
+  /** Posted events, oldest first (the last 1000). */
+  events?: DeviceThingState['events']
+  /** Desired property values with their versions (`emu.setDesired`). */
+  desired?: DeviceThingState['desired']
+  /** Tags from `thing.deviceinfo.update`, attrKey → attrValue. */
+  tags?: DeviceThingState['tags']
+  /** Raw uplinks, oldest first (the last 100). */
+  rawUp?: DeviceThingState['rawUp']
 }
 
 /** Payload of `device:online` and `device:offline`. */
@@ -104,6 +123,8 @@ export interface EmulatorEvents {
   'connect:refused': [info: ConnectRefusedInfo]
   /** A client's SUBSCRIBE was granted (refused filters left out). */
   'client:subscribed': [info: ClientSubscribedInfo]
+  /** Values of an uplink that the thing model refused (event post answered 63xx) or dropped (property post answered 200). */
+  'alink:invalid': [info: AlinkInvalidInfo]
 }
 
 /** One authorized publish from a device, as handed to `emu.onUplink` handlers. */

@@ -1,0 +1,131 @@
+import { normaliseId } from '@linkkit/core'
+
+/** Reply codes the emulator answers uplinks with (PROTOCOL.md §2.4). */
+export const AlinkCodes = {
+  success: 200,
+  /** "460: empty/invalid/too many params". */
+  invalidParams: 460,
+  /** Internal emulator failure, "500: unknown platform error". */
+  unknown: 500,
+  deviceNotFound: 6100,
+  /** "6106: map size must be < 200 (too many properties)". */
+  tooManyProperties: 6106,
+  /** "6207: data not JSON / data format error". */
+  notJson: 6207,
+  /** "6301: params must be JSON object/array". */
+  paramsNotObject: 6301,
+  /** "6313: TSL service not available". */
+  tslUnavailable: 6313,
+} as const
+
+/** Largest uplink the emulator parses; bigger ones are answered 460 unread. */
+export const MAX_UPLINK_BYTES = 256 * 1024
+/** Deepest JSON nesting accepted; far beyond any TSL value, shallow enough for recursive checks. */
+export const MAX_JSON_DEPTH = 64
+/** "At most 200 properties per message" (PROTOCOL.md §2.3). */
+export const MAX_PROPERTIES = 200
+
+/** An Alink request from a device, or why it could not be read. */
+export type Uplink =
+  | { ok: true; id: string; params: unknown; ack: boolean }
+  | { ok: false; id: string | undefined; code: number; message: string }
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * Reads a request envelope (PROTOCOL.md §2.1): `id` as string or number, `method` optional (4.x
+ * omits it; the method comes from the topic), `sys.ack` 0 meaning "send no reply". A payload that
+ * cannot be read keeps the id when one can be recovered, so the device still gets an error reply.
+ */
+export function parseUplink(payload: Buffer): Uplink {
+  if (payload.length > MAX_UPLINK_BYTES) {
+    return failed(
+      recoverId(payload),
+      AlinkCodes.invalidParams,
+      `payload of ${payload.length} bytes is too large`,
+    )
+  }
+  let body: unknown
+  try {
+    body = JSON.parse(payload.toString('utf8'))
+  } catch {
+    return failed(recoverId(payload), AlinkCodes.notJson, 'payload is not valid JSON')
+  }
+  if (!isRecord(body)) return failed(recoverId(payload), AlinkCodes.notJson, 'payload is not a JSON object')
+  const id = normaliseId(body.id)
+  if (id === undefined) return failed(undefined, AlinkCodes.invalidParams, 'id is missing or invalid')
+  if (depthExceeds(body, MAX_JSON_DEPTH)) {
+    return failed(id, AlinkCodes.invalidParams, `JSON is nested deeper than ${MAX_JSON_DEPTH} levels`)
+  }
+  if (!('params' in body)) return failed(id, AlinkCodes.invalidParams, 'params is missing')
+  const ack = !(isRecord(body.sys) && (body.sys.ack === 0 || body.sys.ack === '0'))
+  return { ok: true, id, params: body.params, ack }
+}
+
+function failed(id: string | undefined, code: number, message: string): Uplink {
+  return { ok: false, id, code, message }
+}
+
+const ID_PATTERN = /"id"\s*:\s*(?:"([^"\\]{1,64})"|(\d{1,15})\b)/
+
+/** The `id` of a payload that is not valid JSON, read from its first kilobytes. */
+export function recoverId(payload: Buffer): string | undefined {
+  const match = ID_PATTERN.exec(payload.subarray(0, 4096).toString('utf8'))
+  return match === null ? undefined : (match[1] ?? match[2])
+}
+
+/** The id of a reply: from its JSON, else recovered (3.x sends some replies without braces). */
+export function replyId(payload: Buffer): string | undefined {
+  try {
+    const body: unknown = JSON.parse(payload.toString('utf8'))
+    return isRecord(body) ? normaliseId(body.id) : undefined
+  } catch {
+    return recoverId(payload)
+  }
+}
+
+function depthExceeds(root: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]]
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [value, depth] = item
+    if (typeof value !== 'object' || value === null) continue
+    if (depth > limit) return true
+    for (const child of Object.values(value)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
+const MESSAGES: Readonly<Record<number, string>> = {
+  200: 'success',
+  460: 'request parameter error',
+  500: 'unknown platform error',
+  6100: 'device not found',
+  6106: 'map size must less than 200',
+  6207: 'data format error',
+  6301: 'params must be a JSON object',
+  6313: 'tsl service not available',
+}
+
+/**
+ * The platform's reply: `{"id":"<id>","code":200,"data":{},"message":"success","method":..,"version":"1.0"}`
+ * with `id` always a string (PROTOCOL.md §2.1, §6 item 4).
+ */
+export function replyPayload(id: string, method: string, answer: Answer): string {
+  const { code, data = {}, message = MESSAGES[code] ?? 'error' } = answer
+  return JSON.stringify({ id, code, data, message, method, version: '1.0' })
+}
+
+/** What a handler answers an uplink with. */
+export interface Answer {
+  code: number
+  data?: unknown
+  message?: string | undefined
+}
+
+export const OK: Answer = Object.freeze({ code: AlinkCodes.success })
+
+export function fail(code: number, message?: string): Answer {
+  return { code, message }
+}

@@ -1,0 +1,139 @@
+import type { LinkkitError } from '@linkkit/core'
+import { AlinkCodes, type Answer, fail, isRecord, MAX_PROPERTIES, OK } from './envelope.js'
+import { isSample, keepNewest, MAX_EVENTS, pushBounded, toEvent, toReported } from './thing-state.js'
+import type { ThingDevice, UplinkRequest } from './uplink-request.js'
+
+/**
+ * `thing.event.property.post`. "Cloud validates against the TSL, drops invalid properties and still
+ * answers 200"; more than 200 properties is 6106 (PROTOCOL.md §2.3).
+ */
+export function propertyPost(req: UplinkRequest): Answer {
+  const { params } = req
+  if (!isRecord(params)) return fail(AlinkCodes.paramsNotObject)
+  const count = Object.keys(params).length
+  if (count === 0) return fail(AlinkCodes.invalidParams, 'params is empty')
+  if (count > MAX_PROPERTIES) return fail(AlinkCodes.tooManyProperties)
+  let accepted = params
+  if (req.model !== undefined) {
+    const check = req.model.checkProperties(params)
+    if (!check.ok) req.invalid(check.errors, AlinkCodes.success)
+    accepted = check.valid
+  }
+  for (const [identifier, posted] of Object.entries(accepted)) {
+    req.state.properties[identifier] = toReported(posted, req.now)
+  }
+  return OK
+}
+
+/** `thing.event.${eventId}.post`, params bare or `{ value, time }`; a TSL failure answers its 63xx code. */
+export function eventPost(req: UplinkRequest, eventId: string): Answer {
+  const { params } = req
+  if (!isRecord(params)) return fail(AlinkCodes.paramsNotObject)
+  if (req.model !== undefined) {
+    const check = req.model.checkEventParams(eventId, params)
+    const first = check.errors[0]
+    if (first !== undefined) {
+      const code = platformCode(first)
+      req.invalid(check.errors, code)
+      return fail(code, first.message)
+    }
+  }
+  pushBounded(req.state.events, toEvent(eventId, params, req.now), MAX_EVENTS)
+  return OK
+}
+
+/**
+ * `thing.event.property.batch.post` (4.x): `{"properties":{"id":[{value,time},..]},"events":{"id":[..]}}`
+ * (shape inferred, PROTOCOL.md §2.3). Invalid samples are dropped, as for a property post.
+ */
+export function batchPost(req: UplinkRequest): Answer {
+  const { params } = req
+  if (!isRecord(params)) return fail(AlinkCodes.paramsNotObject)
+  const properties = params.properties ?? {}
+  const events = params.events ?? {}
+  if (!isRecord(properties) || !isRecord(events)) {
+    return fail(AlinkCodes.invalidParams, 'properties and events must be objects')
+  }
+  if (Object.keys(properties).length > MAX_PROPERTIES) return fail(AlinkCodes.tooManyProperties)
+  const entries = (map: Record<string, unknown>) =>
+    Object.entries(map).flatMap(([id, samples]) =>
+      (Array.isArray(samples) ? samples : [samples]).map((sample) => ({ [id]: sample })),
+    )
+  const errors = store(req, req, entries(properties), entries(events))
+  if (errors.length > 0) req.invalid(errors, AlinkCodes.success)
+  return OK
+}
+
+/**
+ * `thing.event.property.history.post`: an array of `{identity, properties:[{id:{value,time}}], events:[..]}`.
+ * "A direct device may only post its own history; a gateway may include its sub-devices"
+ * (PROTOCOL.md §2.3), so a foreign identity refuses the whole message with 460.
+ */
+export async function historyPost(req: UplinkRequest): Promise<Answer> {
+  const { params } = req
+  if (!Array.isArray(params)) return fail(AlinkCodes.paramsNotObject, 'params must be an array')
+  const batches: Array<{ target: ThingDevice; properties: unknown[]; events: unknown[] }> = []
+  for (const entry of params) {
+    if (!isRecord(entry) || !isRecord(entry.identity))
+      return fail(AlinkCodes.invalidParams, 'identity missing')
+    const { productKey, deviceName } = entry.identity
+    if (typeof productKey !== 'string' || typeof deviceName !== 'string') {
+      return fail(AlinkCodes.invalidParams, 'identity must name productKey and deviceName')
+    }
+    const target = await req.lookup({ productKey, deviceName })
+    if (target === undefined)
+      return fail(AlinkCodes.invalidParams, `may not post for ${productKey}/${deviceName}`)
+    const properties = entry.properties ?? []
+    const events = entry.events ?? []
+    if (!Array.isArray(properties) || !Array.isArray(events)) {
+      return fail(AlinkCodes.invalidParams, 'properties and events must be arrays')
+    }
+    batches.push({ target, properties, events })
+  }
+  const errors: LinkkitError[] = []
+  for (const { target, properties, events } of batches) {
+    errors.push(...store(req, target, splitEntries(properties), splitEntries(events)))
+  }
+  if (errors.length > 0) req.invalid(errors, AlinkCodes.success)
+  return OK
+}
+
+/** `[{a:s1,b:s2},{a:s3}]` → `[{a:s1},{b:s2},{a:s3}]`; non-objects become entries that fail validation. */
+function splitEntries(list: unknown[]): Array<Record<string, unknown>> {
+  return list.flatMap((item) =>
+    isRecord(item) ? Object.entries(item).map(([id, sample]) => ({ [id]: sample })) : [{ '': item }],
+  )
+}
+
+/** Validates and stores single-entry `{id: sample}` property and event records; returns the failures. */
+function store(
+  req: UplinkRequest,
+  target: ThingDevice,
+  properties: Array<Record<string, unknown>>,
+  events: Array<Record<string, unknown>>,
+): LinkkitError[] {
+  const errors: LinkkitError[] = []
+  const { model, state } = target
+  for (const entry of properties) {
+    const check = model?.checkProperties(entry)
+    if (check !== undefined) errors.push(...check.errors)
+    for (const [id, sample] of Object.entries(check?.valid ?? entry)) {
+      if (id !== '' && isSample(sample)) keepNewest(state.properties, id, toReported(sample, req.now))
+    }
+  }
+  for (const entry of events) {
+    for (const [id, sample] of Object.entries(entry)) {
+      const check = model?.checkEventParams(id, sample)
+      if (check !== undefined && !check.ok) errors.push(...check.errors)
+      else if (id !== '' && isSample(sample))
+        pushBounded(state.events, toEvent(id, sample, req.now), MAX_EVENTS)
+    }
+  }
+  return errors
+}
+
+/** The platform code a thing-model error carries (`details.platformCode`), else 6315 "data not satisfying TSL". */
+export function platformCode(error: LinkkitError): number {
+  const code = error.details?.platformCode
+  return typeof code === 'number' ? code : 6315
+}

@@ -1,0 +1,42 @@
+import { loadThingModel, parseThingModel, type ThingModel } from '@linkkit/thing-model'
+import type { Logger } from 'pino'
+import type { ThingModelInput } from './types.js'
+
+/**
+ * The thing model of each product. A document or `ThingModel` is compiled at once (a malformed one
+ * throws `ERR_TSL_INVALID` to the caller); a path loads in the background and uplinks wait for it.
+ * A model that failed to load makes the product's posts answer 6313, "TSL service not available".
+ */
+export class ThingModels {
+  readonly #models = new Map<string, Promise<ThingModel>>()
+  readonly #logger: Logger
+
+  constructor(logger: Logger) {
+    this.#logger = logger
+  }
+
+  /** Sets (replaces) the product's model; resolves once it is usable. Throws at once for a bad document. */
+  set(productKey: string, source: ThingModelInput): Promise<ThingModel> {
+    const model =
+      typeof source === 'string' ? loadThingModel(source) : Promise.resolve(parseThingModel(source))
+    model.catch((error: unknown) =>
+      this.#logger.error({ err: error, productKey }, 'thing model failed to load'),
+    )
+    this.#models.set(productKey, model)
+    return model
+  }
+
+  delete(productKey: string): void {
+    this.#models.delete(productKey)
+  }
+
+  /** The product's model, undefined when it has none; rejects when it failed to load. */
+  get(productKey: string): Promise<ThingModel | undefined> {
+    return this.#models.get(productKey) ?? Promise.resolve(undefined)
+  }
+
+  /** Settles once every model set so far has loaded; rejects with the first failure. */
+  async loaded(): Promise<void> {
+    await Promise.all(this.#models.values())
+  }
+}

@@ -1,0 +1,111 @@
+import type { LinkkitError } from '@linkkit/core'
+import type { ThingModel, TslDocument } from '@linkkit/thing-model'
+
+/** A product's thing model: a TSL document, a compiled model, or the path of a TSL JSON file. */
+export type ThingModelInput = TslDocument | ThingModel | string
+
+/** A property value as the platform last received it; `time` is the sample's own or the arrival time. */
+export interface ReportedProperty {
+  value: unknown
+  time: number
+}
+
+/** One posted event, in arrival order. */
+export interface ReportedEvent {
+  identifier: string
+  /** The event's output params (the `value` of a wrapped post, else the params as posted). */
+  value: unknown
+  time: number
+}
+
+/** A desired property value kept by the platform (PROTOCOL.md §2.3 "Desired properties"). */
+export interface DesiredProperty {
+  value: unknown
+  /** Starts at 1 and grows with every `setDesired` of the identifier. */
+  version: number
+  time: number
+}
+
+/** Bytes a device sent on `thing/model/up_raw`. */
+export interface RawUplink {
+  payload: Uint8Array
+  time: number
+}
+
+/** What the emulator keeps of a device's thing-model traffic; part of `emu.device()`. */
+export interface DeviceThingState {
+  /** Latest reported value of each property. */
+  properties: Record<string, ReportedProperty>
+  /** Posted events, oldest first, the last 1000. */
+  events: ReportedEvent[]
+  desired: Record<string, DesiredProperty>
+  /** Device tags (`thing.deviceinfo.update`), attrKey → attrValue. */
+  tags: Record<string, string>
+  /** Raw uplinks, oldest first, the last 100. */
+  rawUp: RawUplink[]
+}
+
+/** A device's answer to a downlink request. `code` 200 is success; other codes resolve too. */
+export interface DeviceReply {
+  id: string
+  code: number
+  data: unknown
+  message?: string
+}
+
+export interface DownlinkOptions {
+  /** How long to wait for the device's reply. @default 5000 */
+  timeoutMs?: number
+}
+
+export interface InvokeServiceOptions extends DownlinkOptions {
+  /** Invoke over RRPC. @default the service's TSL `callType` is `sync`; false without a TSL */
+  sync?: boolean
+  /**
+   * RRPC form of a sync call (PROTOCOL.md §1.5): `ext` is `/ext/rrpc/<id>/sys/..`, `legacy` is
+   * `/sys/../rrpc/request/<id>`. @default `ext` when the device's clientId has `ext` bit0 set
+   */
+  rrpc?: 'legacy' | 'ext'
+}
+
+/** A product's remote configuration file (COTA). */
+export interface ConfigFile {
+  configId: string
+  data: Uint8Array
+}
+
+/** The `thing.config.get` reply data and `thing.config.push` params (PROTOCOL.md §2.3). */
+export interface ConfigOffer {
+  configId: string
+  configSize: number
+  sign: string
+  signMethod: 'Sha256'
+  url: string
+  getType: 'file'
+}
+
+/** A notice on `/ext/error/${pk}/${dn}`. */
+export interface CloudErrorNotice {
+  code: number
+  message?: string
+  data?: unknown
+}
+
+/**
+ * Answers a raw uplink: bytes to publish on `up_raw_reply`, or undefined for no reply. Without
+ * a handler the emulator echoes the uplink.
+ */
+export type RawUpHandler = (
+  payload: Buffer,
+  device: { productKey: string; deviceName: string },
+) => Uint8Array | undefined
+
+/** Payload of `alink:invalid`: values the platform refused or dropped from an uplink. */
+export interface AlinkInvalidInfo {
+  productKey: string
+  deviceName: string
+  topic: string
+  /** The reply code sent (200 when invalid properties were dropped from an accepted post). */
+  code: number
+  errors: LinkkitError[]
+}

@@ -1,0 +1,27 @@
+import type { LinkkitError } from '@linkkit/core'
+import type { ThingModel } from '@linkkit/thing-model'
+import type { DeviceIdentity } from '../types.js'
+import type { Answer } from './envelope.js'
+import type { ConfigOffer, DeviceThingState } from './types.js'
+
+/** The thing-model side of one device: its stored state and its product's model. */
+export interface ThingDevice {
+  identity: DeviceIdentity
+  state: DeviceThingState
+  model: ThingModel | undefined
+}
+
+/** One readable Alink request from a device, handed to the handler of its topic. */
+export interface UplinkRequest extends ThingDevice {
+  topic: string
+  params: unknown
+  /** Arrival time, ms since the epoch. */
+  now: number
+  /** Reports values that were refused or dropped, with the code answered. */
+  invalid(errors: LinkkitError[], code: number): void
+  /** Another device whose data this connection may post (itself, or a gateway's sub-device). */
+  lookup(identity: DeviceIdentity): Promise<ThingDevice | undefined>
+  configOffer(productKey: string): ConfigOffer | undefined
+}
+
+export type UplinkHandlerFn = (request: UplinkRequest) => Answer | Promise<Answer>
