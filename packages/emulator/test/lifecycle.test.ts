@@ -85,13 +85,13 @@ describe('connection lifecycle', () => {
 
   it('answers unknown HTTP routes with 404 and serves mounted routes by longest prefix', async () => {
     await using emu = await Emulator.start()
-    emu.http.route('GET', '/ota/', (_req, res) => void res.end('ota'))
-    const unmount = emu.http.route('*', '/ota/files', (_req, res) => void res.end('files'))
-    expect((await got(`${emu.httpUrl}/ota/files/a.bin`)).body).toBe('files')
+    emu.http.route('GET', '/files/', (_req, res) => void res.end('root'))
+    const unmount = emu.http.route('*', '/files/bin', (_req, res) => void res.end('files'))
+    expect((await got(`${emu.httpUrl}/files/bin/a.bin`)).body).toBe('files')
     unmount()
-    expect((await got(`${emu.httpUrl}/ota/files/a.bin`)).body).toBe('ota')
-    expect((await got(`${emu.httpUrl}/otafoo`, { throwHttpErrors: false })).statusCode).toBe(404)
-    expect((await got.post(`${emu.httpUrl}/ota/x`, { throwHttpErrors: false })).statusCode).toBe(404)
+    expect((await got(`${emu.httpUrl}/files/bin/a.bin`)).body).toBe('root')
+    expect((await got(`${emu.httpUrl}/filesfoo`, { throwHttpErrors: false })).statusCode).toBe(404)
+    expect((await got.post(`${emu.httpUrl}/files/x`, { throwHttpErrors: false })).statusCode).toBe(404)
   })
 
   it('rejects invalid options with ERR_INVALID_OPTIONS', async () => {
