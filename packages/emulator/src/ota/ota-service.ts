@@ -1,13 +1,13 @@
-import { LinkkitError, Topics, topicMatches } from '@linkkit/core'
+import { LinkkitError, Topics } from '@linkkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import type { Emulator } from '../emulator.js'
 import { FirmwareServer } from '../firmware-server.js'
 import type { FirmwareFileStats } from '../firmware-store.js'
-import type { ClientSubscribedInfo, DeviceConnectionInfo } from '../types.js'
-import { type DeviceOta, DeviceOtaRecords } from './device-ota.js'
+import { DeviceOtaRecords } from './device-ota.js'
 import { FirmwareCatalog } from './firmware-catalog.js'
-import { isOngoing, JobBook } from './job-book.js'
+import { JobBook } from './job-book.js'
+import { OfferTriggers } from './offer-triggers.js'
 import { OtaUplinks } from './ota-uplinks.js'
 import { pushEnvelope } from './push-message.js'
 import type {
@@ -33,13 +33,7 @@ export type OtaHost = Pick<
  * FirmwareServer under `/ota/`, upgrade jobs per device and module, pushes and re-pushes, replies
  * to `thing.ota.firmware.get` and the legacy `/ota/device/request`, progress history and version
  * informs. A job succeeds only when the device informs the target version (§3.2).
- *
- * When a pending job is offered: at `push()` when the device is online; on every reconnect
- * (`device:online`) until the device reports progress; and, for a device without `_ss=1`, once
- * more on its first SUBSCRIBE covering `/ota/device/upgrade/{pk}/{dn}` in that connection, since
- * a clean-session device cannot receive anything before it subscribes. A persistent-session device
- * that resubscribes may therefore see the offer twice on one reconnect; the SDKs tolerate that
- * (3.x ignores a re-push while fetching, §6 item 14).
+ * A job is pushed at `push()` when the device is online, and re-pushed as `OfferTriggers` says.
  */
 export class OtaService extends EventEmitter<OtaEvents> {
   /** The firmware file server, mounted on the emulator's HTTP server under `/ota/`. */
@@ -51,8 +45,7 @@ export class OtaService extends EventEmitter<OtaEvents> {
   readonly #catalog: FirmwareCatalog
   readonly #records: DeviceOtaRecords
   readonly #book: JobBook
-  /** The device's `connectCount` when a job was last offered in a way that surely reached it. */
-  readonly #offeredOn = new Map<string, number>()
+  readonly #triggers: OfferTriggers
   readonly #closed = new AbortController()
   readonly #cleanups: Array<() => void> = []
   #messageId = 1
@@ -79,13 +72,19 @@ export class OtaService extends EventEmitter<OtaEvents> {
       emit: (event, ...args) => this.#emit(event, ...args),
     })
     this.#cleanups.push(...uplinks.mount(host))
-    const onOnline = (info: DeviceConnectionInfo) => this.#onOnline(info)
-    const onSubscribed = (info: ClientSubscribedInfo) => this.#onSubscribed(info)
-    host.on('device:online', onOnline)
-    host.on('client:subscribed', onSubscribed)
+    const triggers = new OfferTriggers({
+      registry: host.registry,
+      records: this.#records,
+      book: this.#book,
+      eligible: (job) => this.#eligible(job),
+      send: (job) => this.#send(job),
+    })
+    this.#triggers = triggers
+    host.on('device:online', triggers.onOnline)
+    host.on('client:subscribed', triggers.onSubscribed)
     this.#cleanups.push(
-      () => host.off('device:online', onOnline),
-      () => host.off('client:subscribed', onSubscribed),
+      () => host.off('device:online', triggers.onOnline),
+      () => host.off('client:subscribed', triggers.onSubscribed),
     )
   }
 
@@ -127,7 +126,7 @@ export class OtaService extends EventEmitter<OtaEvents> {
     const device = this.#records.get({ productKey, deviceName })
     const job = this.#book.create(device, firmware, options.srcVersion)
     if (state.online && this.#eligible(job)) {
-      this.#offeredOn.set(job.id, state.connectCount)
+      this.#triggers.reached(job)
       await this.#offer(job)
     }
     return structuredClone(job)
@@ -159,37 +158,6 @@ export class OtaService extends EventEmitter<OtaEvents> {
       for (const cleanup of this.#cleanups.splice(0)) cleanup()
     }
     await this.server.close()
-  }
-
-  #onOnline(info: DeviceConnectionInfo): void {
-    const state = this.#host.registry.get(info.productKey, info.deviceName)
-    const device = this.#records.get(info)
-    for (const job of this.#waiting(device)) {
-      // With `_ss=1` the emulator holds the offer until CONNECT completes, so it surely arrives;
-      // without it, only a persistent session's stored subscription can receive it now.
-      if (info.clientParams._ss === '1') this.#offeredOn.set(job.id, state?.connectCount ?? 0)
-      this.#send(job)
-    }
-  }
-
-  #onSubscribed({ filters }: ClientSubscribedInfo): void {
-    for (const job of this.#book.list()) {
-      if (job.status !== 'pending' && job.status !== 'pushed') continue
-      const state = this.#host.registry.get(job.productKey, job.deviceName)
-      if (state?.online !== true || this.#offeredOn.get(job.id) === state.connectCount) continue
-      if (!this.#eligible(job)) continue
-      const topic = Topics.otaUpgrade(job)
-      if (!filters.some((filter) => topicMatches(filter, topic))) continue
-      this.#offeredOn.set(job.id, state.connectCount)
-      this.#send(job)
-    }
-  }
-
-  /** Unfinished jobs of the device that were not started yet and may be offered. */
-  #waiting(device: DeviceOta): OtaJob[] {
-    return device.ota.jobs.filter(
-      (job) => isOngoing(job) && job.status !== 'upgrading' && this.#eligible(job),
-    )
   }
 
   #eligible(job: OtaJob): boolean {
