@@ -145,6 +145,8 @@ export class Downlinks {
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
       throw new LinkkitError('ERR_INVALID_ARGUMENT', 'timeoutMs must be a positive integer')
     }
+    const closed = this.#d.waiters.closed
+    if (closed !== undefined) throw closed
     const waiting = this.#d.waiters.wait(replyTopic, id, timeoutMs)
     try {
       await this.#d.publish(topic, payload, { qos: 0 })

@@ -23,6 +23,12 @@ export interface Waiting {
  */
 export class ReplyWaiters {
   readonly #byTopic = new Map<string, Waiter[]>()
+  #closed: LinkkitError | undefined
+
+  /** Set once `rejectAll` ran: no request may start any more. */
+  get closed(): LinkkitError | undefined {
+    return this.#closed
+  }
 
   wait(topic: string, id: string | undefined, timeoutMs: number): Waiting {
     let waiter: Waiter | undefined
@@ -65,6 +71,7 @@ export class ReplyWaiters {
 
   /** Rejects every pending request (the emulator is closing). */
   rejectAll(error: LinkkitError): void {
+    this.#closed = error
     for (const [topic, list] of [...this.#byTopic]) {
       for (const waiter of [...list]) {
         clearTimeout(waiter.timer)
