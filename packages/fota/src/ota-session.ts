@@ -182,8 +182,9 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
     }
     if (this.#state === OtaState.Pushed) {
       this.#state = OtaState.Fetching
-      // 3.x forces step 0 "Enter in downloading state" on the first fetch.
-      await this.#reporter.report(0, 'Enter in downloading state')
+      // 3.x forces step 0 "Enter in downloading state" on the first fetch. Not awaited: while MQTT
+      // is down the report waits in the offline queue, and fetching must not wait for it.
+      void this.#reporter.report(0, 'Enter in downloading state')
     }
     const pull = this.#pull!
     try {

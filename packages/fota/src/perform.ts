@@ -88,7 +88,10 @@ export async function performFota(ctx: PerformContext): Promise<FotaResult> {
   }
   if (offer.module !== undefined) result.module = offer.module
   reporter.reset()
-  await reporter.report(0, 'Enter in downloading state')
+  // Progress is never awaited here: a QoS1 report waits in the offline queue while MQTT is down,
+  // and the download must not wait for the cloud (the C SDK publishes progress QoS0, never blocking).
+  // Reports still go out in order: each publish is queued synchronously.
+  void reporter.report(0, 'Enter in downloading state')
   try {
     for (const file of files) {
       const done = result.bytes
@@ -113,10 +116,10 @@ export async function performFota(ctx: PerformContext): Promise<FotaResult> {
     }
   } catch (error) {
     const err = toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')
-    await reporter.report(failureStep(err), err.message.slice(0, 128))
+    void reporter.report(failureStep(err), err.message.slice(0, 128))
     throw err
   }
-  await reporter.report(100, 'verified')
+  void reporter.report(100, 'verified')
   return result
 }
 
