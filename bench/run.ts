@@ -3,6 +3,7 @@
  * in the same run (raw MQTT.js, curl). Absolute times vary by machine; the ratios are what we track.
  */
 import { coreBench } from './core.bench.js'
+import { fotaBench } from './fota.bench.js'
 
 const only = process.argv[2]
 const mosquitto = process.env.LINKKIT_MOSQUITTO_URL
@@ -11,4 +12,5 @@ if (!only || only === 'core') {
   lines.push(...(await coreBench(undefined)))
   if (mosquitto) lines.push(...(await coreBench(mosquitto)))
 }
+if (!only || only === 'fota') lines.push(...(await fotaBench()))
 console.log(lines.join('\n'))

@@ -36,7 +36,12 @@ async function collect(chunks: AsyncIterable<Uint8Array>) {
 }
 
 /** Runs the child script until it reports the bytes it wrote, then kills it with SIGKILL. */
-async function crashAfterWriting(target: FirmwareImage, bytes: Uint8Array, held: number) {
+async function crashAfterWriting(
+  target: FirmwareImage,
+  bytes: Uint8Array,
+  held: number,
+  writeBufferBytes = 0,
+) {
   const source = join(dir, 'source.bin')
   await writeFile(source, bytes)
   const script = join(here, 'fixtures/file-persistence-child.ts')
@@ -52,7 +57,11 @@ async function crashAfterWriting(target: FirmwareImage, bytes: Uint8Array, held:
       JSON.stringify(target),
       String(held),
     ],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WRITE_BUFFER_BYTES: String(writeBufferBytes) },
+    },
   )
   let stderr = ''
   child.stderr.on('data', (text: Buffer) => {
@@ -89,6 +98,18 @@ describe('FilePersistence', () => {
     expect(written).toBe(data.length - 23_000)
     expect((await readFile(path)).equals(data)).toBe(true)
     expect(await readdir(dir)).toEqual(['ota.bin', 'source.bin'])
+  })
+
+  it('with write buffering, a crash loses at most one buffer and the download still resumes', async () => {
+    await crashAfterWriting(image, data, 23_000, 4096)
+    const adapter = new FilePersistence({ path, writeBufferBytes: 4096 })
+    const held = await adapter.resumeOffset(image)
+    expect(held).toBeGreaterThan(23_000 - 4096)
+    expect(held).toBeLessThanOrEqual(23_000)
+    await adapter.start(image, held)
+    await writeAll(adapter, data, held)
+    await adapter.stop({ ok: true })
+    expect((await readFile(path)).equals(data)).toBe(true)
   })
 
   it('does not resume bytes held for another image, and discards them on a fresh start', async () => {
