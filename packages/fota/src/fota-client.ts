@@ -122,7 +122,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
 
   /**
    * Asks the cloud for pending firmware (`thing.ota.firmware.get`). Resolves with the offer (also
-   * emitted as `fota`) or undefined when nothing is pending.
+   * emitted as `fota`, and downloaded when `autoDownload` is on) or undefined when nothing is pending.
    */
   async request(
     module?: string,
@@ -137,7 +137,8 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     if (data === undefined || data === null || (typeof data === 'object' && Object.keys(data).length === 0))
       return undefined
     const offer = parseOfferData(data)
-    this.emit('fota', offer)
+    // Like any other offer: a throwing listener must not reject this call, and autoDownload applies.
+    this.#accept(offer)
     return offer
   }
 
