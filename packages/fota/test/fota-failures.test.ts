@@ -174,3 +174,32 @@ describe('FotaClient: failed downloads are reported and never committed', () => 
     expect(steps(rig.progress).at(-1)).toBe('-2')
   })
 })
+
+describe('FotaClient: cancelling a download', () => {
+  it('an aborted signal rejects ERR_ABORTED promptly, stops with ok:false and commits nothing', async () => {
+    await using rig = await startRig()
+    const file = rig.files.addFile({ data: firmwareBytes(MiB, 27) })
+    rig.files.faultsFor(file.id).throttle(MiB)
+    const memory = new MemoryPersistence()
+    const spy = new SpyPersistence(memory)
+    await using fota = await client(rig, spy)
+    const offer = await offered(rig, fota, offerData(file))
+    const abort = new AbortController()
+    const stopAt = (p: { bytes: number }) => {
+      if (p.bytes > 100_000) abort.abort()
+    }
+    fota.on('fota:progress', stopAt)
+
+    const started = Date.now()
+    const error = await rejection(fota.download(offer, { signal: abort.signal }))
+    expect(error.code).toBe('ERR_ABORTED')
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(spy.stops).toEqual([{ ok: false, error }])
+    expect(memory.image).toBeUndefined()
+    expect(rig.files.stats(file.id).requests).toBe(1)
+    // The module is free again.
+    fota.off('fota:progress', stopAt)
+    rig.files.faultsFor(file.id).clear()
+    await expect(fota.download(offer)).resolves.toMatchObject({ bytes: MiB })
+  })
+})

@@ -1,6 +1,7 @@
 import { Connection, Topics } from '@linkkit/core'
 import { describe, expect, it } from 'vitest'
 import { PlainBroker } from '../../core/test/helpers/plain-broker.js'
+import { FirmwareServer } from '../../emulator/src/firmware-server.js'
 import { FotaClient } from '../src/fota-client.js'
 import type { FotaProgress } from '../src/perform.js'
 import { MemoryPersistence } from '../src/persistence/memory.js'
@@ -231,6 +232,35 @@ describe('FotaClient.request()', () => {
     const offer = await pending
     expect(offer).toMatchObject({ version: '0.3.0', module: 'MCU', url: data.url, digest: data.md5 })
     expect(offers).toEqual([offer])
+  })
+
+  it('a throwing fota listener does not fail request(); with autoDownload the offer downloads', async () => {
+    await using broker = await PlainBroker.start()
+    await using files = await FirmwareServer.start()
+    const data = firmwareBytes(20_000, 49)
+    const file = files.addFile({ data })
+    await using connection = await new Connection({ ...device, brokerUrl: broker.url }).connect()
+    const persistence = new MemoryPersistence()
+    await using fota = new FotaClient(connection, {
+      version: '1.0.0',
+      persistence,
+      allowHttp: true,
+      autoDownload: true,
+    })
+    await fota.start()
+    fota.on('fota', () => {
+      throw new Error('application bug')
+    })
+    const getTopic = Topics.otaFirmwareGet(connection)
+
+    const pending = fota.request()
+    const sent = await waitFor(() => broker.published.find((p) => p.topic === getTopic), 2000, 'the query')
+    const { id } = JSON.parse(sent.payload.toString()) as { id: string }
+    await broker.publish(Topics.reply(getTopic), JSON.stringify({ id, code: 200, data: offerData(file) }))
+
+    await expect(pending).resolves.toMatchObject({ version: '2.0.0', url: file.url })
+    await waitFor(() => persistence.image, 3000, 'the automatic download')
+    expect(Buffer.compare(persistence.bytes() ?? new Uint8Array(), data)).toBe(0)
   })
 
   it('resolves undefined when the reply carries data: {} (the emulator with no job for the device)', async () => {
