@@ -270,7 +270,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
 
   #onMessage(topic: string, payload: Buffer): void {
     this.emit('message', topic, payload)
-    if (topic.endsWith('_reply') && this.#settleReply(topic, payload)) return
+    // Only a topic a request waits on is read as an Alink reply; other `_reply` topics (binary
+    // up_raw_reply, a service whose id ends in _reply) go to their routes untouched.
+    if (topic.endsWith('_reply') && this.#pending.waitsOn(topic) && this.#settleReply(topic, payload)) return
     this.#router.dispatch(topic, payload)
   }
 

@@ -16,6 +16,12 @@ export class PendingRequests {
     return this.#pending.size
   }
 
+  /** Whether some request waits for a reply on this topic. */
+  waitsOn(topic: string): boolean {
+    for (const pending of this.#pending.values()) if (pending.topic === topic) return true
+    return false
+  }
+
   /** Registers id before the request is sent; the promise settles on reply, timeout or abort. */
   wait(id: string, replyTopic: string, timeoutMs: number, signal?: AbortSignal): Promise<AlinkReply> {
     if (signal?.aborted) {

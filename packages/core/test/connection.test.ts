@@ -103,10 +103,21 @@ describe('Connection', () => {
     const p = c.request(postTopic, {}, { signal: ac.signal })
     ac.abort()
     expect(isLinkkitError(await p.catch((e: unknown) => e), 'ERR_ABORTED')).toBe(true)
+    // With a request waiting, a reply that is not JSON is reported; an unknown id is only logged.
+    const waiting = c.request(postTopic, {}, { timeoutMs: 400 }).catch((e: unknown) => e)
     await b.publish(`${postTopic}_reply`, JSON.stringify({ id: '42', code: 200, data: {} }))
     await b.publish(`${postTopic}_reply`, 'not json')
     await expect.poll(() => errors.length).toBe(1)
     expect(isLinkkitError(errors[0], 'ERR_MALFORMED_PAYLOAD')).toBe(true)
+    expect(isLinkkitError(await waiting, 'ERR_REQUEST_TIMEOUT')).toBe(true)
+    // With none waiting, a `_reply` topic is routed like any other (binary up_raw_reply, say).
+    const routed: string[] = []
+    c.route(`${postTopic}_reply`, (_t, p) => {
+      routed.push(p.toString())
+    })
+    await b.publish(`${postTopic}_reply`, 'raw bytes')
+    await expect.poll(() => routed).toEqual(['raw bytes'])
+    expect(errors).toHaveLength(1)
     expect(c.connected).toBe(true)
   })
 
