@@ -200,6 +200,37 @@ describe('OtaSession: the basic IOT_OTA_* loop', () => {
     expect(rig.files.stats(file.id).ranges).toEqual(['bytes=0-', `bytes=${64 * 1024}-`])
   })
 
+  it('a config push makes a COTA fetch, checked against its Sha256 sign', async () => {
+    await using rig = await startRig()
+    const config = Buffer.from('{"sampleRateHz":50}')
+    const file = rig.files.addFile({ data: config, name: 'config.json' })
+    await using ota = await session(rig)
+    await rig.emu.publish(
+      Topics.configPush(rig.identity),
+      JSON.stringify({
+        id: '5',
+        version: '1.0',
+        method: 'thing.config.push',
+        params: {
+          configId: 'cfg-1',
+          configSize: config.length,
+          sign: file.sha256,
+          signMethod: 'Sha256',
+          url: file.url,
+          getType: 'file',
+        },
+      }),
+      { qos: 1 },
+    )
+    await waitFor(() => ota.isFetching(), 2000, 'the config push')
+    expect(ota.type).toBe('cota')
+    expect(ota.config).toMatchObject({ configId: 'cfg-1', size: config.length })
+    expect(ota.fileSize).toBe(config.length)
+    const { image } = await fetchAll(ota)
+    expect(image.toString()).toBe(config.toString())
+    expect(ota.checkFirmware()).toBe(true)
+  })
+
   it('close() is idempotent and ends the session', async () => {
     await using rig = await startRig()
     const file = rig.files.addFile({ data: firmwareBytes(10_000, 59) })
