@@ -55,13 +55,20 @@ try {
   device.on('fota:progress', (p: FotaProgress) => bar.update(p.bytes, p.total))
   const upgraded = new Promise<void>((resolve, reject) => {
     device.on('fota', (offer) => {
-      say(`offer: firmware ${offer.version}, ${offer.size} bytes, ${offer.signMethod} ${offer.digest.slice(0, 16)}…`)
+      say(
+        `offer: firmware ${offer.version}, ${offer.size} bytes, ${offer.signMethod} ${offer.digest.slice(0, 16)}…`,
+      )
       device.fota.download(offer).then(() => resolve(), reject)
     })
   })
 
   const image = randomBytes(3 * 1024 * 1024)
-  const firmware = await emu.ota.addFirmware({ productKey, version: '1.1.0', data: image, signMethod: 'SHA256' })
+  const firmware = await emu.ota.addFirmware({
+    productKey,
+    version: '1.1.0',
+    data: image,
+    signMethod: 'SHA256',
+  })
   const job = await emu.ota.push({ productKey, deviceName, firmware })
   say(`platform: firmware 1.1.0 pushed (job ${job.id})`)
   await upgraded
@@ -90,7 +97,9 @@ try {
   })
   await rebooted.connect()
   const finished = await emu.ota.waitForJob(job.id, 'succeeded', 10_000)
-  say(`platform: job ${finished.id} ${finished.status}; device reports ${emu.device(productKey, deviceName)?.version}`)
+  say(
+    `platform: job ${finished.id} ${finished.status}; device reports ${emu.device(productKey, deviceName)?.version}`,
+  )
   await rebooted.close()
   await flash.close()
   say('demo complete')
