@@ -18,6 +18,7 @@ import type {
   ThingModelInput,
 } from './alink/types.js'
 import { Connections } from './connections.js'
+import { CONTROL_PREFIX, controlApiHandler } from './control/control-api.js'
 import { HttpRouter } from './http-router.js'
 import { OtaService } from './ota/ota-service.js'
 import type { FirmwareFaultControls } from './ota/types.js'
@@ -67,7 +68,7 @@ const DEFAULTS: Readonly<Settings> = Object.freeze({
  * `await Emulator.start(options)`; `await emu.close()` frees every port.
  */
 export class Emulator extends EventEmitter<EmulatorEvents> {
-  /** Routes of the emulator's HTTP server; later parts mount `/ota/`, `/control/` here. */
+  /** Routes of the emulator's HTTP server: `/auth/`, `/ota/`, `/config/` and the control API under `/control/`. */
   readonly http: HttpRouter
   /** Topic access control; `acl.allow(gateway, subDevice)` extends a connection's topics. */
   readonly acl = new TopicAcl()
@@ -150,6 +151,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     this.http.route('*', '/ota/', (req, res) => {
       this.ota.server.handle(req, res)
     })
+    this.http.route('*', CONTROL_PREFIX, controlApiHandler(this, { host: o.host, logger }))
     this.faults = {
       kick: (productKey, deviceName) => this.kick(productKey, deviceName),
       firmware: this.ota.faults,

@@ -16,6 +16,8 @@ export type {
   ReportedProperty,
   ThingModelInput,
 } from './alink/types.js'
+export { CONTROL_PREFIX } from './control/control-api.js'
+export type { ControlDeviceSummary, ControlDeviceView } from './control/control-views.js'
 export { Emulator, type EmulatorFaults } from './emulator.js'
 export { FirmwareFaults } from './firmware-faults.js'
 export {

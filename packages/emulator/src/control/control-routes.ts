@@ -1,0 +1,236 @@
+import { readFile, stat } from 'node:fs/promises'
+import { isAbsolute } from 'node:path'
+import type { Emulator } from '../emulator.js'
+import type { OtaSignMethod } from '../ota/types.js'
+import {
+  badRequest,
+  type JsonObject,
+  notFound,
+  onlyFields,
+  optionalBoolean,
+  optionalObject,
+  optionalString,
+  optionalTimeoutMs,
+  requiredString,
+} from './control-input.js'
+import { deviceSummary, deviceView, firmwareView } from './control-views.js'
+
+/** What the control API uses of the emulator. */
+export type ControlHost = Pick<
+  Emulator,
+  'registry' | 'device' | 'ota' | 'setProperties' | 'invokeService' | 'kick' | 'mqttUrl' | 'httpUrl'
+>
+
+export interface ControlRequest {
+  params: Record<string, string>
+  query: URLSearchParams
+  /** The JSON object body (POST only). */
+  body: () => Promise<JsonObject>
+}
+
+export interface ControlReply {
+  status: number
+  body: unknown
+}
+
+export interface ControlRoute {
+  method: 'GET' | 'POST'
+  /** Path segments after `/control/`; `:name` captures one segment. */
+  pattern: string
+  /** Body limit of a POST; defaults to the API's general limit. */
+  maxBodyBytes?: number
+  handle(request: ControlRequest): Promise<ControlReply>
+}
+
+/** Firmware bodies carry the image in base64, so they may be much larger than the other bodies. */
+export const MAX_FIRMWARE_BODY_BYTES = 96 * 1024 * 1024
+/** A firmware given by `path` is read into memory, as the firmware server holds its files. */
+const MAX_FIRMWARE_FILE_BYTES = 256 * 1024 * 1024
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+
+const ok = (body: unknown, status = 200): ControlReply => ({ status, body })
+
+/** The endpoints of the control API (docs/emulator.md lists them with examples). */
+export function controlRoutes(emu: ControlHost): ControlRoute[] {
+  const device = (params: Record<string, string>) => {
+    const { pk = '', dn = '' } = params
+    const snapshot = emu.device(pk, dn)
+    if (snapshot === undefined) throw notFound(`unknown device ${pk}/${dn}`)
+    return snapshot
+  }
+  return [
+    {
+      method: 'GET',
+      pattern: 'info',
+      handle: async () => ok({ mqttUrl: emu.mqttUrl, httpUrl: emu.httpUrl }),
+    },
+    {
+      method: 'GET',
+      pattern: 'devices',
+      handle: async () => {
+        const devices = [...emu.registry.all()].map((s) => device({ pk: s.productKey, dn: s.deviceName }))
+        return ok({ devices: devices.map(deviceSummary) })
+      },
+    },
+    {
+      method: 'GET',
+      pattern: 'devices/:pk/:dn',
+      handle: async ({ params }) => ok(deviceView(device(params))),
+    },
+    {
+      method: 'POST',
+      pattern: 'devices/:pk/:dn/properties',
+      handle: async ({ params, body }) => {
+        const input = await body()
+        onlyFields(input, ['properties', 'timeoutMs'])
+        const properties = optionalObject(input, 'properties')
+        if (properties === undefined) throw badRequest('properties must be a JSON object')
+        const { productKey, deviceName } = device(params)
+        const timeoutMs = optionalTimeoutMs(input)
+        return ok(await emu.setProperties(productKey, deviceName, properties, compact({ timeoutMs })))
+      },
+    },
+    {
+      method: 'POST',
+      pattern: 'devices/:pk/:dn/services/:id',
+      handle: async ({ params, body }) => {
+        const input = await body()
+        onlyFields(input, ['params', 'sync', 'rrpc', 'timeoutMs'])
+        const serviceParams = optionalObject(input, 'params') ?? {}
+        const sync = optionalBoolean(input, 'sync')
+        const rrpc = optionalString(input, 'rrpc')
+        if (rrpc !== undefined && rrpc !== 'ext' && rrpc !== 'legacy')
+          throw badRequest('rrpc must be "ext" or "legacy"')
+        const timeoutMs = optionalTimeoutMs(input)
+        const { productKey, deviceName } = device(params)
+        const options = compact({ sync, rrpc: rrpc as 'ext' | 'legacy' | undefined, timeoutMs })
+        return ok(await emu.invokeService(productKey, deviceName, params.id ?? '', serviceParams, options))
+      },
+    },
+    {
+      method: 'POST',
+      pattern: 'firmware',
+      maxBodyBytes: MAX_FIRMWARE_BODY_BYTES,
+      handle: async ({ body }) => {
+        const input = await body()
+        onlyFields(input, [
+          'productKey',
+          'version',
+          'module',
+          'signMethod',
+          'name',
+          'isDiff',
+          'dataBase64',
+          'path',
+        ])
+        const isDiff = optionalBoolean(input, 'isDiff')
+        const name = optionalString(input, 'name')
+        const module = optionalString(input, 'module')
+        const firmware = await emu.ota.addFirmware({
+          productKey: requiredString(input, 'productKey'),
+          version: requiredString(input, 'version'),
+          data: await firmwareData(input),
+          signMethod: signMethod(optionalString(input, 'signMethod')),
+          ...compact({ module, name, isDiff }),
+        })
+        return ok(firmwareView(firmware), 201)
+      },
+    },
+    {
+      method: 'GET',
+      pattern: 'firmware/:id',
+      handle: async ({ params }) => {
+        const firmware = emu.ota.firmware(params.id ?? '')
+        if (firmware === undefined) throw notFound(`no firmware ${params.id}`)
+        return ok(firmwareView(firmware))
+      },
+    },
+    {
+      method: 'POST',
+      pattern: 'push',
+      handle: async ({ body }) => {
+        const input = await body()
+        onlyFields(input, ['productKey', 'deviceName', 'firmwareId', 'srcVersion'])
+        const firmwareId = requiredString(input, 'firmwareId')
+        const firmware = emu.ota.firmware(firmwareId)
+        if (firmware === undefined) throw notFound(`no firmware ${firmwareId}`)
+        const { productKey, deviceName } = device({
+          pk: requiredString(input, 'productKey'),
+          dn: requiredString(input, 'deviceName'),
+        })
+        const srcVersion = optionalString(input, 'srcVersion')
+        const job = await emu.ota.push({ productKey, deviceName, firmware, ...compact({ srcVersion }) })
+        return ok(job, 201)
+      },
+    },
+    {
+      method: 'GET',
+      pattern: 'jobs',
+      handle: async ({ query }) => {
+        const productKey = query.get('productKey') || undefined
+        const deviceName = query.get('deviceName') || undefined
+        return ok({ jobs: emu.ota.jobs(compact({ productKey, deviceName })) })
+      },
+    },
+    {
+      method: 'GET',
+      pattern: 'jobs/:id',
+      handle: async ({ params }) => {
+        const job = emu.ota.job(params.id ?? '')
+        if (job === undefined) throw notFound(`no OTA job ${params.id}`)
+        return ok(job)
+      },
+    },
+    {
+      method: 'POST',
+      pattern: 'kick',
+      handle: async ({ body }) => {
+        const input = await body()
+        onlyFields(input, ['productKey', 'deviceName'])
+        const { productKey, deviceName } = device({
+          pk: requiredString(input, 'productKey'),
+          dn: requiredString(input, 'deviceName'),
+        })
+        return ok({ kicked: emu.kick(productKey, deviceName) })
+      },
+    },
+  ]
+}
+
+function signMethod(value: string | undefined): OtaSignMethod {
+  if (value === undefined) return 'Md5'
+  const lower = value.toLowerCase()
+  if (lower === 'md5') return 'Md5'
+  if (lower === 'sha256') return 'SHA256'
+  throw badRequest('signMethod must be "Md5" or "SHA256"')
+}
+
+async function firmwareData(input: JsonObject): Promise<Uint8Array> {
+  const base64 = optionalString(input, 'dataBase64')
+  const path = optionalString(input, 'path')
+  if ((base64 === undefined) === (path === undefined)) throw badRequest('give either dataBase64 or path')
+  if (base64 !== undefined) {
+    if (base64.length % 4 !== 0 || !BASE64.test(base64)) throw badRequest('dataBase64 is not valid base64')
+    return Buffer.from(base64, 'base64')
+  }
+  if (path === undefined || !isAbsolute(path)) throw badRequest('path must be an absolute file path')
+  return readFirmwareFile(path)
+}
+
+async function readFirmwareFile(path: string): Promise<Uint8Array> {
+  const failed = (error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === undefined ? error : badRequest(`cannot read the firmware file: ${code}`)
+  }
+  const { size } = await stat(path).catch((error: unknown) => Promise.reject(failed(error)))
+  if (size > MAX_FIRMWARE_FILE_BYTES)
+    throw badRequest(`the firmware file exceeds ${MAX_FIRMWARE_FILE_BYTES} bytes`)
+  return readFile(path).catch((error: unknown) => Promise.reject(failed(error)))
+}
+
+/** Drops undefined values, so options left out keep the emulator's defaults. */
+function compact<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>
+  }
+}
