@@ -13,7 +13,8 @@ export interface BrokerProcess {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-export async function startEmulatorProcess(devices: Array<Record<string, string>>): Promise<BrokerProcess> {
+/** Starts `Emulator.start(options)` in a child process; options must be JSON (a TSL as a file path). */
+export async function startEmulatorProcess(options: Record<string, unknown>): Promise<BrokerProcess> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--conditions=development', new URL('./emulator-child.ts', import.meta.url).pathname],
@@ -21,7 +22,7 @@ export async function startEmulatorProcess(devices: Array<Record<string, string>
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   )
-  child.stdin?.end(JSON.stringify(devices))
+  child.stdin?.end(JSON.stringify(options))
   const { mqttUrl, httpUrl } = JSON.parse(await firstLine(child)) as { mqttUrl: string; httpUrl: string }
   return { ...handle(child, mqttUrl, 'emulator in a child process'), httpUrl }
 }

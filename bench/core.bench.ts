@@ -30,7 +30,7 @@ function rawOptions(): mqtt.IClientOptions {
 
 /** Core benchmarks: connect + subscribe, and QoS1 publish throughput, each against raw MQTT.js on the same broker. */
 export async function coreBench(brokerUrl: string | undefined): Promise<string[]> {
-  await using emu = await startEmulatorProcess([{ productKey, deviceName, deviceSecret }])
+  await using emu = await startEmulatorProcess({ devices: [{ productKey, deviceName, deviceSecret }] })
   const url = brokerUrl ?? emu.url
   const where = brokerUrl ? 'Mosquitto' : 'emulator'
   const out: string[] = []

@@ -1,12 +1,8 @@
 import { text } from 'node:stream/consumers'
-import { Emulator } from '@linkkit/emulator'
+import { Emulator, type EmulatorOptions } from '@linkkit/emulator'
 
-const devices = JSON.parse(await text(process.stdin)) as Array<{
-  productKey: string
-  deviceName: string
-  deviceSecret: string
-}>
-const emu = await Emulator.start({ devices })
+const options = JSON.parse(await text(process.stdin)) as EmulatorOptions
+const emu = await Emulator.start(options)
 console.log(JSON.stringify({ mqttUrl: emu.mqttUrl, httpUrl: emu.httpUrl }))
 process.on('SIGTERM', () => {
   emu.close().then(

@@ -4,6 +4,7 @@
  */
 import { coreBench } from './core.bench.js'
 import { fotaBench } from './fota.bench.js'
+import { thingBench } from './thing.bench.js'
 
 const only = process.argv[2]
 const mosquitto = process.env.LINKKIT_MOSQUITTO_URL
@@ -12,5 +13,6 @@ if (!only || only === 'core') {
   lines.push(...(await coreBench(undefined)))
   if (mosquitto) lines.push(...(await coreBench(mosquitto)))
 }
+if (!only || only === 'thing') lines.push(...(await thingBench()))
 if (!only || only === 'fota') lines.push(...(await fotaBench()))
 console.log(lines.join('\n'))

@@ -167,7 +167,8 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       onInvalid: (info) => this.emit('alink:invalid', info),
       requestTimeoutMs: o.requestTimeoutMs,
     })
-    this.#mqttServer = createServer((socket) => broker.handle(socket))
+    // Small MQTT packets must not wait for Nagle's algorithm (40 ms with delayed ACKs).
+    this.#mqttServer = createServer({ noDelay: true }, (socket) => broker.handle(socket))
     this.#mqttSockets = trackSockets(this.#mqttServer)
     this.#httpServer = createHttpServer(this.http.handle)
     this.http.route(
