@@ -35,7 +35,7 @@ export async function coreBench(brokerUrl: string | undefined): Promise<string[]
   const where = brokerUrl ? 'Mosquitto' : 'emulator'
   const out: string[] = []
 
-  const connectRounds = 40
+  const connectRounds = 201
   const connect = await compare(
     connectRounds,
     async () => {

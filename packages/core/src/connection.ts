@@ -431,9 +431,14 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     this.#pending.rejectAll(error)
     const client = this.#client
     if (client) {
-      const graceful = client.endAsync(false)
-      const force = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())
-      await Promise.race([graceful, force])
+      // A graceful DISCONNECT, but never wait long on a dead link.
+      let timer: NodeJS.Timeout | undefined
+      const force = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 2000)
+        timer.unref()
+      })
+      await Promise.race([client.endAsync(false), force])
+      clearTimeout(timer)
       if (!client.disconnected) await client.endAsync(true)
     }
     if (wasConnected) this.emit('disconnected', {})
