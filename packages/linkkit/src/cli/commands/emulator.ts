@@ -1,0 +1,130 @@
+import { once } from 'node:events'
+import { resolve } from 'node:path'
+import type { Emulator } from '@linkkit/emulator'
+import type { Command } from '../command.js'
+import { loadEmulatorConfig } from '../emulator-config.js'
+import { CliError, ExitCode } from '../errors.js'
+import { type CliIo, Output } from '../io.js'
+import { LOG_LEVEL_OPTION, logLevel } from '../log-level.js'
+
+const DEFAULT_MQTT_PORT = 1883
+const DEFAULT_HTTP_PORT = 8080
+
+export const emulatorCommand: Command = {
+  name: 'emulator',
+  summary: 'Start a local platform: MQTT broker, firmware server and control API',
+  usage: 'linkkit emulator --config <devices.json> [options]',
+  description: [
+    'Starts the platform emulator with the products, devices and thing models of a JSON file, prints its',
+    'MQTT and HTTP URLs and keeps running until Ctrl-C (SIGINT) or SIGTERM, then closes every connection',
+    'and exits 0. The HTTP URL serves firmware and the control API used by `linkkit ota`. The file:',
+    '  { "products": [{ "productKey": "a1LampDemo01", "thingModel": "./lamp.tsl.json" }],',
+    '    "devices": [{ "productKey": "a1LampDemo01", "deviceName": "lamp-0001", "deviceSecret": "..." }],',
+    '    "mqttPort": 1883, "httpPort": 8080 }',
+    'thingModel paths are relative to the file. Device secrets are never printed.',
+  ].join('\n'),
+  options: {
+    config: {
+      type: 'string',
+      value: 'path',
+      description: 'products, devices and TSL of the platform',
+      required: true,
+    },
+    'mqtt-port': {
+      type: 'string',
+      value: 'port',
+      description: `MQTT port, 0 for a free one (default: the file's mqttPort, else ${DEFAULT_MQTT_PORT})`,
+    },
+    'http-port': {
+      type: 'string',
+      value: 'port',
+      description: `HTTP port, 0 for a free one (default: the file's httpPort, else ${DEFAULT_HTTP_PORT})`,
+    },
+    host: {
+      type: 'string',
+      value: 'address',
+      description: "address to bind (default: the file's host, else 127.0.0.1, loopback only)",
+    },
+    'log-level': LOG_LEVEL_OPTION,
+    json: {
+      type: 'boolean',
+      description: 'print JSON lines: {"event":"started","mqttUrl",…} then one per event',
+    },
+  },
+  examples: ['linkkit emulator --config ./devices.json --mqtt-port 1883 --http-port 8080'],
+  async run(options, io) {
+    const out = new Output(io, options.flag('json'))
+    const level = logLevel(options.required('log-level'))
+    const config = await loadEmulatorConfig(resolve(io.cwd, options.required('config')))
+    const mqttPort = options.integer('mqtt-port', 0, 65_535) ?? config.mqttPort ?? DEFAULT_MQTT_PORT
+    const httpPort = options.integer('http-port', 0, 65_535) ?? config.httpPort ?? DEFAULT_HTTP_PORT
+    const host = options.string('host') ?? config.host ?? '127.0.0.1'
+    // Loaded here, not at the top, so `--help` does not pay for the broker.
+    const { Emulator } = await import('@linkkit/emulator')
+    let emu: Emulator
+    try {
+      emu = await Emulator.start({ ...config, mqttPort, httpPort, host, logger: level })
+    } catch (error) {
+      const { code, port } = error as { code?: string; port?: number }
+      if (code === 'EADDRINUSE') {
+        throw new CliError(`port ${port} is in use: choose --mqtt-port / --http-port (0 picks a free port)`)
+      }
+      throw error
+    }
+    const devices = config.devices.map(({ productKey, deviceName }) => ({ productKey, deviceName }))
+    out.data({ event: 'started', mqttUrl: emu.mqttUrl, httpUrl: emu.httpUrl, devices })
+    out.text(
+      `linkkit emulator is running\n  MQTT     ${emu.mqttUrl}\n  HTTP     ${emu.httpUrl}  (firmware, control API)`,
+    )
+    out.text(`  devices  ${summarize(devices.map((d) => `${d.productKey}/${d.deviceName}`))}`)
+    out.text('Press Ctrl-C to stop.')
+    reportEvents(emu, out)
+    await stopRequested(io)
+    await emu.close()
+    out.emit('emulator stopped', { event: 'stopped' })
+    return ExitCode.ok
+  },
+}
+
+function reportEvents(emu: Emulator, out: Output): void {
+  emu.on('device:online', ({ productKey, deviceName }) =>
+    out.emit(`${productKey}/${deviceName} online`, { event: 'device:online', productKey, deviceName }),
+  )
+  emu.on('device:offline', ({ productKey, deviceName }) =>
+    out.emit(`${productKey}/${deviceName} offline`, { event: 'device:offline', productKey, deviceName }),
+  )
+  emu.on('connect:refused', ({ username, returnCode, reason }) =>
+    out.emit(`connection of ${username ?? '?'} refused (${returnCode}: ${reason})`, {
+      event: 'connect:refused',
+      username,
+      returnCode,
+      reason,
+    }),
+  )
+  emu.ota.on('ota:job', (job) =>
+    out.emit(`job ${job.id} ${job.productKey}/${job.deviceName} ${job.version}: ${job.status}`, {
+      event: 'ota:job',
+      job,
+    }),
+  )
+  emu.ota.on('ota:inform', ({ productKey, deviceName }, entry) => {
+    if (!entry.valid) return
+    out.emit(`${productKey}/${deviceName} runs ${entry.module} ${entry.version}`, {
+      event: 'ota:inform',
+      productKey,
+      deviceName,
+      module: entry.module,
+      version: entry.version,
+    })
+  })
+}
+
+async function stopRequested(io: CliIo): Promise<void> {
+  if (!io.signal.aborted) await once(io.signal, 'abort')
+}
+
+function summarize(names: string[]): string {
+  if (names.length === 0) return '(none)'
+  const shown = names.slice(0, 5).join(', ')
+  return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown
+}

@@ -1,0 +1,15 @@
+/** Options whose values are secrets: never echoed, not even inside an error message. */
+const SECRET_OPTIONS = ['--secret']
+
+/** A function that replaces the secrets given on `argv` with `<redacted>`. */
+export function redactor(argv: readonly string[]): (text: string) => string {
+  const secrets: string[] = []
+  argv.forEach((arg, i) => {
+    for (const option of SECRET_OPTIONS) {
+      if (arg === option && argv[i + 1] !== undefined) secrets.push(argv[i + 1] as string)
+      if (arg.startsWith(`${option}=`)) secrets.push(arg.slice(option.length + 1))
+    }
+  })
+  const present = secrets.filter((s) => s.length > 0)
+  return (text) => present.reduce((out, secret) => out.split(secret).join('<redacted>'), text)
+}
