@@ -4,7 +4,6 @@ import { LinkkitError } from '@linkkit/core'
 import { Aedes } from 'aedes'
 import { EventEmitter } from 'eventemitter3'
 import { type Logger, pino } from 'pino'
-import { TopicAcl } from './acl.js'
 import { AlinkService } from './alink/alink-service.js'
 import type {
   CloudErrorNotice,
@@ -19,6 +18,8 @@ import type {
 } from './alink/types.js'
 import { Connections } from './connections.js'
 import { CONTROL_PREFIX, controlApiHandler } from './control/control-api.js'
+import { GatewayAcl } from './gateway/gateway-acl.js'
+import { GatewayService } from './gateway/gateway-service.js'
 import { HttpRouter } from './http-router.js'
 import { OtaService } from './ota/ota-service.js'
 import type { FirmwareFaultControls } from './ota/types.js'
@@ -70,11 +71,16 @@ const DEFAULTS: Readonly<Settings> = Object.freeze({
 export class Emulator extends EventEmitter<EmulatorEvents> {
   /** Routes of the emulator's HTTP server: `/auth/`, `/ota/`, `/config/` and the control API under `/control/`. */
   readonly http: HttpRouter
-  /** Topic access control; `acl.allow(gateway, subDevice)` extends a connection's topics. */
-  readonly acl = new TopicAcl()
+  /**
+   * Topic access control; `acl.allow(gateway, subDevice)` extends a connection's topics. It also
+   * lets a gateway use the topics of the sub-devices in its topology (`acl.topology`).
+   */
+  readonly acl = new GatewayAcl()
   readonly faults: EmulatorFaults
   /** The OTA service: firmware packages, upgrade jobs, progress and version informs. */
   readonly ota: OtaService
+  /** Gateways and sub-devices: topology, sub-device sessions, pack posts, notices to gateways. */
+  readonly gateway: GatewayService
   /** @internal Device records and live state, shared with the other parts of the emulator. */
   readonly registry = new DeviceRegistry()
   readonly logger: Logger
@@ -111,6 +117,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     const emu = new Emulator(broker, logger, o)
     for (const product of options.products ?? []) emu.addProduct(product)
     for (const device of options.devices ?? []) emu.addDevice(device)
+    emu.gateway.seed(options.topology ?? [])
     try {
       await emu.#alink.models.loaded()
       const mqttPort = await listen(emu.#mqttServer, o.mqttPort, o.host)
@@ -138,9 +145,17 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       logger,
       minKeepaliveSeconds: o.minKeepaliveSeconds,
       registerCloseDelayMs: o.registerCloseDelayMs,
-      onUplink: this.#uplinks.dispatch,
+      // A gateway's uplinks for its sub-devices reach the services only while they are logged in.
+      onUplink: (ctx) => {
+        if (this.gateway.admission.admits(ctx)) this.#uplinks.dispatch(ctx)
+      },
     })
     Object.assign(broker, this.#connections.hooks)
+    const forward = this.#connections.hooks.authorizeForward
+    broker.authorizeForward = (client, packet) => {
+      const allowed = forward(client, packet)
+      return allowed && this.gateway.admission.mayForward(client.id, allowed.topic) ? allowed : null
+    }
     this.#connections.attach(broker)
     broker.on('subscribe', (subs, client) => {
       // aedes reports a refused subscription with the SUBACK failure code 128 as its qos.
@@ -148,6 +163,18 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       if (filters.length > 0) this.emit('client:subscribed', { clientId: client.id, filters })
     })
     this.ota = new OtaService(this)
+    this.gateway = new GatewayService({
+      registry: this.registry,
+      acl: this.acl,
+      logger,
+      events: this,
+      onUplink: (filter, handler) => this.onUplink(filter, handler),
+      publish: (topic, payload, options) => this.publish(topic, payload, options),
+      dispatch: this.#uplinks.dispatch,
+      directClientId: ({ productKey, deviceName }) =>
+        this.#connections.session(productKey, deviceName)?.clientId,
+      requestTimeoutMs: o.requestTimeoutMs,
+    })
     this.http.route('*', '/ota/', (req, res) => {
       this.ota.server.handle(req, res)
     })
@@ -342,6 +369,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   }
 
   async #close(): Promise<void> {
+    this.gateway.close()
     await this.#alink.close()
     await this.ota.close()
     await new Promise<void>((resolve) => this.#broker.close(() => resolve()))

@@ -26,6 +26,11 @@ export {
   type FirmwareServerOptions,
 } from './firmware-server.js'
 export type { FirmwareFileInfo, FirmwareFileStats } from './firmware-store.js'
+export { GATEWAY_MESSAGES, GatewayCodes, type GatewayLimits } from './gateway/codes.js'
+export { GatewayAcl } from './gateway/gateway-acl.js'
+export { type GatewayHost, GatewayService } from './gateway/gateway-service.js'
+export { type SubDeviceSession, Topology } from './gateway/topology.js'
+export type { TopologyRecord } from './gateway/types.js'
 export { type HttpHandler, HttpRouter } from './http-router.js'
 export { type OtaHost, OtaService } from './ota/ota-service.js'
 export {

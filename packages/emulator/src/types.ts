@@ -1,5 +1,6 @@
 import type { Level, Logger } from 'pino'
 import type { AlinkInvalidInfo, DeviceThingState, ThingModelInput } from './alink/types.js'
+import type { TopologyRecord } from './gateway/types.js'
 import type { DeviceOtaSnapshot } from './ota/types.js'
 
 /** A device the emulated platform knows. */
@@ -32,6 +33,8 @@ export interface ProductRecord {
 export interface EmulatorOptions {
   devices?: readonly DeviceRecord[]
   products?: readonly ProductRecord[]
+  /** Gateway topologies the platform already holds (they outlive connections, like `devices`). */
+  topology?: readonly TopologyRecord[]
   /** @default 0 (a free port) */
   mqttPort?: number
   /** @default 0 (a free port) */
