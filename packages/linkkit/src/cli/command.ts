@@ -24,6 +24,7 @@ export interface CommandGroup {
   commands: readonly Command[]
 }
 
+const NBSP = '\u00a0'
 const HELP_OPTION = { flags: '-h, --help', text: 'show this help' }
 
 export function commandHelp(command: Command): string {
@@ -34,7 +35,9 @@ export function commandHelp(command: Command): string {
       spec.default !== undefined ? `default: ${spec.default}` : undefined,
       spec.env ? `env ${spec.env}` : undefined,
     ].filter((note) => note !== undefined)
-    return { flags, text: notes.length > 0 ? `${spec.description} (${notes.join('; ')})` : spec.description }
+    // The notes wrap as one word, so `(default: 5000)` is never split across lines.
+    const note = notes.length > 0 ? ` (${notes.join('; ').replaceAll(' ', NBSP)})` : ''
+    return { flags, text: `${spec.description}${note}` }
   })
   rows.push(HELP_OPTION)
   return [
@@ -70,7 +73,9 @@ export function table(rows: ReadonlyArray<{ flags: string; text: string }>): str
   const width = Math.max(...rows.map((r) => r.flags.length)) + 2
   return rows.flatMap((row) => {
     const lines = wrap(row.text, Math.max(30, 100 - width - 2))
-    return lines.map((line, i) => `  ${(i === 0 ? row.flags : '').padEnd(width)}${line}`)
+    return lines.map(
+      (line, i) => `  ${(i === 0 ? row.flags : '').padEnd(width)}${line.replaceAll(NBSP, ' ')}`,
+    )
   })
 }
 

@@ -55,9 +55,13 @@ export const emulatorCommand: Command = {
   async run(options, io) {
     const out = new Output(io, options.flag('json'))
     const level = logLevel(options.required('log-level'))
+    const ports = {
+      mqtt: options.integer('mqtt-port', 0, 65_535),
+      http: options.integer('http-port', 0, 65_535),
+    }
     const config = await loadEmulatorConfig(resolve(io.cwd, options.required('config')))
-    const mqttPort = options.integer('mqtt-port', 0, 65_535) ?? config.mqttPort ?? DEFAULT_MQTT_PORT
-    const httpPort = options.integer('http-port', 0, 65_535) ?? config.httpPort ?? DEFAULT_HTTP_PORT
+    const mqttPort = ports.mqtt ?? config.mqttPort ?? DEFAULT_MQTT_PORT
+    const httpPort = ports.http ?? config.httpPort ?? DEFAULT_HTTP_PORT
     const host = options.string('host') ?? config.host ?? '127.0.0.1'
     // Loaded here, not at the top, so `--help` does not pay for the broker.
     const { Emulator } = await import('@linkkit/emulator')

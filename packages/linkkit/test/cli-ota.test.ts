@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Emulator, type Firmware, type OtaJob } from '@linkkit/emulator'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { linkkit } from '../src/index.js'
+import { cli } from './cli-helpers.js'
+
+const PK = 'a1OtaCli001'
+const DN = 'dev-1'
+const DS = 'ota-cli-secret-0123456789'
+const IMAGE = Buffer.from('firmware image bytes '.repeat(100))
+
+let dir = ''
+let file = ''
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'linkkit-cli-ota-'))
+  file = join(dir, 'fw.bin')
+  await writeFile(file, IMAGE)
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+const start = () => Emulator.start({ devices: [{ productKey: PK, deviceName: DN, deviceSecret: DS }] })
+
+async function add(emu: Emulator, extra: string[] = []): Promise<Firmware> {
+  const run = await cli([
+    'ota',
+    'add',
+    '--emulator',
+    emu.httpUrl,
+    '--product',
+    PK,
+    '--version',
+    '2.0.0',
+    '--file',
+    file,
+    '--json',
+    ...extra,
+  ])
+  expect([run.code, run.stderr]).toEqual([0, ''])
+  return JSON.parse(run.stdout) as Firmware
+}
+
+async function push(emu: Emulator, firmwareId: string): Promise<OtaJob> {
+  const run = await cli([
+    'ota',
+    'push',
+    '--emulator',
+    emu.httpUrl,
+    '--product',
+    PK,
+    '--device',
+    DN,
+    '--firmware',
+    firmwareId,
+    '--json',
+  ])
+  expect([run.code, run.stderr]).toEqual([0, ''])
+  return JSON.parse(run.stdout) as OtaJob
+}
+
+describe('linkkit ota', () => {
+  it('adds a firmware file with its digest and prints it for people', async () => {
+    await using emu = await start()
+    const fw = await add(emu, ['--sign-method', 'sha256'])
+    expect(fw).toMatchObject({
+      productKey: PK,
+      version: '2.0.0',
+      module: 'default',
+      signMethod: 'SHA256',
+      name: 'fw.bin',
+    })
+    expect(fw.sign).toBe(createHash('sha256').update(IMAGE).digest('hex'))
+    expect(emu.ota.firmware(fw.id)?.size).toBe(IMAGE.length)
+    const text = await cli([
+      'ota',
+      'add',
+      '--emulator',
+      emu.httpUrl,
+      '--product',
+      PK,
+      '--version',
+      '2.0.1',
+      '--file',
+      file,
+    ])
+    expect(text.stdout).toMatch(
+      /^added firmware fw-2: a1OtaCli001 2\.0\.1 \(module default\), 2100 bytes, Md5 [0-9a-f]{32}$/m,
+    )
+  })
+
+  it('pushes to an offline device (pending), lists and shows jobs', async () => {
+    await using emu = await start()
+    const fw = await add(emu)
+    const job = await push(emu, fw.id)
+    expect(job).toMatchObject({ productKey: PK, deviceName: DN, firmwareId: fw.id, status: 'pending' })
+    const list = await cli(['ota', 'status', '--emulator', emu.httpUrl, '--device', DN, '--json'])
+    expect((JSON.parse(list.stdout) as { jobs: OtaJob[] }).jobs.map((j) => j.id)).toEqual([job.id])
+    const one = await cli(['ota', 'status', '--emulator', emu.httpUrl, '--job', job.id])
+    expect(one.stdout).toBe(`${job.id}  ${PK}/${DN}  default  2.0.0  pending\n`)
+    const none = await cli(['ota', 'status', '--emulator', emu.httpUrl, '--product', 'a1Nothing00'])
+    expect(none.stdout).toBe('no upgrade jobs\n')
+  })
+
+  it('fails with one line when the emulator refuses (unknown firmware)', async () => {
+    await using emu = await start()
+    const run = await cli([
+      'ota',
+      'push',
+      '--emulator',
+      emu.httpUrl,
+      '--product',
+      PK,
+      '--device',
+      DN,
+      '--firmware',
+      'fw-9',
+    ])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toBe(
+      'linkkit ota push: the emulator refused: ERR_INVALID_ARGUMENT: no firmware fw-9 (HTTP 404)\n',
+    )
+  })
+
+  it('--wait exits 1 when the job ends otherwise, or when the timeout passes', async () => {
+    await using emu = await start()
+    const job = await push(emu, (await add(emu)).id)
+    const wait = ['ota', 'status', '--emulator', emu.httpUrl, '--device', DN, '--wait', 'succeeded']
+    const late = await cli([...wait, '--timeout', '300'])
+    expect([late.code, late.stderr]).toEqual([
+      1,
+      `linkkit ota status: job ${job.id} is still pending after 300 ms\n`,
+    ])
+    await using device = linkkit.open({
+      productKey: PK,
+      deviceName: DN,
+      deviceSecret: DS,
+      brokerUrl: emu.mqttUrl,
+    })
+    device.on('fota', () => void device.fota.reportProgress(-2, 'no room'))
+    await device.connect()
+    const failed = await cli([...wait, '--timeout', '5000'])
+    expect(failed.code).toBe(1)
+    expect(failed.stderr).toBe(`linkkit ota status: job ${job.id} ended failed, not succeeded\n`)
+    expect(failed.stdout).toMatch(new RegExp(`^${job.id} .* failed  step -2: no room$`, 'm'))
+    const ended = await cli([
+      'ota',
+      'status',
+      '--emulator',
+      emu.httpUrl,
+      '--job',
+      job.id,
+      '--wait',
+      'failed,canceled',
+      '--json',
+    ])
+    expect(ended.code).toBe(0)
+    expect(JSON.parse(ended.stdout)).toMatchObject({ id: job.id, status: 'failed' })
+  })
+})
