@@ -25,6 +25,7 @@ describe('uplinks through linkkit.open() and the emulator', () => {
     expect(props.RGBColor?.value).toEqual({ Red: 255, Green: 128, Blue: 0 })
     expect(props.Timers?.value).toEqual([{ Hour: 7, Minute: 30, Action: 1, Enabled: 1, Note: 'wake' }])
     expect(t.device.thing.properties).toMatchObject({ LightSwitch: 1, RGBColor: { Red: 255 } })
+    expect(t.errors).toEqual([])
   })
 
   it('refuses TSL-invalid posts and events locally: nothing reaches the emulator', async () => {
