@@ -93,7 +93,8 @@ export class AlinkService {
     })
     this.#off = [
       deps.onUplink('/sys/+/+/#', (ctx) => this.#onSys(ctx)),
-      deps.onUplink('/ext/rrpc/+/sys/+/+/thing/service/+', (ctx) => this.#onReply(ctx)),
+      // `#`, not `+`: the built-ins answer on `thing/service/property/{set,get}`, two levels deep.
+      deps.onUplink('/ext/rrpc/+/sys/+/+/thing/service/#', (ctx) => this.#onReply(ctx)),
       deps.onUplink('/ext/ntp/+/+/request', (ctx) => answerNtp(ctx, this.#now, deps.publish, this.#logger)),
     ]
   }
