@@ -126,6 +126,21 @@ describe('downlinks from the emulator through linkkit.open()', () => {
     expect(t.errors).toEqual([])
   })
 
+  it('property set as a sync call, over both RRPC forms', async () => {
+    await using t = await lamp()
+    const sets: Array<Record<string, unknown>> = []
+    t.device.onPropertySet((params) => {
+      sets.push(params)
+    })
+    for (const rrpc of ['legacy', 'ext'] as const) {
+      const Label = `via ${rrpc}`
+      expect((await t.emu.invokeService(PK, DN, 'set', { Label }, { sync: true, rrpc })).code).toBe(200)
+      expect(t.device.thing.properties.Label).toBe(Label)
+    }
+    expect(sets).toEqual([{ Label: 'via legacy' }, { Label: 'via ext' }])
+    expect(t.errors).toEqual([])
+  })
+
   it('extRrpc: false leaves ext out of the clientId, and the emulator then calls sync services the legacy way', async () => {
     await using t = await lamp({ open: { extRrpc: false } })
     expect(t.snapshot().clientParams.ext).toBeUndefined()
