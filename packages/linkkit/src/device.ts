@@ -12,6 +12,7 @@ import { parseThingModel, ThingClient, ThingModel } from '@linkkit/thing-model'
 import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import type { DeviceEvents } from './events.js'
+import { SubDevices } from './gateway/sub-devices.js'
 import { assertOpenOptions, type LinkkitOptions } from './options.js'
 
 type ThingApi = Pick<
@@ -30,6 +31,7 @@ export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
   #connection: Connection | undefined
   #thing: ThingClient | undefined
   #fota: FotaClient | undefined
+  #subdevices: SubDevices | undefined
   #deviceSecret: string | undefined
   #connecting: Promise<this> | undefined
   #closing: Promise<void> | undefined
@@ -65,6 +67,12 @@ export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
   /** The advanced OTA API: `download`, `request`, `reportVersion`, `reportProgress`, config. */
   get fota(): FotaClient {
     return this.#need(this.#fota)
+  }
+
+  /** This device as a gateway: its sub-devices, topology and pack posts (PROTOCOL.md §5). */
+  get subdevices(): SubDevices {
+    this.#subdevices ??= new SubDevices(this.connection, { logger: this.#options.logger }, this.#thingModel)
+    return this.#subdevices
   }
 
   get thingModel(): ThingModel | undefined {
@@ -197,6 +205,7 @@ export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
 
   async #close(): Promise<void> {
     const steps: Array<() => Promise<void> | undefined> = [
+      () => this.#subdevices?.close(),
       () => this.#fota?.close(),
       () => this.#thing?.close(),
       () => this.#connection?.close(),
@@ -216,7 +225,7 @@ export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
   }
 }
 
-function loadThingModelSync(source: LinkkitOptions['thingModel']): ThingModel | undefined {
+export function loadThingModelSync(source: LinkkitOptions['thingModel']): ThingModel | undefined {
   if (source === undefined) return undefined
   if (source instanceof ThingModel) return source
   if (typeof source === 'string' || source instanceof URL) {

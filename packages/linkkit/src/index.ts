@@ -13,6 +13,23 @@ export * from '@linkkit/fota'
 export { loadThingModel, parseThingModel, ServiceError, type ThingModel } from '@linkkit/thing-model'
 export { Device } from './device.js'
 export type { DeviceEvents } from './events.js'
+export { SubDeviceLimits } from './gateway/limits.js'
+export type { GatewayPack, PackEntry, SubDevicePack } from './gateway/pack.js'
+export { SubDeviceConnection } from './gateway/sub-connection.js'
+export { SubDevice } from './gateway/sub-device.js'
+export { SubDevices } from './gateway/sub-devices.js'
+export type {
+  OfflineReason,
+  PermitJoin,
+  SubDeviceEvents,
+  SubDeviceNotice,
+  SubDeviceOptions,
+  SubDeviceState,
+  SubDevicesEvents,
+  SubDevicesOptions,
+  TopoChange,
+  TopoChangeKind,
+} from './gateway/types.js'
 export type { FirmwareOptions, LinkkitOptions } from './options.js'
 
 /** The entry point: `linkkit.open(options)` creates a device (no I/O yet); `connect()` brings it online. */

@@ -1,0 +1,351 @@
+import { type Connection, isLinkkitError, LinkkitError, type SignMethod, toLinkkitError } from '@linkkit/core'
+import { FotaClient } from '@linkkit/fota'
+import { ThingClient, type ThingModel } from '@linkkit/thing-model'
+import { EventEmitter } from 'eventemitter3'
+import type { Logger } from 'pino'
+import type { SubDeviceCredentials } from './gateway-requests.js'
+import { SubDeviceConnection } from './sub-connection.js'
+import type {
+  OfflineReason,
+  SubDeviceEvents,
+  SubDeviceNotice,
+  SubDeviceOptions,
+  SubDeviceState,
+} from './types.js'
+
+/** What a sub-device asks of its manager; the gateway-level requests are batched there. */
+export interface SubDeviceHost {
+  readonly gateway: Connection
+  readonly logger: Logger
+  register(sub: SubDevice, productSecret: string | undefined): Promise<string>
+  addTopo(sub: SubDevice): Promise<void>
+  login(sub: SubDevice): Promise<void>
+  logout(sub: SubDevice): Promise<void>
+  removeTopo(sub: SubDevice): Promise<void>
+  /** Subscribes the disable / enable / delete notices of a sub-device in the topology. */
+  watch(sub: SubDevice): Promise<void>
+  unwatch(sub: SubDevice): Promise<void>
+  forget(sub: SubDevice): void
+}
+
+/** "topo relation not exist" (PROTOCOL.md §2.4): the platform forgot the topology; add it again. */
+const TOPO_NOT_EXIST = 6401
+
+type ThingApi = Pick<
+  ThingClient,
+  'postProperties' | 'postEvent' | 'onService' | 'onPropertySet' | 'onPropertyGet' | 'ntp'
+>
+
+/**
+ * A sub-device behind a gateway (IOT_Linkkit_Open with IOTX_LINKKIT_DEV_TYPE_SLAVE): the same
+ * thing-model and OTA surface as a `Device`, carried by the gateway's MQTT connection. Create it
+ * with `gateway.subdevices.open(options)`, then `await subDevice.connect()`.
+ */
+export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi {
+  /** The sub-device's session over the gateway (for `new OtaSession(subDevice.connection)`). */
+  readonly connection: SubDeviceConnection
+  /** Thing model: properties, events, services, desired properties, tags, NTP, raw data. */
+  readonly thing: ThingClient
+  /** OTA of the sub-device: its own offers, downloads, persistence and progress topics. */
+  readonly fota: FotaClient
+  readonly thingModel: ThingModel | undefined
+  readonly #host: SubDeviceHost
+  readonly #options: Readonly<SubDeviceOptions>
+  #secret: string | undefined
+  #state: SubDeviceState = 'idle'
+  #wantOnline = false
+  #inTopo = false
+  #connecting: Promise<this> | undefined
+  #resuming: Promise<void> | undefined
+  #closing: Promise<void> | undefined
+
+  /** @internal Created by `SubDevices.open()`. */
+  constructor(host: SubDeviceHost, options: SubDeviceOptions, thingModel: ThingModel | undefined) {
+    super()
+    this.#host = host
+    this.#options = Object.freeze({ ...options })
+    this.#secret = options.deviceSecret
+    this.thingModel = thingModel
+    this.connection = new SubDeviceConnection(host.gateway, options, {
+      connect: () => this.connect(),
+      sessionLost: (error) => this.#sessionLost(error),
+    })
+    this.thing = new ThingClient(this.connection, thingModel ? { thingModel } : {})
+    this.fota = new FotaClient(this.connection, options.firmware ?? {})
+    const forward = <E extends 'error' | 'fota' | 'fota:progress' | 'property:set' | 'service' | 'config'>(
+      event: E,
+    ) => ((...args: Parameters<SubDeviceEvents[E]>) => this.#emit(event, ...args)) as SubDeviceEvents[E]
+    this.connection.on('error', forward('error'))
+    this.connection.on('message', (topic, payload) => this.#emit('message', topic, payload))
+    this.thing.on('property:set', forward('property:set'))
+    this.thing.on('service', forward('service'))
+    this.thing.on('error', forward('error'))
+    this.fota.on('fota', forward('fota'))
+    this.fota.on('fota:progress', forward('fota:progress'))
+    this.fota.on('config', forward('config'))
+    this.fota.on('error', forward('error'))
+  }
+
+  get productKey(): string {
+    return this.#options.productKey
+  }
+
+  get deviceName(): string {
+    return this.#options.deviceName
+  }
+
+  get state(): SubDeviceState {
+    return this.#state
+  }
+
+  /** Logged in and the gateway connected. */
+  get connected(): boolean {
+    return this.#state === 'online' && this.connection.connected
+  }
+
+  /** @internal Whether it should be logged in again after the gateway reconnects. */
+  get wantsOnline(): boolean {
+    return this.#wantOnline && this.#state !== 'closed'
+  }
+
+  /** @internal Whether the gateway added it to its topology. */
+  get inTopology(): boolean {
+    return this.#inTopo
+  }
+
+  /** @internal What topology add and login are signed with. */
+  credentials(): SubDeviceCredentials {
+    if (this.#secret === undefined)
+      throw new LinkkitError('ERR_INVALID_OPTIONS', 'the sub-device has no secret yet')
+    return {
+      productKey: this.productKey,
+      deviceName: this.deviceName,
+      deviceSecret: this.#secret,
+      signMethod: this.#options.signMethod ?? ('hmacsha256' satisfies SignMethod),
+      cleanSession: this.#options.cleanSession ?? true,
+    }
+  }
+
+  /**
+   * Registers the sub-device when it has no secret, adds it to the gateway's topology, logs it in
+   * (batched with others connecting at the same time) and subscribes its topics (IOT_Linkkit_Connect).
+   */
+  connect(): Promise<this> {
+    if (this.#closing !== undefined)
+      return Promise.reject(new LinkkitError('ERR_CLOSED', 'the sub-device was closed'))
+    if (this.#state === 'online') return Promise.resolve(this)
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = undefined
+    })
+    return this.#connecting
+  }
+
+  async #connect(): Promise<this> {
+    this.#wantOnline = true
+    this.#state = 'connecting'
+    this.connection.connecting()
+    try {
+      await this.thing.start()
+      await this.fota.start()
+      if (this.#secret === undefined) {
+        const deviceSecret = await this.#host.register(this, this.#options.productSecret)
+        this.#secret = deviceSecret
+        this.#emit('registered', { productKey: this.productKey, deviceName: this.deviceName, deviceSecret })
+      }
+      await this.#host.addTopo(this)
+      this.#inTopo = true
+      await this.#host.watch(this)
+      await this.#host.login(this)
+      await this.#online(false)
+      return this
+    } catch (error) {
+      this.#wantOnline = false
+      const err = toLinkkitError(error, 'ERR_SUBDEVICE_NOT_LOGGED_IN')
+      await this.connection.offline(false, err)
+      if (this.#state === 'connecting') this.#state = 'idle'
+      throw err
+    }
+  }
+
+  async #online(reconnect: boolean): Promise<void> {
+    await this.connection.online(reconnect)
+    this.#state = 'online'
+    this.#emit('connected', { reconnect })
+  }
+
+  /** @internal The gateway's link dropped: the session is gone until the re-login. */
+  async gatewayLost(): Promise<void> {
+    if (this.#state !== 'online') return
+    this.#state = 'reconnecting'
+    await this.connection.offline(true)
+    this.#emit('disconnected', { reason: 'gateway' })
+  }
+
+  /** @internal Logs in again (after the gateway reconnected or the platform lost the session). */
+  resume(): Promise<void> {
+    this.#resuming ??= this.#resume().finally(() => {
+      this.#resuming = undefined
+    })
+    return this.#resuming
+  }
+
+  async #resume(): Promise<void> {
+    if (
+      !this.wantsOnline ||
+      this.#state === 'disabled' ||
+      this.#state === 'deleted' ||
+      this.#state === 'online'
+    )
+      return
+    this.#state = 'reconnecting'
+    this.connection.connecting()
+    try {
+      await this.#host.login(this).catch(async (error: unknown) => {
+        if (!isLinkkitError(error, 'ERR_REPLY') || error.replyCode !== TOPO_NOT_EXIST) throw error
+        await this.#host.addTopo(this)
+        await this.#host.login(this)
+      })
+      this.#inTopo = true
+      await this.#host.watch(this)
+      await this.#online(true)
+    } catch (error) {
+      const err = toLinkkitError(error, 'ERR_SUBDEVICE_NOT_LOGGED_IN')
+      await this.connection.offline(false, err)
+      if (this.#state === 'reconnecting') this.#state = 'idle'
+      this.#emit('disconnected', { reason: 'gateway', error: err })
+      throw err
+    }
+  }
+
+  #sessionLost(error: LinkkitError): void {
+    if (this.#state !== 'online') return
+    this.#state = 'reconnecting'
+    this.#emit('disconnected', { reason: 'session-lost', error })
+    this.connection
+      .offline(true)
+      .then(() => this.resume())
+      .catch((failure: unknown) =>
+        this.#emit('error', toLinkkitError(failure, 'ERR_SUBDEVICE_NOT_LOGGED_IN')),
+      )
+  }
+
+  /** @internal The platform disabled, enabled or deleted the sub-device, or dropped it from the topology. */
+  async notice(notice: SubDeviceNotice | 'topology'): Promise<void> {
+    if (this.#state === 'closed') return
+    if (notice === 'enable') {
+      if (this.#state !== 'disabled') return
+      this.#state = 'idle'
+      this.#emit('enabled')
+      if (this.#wantOnline) await this.resume().catch(() => {})
+      return
+    }
+    if (notice !== 'disable') {
+      this.#wantOnline = false
+      this.#inTopo = false
+      await this.#host.unwatch(this)
+    }
+    const reason: OfflineReason =
+      notice === 'disable' ? 'disabled' : notice === 'delete' ? 'deleted' : 'topology'
+    const error = new LinkkitError('ERR_SUBDEVICE_NOT_LOGGED_IN', `the platform ended the session: ${reason}`)
+    const wasOnline = this.#state === 'online' || this.#state === 'reconnecting'
+    await this.connection.offline(false, error)
+    this.#state = notice === 'disable' ? 'disabled' : notice === 'delete' ? 'deleted' : 'idle'
+    if (notice === 'disable') this.#emit('disabled')
+    if (notice === 'delete') this.#emit('deleted')
+    if (wasOnline) this.#emit('disconnected', { reason, error })
+  }
+
+  /** Logs the sub-device out (`combine.logout`); `connect()` logs it in again. */
+  async logout(): Promise<void> {
+    this.#wantOnline = false
+    const was = this.#state
+    if (was !== 'online' && was !== 'reconnecting') return
+    this.#state = 'idle'
+    let failure: unknown
+    if (was === 'online' && this.#host.gateway.connected) {
+      // 520: the platform had already ended the session, which is what was asked.
+      await this.#host.logout(this).catch((error: unknown) => {
+        if (!isLinkkitError(error, 'ERR_REPLY') || error.replyCode !== 520) failure = error
+      })
+    }
+    await this.connection.offline(false)
+    this.#emit('disconnected', { reason: 'logout' })
+    if (failure !== undefined) throw failure
+  }
+
+  /** Logs out and removes the sub-device from the gateway's topology (`thing.topo.delete`). */
+  async removeTopo(): Promise<void> {
+    await this.logout()
+    await this.#host.removeTopo(this)
+    this.#inTopo = false
+    await this.#host.unwatch(this)
+  }
+
+  postProperties(
+    ...args: Parameters<ThingClient['postProperties']>
+  ): ReturnType<ThingClient['postProperties']> {
+    return this.thing.postProperties(...args)
+  }
+
+  postEvent(...args: Parameters<ThingClient['postEvent']>): ReturnType<ThingClient['postEvent']> {
+    return this.thing.postEvent(...args)
+  }
+
+  onService(...args: Parameters<ThingClient['onService']>): ReturnType<ThingClient['onService']> {
+    return this.thing.onService(...args)
+  }
+
+  onPropertySet(...args: Parameters<ThingClient['onPropertySet']>): ReturnType<ThingClient['onPropertySet']> {
+    return this.thing.onPropertySet(...args)
+  }
+
+  onPropertyGet(...args: Parameters<ThingClient['onPropertyGet']>): ReturnType<ThingClient['onPropertyGet']> {
+    return this.thing.onPropertyGet(...args)
+  }
+
+  ntp(...args: Parameters<ThingClient['ntp']>): ReturnType<ThingClient['ntp']> {
+    return this.thing.ntp(...args)
+  }
+
+  /** Logs out, then closes OTA, thing model and session, children first (IOT_Linkkit_Close). Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    const steps: Array<() => Promise<void> | undefined> = [
+      () => this.logout(),
+      () => this.#host.unwatch(this),
+      () => this.fota.close(),
+      () => this.thing.close(),
+      () => this.connection.close(),
+    ]
+    for (const step of steps) {
+      try {
+        await step()
+      } catch (error) {
+        this.#host.logger.warn(
+          { code: toLinkkitError(error, 'ERR_CLOSED').code },
+          'error while closing a sub-device',
+        )
+      }
+    }
+    this.#state = 'closed'
+    this.#host.forget(this)
+    this.removeAllListeners()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  /** A throwing listener must not break the session; it is logged instead. */
+  #emit<E extends keyof SubDeviceEvents>(event: E, ...args: Parameters<SubDeviceEvents[E]>): void {
+    try {
+      ;(this.emit as (e: E, ...a: Parameters<SubDeviceEvents[E]>) => boolean)(event, ...args)
+    } catch (error) {
+      this.#host.logger.error({ event, err: (error as Error).message }, 'a listener threw')
+    }
+  }
+}

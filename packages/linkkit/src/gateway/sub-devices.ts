@@ -1,0 +1,324 @@
+import {
+  type AlinkReply,
+  type Connection,
+  createLogger,
+  type DeviceIdentity,
+  LinkkitError,
+  Topics,
+  toLinkkitError,
+} from '@linkkit/core'
+import type { PostOptions, ThingModel } from '@linkkit/thing-model'
+import { EventEmitter } from 'eventemitter3'
+import type { Logger } from 'pino'
+import { loadThingModelSync } from '../device.js'
+import { Batcher } from './batcher.js'
+import { GatewayRequests } from './gateway-requests.js'
+import { SubDeviceLimits } from './limits.js'
+import { gatewayNoticeRoutes, type NoticeContext, SUB_NOTICE, SubDeviceNotices } from './notices.js'
+import { type GatewayPack, packParams } from './pack.js'
+import { SubDevice, type SubDeviceHost } from './sub-device.js'
+import { identityKey, topicIdentity } from './topic-identity.js'
+import type { SubDeviceOptions, SubDevicesEvents, SubDevicesOptions } from './types.js'
+
+interface Registration {
+  sub: SubDevice
+  productSecret: string | undefined
+}
+
+/**
+ * The sub-devices of one gateway (`device.subdevices`, PROTOCOL.md §5): opens them, batches
+ * their registration, topology adds, logins and logouts, routes the gateway's inbound messages to
+ * the sub-device they concern, turns the platform's notices into events, and logs the
+ * sub-devices in again (batched) after the gateway reconnects.
+ */
+export class SubDevices extends EventEmitter<SubDevicesEvents> {
+  readonly gateway: Connection
+  readonly logger: Logger
+  readonly #requests: GatewayRequests
+  readonly #subs = new Map<string, SubDevice>()
+  readonly #watched = new Map<string, Promise<() => Promise<void>>>()
+  readonly #register: Batcher<Registration, string>
+  readonly #topo: Batcher<SubDevice>
+  readonly #login: Batcher<SubDevice>
+  readonly #logout: Batcher<SubDevice>
+  readonly #notices: SubDeviceNotices
+  readonly #cleanups: Array<() => unknown> = []
+  readonly #ready: Promise<void>
+  readonly #host: SubDeviceHost
+  readonly #gatewayModel: ThingModel | undefined
+  #closing: Promise<void> | undefined
+
+  /** `gatewayModel` checks the gateway's own values in a pack post. */
+  constructor(gateway: Connection, options: SubDevicesOptions = {}, gatewayModel?: ThingModel) {
+    super()
+    this.gateway = gateway
+    this.#gatewayModel = gatewayModel
+    this.logger = createLogger(options.logger ?? gateway.logger, 'subdevices')
+    this.#requests = new GatewayRequests(gateway, options.now)
+    const windowMs = options.batchWindowMs ?? 10
+    const creds = (subs: SubDevice[]) => subs.map((sub) => sub.credentials())
+    this.#register = new Batcher({
+      maxItems: SubDeviceLimits.topoBatch,
+      windowMs,
+      send: (items) => this.#sendRegister(items),
+    })
+    this.#topo = new Batcher({
+      maxItems: SubDeviceLimits.topoBatch,
+      windowMs,
+      send: (subs) => this.#requests.topoAdd(creds(subs)),
+    })
+    this.#login = new Batcher({
+      maxItems: SubDeviceLimits.sessionBatch,
+      windowMs,
+      send: (subs) => this.#requests.login(creds(subs)),
+    })
+    this.#logout = new Batcher({
+      maxItems: SubDeviceLimits.sessionBatch,
+      windowMs,
+      send: (subs) => this.#requests.logout(subs),
+    })
+    const ctx: NoticeContext = {
+      gateway,
+      find: (identity) => this.#subs.get(identityKey(identity)),
+      emit: (event, ...args) => this.#emit(event, ...args),
+      report: (error) => this.#emit('error', error),
+    }
+    this.#notices = new SubDeviceNotices(ctx)
+    this.#host = {
+      gateway,
+      logger: this.logger,
+      register: (sub, productSecret) => this.#register.add({ sub, productSecret }),
+      addTopo: (sub) => this.#topo.add(sub),
+      login: (sub) => this.#login.add(sub),
+      logout: (sub) => this.#logout.add(sub),
+      removeTopo: (sub) => this.#requests.topoDelete([sub]),
+      watch: (sub) => this.#watch(sub),
+      unwatch: (sub) => this.#unwatch(sub),
+      forget: (sub) => {
+        if (this.#subs.get(identityKey(sub)) === sub) this.#subs.delete(identityKey(sub))
+      },
+    }
+    this.#cleanups.push(gateway.route('#', (topic, payload) => this.#dispatch(topic, payload)))
+    const onDisconnected = () => void this.#gatewayLost()
+    const onConnected = ({ reconnect }: { reconnect: boolean }) => {
+      if (reconnect) void this.#relogin()
+    }
+    gateway.on('disconnected', onDisconnected)
+    gateway.on('connected', onConnected)
+    this.#cleanups.push(
+      () => gateway.off('disconnected', onDisconnected),
+      () => gateway.off('connected', onConnected),
+    )
+    this.#ready = Promise.all(
+      gatewayNoticeRoutes(ctx).map(async ([filter, handler]) =>
+        this.#cleanups.push(await gateway.subscribe(filter, handler)),
+      ),
+    ).then(() => {})
+    this.#ready.catch((error: unknown) => this.#emit('error', toLinkkitError(error, 'ERR_SUBSCRIBE_FAILED')))
+  }
+
+  /** The sub-devices opened on this gateway. */
+  get size(): number {
+    return this.#subs.size
+  }
+
+  list(): SubDevice[] {
+    return [...this.#subs.values()]
+  }
+
+  get(productKey: string, deviceName: string): SubDevice | undefined {
+    return this.#subs.get(identityKey({ productKey, deviceName }))
+  }
+
+  /** Creates a sub-device (no I/O); `await subDevice.connect()` brings it online. */
+  open(options: SubDeviceOptions): SubDevice {
+    if (this.#closing !== undefined) throw new LinkkitError('ERR_CLOSED', 'the gateway was closed')
+    if (typeof options !== 'object' || options === null)
+      throw new LinkkitError('ERR_INVALID_OPTIONS', 'subdevices.open() needs an options object')
+    const key = identityKey(options)
+    if (this.#subs.has(key))
+      throw new LinkkitError('ERR_INVALID_ARGUMENT', `sub-device ${key} is already open`)
+    const sub = new SubDevice(this.#host, options, loadThingModelSync(options.thingModel))
+    this.#subs.set(key, sub)
+    return sub
+  }
+
+  /**
+   * Connects many sub-devices together (default: every one opened): their registrations, topology
+   * adds and logins travel in batches (`combine.batch_login`, at most 50 per message). Resolves
+   * once all are online; rejects with the first failure (`details.failed` lists each) after all tried.
+   */
+  async connectAll(subs: readonly SubDevice[] = this.list()): Promise<SubDevice[]> {
+    const results = await Promise.allSettled(subs.map((sub) => sub.connect()))
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected'
+        ? [{ sub: subs[i], error: toLinkkitError(r.reason, 'ERR_SUBDEVICE_NOT_LOGGED_IN') }]
+        : [],
+    )
+    const first = failed[0]
+    if (first !== undefined) {
+      const list = failed.map(({ sub, error }) => ({
+        productKey: sub?.productKey,
+        deviceName: sub?.deviceName,
+        code: error.code,
+        replyCode: error.replyCode,
+      }))
+      throw new LinkkitError(
+        first.error.code,
+        `${failed.length} of ${subs.length} sub-devices failed to connect: ${first.error.message}`,
+        {
+          cause: first.error,
+          replyCode: first.error.replyCode,
+          details: { failed: list },
+        },
+      )
+    }
+    return [...subs]
+  }
+
+  /** The gateway's topology as the platform holds it (`thing.topo.get`). */
+  getTopo(): Promise<DeviceIdentity[]> {
+    return this.#requests.topoGet()
+  }
+
+  /** Reports sub-devices the gateway discovered (`thing.list.found`). */
+  reportFound(subs: readonly DeviceIdentity[]): Promise<void> {
+    return this.#requests.listFound([...subs])
+  }
+
+  /** `thing.event.property.pack.post` for the gateway and up to 20 sub-devices in one message. */
+  postPack(pack: GatewayPack, options: PostOptions = {}): Promise<AlinkReply> {
+    let params: ReturnType<typeof packParams>
+    try {
+      params = packParams(
+        pack,
+        this.#gatewayModel,
+        (id) => {
+          const sub = this.#subs.get(identityKey(id))
+          return sub && { online: sub.connected, thingModel: sub.thingModel }
+        },
+        Date.now(),
+      )
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.gateway.request(Topics.sys(this.gateway, 'thing/event/property/pack/post'), params, {
+      method: 'thing.event.property.pack.post',
+      ...options,
+    })
+  }
+
+  /** Closes every sub-device (their logouts batched). Idempotent; the gateway's connection stays open. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    await Promise.allSettled(this.list().map((sub) => sub.close()))
+    const closed = new LinkkitError('ERR_CLOSED', 'the gateway was closed')
+    for (const batcher of [this.#register, this.#topo, this.#login, this.#logout]) batcher.close(closed)
+    await this.#ready.catch(() => {})
+    await Promise.allSettled(this.#cleanups.splice(0).map((cleanup) => cleanup()))
+    this.removeAllListeners()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  async #sendRegister(items: Registration[]): Promise<Array<string | LinkkitError>> {
+    const bySecret = items.filter((r) => r.productSecret !== undefined)
+    const plain = items.filter((r) => r.productSecret === undefined)
+    const [product, sub] = await Promise.all([
+      bySecret.length === 0
+        ? []
+        : this.#requests.productRegister(
+            bySecret.map((r) => ({
+              productKey: r.sub.productKey,
+              deviceName: r.sub.deviceName,
+              productSecret: r.productSecret ?? '',
+            })),
+          ),
+      plain.length === 0 ? [] : this.#requests.register(plain.map((r) => r.sub)),
+    ])
+    return items.map(
+      (r) =>
+        (r.productSecret === undefined ? sub[plain.indexOf(r)] : product[bySecret.indexOf(r)]) ??
+        new LinkkitError('ERR_DYNREG_FAILED'),
+    )
+  }
+
+  /** Subscribes `/sys/{pk}/{dn}/thing/+`, where the platform sends disable / enable / delete. */
+  #watch(sub: SubDevice): Promise<void> {
+    const key = identityKey(sub)
+    let undo = this.#watched.get(key)
+    if (undo === undefined) {
+      undo = this.gateway.subscribe(Topics.sys(sub, 'thing/+'), undefined, { qos: 1 })
+      this.#watched.set(key, undo)
+      undo.catch(() => {
+        if (this.#watched.get(key) === undo) this.#watched.delete(key)
+      })
+    }
+    return undo.then(() => {})
+  }
+
+  async #unwatch(sub: SubDevice): Promise<void> {
+    const key = identityKey(sub)
+    const undo = this.#watched.get(key)
+    this.#watched.delete(key)
+    if (undo !== undefined) await (await undo)()
+  }
+
+  #dispatch(topic: string, payload: Buffer): void {
+    const owner = topicIdentity(topic)
+    if (owner === undefined) return
+    if (owner.productKey === this.gateway.productKey && owner.deviceName === this.gateway.deviceName) return
+    if (SUB_NOTICE.test(topic)) this.#notices.handle(owner, topic, payload)
+    else this.#subs.get(identityKey(owner))?.connection.deliver(topic, payload)
+  }
+
+  /**
+   * The gateway's link dropped: every session is gone. Subscriptions are released locally so the
+   * connection does not restore them before the platform knows the sub-devices again.
+   */
+  async #gatewayLost(): Promise<void> {
+    const watched = [...this.#watched.values()]
+    this.#watched.clear()
+    await Promise.allSettled([
+      ...watched.map(async (undo) => (await undo)()),
+      ...this.list().map((sub) => sub.gatewayLost()),
+    ])
+  }
+
+  /** Logs the sub-devices in again after a reconnect, batched, and restores their subscriptions. */
+  async #relogin(): Promise<void> {
+    const subs = this.list()
+    const again = subs.filter((sub) => sub.wantsOnline && sub.state === 'reconnecting')
+    const results = await Promise.allSettled(again.map((sub) => sub.resume()))
+    const failed = results.flatMap((r, i) => {
+      const sub = again[i]
+      return r.status === 'rejected' && sub !== undefined
+        ? [
+            {
+              productKey: sub.productKey,
+              deviceName: sub.deviceName,
+              error: toLinkkitError(r.reason, 'ERR_SUBDEVICE_NOT_LOGGED_IN'),
+            },
+          ]
+        : []
+    })
+    const idle = subs.filter((sub) => sub.inTopology && !again.includes(sub) && sub.state !== 'closed')
+    await Promise.allSettled(idle.map((sub) => this.#watch(sub)))
+    for (const f of failed) this.#emit('error', f.error)
+    this.#emit('relogin', { loggedIn: again.length - failed.length, failed })
+  }
+
+  #emit<E extends keyof SubDevicesEvents>(event: E, ...args: Parameters<SubDevicesEvents[E]>): void {
+    try {
+      ;(this.emit as (e: E, ...a: Parameters<SubDevicesEvents[E]>) => boolean)(event, ...args)
+    } catch (error) {
+      this.logger.error({ event, err: (error as Error).message }, 'a listener threw')
+    }
+  }
+}

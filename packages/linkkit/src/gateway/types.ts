@@ -1,0 +1,113 @@
+import type { DeviceIdentity, LinkkitError, LoggerOption, RegisteredDevice, SignMethod } from '@linkkit/core'
+import type { ThingModel, ThingModelSource } from '@linkkit/thing-model'
+import type { DeviceEvents } from '../events.js'
+import type { FirmwareOptions } from '../options.js'
+
+/** Options of `gateway.subdevices.open()`. Only the identity is required. */
+export interface SubDeviceOptions {
+  productKey: string
+  deviceName: string
+  /**
+   * The sub-device's secret. Without it `connect()` registers the sub-device first: with
+   * `productSecret` through `thing.proxy.provisioning.product_register`, else through
+   * `thing.sub.register` (a sub-device pre-registered on the platform).
+   */
+  deviceSecret?: string
+  /** The sub-device product's secret, for product-level registration. */
+  productSecret?: string
+  /** The thing model (TSL) as an object, a compiled ThingModel or a path to a JSON file; enables validation. */
+  thingModel?: ThingModelSource | ThingModel
+  /** Firmware version, persistence adapter and OTA policy of the sub-device. */
+  firmware?: FirmwareOptions
+  /** HMAC of the topology add and login signatures. @default 'hmacsha256' */
+  signMethod?: SignMethod
+  /** Login `cleanSession`: the platform drops QoS 1 messages held while the sub-device was offline. @default true */
+  cleanSession?: boolean
+}
+
+/** Options of the sub-device manager of one gateway. */
+export interface SubDevicesOptions {
+  /**
+   * How long a login, topology add or registration waits for others to share its message
+   * (`combine.batch_login` and friends). @default 10
+   */
+  batchWindowMs?: number
+  logger?: LoggerOption
+  /** Clock of the signing timestamps. @default Date.now */
+  now?: () => number
+}
+
+/**
+ * `idle` (not logged in), `connecting`, `online` (logged in), `reconnecting` (the gateway's link
+ * dropped or a re-login is on its way), `disabled` / `deleted` by the platform, `closed`.
+ */
+export type SubDeviceState =
+  | 'idle'
+  | 'connecting'
+  | 'online'
+  | 'reconnecting'
+  | 'disabled'
+  | 'deleted'
+  | 'closed'
+
+/** Why a sub-device went offline. */
+export type OfflineReason =
+  | 'logout'
+  | 'gateway'
+  | 'disabled'
+  | 'deleted'
+  | 'topology'
+  | 'session-lost'
+  | 'closed'
+
+/** Events of a `SubDevice`: those of a `Device`, plus what the platform tells its gateway about it. */
+export interface SubDeviceEvents
+  extends Pick<
+    DeviceEvents,
+    'error' | 'fota' | 'fota:progress' | 'property:set' | 'service' | 'config' | 'message'
+  > {
+  /** Logged in; `reconnect` is true for the re-login after the gateway reconnected. */
+  connected: (info: { reconnect: boolean }) => void
+  disconnected: (info: { reason: OfflineReason; error?: LinkkitError }) => void
+  /** Registration gave the sub-device its secret: store it. */
+  registered: (device: RegisteredDevice) => void
+  /** The platform disabled the sub-device (`thing.disable`); it was logged out. */
+  disabled: () => void
+  /** The platform enabled it again (`thing.enable`). */
+  enabled: () => void
+  /** The platform deleted it (`thing.delete`). */
+  deleted: () => void
+}
+
+/** `thing.topo.change` status: 0 created, 1 deleted, 2 enabled, 8 disabled; anything else `unknown`. */
+export type TopoChangeKind = 'created' | 'deleted' | 'enabled' | 'disabled' | 'unknown'
+
+export interface TopoChange {
+  kind: TopoChangeKind
+  status: number | undefined
+  subDevices: DeviceIdentity[]
+}
+
+export interface PermitJoin {
+  /** The product whose sub-devices may join; undefined for any. */
+  productKey: string | undefined
+  /** How long the gateway may accept new sub-devices. */
+  timeSeconds: number
+}
+
+export type SubDeviceNotice = 'disable' | 'enable' | 'delete'
+
+/** Events of `gateway.subdevices`. */
+export interface SubDevicesEvents {
+  /** The platform changed the gateway's topology (`thing.topo.change`). */
+  'topo:change': (change: TopoChange) => void
+  /** The platform allows new sub-devices to join for a while (`thing.gateway.permit`). */
+  permit: (permit: PermitJoin) => void
+  /** The platform asks the gateway to add these sub-devices (`thing.topo.add.notify`). */
+  'topo:add': (subDevices: DeviceIdentity[]) => void
+  /** A sub-device was disabled, enabled or deleted on the platform (opened here or not). */
+  'subdevice:notice': (info: DeviceIdentity & { notice: SubDeviceNotice }) => void
+  /** After the gateway reconnected: how many sub-devices are logged in again, and which failed. */
+  relogin: (result: { loggedIn: number; failed: Array<DeviceIdentity & { error: LinkkitError }> }) => void
+  error: (error: LinkkitError) => void
+}
