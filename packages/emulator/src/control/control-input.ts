@@ -96,3 +96,10 @@ export function optionalTimeoutMs(body: JsonObject): number | undefined {
   }
   return value
 }
+
+/** Drops undefined values, so options left out keep the emulator's defaults. */
+export function compact<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>
+  }
+}

@@ -1,9 +1,8 @@
-import { readFile, stat } from 'node:fs/promises'
-import { isAbsolute } from 'node:path'
 import type { Emulator } from '../emulator.js'
-import type { OtaSignMethod } from '../ota/types.js'
+import { firmwareData, signMethod } from './control-firmware.js'
 import {
   badRequest,
+  compact,
   type JsonObject,
   notFound,
   onlyFields,
@@ -44,13 +43,18 @@ export interface ControlRoute {
 
 /** Firmware bodies carry the image in base64, so they may be much larger than the other bodies. */
 export const MAX_FIRMWARE_BODY_BYTES = 96 * 1024 * 1024
-/** A firmware given by `path` is read into memory, as the firmware server holds its files. */
-const MAX_FIRMWARE_FILE_BYTES = 256 * 1024 * 1024
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 const ok = (body: unknown, status = 200): ControlReply => ({ status, body })
 
-/** The endpoints of the control API (docs/emulator.md lists them with examples). */
+/**
+ * The endpoints of the control API, below `/control/`:
+ * `GET info`, `GET devices`, `GET devices/:pk/:dn`, `POST devices/:pk/:dn/properties`
+ * `{ properties, timeoutMs? }`, `POST devices/:pk/:dn/services/:id` `{ params?, sync?, rrpc?, timeoutMs? }`,
+ * `POST firmware` `{ productKey, version, module?, signMethod?, name?, isDiff?, dataBase64 | path }` (201),
+ * `GET firmware/:id`, `POST push` `{ productKey, deviceName, firmwareId, srcVersion? }` (201),
+ * `GET jobs?productKey=&deviceName=`, `GET jobs/:id`, `POST kick` `{ productKey, deviceName }`.
+ * Device replies to downlinks come back as they are (`{ id, code, data, message? }`), any code.
+ */
 export function controlRoutes(emu: ControlHost): ControlRoute[] {
   const device = (params: Record<string, string>) => {
     const { pk = '', dn = '' } = params
@@ -195,42 +199,4 @@ export function controlRoutes(emu: ControlHost): ControlRoute[] {
       },
     },
   ]
-}
-
-function signMethod(value: string | undefined): OtaSignMethod {
-  if (value === undefined) return 'Md5'
-  const lower = value.toLowerCase()
-  if (lower === 'md5') return 'Md5'
-  if (lower === 'sha256') return 'SHA256'
-  throw badRequest('signMethod must be "Md5" or "SHA256"')
-}
-
-async function firmwareData(input: JsonObject): Promise<Uint8Array> {
-  const base64 = optionalString(input, 'dataBase64')
-  const path = optionalString(input, 'path')
-  if ((base64 === undefined) === (path === undefined)) throw badRequest('give either dataBase64 or path')
-  if (base64 !== undefined) {
-    if (base64.length % 4 !== 0 || !BASE64.test(base64)) throw badRequest('dataBase64 is not valid base64')
-    return Buffer.from(base64, 'base64')
-  }
-  if (path === undefined || !isAbsolute(path)) throw badRequest('path must be an absolute file path')
-  return readFirmwareFile(path)
-}
-
-async function readFirmwareFile(path: string): Promise<Uint8Array> {
-  const failed = (error: unknown) => {
-    const code = (error as NodeJS.ErrnoException).code
-    return code === undefined ? error : badRequest(`cannot read the firmware file: ${code}`)
-  }
-  const { size } = await stat(path).catch((error: unknown) => Promise.reject(failed(error)))
-  if (size > MAX_FIRMWARE_FILE_BYTES)
-    throw badRequest(`the firmware file exceeds ${MAX_FIRMWARE_FILE_BYTES} bytes`)
-  return readFile(path).catch((error: unknown) => Promise.reject(failed(error)))
-}
-
-/** Drops undefined values, so options left out keep the emulator's defaults. */
-function compact<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
-    [K in keyof T]?: Exclude<T[K], undefined>
-  }
 }

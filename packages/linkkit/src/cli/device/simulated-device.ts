@@ -72,6 +72,7 @@ async function runSession(
   const stop = () => end(undefined)
   let timer: NodeJS.Timeout | undefined
   let closing = false
+  let downloading: string | undefined
   try {
     const post = answerThingModel(device, o.thingModel, report)
     device.on('fota', (offer) => upgrade(offer))
@@ -119,6 +120,11 @@ async function runSession(
       report.warn(`ignoring an offer for module ${offer.module}: the simulated device has only its firmware`)
       return
     }
+    if (downloading !== undefined) {
+      report.warn(`offer of ${offer.version} ignored: ${downloading} is downloading`)
+      return
+    }
+    downloading = offer.version
     report.offer(offer)
     device.fota
       .download(offer, { signal: downloads.signal })
@@ -128,6 +134,9 @@ async function runSession(
       })
       .catch((error: unknown) => {
         if (!downloads.signal.aborted) report.fotaFailed(error)
+      })
+      .finally(() => {
+        downloading = undefined
       })
   }
 }
