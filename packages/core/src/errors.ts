@@ -8,6 +8,7 @@ export const ErrorCodes = {
   ERR_INVALID_TOPIC_VALUE:
     'A value placed into a topic is empty, too long or contains / # + or a control character.',
   ERR_INVALID_ARGUMENT: 'An argument to a linkkit call has the wrong type or value.',
+  ERR_INTERNAL: 'A bug inside linkkit or its emulator; the message says where. Please report it.',
   // connection
   ERR_CONNACK_BAD_CREDENTIALS: 'The broker refused the CONNECT: bad username or password (signature).',
   ERR_CONNACK_NOT_AUTHORIZED:

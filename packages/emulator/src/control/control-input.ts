@@ -6,9 +6,9 @@ import { readBody } from '../http-router.js'
 export class ControlFailure extends Error {
   readonly status: number
   /** The code of the emulator's `LinkkitError`, or `ERR_INTERNAL` for a bug of the emulator (500). */
-  readonly code: LinkkitErrorCode | 'ERR_INTERNAL'
+  readonly code: LinkkitErrorCode
 
-  constructor(status: number, code: LinkkitErrorCode | 'ERR_INTERNAL', message: string) {
+  constructor(status: number, code: LinkkitErrorCode, message: string) {
     super(message)
     this.status = status
     this.code = code
