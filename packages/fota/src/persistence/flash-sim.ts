@@ -126,7 +126,7 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
     return bootloader.activate(await this.#open(), this.layout)
   }
 
-  /** A simulated reboot: chooses and verifies the image to run (see {@link bootloader.boot}). */
+  /** A simulated reboot: chooses and verifies the image to run (the rules are in the class comment). */
   async boot(): Promise<bootloader.FlashSimBoot> {
     this.#writer = undefined
     const result = await bootloader.boot(await this.#open(), this.layout)
