@@ -28,7 +28,10 @@ export function startEmulator(count: number, options: EmulatorOptions = {}): Pro
   })
 }
 
-/** A connected gateway device with fast reconnects and short request timeouts. */
+/**
+ * A connected gateway device with fast reconnects and short request timeouts. `subdevices` is
+ * touched before `connect()`, as an application does, so the notice topics are subscribed by then.
+ */
 export async function gateway(emu: Emulator): Promise<Device> {
   const gw = linkkit.open({
     ...GW,
@@ -36,6 +39,7 @@ export async function gateway(emu: Emulator): Promise<Device> {
     requestTimeoutMs: 2000,
     reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
   })
+  void gw.subdevices
   return gw.connect()
 }
 
@@ -45,7 +49,10 @@ export function next<E extends keyof SubDeviceEvents>(
   event: E,
 ): Promise<Parameters<SubDeviceEvents[E]>[0]> {
   return new Promise((resolve) => {
-    const listener = (...args: unknown[]) => resolve(args[0] as Parameters<SubDeviceEvents[E]>[0])
-    sd.once(event, listener as SubDeviceEvents[E])
+    const once = sd.once.bind(sd) as (
+      event: E,
+      listener: (arg: Parameters<SubDeviceEvents[E]>[0]) => void,
+    ) => unknown
+    once(event, resolve)
   })
 }

@@ -194,15 +194,25 @@ export class GatewayService {
     return this.#subNotice(sub, 'enable')
   }
 
-  /** Deletes a sub-device: `thing.delete` to its gateway, then its session and topology are gone (logins get 521). */
-  deleteSubDevice(sub: DeviceIdentity): Promise<DeviceReply | undefined> {
+  /**
+   * Deletes a sub-device: its session ends, logins and topology adds are refused (521 / 6100), and
+   * its gateway hears `thing.delete`. The topology relation goes once the gateway answered, so
+   * that its reply on the sub-device's topic is still within its topics.
+   */
+  async deleteSubDevice(sub: DeviceIdentity): Promise<DeviceReply | undefined> {
     this.#known(sub)
-    return this.#subNotice(sub, 'delete', () => {
-      this.#logout(sub)
+    const drop = () => {
       const gateway = this.#host.acl.topology.gatewayOf(sub)
       if (gateway !== undefined) this.#host.acl.topology.remove(gateway, sub)
-      this.#core.deleted.add(deviceKey(sub.productKey, sub.deviceName))
-    })
+    }
+    try {
+      return await this.#subNotice(sub, 'delete', () => {
+        this.#logout(sub)
+        this.#core.deleted.add(deviceKey(sub.productKey, sub.deviceName))
+      })
+    } finally {
+      drop()
+    }
   }
 
   /** Ends a sub-device's session on the platform without telling the gateway (a lost session); false when it had none. */

@@ -77,13 +77,27 @@ export class GatewayRequests {
     this.#now = now
   }
 
-  /** `thing.sub.register`: one secret (or error) per sub-device, in order. */
+  /** `thing.sub.register`: one secret (or ERR_DYNREG_FAILED carrying the reply code) per sub-device, in order. */
   async register(subs: DeviceIdentity[]): Promise<Array<string | LinkkitError>> {
-    const params = subs.map(({ productKey, deviceName }) => ({ productKey, deviceName }))
-    const reply = await this.#gateway.request(Topics.sys(this.#gateway, 'thing/sub/register'), params, {
-      method: 'thing.sub.register',
+    const secrets = new Map<string, string | LinkkitError>()
+    const errors = await this.#batch(subs, async (batch) => {
+      const params = batch.map(({ productKey, deviceName }) => ({ productKey, deviceName }))
+      const reply = await this.#gateway.request(Topics.sys(this.#gateway, 'thing/sub/register'), params, {
+        method: 'thing.sub.register',
+      })
+      const found = secretsIn(batch, Array.isArray(reply.data) ? reply.data : [])
+      batch.forEach((sub, i) => secrets.set(identityKey(sub), found[i] ?? noSecret(sub)))
     })
-    return secretsIn(subs, Array.isArray(reply.data) ? reply.data : [])
+    return subs.map((sub, i) => {
+      const error = errors[i]
+      if (error === undefined) return secrets.get(identityKey(sub)) ?? noSecret(sub)
+      return new LinkkitError('ERR_DYNREG_FAILED', error.message, {
+        cause: error,
+        replyCode: error.replyCode,
+        topic: error.topic,
+        details: { productKey: sub.productKey, deviceName: sub.deviceName },
+      })
+    })
   }
 
   /** `thing.proxy.provisioning.product_register`, each entry signed with its product's secret. */
@@ -232,6 +246,12 @@ export class GatewayRequests {
       )
     }
   }
+}
+
+function noSecret(sub: DeviceIdentity): LinkkitError {
+  return new LinkkitError('ERR_DYNREG_FAILED', `sub-device ${identityKey(sub)} got no secret`, {
+    details: { productKey: sub.productKey, deviceName: sub.deviceName },
+  })
 }
 
 function toError(error: unknown): LinkkitError {
