@@ -86,7 +86,7 @@ export class GatewayRequests {
         method: 'thing.sub.register',
       })
       const found = secretsIn(batch, Array.isArray(reply.data) ? reply.data : [])
-      batch.forEach((sub, i) => secrets.set(identityKey(sub), found[i] ?? noSecret(sub)))
+      for (const [i, sub] of batch.entries()) secrets.set(identityKey(sub), found[i] ?? noSecret(sub))
     })
     return subs.map((sub, i) => {
       const error = errors[i]
