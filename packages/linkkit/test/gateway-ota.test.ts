@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { type FirmwareOffer, MemoryPersistence, type SubDevice } from '../src/index.js'
-import { GW, gateway, startEmulator, SUB_PK, sub } from './gateway-helpers.js'
+import { GW, gateway, SUB_PK, startEmulator, sub } from './gateway-helpers.js'
 
 function image(size: number, seed: number): Uint8Array {
   const data = new Uint8Array(size)
@@ -10,7 +10,9 @@ function image(size: number, seed: number): Uint8Array {
 }
 
 /** Downloads the first offer the sub-device gets; resolves with when it started and ended. */
-function upgradeOnOffer(sd: SubDevice): Promise<{ offer: FirmwareOffer; startedAt: number; endedAt: number }> {
+function upgradeOnOffer(
+  sd: SubDevice,
+): Promise<{ offer: FirmwareOffer; startedAt: number; endedAt: number }> {
   return new Promise((resolve, reject) => {
     sd.once('fota', (offer) => {
       const startedAt = performance.now()
@@ -25,7 +27,10 @@ describe('sub-device OTA through a gateway', () => {
     await using gw = await gateway(emu)
     const stores = [new MemoryPersistence(), new MemoryPersistence()]
     const lamps = [0, 1].map((i) =>
-      gw.subdevices.open({ ...sub(i + 1), firmware: { version: '1.0.0', persistence: stores[i], allowHttp: true } }),
+      gw.subdevices.open({
+        ...sub(i + 1),
+        firmware: { version: '1.0.0', persistence: stores[i], allowHttp: true },
+      }),
     )
     await gw.subdevices.connectAll()
     // Each informs its version on its own topic right after login (PROTOCOL.md §3.2).
@@ -35,7 +40,12 @@ describe('sub-device OTA through a gateway', () => {
     expect(emu.device(GW.productKey, GW.deviceName)?.version).toBeUndefined()
 
     const data = image(192 * 1024, 7)
-    const firmware = await emu.ota.addFirmware({ productKey: SUB_PK, version: '1.1.0', data, signMethod: 'SHA256' })
+    const firmware = await emu.ota.addFirmware({
+      productKey: SUB_PK,
+      version: '1.1.0',
+      data,
+      signMethod: 'SHA256',
+    })
     // Slow enough that the two downloads overlap.
     emu.faults.firmware.throttle(1024 * 1024)
     const upgrades = lamps.map((lamp) => upgradeOnOffer(lamp))
@@ -47,7 +57,11 @@ describe('sub-device OTA through a gateway', () => {
     expect(b!.startedAt).toBeLessThan(a!.endedAt)
     const digest = createHash('sha256').update(data).digest('hex')
     for (const store of stores) {
-      expect(createHash('sha256').update(store.bytes() ?? new Uint8Array()).digest('hex')).toBe(digest)
+      expect(
+        createHash('sha256')
+          .update(store.bytes() ?? new Uint8Array())
+          .digest('hex'),
+      ).toBe(digest)
     }
     for (const lamp of lamps) {
       const progress = emu.device(lamp.productKey, lamp.deviceName)?.ota?.progress ?? []
