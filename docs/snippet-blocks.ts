@@ -71,3 +71,32 @@ export function snippetFileName(snippet: Snippet): string {
   const base = snippet.page.replace(/^docs\//, '').replace(/[^A-Za-z0-9]+/g, '_')
   return `${base}_L${snippet.line}.ts`
 }
+
+/**
+ * What a runnable block says it prints: the text after `// → ` on its lines, in order. `…` stands
+ * for any text. Comments without the arrow are prose and are not checked.
+ */
+export function expectedOutput(code: string): RegExp[] {
+  return code
+    .split('\n')
+    .map((line) => /\/\/ → (.*)$/.exec(line)?.[1]?.trim())
+    .filter((text): text is string => text !== undefined && text !== '')
+    .map((text) => new RegExp(`^${text.split('…').map(escapeRegExp).join('.*')}$`))
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** The expectations not met by `stdout`, each matched by a later line than the one before. */
+export function unmetOutput(expected: readonly RegExp[], stdout: string): string[] {
+  const lines = stdout.split('\n').map((line) => line.trimEnd())
+  let at = 0
+  const unmet: string[] = []
+  for (const pattern of expected) {
+    const found = lines.findIndex((line, i) => i >= at && pattern.test(line))
+    if (found < 0) unmet.push(pattern.source)
+    else at = found + 1
+  }
+  return unmet
+}

@@ -4,12 +4,20 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { markdownPages, type Snippet, snippetFileName, snippetsOf } from './snippet-blocks.js'
+import {
+  expectedOutput,
+  markdownPages,
+  type Snippet,
+  snippetFileName,
+  snippetsOf,
+  unmetOutput,
+} from './snippet-blocks.js'
 
 /**
  * Every ```ts block in docs/ is type-checked (one tsc run over all of them, with the root
  * tsconfig) and, unless marked `<!-- not-run -->`, run as its own process with
- * `node --import tsx --conditions=development`, expecting exit code 0. Blocks marked
+ * `node --import tsx --conditions=development`, expecting exit code 0 and, in order, a line of
+ * output for every `// → text` comment of the block (`…` matching anything). Blocks marked
  * `<!-- same-as: path -->` must equal that file, which the test suite runs itself.
  */
 const run = promisify(execFile)
@@ -95,7 +103,12 @@ describe('docs code blocks', () => {
           timeout: RUN_TIMEOUT_MS,
           env: { ...process.env, FORCE_COLOR: '0', NODE_NO_WARNINGS: '1' },
         }).then(
-          () => 'exit 0',
+          ({ stdout }) => {
+            const unmet = unmetOutput(expectedOutput(s.code), stdout)
+            return unmet.length === 0
+              ? 'exit 0'
+              : `exit 0, but these "// →" lines were not printed (in order):\n${unmet.join('\n')}\n--- stdout:\n${tail(stdout)}`
+          },
           (error: { code?: unknown; signal?: unknown; stdout?: string; stderr?: string }) =>
             `exit ${String(error.code ?? error.signal)}\n${tail(`${error.stdout ?? ''}\n${error.stderr ?? ''}`)}`,
         ),
