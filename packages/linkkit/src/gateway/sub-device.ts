@@ -22,7 +22,10 @@ export interface SubDeviceHost {
   login(sub: SubDevice): Promise<void>
   logout(sub: SubDevice): Promise<void>
   removeTopo(sub: SubDevice): Promise<void>
-  /** Subscribes the disable / enable / delete notices of a sub-device in the topology. */
+  /**
+   * Subscribes the disable / enable / delete notices of a sub-device without a session (while it
+   * is logged in, its namespace subscription carries them): a disabled one waits for `enable`.
+   */
   watch(sub: SubDevice): Promise<void>
   unwatch(sub: SubDevice): Promise<void>
   forget(sub: SubDevice): void
@@ -54,7 +57,6 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
   #secret: string | undefined
   #state: SubDeviceState = 'idle'
   #wantOnline = false
-  #inTopo = false
   #connecting: Promise<this> | undefined
   #resuming: Promise<void> | undefined
   #closing: Promise<void> | undefined
@@ -108,11 +110,6 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
     return this.#wantOnline && this.#state !== 'closed'
   }
 
-  /** @internal Whether the gateway added it to its topology. */
-  get inTopology(): boolean {
-    return this.#inTopo
-  }
-
   /** @internal What topology add and login are signed with. */
   credentials(): SubDeviceCredentials {
     if (this.#secret === undefined)
@@ -153,8 +150,6 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
         this.#emit('registered', { productKey: this.productKey, deviceName: this.deviceName, deviceSecret })
       }
       await this.#host.addTopo(this)
-      this.#inTopo = true
-      await this.#host.watch(this)
       await this.#host.login(this)
       await this.#online(false)
       return this
@@ -205,8 +200,6 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
         await this.#host.addTopo(this)
         await this.#host.login(this)
       })
-      this.#inTopo = true
-      await this.#host.watch(this)
       await this.#online(true)
     } catch (error) {
       const err = toLinkkitError(error, 'ERR_SUBDEVICE_NOT_LOGGED_IN')
@@ -235,14 +228,14 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
     if (notice === 'enable') {
       if (this.#state !== 'disabled') return
       this.#state = 'idle'
+      await this.#host.unwatch(this)
       this.#emit('enabled')
       if (this.#wantOnline) await this.resume().catch(() => {})
       return
     }
     if (notice !== 'disable') {
       this.#wantOnline = false
-      this.#inTopo = false
-      await this.#host.unwatch(this)
+        await this.#host.unwatch(this)
     }
     const reason: OfflineReason =
       notice === 'disable' ? 'disabled' : notice === 'delete' ? 'deleted' : 'topology'
@@ -250,6 +243,7 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
     const wasOnline = this.#state === 'online' || this.#state === 'reconnecting'
     await this.connection.offline(false, error)
     this.#state = notice === 'disable' ? 'disabled' : notice === 'delete' ? 'deleted' : 'idle'
+    if (notice === 'disable') await this.#host.watch(this)
     if (notice === 'disable') this.#emit('disabled')
     if (notice === 'delete') this.#emit('deleted')
     if (wasOnline) this.#emit('disconnected', { reason, error })
@@ -277,7 +271,6 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
   async removeTopo(): Promise<void> {
     await this.logout()
     await this.#host.removeTopo(this)
-    this.#inTopo = false
     await this.#host.unwatch(this)
   }
 

@@ -249,7 +249,10 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
     )
   }
 
-  /** Subscribes `/sys/{pk}/{dn}/thing/+`, where the platform sends disable / enable / delete. */
+  /**
+   * Subscribes `/sys/{pk}/{dn}/thing/+`, where the platform sends disable / enable / delete, for a
+   * sub-device without a session; a logged-in one hears them through `/sys/{pk}/{dn}/#`.
+   */
   #watch(sub: SubDevice): Promise<void> {
     const key = identityKey(sub)
     let undo = this.#watched.get(key)
@@ -308,8 +311,7 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
           ]
         : []
     })
-    const idle = subs.filter((sub) => sub.inTopology && !again.includes(sub) && sub.state !== 'closed')
-    await Promise.allSettled(idle.map((sub) => this.#watch(sub)))
+    await Promise.allSettled(subs.filter((sub) => sub.state === 'disabled').map((sub) => this.#watch(sub)))
     for (const f of failed) this.#emit('error', f.error)
     this.#emit('relogin', { loggedIn: again.length - failed.length, failed })
   }
