@@ -2,20 +2,31 @@ import { LinkkitError } from './errors.js'
 
 /** An Alink request, either direction (PROTOCOL.md §2.1). */
 export interface AlinkRequest<P = unknown> {
+  /** Request id, a decimal string; the reply carries it back. */
   id: string
+  /** Always `"1.0"`. */
   version: string
+  /** The method's parameters. */
   params: P
+  /** E.g. `thing.event.property.post`; 4.x devices omit it (the topic says it). */
   method?: string
-  sys?: { ack?: 0 | 1 }
+  /** `ack: 0` asks the cloud for no reply (PROTOCOL.md §2.1). */
+  sys?: { /** 0: no reply; 1 or absent: reply. */ ack?: 0 | 1 }
 }
 
 /** An Alink reply on `<topic>_reply`. */
 export interface AlinkReply<D = unknown> {
+  /** The id of the request this answers. */
   id: string
+  /** 200 for success; anything else is an error code (PROTOCOL.md §2.4). */
   code: number
+  /** The result, `{}` when there is none. */
   data: D
+  /** A human-readable reason, mostly with error codes. */
   message?: string
+  /** The request's method, when the cloud echoes it. */
   method?: string
+  /** `"1.0"` when present. */
   version?: string
 }
 
@@ -30,6 +41,7 @@ export class AlinkIds {
     this.#next = seed
   }
 
+  /** The next id, as a decimal string. */
   next(): string {
     this.#next = (this.#next + 1) % 4_294_967_296
     return String(this.#next)

@@ -26,9 +26,13 @@ const NEVER_MS = 2_147_483_647
 export interface ConnectionEvents {
   /** CONNACK received and every subscription acknowledged; `reconnect` is false on the first connect. */
   connected: (info: { sessionPresent: boolean; reconnect: boolean }) => void
+  /** The connection dropped; `error` is set when it will not come back (the platform refused the device, or reconnect is off). */
   disconnected: (info: { error?: LinkkitError }) => void
+  /** A reconnect attempt is scheduled after `delayMs`. */
   reconnecting: (info: { attempt: number; delayMs: number }) => void
+  /** Something no promise could report: a refused reconnect, a malformed inbound message, a failed resubscription. */
   error: (error: LinkkitError) => void
+  /** Every inbound message, raw, before it is routed. */
   message: (topic: string, payload: Buffer) => void
 }
 
@@ -46,6 +50,7 @@ export interface RequestOptions {
   method?: string
   /** @default the connection's requestTimeoutMs */
   timeoutMs?: number
+  /** Cancels the wait; the request then rejects with `ERR_ABORTED`. */
   signal?: AbortSignal
   /** `0` asks the cloud not to reply: the promise resolves once sent with no reply. @default 1 */
   ack?: 0 | 1
@@ -55,7 +60,9 @@ export interface RequestOptions {
 
 /** One device's MQTT session: signing, subscriptions, reconnect with backoff, offline queue, request/reply. */
 export class Connection extends EventEmitter<ConnectionEvents> implements DeviceIdentity {
+  /** The validated options with every default filled in. */
   readonly options: Readonly<ResolvedConnectionOptions>
+  /** The pino logger of this connection (silent unless configured); components take children of it. */
   readonly logger: Logger
   readonly #router: TopicRouter
   readonly #subscriptions = new SubscriptionSet()
@@ -81,18 +88,22 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     this.#queue = new OfflineQueue(this.options.offlineQueue)
   }
 
+  /** The device's product key. */
   get productKey(): string {
     return this.options.productKey
   }
 
+  /** The device's name. */
   get deviceName(): string {
     return this.options.deviceName
   }
 
+  /** Where the session is: `idle`, `connecting`, `connected`, `reconnecting`, `closed` or `failed`. */
   get state(): ConnectionState {
     return this.#state
   }
 
+  /** True while the MQTT session is up and subscribed. */
   get connected(): boolean {
     return this.#state === 'connected'
   }

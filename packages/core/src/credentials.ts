@@ -1,21 +1,32 @@
 import { formatClientId, type SignMethod, signPassword } from './sign.js'
 
 export interface MqttCredentials {
+  /** `<base>|k=v,…|`, the full MQTT clientId. */
   clientId: string
+  /** `${deviceName}&${productKey}`. */
   username: string
+  /** Hex HMAC of the sign content with the device secret. */
   password: string
 }
 
 export interface CredentialInput {
+  /** The device's product key. */
   productKey: string
+  /** The device's name. */
   deviceName: string
+  /** The device secret, the HMAC key. */
   deviceSecret: string
+  /** HMAC of the password. */
   signMethod: SignMethod
+  /** The clientId text before the first `|`; it enters the sign content. */
   clientIdBase: string
   /** Plain TCP is securemode 3, TLS is 2 (PROTOCOL.md §1.2). */
   secure: boolean
+  /** Milliseconds since the epoch sent as `timestamp` and signed. */
   timestamp: number
+  /** Sent as the `_v` clientId parameter. */
   sdkVersion: string
+  /** Extra `key=value` clientId parameters (e.g. `ext`, `_ss`). */
   extensions?: Record<string, string>
 }
 

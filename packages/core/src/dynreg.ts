@@ -10,8 +10,11 @@ import { assertTopicSegment } from './topics.js'
 
 /** Options of dynamic registration ("one product one secret", PROTOCOL.md §1.4). */
 export interface RegisterOptions {
+  /** The product of the device to register. */
   productKey: string
+  /** The name of the device to register. */
   deviceName: string
+  /** The product's secret, the HMAC key of the registration request. */
   productSecret: string
   /** @default 'https' */
   transport?: 'https' | 'mqtt'
@@ -23,18 +26,24 @@ export interface RegisterOptions {
   brokerUrl?: string
   /** @default 'hmacsha256' */
   signMethod?: SignMethod
+  /** TLS settings of the HTTPS or MQTT registration; verification stays on unless turned off by name. */
   tls?: TlsOptions
   /** Plain `http://` registration URLs carry the secret in clear; refused unless this is true. @default false */
   allowHttp?: boolean
   /** @default 10000 */
   timeoutMs?: number
+  /** Cancels the registration; it then rejects with `ERR_ABORTED`. */
   signal?: AbortSignal
+  /** A pino logger or a level; the secret is never logged. */
   logger?: LoggerOption
 }
 
 export interface RegisteredDevice {
+  /** The registered device's product key. */
   productKey: string
+  /** The registered device's name. */
   deviceName: string
+  /** The secret the platform issued: store it, the platform may not issue it again. */
   deviceSecret: string
 }
 

@@ -15,10 +15,15 @@ export const DEFAULT_OFFLINE_QUEUE: Readonly<OfflineQueueOptions> = Object.freez
 })
 
 export interface QueuedPublish {
+  /** Where it goes. */
   topic: string
+  /** The encoded payload. */
   payload: Buffer
+  /** Only QoS 1 publishes are queued. */
   qos: 0 | 1
+  /** Settles the publish once the broker acknowledged it. */
   resolve: () => void
+  /** Settles the publish with a failure (queue full, closed). */
   reject: (error: LinkkitError) => void
 }
 
@@ -31,6 +36,7 @@ export class OfflineQueue {
     this.#options = options
   }
 
+  /** Messages waiting. */
   get size(): number {
     return this.#items.length
   }
@@ -64,6 +70,7 @@ export class OfflineQueue {
     return this.#items.splice(0)
   }
 
+  /** Rejects and drops every queued message (on close or a fatal failure). */
   rejectAll(error: LinkkitError): void {
     for (const entry of this.drain()) entry.reject(error)
   }

@@ -11,6 +11,7 @@ export interface TlsOptions {
   ca?: string | Buffer | Array<string | Buffer>
   /** Client certificate and key (X.509 device authentication). */
   cert?: string | Buffer
+  /** The client certificate's private key (PEM). */
   key?: string | Buffer
   /** Verify the broker's certificate. Only an explicit `false` turns it off. @default true */
   rejectUnauthorized?: boolean
@@ -25,13 +26,17 @@ export interface ReconnectOptions extends BackoffOptions {
 
 /** Options of a device connection. Every field but the triple has a default. */
 export interface ConnectionOptions {
+  /** The device's product key (from the console). */
   productKey: string
+  /** The device's name. */
   deviceName: string
+  /** The device's secret; never logged. */
   deviceSecret: string
   /** Region of a legacy public instance: host `<productKey>.iot-as-mqtt.<region>.aliyuncs.com`. @default 'cn-shanghai' */
   region?: string
   /** Any MQTT 3.1.1 broker URL (`mqtt://`, `mqtts://`); overrides `region`. */
   brokerUrl?: string
+  /** TLS settings for `mqtts://`; verification is on unless `rejectUnauthorized: false` is given. */
   tls?: TlsOptions
   /** HMAC used for the password. @default 'hmacsha256' */
   signMethod?: SignMethod
@@ -47,29 +52,48 @@ export interface ConnectionOptions {
   connectTimeoutMs?: number
   /** Default timeout of a request waiting for its `_reply`. @default 10000 */
   requestTimeoutMs?: number
+  /** Automatic reconnect with exponential backoff and jitter, or `false` to fail on the first drop. @default { enabled: true, initialDelayMs: 1000, maxDelayMs: 60000, multiplier: 2, jitter: 0.5 } */
   reconnect?: Partial<ReconnectOptions> | false
+  /** QoS 1 publishes held while reconnecting. @default { maxSize: 1000, overflow: 'reject-new' } */
   offlineQueue?: Partial<OfflineQueueOptions>
+  /** A pino logger or a level; silent by default, secrets redacted. */
   logger?: LoggerOption
   /** Clock for the signing timestamp; tests inject a fixed one. @default Date.now */
   now?: () => number
 }
 
 export interface ResolvedConnectionOptions {
+  /** See {@link ConnectionOptions.productKey}. */
   productKey: string
+  /** See {@link ConnectionOptions.deviceName}. */
   deviceName: string
+  /** See {@link ConnectionOptions.deviceSecret}. */
   deviceSecret: string
+  /** The broker URL, from `brokerUrl` or the region. */
   brokerUrl: string
+  /** See {@link ConnectionOptions.tls}. */
   tls: TlsOptions | undefined
+  /** See {@link ConnectionOptions.signMethod}. */
   signMethod: SignMethod
+  /** See {@link ConnectionOptions.clientId}. */
   clientIdBase: string
+  /** See {@link ConnectionOptions.clientIdExtensions}. */
   clientIdExtensions: Record<string, string>
+  /** See {@link ConnectionOptions.keepaliveSeconds}. */
   keepaliveSeconds: number
+  /** See {@link ConnectionOptions.cleanSession}. */
   cleanSession: boolean
+  /** See {@link ConnectionOptions.connectTimeoutMs}. */
   connectTimeoutMs: number
+  /** See {@link ConnectionOptions.requestTimeoutMs}. */
   requestTimeoutMs: number
+  /** See {@link ConnectionOptions.reconnect}. */
   reconnect: ReconnectOptions
+  /** See {@link ConnectionOptions.offlineQueue}. */
   offlineQueue: OfflineQueueOptions
+  /** See {@link ConnectionOptions.logger}. */
   logger: LoggerOption | undefined
+  /** See {@link ConnectionOptions.now}. */
   now: () => number
 }
 

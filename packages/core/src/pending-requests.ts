@@ -12,6 +12,7 @@ interface Pending {
 export class PendingRequests {
   readonly #pending = new Map<string, Pending>()
 
+  /** Requests waiting for their reply. */
   get size(): number {
     return this.#pending.size
   }
@@ -87,6 +88,7 @@ export class PendingRequests {
     this.#take(id)?.reject(error)
   }
 
+  /** Rejects every waiting request (on close). */
   rejectAll(error: LinkkitError): void {
     for (const id of [...this.#pending.keys()]) this.#take(id)?.reject(error)
   }

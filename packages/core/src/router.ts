@@ -20,6 +20,7 @@ export class TopicRouter {
     this.#onError = onError
   }
 
+  /** Routes messages on topics matching `filter` to `handler`; returns a function removing the route. */
   add(filter: string, handler: MessageHandler): () => void {
     const route = { filter, handler }
     this.#routes.push(route)

@@ -26,7 +26,9 @@ export function hmacHex(method: SignMethod, secret: string, content: string): st
 }
 
 export interface SignParams {
+  /** The device's product key. */
   productKey: string
+  /** The device's name. */
   deviceName: string
   /** The clientId base (text before the first `|`); optional in the sign content. */
   clientId?: string | undefined
@@ -81,7 +83,9 @@ export function formatClientId(base: string, params: ClientIdParams): string {
 }
 
 export interface ParsedClientId {
+  /** The text before the first `|`. */
   base: string
+  /** The `key=value` parameters between the bars. */
   params: ClientIdParams
 }
 

@@ -40,16 +40,19 @@ export class SubscriptionSet {
     return false
   }
 
+  /** The QoS a filter was subscribed with. */
   qos(filter: string): Qos {
     return this.#filters.get(filter)?.qos ?? 0
   }
 
-  entries(): Record<string, { qos: Qos }> {
+  /** Every filter with its QoS, as MQTT.js's subscribe takes them. */
+  entries(): Record<string, { /** The QoS granted. */ qos: Qos }> {
     const out: Record<string, { qos: Qos }> = {}
     for (const [filter, { qos }] of this.#filters) out[filter] = { qos }
     return out
   }
 
+  /** How many filters are held. */
   get size(): number {
     return this.#filters.size
   }

@@ -64,7 +64,9 @@ export function topicMatches(filter: string, topic: string): boolean {
 
 /** The identity whose topics a builder renders. */
 export interface DeviceIdentity {
+  /** The product key. */
   productKey: string
+  /** The device name. */
   deviceName: string
 }
 
@@ -74,28 +76,48 @@ function id(d: DeviceIdentity): string {
 
 /** Topic builders for the device's topics (PROTOCOL.md §2.2, §3.1). Every value is validated. */
 export const Topics = {
+  /** `/sys/${pk}/${dn}/${rest}`. */
   sys: (d: DeviceIdentity, rest: string): string => `/sys/${id(d)}/${rest}`,
+  /** Property post (uplink). */
   propertyPost: (d: DeviceIdentity) => `/sys/${id(d)}/thing/event/property/post`,
+  /** Property set (downlink). */
   propertySet: (d: DeviceIdentity) => `/sys/${id(d)}/thing/service/property/set`,
+  /** Property get (downlink, 3.x). */
   propertyGet: (d: DeviceIdentity) => `/sys/${id(d)}/thing/service/property/get`,
+  /** Event post of `eventId` (uplink). */
   eventPost: (d: DeviceIdentity, eventId: string) =>
     `/sys/${id(d)}/thing/event/${assertTopicSegment(eventId, 'event identifier')}/post`,
+  /** Async service `serviceId` (downlink). */
   service: (d: DeviceIdentity, serviceId: string) =>
     `/sys/${id(d)}/thing/service/${assertTopicSegment(serviceId, 'service identifier')}`,
+  /** Legacy RRPC request (downlink). */
   rrpcRequest: (d: DeviceIdentity, rrpcId: string) =>
     `/sys/${id(d)}/rrpc/request/${assertTopicSegment(rrpcId, 'rrpc id')}`,
+  /** Legacy RRPC response (uplink). */
   rrpcResponse: (d: DeviceIdentity, rrpcId: string) =>
     `/sys/${id(d)}/rrpc/response/${assertTopicSegment(rrpcId, 'rrpc id')}`,
+  /** OTA version inform (uplink). */
   otaInform: (d: DeviceIdentity) => `/ota/device/inform/${id(d)}`,
+  /** OTA upgrade push (downlink). */
   otaUpgrade: (d: DeviceIdentity) => `/ota/device/upgrade/${id(d)}`,
+  /** OTA progress (uplink). */
   otaProgress: (d: DeviceIdentity) => `/ota/device/progress/${id(d)}`,
+  /** Legacy firmware request (3.x `ITM_MSG_REQUEST_FOTA_IMAGE`). */
   otaRequest: (d: DeviceIdentity) => `/ota/device/request/${id(d)}`,
+  /** Firmware query `thing.ota.firmware.get` (uplink; reply on `_reply`). */
   otaFirmwareGet: (d: DeviceIdentity) => `/sys/${id(d)}/thing/ota/firmware/get`,
+  /** Remote configuration query (uplink). */
   configGet: (d: DeviceIdentity) => `/sys/${id(d)}/thing/config/get`,
+  /** Remote configuration push (downlink). */
   configPush: (d: DeviceIdentity) => `/sys/${id(d)}/thing/config/push`,
+  /** NTP request (uplink). */
   ntpRequest: (d: DeviceIdentity) => `/ext/ntp/${id(d)}/request`,
+  /** NTP response (downlink). */
   ntpResponse: (d: DeviceIdentity) => `/ext/ntp/${id(d)}/response`,
+  /** Cloud error notices (downlink). */
   extError: (d: DeviceIdentity) => `/ext/error/${id(d)}`,
+  /** Sub-device session `combine.${op}` of a gateway (login, logout, batch_login…). */
   session: (d: DeviceIdentity, op: string) => `/ext/session/${id(d)}/combine/${op}`,
+  /** The reply topic of a request topic. */
   reply: (topic: string) => `${topic}_reply`,
 } as const
