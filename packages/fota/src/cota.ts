@@ -5,12 +5,17 @@ import type { SignMethod } from './types.js'
 
 /** A remote configuration file offered by `thing.config.push` or a `thing.config.get` reply (PROTOCOL.md §2.3). */
 export interface ConfigOffer {
+  /** The configuration's id (`IOT_OTAG_COTA_CONFIG_ID`). */
   configId: string
+  /** File size in bytes (`configSize`). */
   size: number
+  /** Where to fetch the file; its query is a credential and is never logged. */
   url: string
+  /** Digest method of `digest`, whatever the wire spelling (`Sha256`, `Md5`…). */
   signMethod: SignMethod
   /** Lowercase hex digest per signMethod (the offer's `sign`). */
   digest: string
+  /** How the configuration is delivered; `file` in practice. */
   getType: string
 }
 
@@ -47,11 +52,15 @@ export function parseConfigOffer(data: unknown): ConfigOffer {
 }
 
 export interface FetchConfigOptions {
+  /** Accept a plain `http://` URL. @default false */
   allowHttp?: boolean | undefined
+  /** TLS settings of the download; verification stays on unless turned off by name. */
   tls?: DownloadTlsOptions | undefined
+  /** Cancels the download (`ERR_ABORTED`). */
   signal?: AbortSignal
   /** @default 16 MiB */
   maxBytes?: number
+  /** A pino logger or a level. Silent by default. */
   logger?: LoggerOption
 }
 

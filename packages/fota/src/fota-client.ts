@@ -17,7 +17,9 @@ import type { FirmwareOffer, FirmwarePersistence } from './types.js'
 
 /** Firmware of one module: the version running now and where new images go. */
 export interface ModuleFirmware {
+  /** The version running now; informed at every (re)connect (`HAL_GetFirmwareVersion`). */
   version?: string
+  /** Where downloaded images of this module go (`HAL_Firmware_Persistence_*`). */
   persistence?: FirmwarePersistence
 }
 
@@ -26,11 +28,13 @@ export interface FotaOptions extends ModuleFirmware {
   modules?: Record<string, ModuleFirmware>
   /** Accept plain `http://` firmware URLs. @default false */
   allowHttp?: boolean
+  /** TLS settings of firmware downloads; verification stays on unless turned off by name. */
   tls?: DownloadTuning['tls']
   /** Download every valid offer as soon as it arrives (into the module's persistence). @default false */
   autoDownload?: boolean
   /** Defaults for every download: idle timeout, retry budget, chunk size. */
   download?: Omit<DownloadTuning, 'signal' | 'allowHttp' | 'tls'>
+  /** When percentages are published: every `minStep` points, at most every `minIntervalMs`. @default { minStep: 5, minIntervalMs: 50 } */
   progress?: Partial<ProgressPolicy>
 }
 
@@ -42,9 +46,11 @@ export interface FotaDownloadOptions extends Omit<DownloadTuning, 'allowHttp' | 
 export interface FotaEvents {
   /** The cloud offers firmware (push, firmware/get reply or legacy request reply). ITE_FOTA / ITE_FOTA_MODULE. */
   fota: (offer: FirmwareOffer) => void
+  /** Local download progress after each stored chunk. */
   'fota:progress': (progress: FotaProgress) => void
   /** A remote configuration is offered (ITE_COTA). */
   config: (offer: ConfigOffer) => void
+  /** Refused offers (`ERR_OFFER_INVALID`), failed informs and `autoDownload` failures. */
   error: (error: LinkkitError) => void
 }
 
@@ -284,6 +290,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     }
   }
 
+  /** Unsubscribes the OTA topics and removes every listener. Idempotent. */
   async close(): Promise<void> {
     this.#started = false
     for (const cleanup of this.#cleanups.splice(0).reverse()) {

@@ -16,10 +16,15 @@ import type { FirmwareOffer, SignMethod } from './types.js'
 
 /** IOT_OTA_State_t (v3.1+). */
 export const OtaState = {
+  /** No offer (state INITED). */
   Inited: 'INITED',
+  /** An offer was accepted, nothing fetched yet (state PUSHED). */
   Pushed: 'PUSHED',
+  /** `fetchYield` is fetching (state FETCHING). */
   Fetching: 'FETCHING',
+  /** Every byte was fetched (state FETCHED). */
   Fetched: 'FETCHED',
+  /** `close()` was called. */
   Closed: 'CLOSED',
 } as const
 export type OtaStateName = (typeof OtaState)[keyof typeof OtaState]
@@ -30,20 +35,24 @@ export type OtaType = 'none' | 'fota' | 'cota'
 export interface OtaSessionOptions {
   /** @default the connection's productKey / deviceName */
   productKey?: string
+  /** @default the connection's deviceName */
   deviceName?: string
   /** Module name used in inform and progress (IOTX_IOCTL_SET_MODULE). */
   module?: string
   /** Accept plain `http://` URLs. @default false */
   allowHttp?: boolean
+  /** TLS settings of the download; verification stays on unless turned off by name. */
   tls?: DownloadTlsOptions
   /** @default 30000 */
   idleTimeoutMs?: number
+  /** Retry budget of a fetch before `fetchYield` rejects; the next call resumes anyway. */
   retry?: Partial<DownloadRetryOptions>
 }
 
 export interface OtaSessionEvents {
   /** An offer was accepted (IOT_OTA_SetOnPushedCallback). */
   pushed: (type: OtaType) => void
+  /** A failure, also kept in `lastError` (IOT_OTA_GetLastError). */
   error: (error: LinkkitError) => void
 }
 
@@ -65,6 +74,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   #config: ConfigOffer | undefined
   #pull: PullDownload | undefined
   #checked: boolean | undefined
+  /** The last failure (IOT_OTA_GetLastError), or undefined. */
   lastError: LinkkitError | undefined
 
   constructor(connection: Connection, options: OtaSessionOptions = {}) {
@@ -102,6 +112,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
     )
   }
 
+  /** The session state (IOT_OTA_State_t). */
   get state(): OtaStateName {
     return this.#state
   }
@@ -129,6 +140,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   get md5(): string | undefined {
     return this.#offer?.md5 ?? (this.#offer?.signMethod === 'Md5' ? this.#offer.digest : undefined)
   }
+  /** Digest method of the offer or configuration. */
   get signMethod(): SignMethod | undefined {
     return this.#offer?.signMethod ?? this.#config?.signMethod
   }

@@ -13,26 +13,42 @@ export type DownloadTuning = Pick<
 
 /** Local progress of a download, emitted as `fota:progress`. */
 export interface FotaProgress {
+  /** The offered version. */
   version: string
+  /** The module, undefined for the default one. */
   module?: string
   /** File name within a multi-file offer. */
   file?: string
+  /** Bytes held so far, over all files. */
   bytes: number
+  /** Bytes of the whole offer. */
   total: number
+  /** `bytes` as a percentage 0–100. */
   percent: number
 }
 
 /** What a verified download produced. */
 export interface FotaResult {
+  /** The version downloaded. */
   version: string
+  /** The module, undefined for the default one. */
   module?: string
-  files: Array<{ name?: string; size: number; digest: string }>
+  /** Each file stored, in order, with its verified digest. */
+  files: Array<{
+    /** File name within a multi-file offer. */
+    name?: string
+    /** Size in bytes. */
+    size: number
+    /** Lowercase hex digest, verified. */
+    digest: string
+  }>
   /** Image bytes held at the end (all files). */
   bytes: number
   /** Bytes that were already held from an interrupted download and were not fetched again. */
   resumedBytes: number
   /** Body bytes read from the network. */
   bytesReceived: number
+  /** HTTP requests made (more than one after resumes or with `chunkSizeBytes`). */
   requests: number
 }
 
@@ -60,11 +76,17 @@ export function failureStep(error: LinkkitError): number {
 }
 
 export interface PerformContext {
+  /** The offer to download. */
   offer: FirmwareOffer
+  /** Where the files go. */
   persistence: FirmwarePersistence
+  /** Publishes progress steps to the cloud. */
   reporter: ProgressReporter
+  /** Local progress callback. */
   onProgress: (progress: FotaProgress) => void
+  /** Downloader settings. */
   tuning: DownloadTuning
+  /** Where to log. */
   logger: Logger
 }
 

@@ -30,6 +30,7 @@ export class PullDownload {
     return this.#fetched
   }
 
+  /** True once every byte was handed out. */
   get finished(): boolean {
     return this.#fetched >= this.#source.size
   }

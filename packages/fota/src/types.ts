@@ -7,8 +7,11 @@ export type SignMethod = 'Md5' | 'SHA256'
 export interface FirmwareFile {
   /** File name for multi-file offers; undefined for a single-file offer. */
   name?: string
+  /** Size in bytes. */
   size: number
+  /** Where to fetch it; a pre-signed URL whose query is never logged. */
   url: string
+  /** Digest method of `digest`. */
   signMethod: SignMethod
   /** Lowercase hex digest per signMethod. */
   digest: string
@@ -18,15 +21,23 @@ export interface FirmwareFile {
 
 /** An upgrade the cloud offers (push on /ota/device/upgrade or a firmware/get reply). */
 export interface FirmwareOffer {
+  /** The target version. */
   version: string
+  /** Image size in bytes (of the first file of a multi-file offer). */
   size: number
+  /** Where to fetch the image (the first file of a multi-file offer); its query is never logged. */
   url: string
+  /** Digest method of `digest`: `Md5` or `SHA256`, whatever the wire spelling. */
   signMethod: SignMethod
+  /** Lowercase hex digest the image must match. */
   digest: string
+  /** Lowercase hex MD5, when the cloud sent one (`IOT_OTAG_MD5SUM`). */
   md5?: string
   /** Module name; undefined for the default module (the whole device firmware). */
   module?: string
+  /** The package's `extData` (batch tags, `_package_udi`…). */
   extData?: Record<string, unknown>
+  /** A differential package, to be applied on top of the running version. */
   isDiff?: boolean
   /** Multi-file offers: each file; `url`/`size`/`digest` above mirror the first one. */
   files?: FirmwareFile[]
@@ -34,16 +45,32 @@ export interface FirmwareOffer {
 
 /** What a persistence adapter is told about the image it is about to receive. */
 export interface FirmwareImage {
+  /** Target version. */
   version: string
+  /** Size in bytes; `write` receives exactly this many. */
   size: number
+  /** Digest method of `digest`. */
   signMethod: SignMethod
+  /** Lowercase hex digest the committed bytes match. */
   digest: string
+  /** Module; undefined for the default module. */
   module?: string
   /** File name within a multi-file offer. */
   name?: string
 }
 
-export type PersistenceOutcome = { ok: true } | { ok: false; error: LinkkitError }
+/** How a download ended, as `stop` is told: verified (`ok: true`) or failed with the reason. */
+export type PersistenceOutcome =
+  | {
+      /** The size and digest were verified: commit the image. */
+      ok: true
+    }
+  | {
+      /** The download failed: discard the staged bytes. */
+      ok: false
+      /** Why it failed. */
+      error: LinkkitError
+    }
 
 /**
  * Where downloaded firmware goes (HAL_Firmware_Persistence_Start/Write/Stop). `write` receives the

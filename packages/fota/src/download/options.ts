@@ -34,6 +34,7 @@ export interface DownloadTlsOptions {
 export interface DownloadOptions {
   /** Accept plain `http:` URLs (the emulator, a LAN mirror). @default false */
   allowHttp?: boolean
+  /** TLS settings of the download. */
   tls?: DownloadTlsOptions
   /** Bytes of the image the caller already holds; the download continues from here. @default 0 */
   startOffset?: number
@@ -47,6 +48,7 @@ export interface DownloadOptions {
   chunkSizeBytes?: number
   /** An attempt that sees no byte (or no response head) for this long is aborted and resumed. @default 30000 */
   idleTimeoutMs?: number
+  /** Retry budget and backoff; an attempt that stored bytes resets the count. */
   retry?: Partial<DownloadRetryOptions>
   /** Cancels the download at any point (request, body, backoff); it then rejects with ERR_ABORTED. */
   signal?: AbortSignal

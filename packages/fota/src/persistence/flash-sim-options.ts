@@ -25,7 +25,16 @@ export interface FlashSimOptions {
 /** Options of `FlashSimPersistence.provision`: the factory image flashed into slot A. */
 export interface FlashSimProvisionOptions extends FlashSimOptions {
   /** The factory image; its digest is computed with `signMethod` (default `'SHA256'`). */
-  image: { version: string; data: Uint8Array; signMethod?: SignMethod; module?: string }
+  image: {
+    /** Version of the factory image. */
+    version: string
+    /** Its bytes. */
+    data: Uint8Array
+    /** @default 'SHA256' */
+    signMethod?: SignMethod
+    /** Module name in the image header. */
+    module?: string
+  }
 }
 
 /** A snapshot of the simulated flash, for inspection and tests. */
@@ -38,7 +47,9 @@ export interface FlashSimState {
   readonly trial: boolean
   /** The slot chosen by this instance's last `boot()`. */
   readonly booted: SlotName | undefined
+  /** What each slot holds. */
   readonly slots: Readonly<Record<SlotName, SlotInfo>>
+  /** Erase counts and bytes programmed so far. */
   readonly wear: FlashWear
 }
 

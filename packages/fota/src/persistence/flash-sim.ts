@@ -30,7 +30,9 @@ export type { FlashSimOptions, FlashSimProvisionOptions, FlashSimState } from '.
  * boot record) the next boot finds the old or the new image, never a torn one.
  */
 export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable {
+  /** The flash file. */
   readonly path: string
+  /** Sector and slot geometry. */
   readonly layout: FlashLayout
   readonly #powerCutAt: number | undefined
   #flash: Promise<NorFlash> | undefined
@@ -147,6 +149,7 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
     return info.status === 'ready' ? info.image?.version : undefined
   }
 
+  /** A snapshot of the boot record, both slots and the wear counters. */
   async state(): Promise<FlashSimState> {
     const flash = await this.#open()
     const record: BootRecord = readBootRecord(flash)
@@ -161,7 +164,15 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
   }
 
   /** The image of `slot` and a copy of its bytes, when the slot holds a committed, verified image. */
-  async readSlot(slot: SlotName): Promise<{ image: FirmwareImage; bytes: Uint8Array } | undefined> {
+  async readSlot(slot: SlotName): Promise<
+    | {
+        /** The image the slot holds. */
+        image: FirmwareImage
+        /** A copy of its bytes. */
+        bytes: Uint8Array
+      }
+    | undefined
+  > {
     const flash = await this.#open()
     const info = inspectSlot(flash, this.layout, slot)
     if (info.status !== 'ready' || info.image === undefined) return undefined
@@ -169,7 +180,15 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
   }
 
   /** The committed image waiting in the spare slot (what `activate()` would switch to), if any. */
-  async readStaged(): Promise<{ image: FirmwareImage; bytes: Uint8Array } | undefined> {
+  async readStaged(): Promise<
+    | {
+        /** The image the slot holds. */
+        image: FirmwareImage
+        /** A copy of its bytes. */
+        bytes: Uint8Array
+      }
+    | undefined
+  > {
     return this.readSlot(otherSlot(readBootRecord(await this.#open()).active))
   }
 

@@ -18,6 +18,7 @@ export function seededRandom(seed: number): () => number {
 
 /** Options of {@link makeFirmware}. */
 export interface MakeFirmwareOptions {
+  /** Image size in bytes. */
   size: number
   /** Seed of the pseudo-random bytes; two seeds give two different images. @default 1 */
   seed?: number
@@ -25,11 +26,17 @@ export interface MakeFirmwareOptions {
   version?: string
   /** @default 'SHA256' */
   signMethod?: SignMethod
+  /** Module name in the image description. */
   module?: string
 }
 
 /** A deterministic firmware image and the description a persistence adapter receives for it. */
-export function makeFirmware(options: MakeFirmwareOptions): { image: FirmwareImage; data: Uint8Array } {
+export function makeFirmware(options: MakeFirmwareOptions): {
+  /** What a persistence adapter is told about the image. */
+  image: FirmwareImage
+  /** The image bytes. */
+  data: Uint8Array
+} {
   const random = seededRandom(options.seed ?? 1)
   const data = new Uint8Array(options.size)
   for (let i = 0; i < data.length; i++) data[i] = Math.floor(random() * 256)

@@ -13,7 +13,9 @@ const erased = 0xff
 
 /** How worn the flash is: erase count per sector and every byte ever programmed. */
 export interface FlashWear {
+  /** Erase count of each sector. */
   readonly eraseCounts: readonly number[]
+  /** Every byte ever programmed. */
   readonly programmedBytes: number
 }
 

@@ -13,6 +13,7 @@ import type { NorFlash } from './nor-flash.js'
 export type SlotStatus = 'empty' | 'staging' | 'ready' | 'corrupt'
 
 export interface SlotInfo {
+  /** What the slot holds. */
   readonly status: SlotStatus
   /** The image named by the slot's header (final or staging record). */
   readonly image: FirmwareImage | undefined
