@@ -8,7 +8,9 @@ export type RequestOptions = Omit<PostOptions, 'ack'>
 
 /** A device tag (PROTOCOL.md §2.3 "Tags (deviceinfo)"). */
 export interface DeviceTag {
+  /** The tag's key. */
   attrKey: string
+  /** The tag's value. */
   attrValue: string
 }
 

@@ -11,6 +11,7 @@ const MAX_EXPECTED = 256
 export class EchoFilter {
   readonly #expected = new Map<string, number>()
 
+  /** Marks the next message on `topic` as our own, to be skipped once. */
   expect(topic: string): void {
     this.#expected.set(topic, (this.#expected.get(topic) ?? 0) + 1)
     if (this.#expected.size > MAX_EXPECTED) {

@@ -15,6 +15,7 @@ export interface NtpResult {
 export interface NtpOptions {
   /** @default the connection's requestTimeoutMs */
   timeoutMs?: number
+  /** Cancels the wait (`ERR_ABORTED`). */
   signal?: AbortSignal
 }
 

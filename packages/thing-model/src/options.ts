@@ -44,12 +44,19 @@ export interface ThingClientOptions {
 }
 
 export interface ResolvedThingClientOptions {
+  /** See {@link ThingClientOptions.thingModel}. */
   thingModel: ThingModel | undefined
+  /** See {@link ThingClientOptions.rrpc}. */
   rrpc: RrpcMode
+  /** See {@link ThingClientOptions.replyTimeoutMs}. */
   replyTimeoutMs: number
+  /** See {@link ThingClientOptions.maxPayloadBytes}. */
   maxPayloadBytes: number
+  /** See {@link ThingClientOptions.maxDepth}. */
   maxDepth: number
+  /** See {@link ThingClientOptions.maxConcurrentRequests}. */
   maxConcurrentRequests: number
+  /** See {@link ThingClientOptions.now}. */
   now: () => number
 }
 

@@ -6,7 +6,9 @@ import { answer, type ReplyTarget, refuse, sendReply } from './respond.js'
 
 /** What a handler learns besides the params; `signal` aborts when its reply timed out or the client closed. */
 export interface HandlerInfo {
+  /** The Alink id of the request. */
   id: string
+  /** Aborts when the reply timed out or the client closed: stop the work. */
   signal: AbortSignal
 }
 

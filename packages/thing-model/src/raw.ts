@@ -11,6 +11,7 @@ export type RawHandler = (
 export interface PostRawOptions {
   /** @default the connection's requestTimeoutMs */
   timeoutMs?: number
+  /** Cancels the wait (`ERR_ABORTED`). */
   signal?: AbortSignal
 }
 

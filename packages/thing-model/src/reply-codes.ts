@@ -7,9 +7,11 @@ import { LinkkitError } from '@linkkit/core'
  * code of the violated rule (the thing model's `details.platformCode`).
  */
 export const DeviceReplyCodes = {
+  /** The request was handled. */
   success: 200,
   /** A handler threw something other than a `ServiceError`, or did not answer within `replyTimeoutMs`. */
   internalError: 400,
+  /** More than `maxConcurrentRequests` cloud requests were being handled. */
   tooManyRequests: 429,
   /** The request is malformed: params missing, of the wrong JSON type, too large or too deep. */
   invalidParams: 460,

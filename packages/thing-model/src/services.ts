@@ -6,6 +6,7 @@ import { answer, type ReplyTarget, refuse } from './respond.js'
 
 /** What a service handler learns besides its input. */
 export interface ServiceInfo extends HandlerInfo {
+  /** The service's identifier. */
   serviceId: string
   /** True for a synchronous (RRPC) call. */
   sync: boolean

@@ -26,7 +26,9 @@ import { ValueStore } from './value-store.js'
  * downlinks are validated before a handler sees them and always answered.
  */
 export class ThingClient extends EventEmitter<ThingClientEvents> {
+  /** The MQTT session it speaks over. */
   readonly connection: Connection
+  /** The validated options. */
   readonly options: Readonly<ResolvedThingClientOptions>
   readonly #ctx: ThingContext
   readonly #logger: Logger
@@ -160,18 +162,22 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
     return up.postEvent(this.#ctx, eventId, params, options)
   }
 
+  /** Posts samples per property and per event in one message (4.x `thing.event.property.batch.post`); each is checked against the model. */
   postBatch(batch: up.BatchPost, options?: up.PostOptions): Promise<AlinkReply> {
     return up.postBatch(this.#ctx, batch, options)
   }
 
+  /** Posts past samples (`thing.event.property.history.post`), of this device or, for a gateway, its sub-devices. */
   postHistory(entries: up.HistoryEntry[], options?: up.PostOptions): Promise<AlinkReply> {
     return up.postHistory(this.#ctx, entries, options)
   }
 
+  /** Reads desired values (`thing.property.desired.get`); identifiers with none are left out. Also emits `desired`. */
   getDesired(ids: string[], options?: info.RequestOptions): Promise<DesiredValues> {
     return info.getDesired(this.#ctx, ids, options)
   }
 
+  /** Deletes desired values (`thing.property.desired.delete`); a `version` deletes only while it is current. */
   deleteDesired(
     versions: Record<string, { version?: number }>,
     options?: info.RequestOptions,
@@ -179,10 +185,12 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
     return info.deleteDesired(this.#ctx, versions, options)
   }
 
+  /** Adds or updates device tags (`thing.deviceinfo.update`); other tags stay. */
   updateTags(tags: info.DeviceTag[], options?: info.RequestOptions): Promise<void> {
     return info.updateTags(this.#ctx, tags, options)
   }
 
+  /** Deletes device tags by key (`thing.deviceinfo.delete`). */
   deleteTags(keys: string[], options?: info.RequestOptions): Promise<void> {
     return info.deleteTags(this.#ctx, keys, options)
   }

@@ -8,12 +8,15 @@ export interface PostOptions {
   ack?: 0 | 1
   /** @default the connection's requestTimeoutMs */
   timeoutMs?: number
+  /** Cancels the wait (`ERR_ABORTED`). */
   signal?: AbortSignal
 }
 
 /** A property value with the time it was sampled (ms since the epoch). */
 export interface PropertySample {
+  /** The value. */
   value: unknown
+  /** When it was sampled, ms since the epoch; the arrival time when absent. */
   time?: number
 }
 
@@ -88,8 +91,18 @@ export async function postEvent(
 
 /** Params of `postBatch`: samples per property and per event (PROTOCOL.md §2.3 "Batch post"). */
 export interface BatchPost {
+  /** Samples per property identifier. */
   properties?: Record<string, PropertySample[]>
-  events?: Record<string, Array<{ value: Record<string, unknown>; time?: number }>>
+  /** Samples per event identifier. */
+  events?: Record<
+    string,
+    Array<{
+      /** The event's output params. */
+      value: Record<string, unknown>
+      /** When it happened, ms since the epoch. */
+      time?: number
+    }>
+  >
 }
 
 function checkSamples(samples: unknown, what: string): asserts samples is unknown[] {
@@ -131,9 +144,27 @@ export async function postBatch(
 
 /** One entry of `postHistory`; `identity` defaults to this device. */
 export interface HistoryEntry {
-  identity?: { productKey: string; deviceName: string }
+  /** Whose history: this device when absent, or one of a gateway's sub-devices. */
+  identity?: {
+    /** The product key. */
+    productKey: string
+    /** The device name. */
+    deviceName: string
+  }
+  /** Property snapshots, identifier → sample. */
   properties?: Array<Record<string, PropertySample>>
-  events?: Array<Record<string, { value: Record<string, unknown>; time?: number }>>
+  /** Event snapshots, identifier → output params and time. */
+  events?: Array<
+    Record<
+      string,
+      {
+        /** The event's output params. */
+        value: Record<string, unknown>
+        /** When it happened, ms since the epoch. */
+        time?: number
+      }
+    >
+  >
 }
 
 /** `thing.event.property.history.post`: params is an array (PROTOCOL.md §2.3 "History post"). */

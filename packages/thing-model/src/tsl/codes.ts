@@ -11,17 +11,25 @@ export const TslPlatformCodes = {
   paramNotExist: 6304,
   /** 6305: params type error (e.g. a malformed `time` stamp). */
   typeError: 6305,
+  /** 6306: int spec violated. */
   int: 6306,
+  /** 6307: float spec violated. */
   float: 6307,
+  /** 6308: bool spec violated. */
   bool: 6308,
+  /** 6309: enum spec violated. */
   enum: 6309,
+  /** 6310: text spec violated. */
   text: 6310,
+  /** 6311: date spec violated. */
   date: 6311,
+  /** 6312: struct spec violated. */
   struct: 6312,
   /** 6315: data does not satisfy the TSL; used for `array`, which has no code of its own. */
   array: 6315,
   /** 6320: no such property in the product. */
   propertyNotExist: 6320,
+  /** 6322: double spec violated. */
   double: 6322,
 } as const
 

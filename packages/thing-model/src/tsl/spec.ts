@@ -4,23 +4,57 @@
  */
 export type TslSpec =
   | {
+      /** A number type. */
       readonly type: 'int' | 'float' | 'double'
+      /** Smallest value allowed. */
       readonly min: number
+      /** Largest value allowed. */
       readonly max: number
       /** Parsed `step`; informative only (see `validate` docs), never enforced on values. */
       readonly step: number | undefined
+      /** Unit symbol, informative. */
       readonly unit: string | undefined
     }
-  | { readonly type: 'text'; readonly length: number }
-  | { readonly type: 'date' }
-  | { readonly type: 'bool' }
-  | { readonly type: 'enum'; readonly values: readonly number[] }
-  | { readonly type: 'struct'; readonly members: readonly TslMemberSpec[] }
-  | { readonly type: 'array'; readonly size: number; readonly item: TslSpec }
+  | {
+      /** A string. */
+      readonly type: 'text'
+      /** Most characters (code points). */
+      readonly length: number
+    }
+  | {
+      /** UTC milliseconds, as a digit string or a non-negative integer. */
+      readonly type: 'date'
+    }
+  | {
+      /** The integer 0 or 1. */
+      readonly type: 'bool'
+    }
+  | {
+      /** One of `values`. */
+      readonly type: 'enum'
+      /** The declared integer keys. */
+      readonly values: readonly number[]
+    }
+  | {
+      /** An object with exactly `members`. */
+      readonly type: 'struct'
+      /** The declared members. */
+      readonly members: readonly TslMemberSpec[]
+    }
+  | {
+      /** A list of `item`. */
+      readonly type: 'array'
+      /** Most items. */
+      readonly size: number
+      /** The spec of every item. */
+      readonly item: TslSpec
+    }
 
 /** One struct member, compiled. */
 export interface TslMemberSpec {
+  /** The member's identifier. */
   readonly identifier: string
+  /** The member's compiled spec. */
   readonly spec: TslSpec
 }
 

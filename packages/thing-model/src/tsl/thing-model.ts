@@ -80,10 +80,12 @@ export class ThingModel {
     this.services = Object.freeze([...this.#f.services.values()].map((s) => s.def))
   }
 
+  /** Whether the model defines the property. */
   hasProperty(identifier: string): boolean {
     return this.#f.properties.has(identifier)
   }
 
+  /** The property's definition, or undefined. */
   property(identifier: string): ThingProperty | undefined {
     return this.#f.properties.get(identifier)
   }
@@ -93,6 +95,7 @@ export class ThingModel {
     return this.#f.events.has(identifier)
   }
 
+  /** The event's definition, or undefined. */
   event(identifier: string): ThingEvent | undefined {
     return this.#f.events.get(identifier)?.def
   }
@@ -102,6 +105,7 @@ export class ThingModel {
     return this.#f.services.has(identifier)
   }
 
+  /** The service's definition, or undefined. */
   service(identifier: string): ThingService | undefined {
     return this.#f.services.get(identifier)?.def
   }

@@ -15,7 +15,9 @@ export interface TslNumberSpecs {
   max?: TslNumeric
   /** Increment the console offers; a UI hint, not enforced on values. Must be > 0 when given. */
   step?: TslNumeric
+  /** Unit symbol, e.g. `%`. */
   unit?: string
+  /** Unit name, e.g. `percent`. */
   unitName?: string
 }
 
@@ -30,13 +32,17 @@ export type TslLabelSpecs = Readonly<Record<string, string>>
 
 /** One member of a `struct`, or one input/output parameter of an event or service. */
 export interface TslParam {
+  /** Letters, digits and `_`. */
   identifier: string
+  /** Display name. */
   name?: string
+  /** Its data type. */
   dataType: TslDataType
 }
 
 /** Specs of `array`: the largest size (1–512) and the type of every item. */
 export interface TslArraySpecs {
+  /** Most items, 1–512. */
   size: TslNumeric
   /** `int`, `float`, `double`, `text` or `struct` (PROTOCOL §2.5). */
   item: TslDataType
@@ -44,36 +50,83 @@ export interface TslArraySpecs {
 
 /** A TSL `dataType`: the type name and its `specs`. */
 export type TslDataType =
-  | { type: 'int' | 'float' | 'double'; specs?: TslNumberSpecs }
-  | { type: 'text'; specs?: TslTextSpecs }
-  | { type: 'date'; specs?: Readonly<Record<string, never>> | readonly never[] }
-  | { type: 'bool'; specs?: TslLabelSpecs }
-  | { type: 'enum'; specs: TslLabelSpecs }
-  | { type: 'struct'; specs: readonly TslParam[] }
-  | { type: 'array'; specs: TslArraySpecs }
+  | {
+      /** A number type. */
+      type: 'int' | 'float' | 'double'
+      /** Range, step and unit, numbers written as strings. */
+      specs?: TslNumberSpecs
+    }
+  | {
+      /** A string. */
+      type: 'text'
+      /** Its `length`. */
+      specs?: TslTextSpecs
+    }
+  | {
+      /** UTC milliseconds as a string. */
+      type: 'date'
+      /** Empty. */
+      specs?: Readonly<Record<string, never>> | readonly never[]
+    }
+  | {
+      /** 0 or 1. */
+      type: 'bool'
+      /** Labels of 0 and 1. */
+      specs?: TslLabelSpecs
+    }
+  | {
+      /** One of the declared integer keys. */
+      type: 'enum'
+      /** Key → label. */
+      specs: TslLabelSpecs
+    }
+  | {
+      /** An object of declared members. */
+      type: 'struct'
+      /** The members. */
+      specs: readonly TslParam[]
+    }
+  | {
+      /** A list. */
+      type: 'array'
+      /** Size and item type. */
+      specs: TslArraySpecs
+    }
 
 /** `rw`: the cloud may set it; `r`: the device only reports it. */
 export type TslAccessMode = 'rw' | 'r'
 
 /** A property definition. */
 export interface TslProperty {
+  /** Letters, digits and `_`, optionally `module:` prefixed. */
   identifier: string
+  /** Display name. */
   name?: string
+  /** `rw` or `r`. */
   accessMode: TslAccessMode
+  /** Whether the product requires it. */
   required?: boolean
+  /** Description. */
   desc?: string
+  /** Its data type. */
   dataType: TslDataType
 }
 
 /** An event definition; `outputData` lists the parameters the device posts. */
 export interface TslEvent {
+  /** Letters, digits and `_`. */
   identifier: string
+  /** Display name. */
   name?: string
   /** @default "info" */
   type?: 'info' | 'alert' | 'error'
+  /** Whether the product requires it. */
   required?: boolean
+  /** Description. */
   desc?: string
+  /** `thing.event.<identifier>.post`. */
   method?: string
+  /** The event's output params. */
   outputData?: readonly TslParam[]
 }
 
@@ -82,12 +135,17 @@ export type TslCallType = 'async' | 'sync'
 
 /** A service definition. */
 export interface TslService {
+  /** Letters, digits and `_`. */
   identifier: string
+  /** Display name. */
   name?: string
   /** @default "async" */
   callType?: TslCallType
+  /** Whether the product requires it. */
   required?: boolean
+  /** Description. */
   desc?: string
+  /** `thing.service.<identifier>`. */
   method?: string
   /** Parameters the cloud sends. The built-in `get` lists identifier strings instead. */
   inputData?: readonly TslParam[] | readonly string[]
@@ -100,9 +158,18 @@ export interface TslService {
  * service `get`, event `post`) may be present or absent; they are always derived from `properties`.
  */
 export interface TslDocument {
+  /** The TSL schema URL. */
   schema?: string
-  profile?: { productKey?: string; [key: string]: unknown }
+  /** The product the model belongs to. */
+  profile?: {
+    /** The product key. */
+    productKey?: string
+    [key: string]: unknown
+  }
+  /** The product's properties. */
   properties?: readonly TslProperty[]
+  /** Its events (the built-in `post` may be left out). */
   events?: readonly TslEvent[]
+  /** Its services (the built-ins `set` and `get` may be left out). */
   services?: readonly TslService[]
 }

@@ -9,9 +9,13 @@ import type { Issue } from './compile.js'
 export interface TslValidationDetails {
   /** Dotted path of the offending value: `"Brightness"`, `"RGBColor.Red"`, `"Timers[3].Hour"`. */
   identifier: string
+  /** Which rule failed (see `TslRule`). */
   rule: TslRule
+  /** What the spec allows (a bound, the enum keys, a type name…). */
   expected: unknown
+  /** The value received. */
   actual: unknown
+  /** The platform's reply code for the violation (63xx). */
   platformCode: number
 }
 
