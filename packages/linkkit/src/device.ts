@@ -69,7 +69,11 @@ export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
     return this.#need(this.#fota)
   }
 
-  /** This device as a gateway: its sub-devices, topology and pack posts (PROTOCOL.md §5). */
+  /**
+   * This device as a gateway: its sub-devices, topology and pack posts (PROTOCOL.md §5). Touch it
+   * before `connect()` (e.g. to add listeners) so the platform's notices to the gateway are
+   * subscribed by the time `connect()` resolves.
+   */
   get subdevices(): SubDevices {
     this.#subdevices ??= new SubDevices(this.connection, { logger: this.#options.logger }, this.#thingModel)
     return this.#subdevices

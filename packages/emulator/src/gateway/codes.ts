@@ -4,21 +4,29 @@
  * sends for a sub-device that is not logged in.
  */
 export const GatewayCodes = {
+  /** The request was handled. */
   success: 200,
   /** "401: request auth error (e.g. bad sign in topo add)". */
   authError: 401,
   /** Too many sub-devices online under one gateway. */
   tooManyOnline: 428,
+  /** Params missing, malformed or too many. */
   invalidParams: 460,
   /** "520: device has no active session (sub-device offline)". */
   noSession: 520,
+  /** The sub-device was deleted. */
   deviceDeleted: 521,
+  /** The sub-device is disabled. */
   deviceDisabled: 522,
+  /** No such device. */
   deviceNotFound: 6100,
   /** A sub-device login whose signature does not verify. */
   invalidSign: 6287,
+  /** The gateway's topology is full. */
   topoCountExceeded: 6400,
+  /** The sub-device is not in the gateway's topology. */
   topoNotExist: 6401,
+  /** A gateway cannot add itself as a sub-device. */
   topoSelf: 6402,
 } as const
 

@@ -20,6 +20,7 @@ function pair(holder: DeviceIdentity, identity: DeviceIdentity): string {
  * lookup per message rather than a scan of every grant.
  */
 export class GatewayAcl extends TopicAcl {
+  /** The gateways' topologies and sub-device sessions. */
   readonly topology = new Topology()
   readonly #granted = new Set<string>()
 
@@ -28,11 +29,13 @@ export class GatewayAcl extends TopicAcl {
     this.#granted.add(pair(holder, identity))
   }
 
+  /** Takes back what `allow(holder, identity)` granted. */
   override revoke(holder: DeviceIdentity, identity: DeviceIdentity): void {
     super.revoke(holder, identity)
     this.#granted.delete(pair(holder, identity))
   }
 
+  /** Takes back everything granted to `holder`. */
   override revokeAll(holder: DeviceIdentity): void {
     super.revokeAll(holder)
     const prefix = `${deviceKey(holder.productKey, holder.deviceName)}>`
@@ -44,6 +47,7 @@ export class GatewayAcl extends TopicAcl {
     return this.#granted.has(pair(holder, identity))
   }
 
+  /** Whether `holder` may publish on `topic`, its logged-in sub-devices' topics included. */
   override canPublish(holder: DeviceIdentity, topic: string): boolean {
     const owner = topicIdentity(topic)
     if (owner !== undefined && this.#reaches(holder, owner)) {
@@ -52,6 +56,7 @@ export class GatewayAcl extends TopicAcl {
     return super.canPublish(holder, topic)
   }
 
+  /** Whether `holder` may subscribe to `filter`, its sub-devices' topics included. */
   override canSubscribe(holder: DeviceIdentity, filter: string): boolean {
     const owner = topicIdentity(filter)
     if (owner !== undefined && this.#reaches(holder, owner)) {

@@ -14,11 +14,9 @@ import { Admission } from './admission.js'
 import { DEFAULT_LIMITS, type GatewayLimits } from './codes.js'
 import type { GatewayAcl } from './gateway-acl.js'
 import { GatewayNotices } from './notices.js'
-import { packPost } from './pack-post.js'
-import { batchLogin, batchLogout, login, logout } from './session-uplinks.js'
-import { sameIdentity } from './topic-identity.js'
-import { listFound, productRegister, subRegister, topoAdd, topoDelete, topoGet } from './topo-uplinks.js'
-import type { GatewayCore, GatewayRequest, TopologyRecord } from './types.js'
+import { gatewayRoutes } from './routes.js'
+import { SubSessions } from './sub-sessions.js'
+import type { GatewayCore, TopologyRecord } from './types.js'
 import { mountGatewayRoutes } from './uplink-router.js'
 
 export interface GatewayHost {
@@ -50,6 +48,7 @@ export class GatewayService {
   readonly #host: GatewayHost
   readonly #core: GatewayCore
   readonly #notices: GatewayNotices
+  readonly #sessions: SubSessions
   readonly #found = new Map<string, DeviceIdentity[]>()
   readonly #cleanups: Array<() => void> = []
   #limits: GatewayLimits = { ...DEFAULT_LIMITS }
@@ -57,6 +56,7 @@ export class GatewayService {
   constructor(host: GatewayHost) {
     this.#host = host
     const logger = host.logger.child({ component: 'gateway' })
+    this.#sessions = new SubSessions({ acl: host.acl, registry: host.registry, events: host.events, logger })
     const self = this
     this.#core = {
       acl: host.acl,
@@ -66,8 +66,7 @@ export class GatewayService {
         return self.#limits
       },
       deleted: new Set(),
-      login: (request, sub, clientId, cleanSession) => this.#login(request, sub, clientId, cleanSession),
-      logout: (sub) => this.#logout(sub),
+      sessions: this.#sessions,
       dispatch: host.dispatch,
       now: Date.now,
     }
@@ -78,22 +77,7 @@ export class GatewayService {
       directClientId: host.directClientId,
     })
     this.#notices = new GatewayNotices({ publish: host.publish, timeoutMs: host.requestTimeoutMs })
-    const core = this.#core
-    this.#cleanups.push(
-      ...mountGatewayRoutes({ ...host, logger }, [
-        ['/sys/+/+/thing/sub/register', subRegister(core)],
-        ['/sys/+/+/thing/proxy/provisioning/product_register', productRegister(core)],
-        ['/sys/+/+/thing/topo/add', topoAdd(core)],
-        ['/sys/+/+/thing/topo/delete', topoDelete(core)],
-        ['/sys/+/+/thing/topo/get', topoGet(core)],
-        ['/sys/+/+/thing/list/found', listFound(this.#found)],
-        ['/sys/+/+/thing/event/property/pack/post', packPost(core)],
-        ['/ext/session/+/+/combine/login', login(core)],
-        ['/ext/session/+/+/combine/batch_login', batchLogin(core)],
-        ['/ext/session/+/+/combine/logout', logout(core)],
-        ['/ext/session/+/+/combine/batch_logout', batchLogout(core)],
-      ]),
-    )
+    this.#cleanups.push(...mountGatewayRoutes({ ...host, logger }, gatewayRoutes(this.#core, this.#found)))
     for (const filter of [
       '/sys/+/+/thing/+',
       '/sys/+/+/thing/topo/+',
@@ -104,7 +88,7 @@ export class GatewayService {
     }
     // The platform takes a gateway's sub-devices offline with it.
     const onOffline = (info: DeviceIdentity) => {
-      for (const sub of host.acl.topology.online(info)) this.#logout(sub)
+      for (const sub of host.acl.topology.online(info)) this.#sessions.logout(sub)
     }
     host.events.on('device:offline', onOffline)
     this.#cleanups.push(() => host.events.off('device:offline', onOffline))
@@ -158,7 +142,7 @@ export class GatewayService {
     subs: readonly DeviceIdentity[],
   ): Promise<DeviceReply | undefined> {
     for (const sub of subs) {
-      this.#logout(sub)
+      this.#sessions.logout(sub)
       this.#host.acl.topology.remove(gateway, sub)
     }
     return this.#topoChange(gateway, TopoStatus.deleted, subs)
@@ -184,7 +168,7 @@ export class GatewayService {
   /** Disables a sub-device: its session ends, logins get 522, and its gateway hears `thing.disable`. */
   disableSubDevice(sub: DeviceIdentity): Promise<DeviceReply | undefined> {
     this.#known(sub).disabled = true
-    this.#logout(sub)
+    this.#sessions.logout(sub)
     return this.#subNotice(sub, 'disable')
   }
 
@@ -207,7 +191,7 @@ export class GatewayService {
     }
     try {
       return await this.#subNotice(sub, 'delete', () => {
-        this.#logout(sub)
+        this.#sessions.logout(sub)
         this.#core.deleted.add(deviceKey(sub.productKey, sub.deviceName))
       })
     } finally {
@@ -217,7 +201,7 @@ export class GatewayService {
 
   /** Ends a sub-device's session on the platform without telling the gateway (a lost session); false when it had none. */
   dropSession(sub: DeviceIdentity): boolean {
-    return this.#logout(sub)
+    return this.#sessions.logout(sub)
   }
 
   close(): void {
@@ -259,34 +243,5 @@ export class GatewayService {
   async #notify(gateway: DeviceIdentity, topic: string, method: string, params: unknown) {
     if (this.#host.registry.get(gateway.productKey, gateway.deviceName)?.online !== true) return undefined
     return this.#notices.send(topic, method, params)
-  }
-
-  #login(request: GatewayRequest, sub: DeviceIdentity, clientId: string, cleanSession: boolean): void {
-    const { acl, registry } = this.#host
-    const previous = acl.topology.session(sub)
-    if (previous !== undefined && !sameIdentity(previous.gateway, request.gateway)) this.#logout(sub)
-    acl.topology.login(sub, { gateway: request.gateway, clientId, cleanSession, since: Date.now() })
-    acl.allow(request.gateway, sub)
-    registry.markOnline(sub, clientId, request.clientParams)
-    this.#emit('device:online', { ...sub, clientId, clientParams: { ...request.clientParams } })
-  }
-
-  #logout(sub: DeviceIdentity): boolean {
-    const { acl, registry } = this.#host
-    const session = acl.topology.logout(sub)
-    if (session === undefined) return false
-    acl.revoke(session.gateway, sub)
-    registry.markOffline(sub)
-    const clientParams = { ...(registry.get(sub.productKey, sub.deviceName)?.clientParams ?? {}) }
-    this.#emit('device:offline', { ...sub, clientId: session.clientId, clientParams })
-    return true
-  }
-
-  #emit(event: 'device:online' | 'device:offline', info: EmulatorEvents['device:online'][0]): void {
-    try {
-      this.#host.events.emit(event, info)
-    } catch (error) {
-      this.#core.logger.error({ err: error, event }, 'a listener threw')
-    }
   }
 }

@@ -65,7 +65,12 @@ function loginAll(core: GatewayCore, request: GatewayRequest, checks: LoginCheck
   const ids: DeviceIdentity[] = []
   for (const check of checks) {
     if (!check.ok) continue
-    core.login(request, check.id, check.clientId, check.cleanSession)
+    const { clientId, cleanSession } = check
+    core.sessions.login(request.gateway, check.id, {
+      clientId,
+      cleanSession,
+      clientParams: request.clientParams,
+    })
     ids.push(check.id)
   }
   return ids
@@ -127,7 +132,7 @@ export function logout(core: GatewayCore): GatewayHandler {
       return { code: GatewayCodes.invalidParams, message: message(GatewayCodes.invalidParams) }
     if (!core.acl.topology.loggedInVia(gateway, id))
       return { code: GatewayCodes.noSession, message: message(GatewayCodes.noSession) }
-    core.logout(id)
+    core.sessions.logout(id)
     return { code: GatewayCodes.success, data: id }
   }
 }
@@ -145,7 +150,7 @@ export function batchLogout(core: GatewayCore): GatewayHandler {
       const code = GatewayCodes.noSession
       return { code, message: message(code), data: missing.map((id) => failure(id, code, message(code))) }
     }
-    for (const id of valid) core.logout(id)
+    for (const id of valid) core.sessions.logout(id)
     return { code: GatewayCodes.success, data: valid }
   }
 }

@@ -135,7 +135,7 @@ export function topoAdd(core: GatewayCore): GatewayHandler {
       return refuse(GatewayCodes.topoCountExceeded)
     for (const id of ids) {
       const session = topology.session(id)
-      if (session !== undefined && !sameIdentity(session.gateway, gateway)) core.logout(id)
+      if (session !== undefined && !sameIdentity(session.gateway, gateway)) core.sessions.logout(id)
       topology.add(gateway, id)
     }
     return { code: GatewayCodes.success, data: ids }
@@ -151,7 +151,7 @@ export function topoDelete(core: GatewayCore): GatewayHandler {
     const missing = ids.find((id) => !topology.isMember(gateway, id))
     if (missing !== undefined) return refuse(GatewayCodes.topoNotExist, missing)
     for (const id of ids) {
-      if (topology.loggedInVia(gateway, id)) core.logout(id)
+      if (topology.loggedInVia(gateway, id)) core.sessions.logout(id)
       topology.remove(gateway, id)
     }
     return { code: GatewayCodes.success, data: {} }

@@ -3,9 +3,13 @@ import type { DeviceIdentity } from '../types.js'
 
 /** A sub-device's session through its gateway (`combine.login`, PROTOCOL.md §5). */
 export interface SubDeviceSession {
+  /** The gateway the sub-device logged in through. */
   gateway: DeviceIdentity
+  /** The clientId the login named. */
   clientId: string
+  /** The login's `cleanSession`. */
   cleanSession: boolean
+  /** Login time, ms since the epoch. */
   since: number
 }
 
@@ -50,22 +54,27 @@ export class Topology {
     return true
   }
 
+  /** Whether `sub` is in the gateway's topology. */
   isMember(gateway: DeviceIdentity, sub: DeviceIdentity): boolean {
     return this.#members.get(key(gateway))?.has(key(sub)) === true
   }
 
+  /** The gateway whose topology holds `sub`, if any. */
   gatewayOf(sub: DeviceIdentity): DeviceIdentity | undefined {
     return this.#gatewayOf.get(key(sub))
   }
 
+  /** The sub-devices in the gateway's topology. */
   members(gateway: DeviceIdentity): DeviceIdentity[] {
     return [...(this.#members.get(key(gateway))?.values() ?? [])].map(copy)
   }
 
+  /** How many sub-devices the gateway's topology holds. */
   size(gateway: DeviceIdentity): number {
     return this.#members.get(key(gateway))?.size ?? 0
   }
 
+  /** Records a sub-device session. */
   login(sub: DeviceIdentity, session: SubDeviceSession): void {
     this.logout(sub)
     this.#sessions.set(key(sub), session)
@@ -86,6 +95,7 @@ export class Topology {
     return session
   }
 
+  /** The sub-device's session, if it is logged in. */
   session(sub: DeviceIdentity): SubDeviceSession | undefined {
     return this.#sessions.get(key(sub))
   }
@@ -106,6 +116,7 @@ export class Topology {
     })
   }
 
+  /** How many of the gateway's sub-devices are logged in. */
   onlineCount(gateway: DeviceIdentity): number {
     return this.#online.get(key(gateway))?.size ?? 0
   }

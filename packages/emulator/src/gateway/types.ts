@@ -4,6 +4,7 @@ import type { DeviceRegistry } from '../registry.js'
 import type { DeviceIdentity, UplinkContext } from '../types.js'
 import type { GatewayLimits } from './codes.js'
 import type { GatewayAcl } from './gateway-acl.js'
+import type { SubSessions } from './sub-sessions.js'
 
 /** A gateway's topology as the platform stores it; `EmulatorOptions.topology` seeds it at start. */
 export interface TopologyRecord {
@@ -30,10 +31,8 @@ export interface GatewayCore {
   readonly limits: GatewayLimits
   /** Sub-devices deleted on the platform (login answered 521). */
   readonly deleted: Set<string>
-  /** Starts the sub-device's session: ACL grant, online in the registry, `device:online`. */
-  login(request: GatewayRequest, sub: DeviceIdentity, clientId: string, cleanSession: boolean): void
-  /** Ends the sub-device's session; false when it had none. */
-  logout(sub: DeviceIdentity): boolean
+  /** Sub-device sessions: ACL grant, online state, `device:online` / `device:offline`. */
+  readonly sessions: SubSessions
   /** Hands a synthetic uplink to the emulator's services, as if the device had published it. */
   dispatch(ctx: UplinkContext): void
   now(): number

@@ -141,6 +141,7 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
     this.#wantOnline = true
     this.#state = 'connecting'
     this.connection.connecting()
+    let loggedIn = false
     try {
       await this.thing.start()
       await this.fota.start()
@@ -151,10 +152,13 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
       }
       await this.#host.addTopo(this)
       await this.#host.login(this)
+      loggedIn = true
       await this.#online(false)
       return this
     } catch (error) {
       this.#wantOnline = false
+      // Logged in but its topics could not be subscribed: do not leave the session behind.
+      if (loggedIn) await this.#host.logout(this).catch(() => {})
       const err = toLinkkitError(error, 'ERR_SUBDEVICE_NOT_LOGGED_IN')
       await this.connection.offline(false, err)
       if (this.#state === 'connecting') this.#state = 'idle'
@@ -176,7 +180,10 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
     this.#emit('disconnected', { reason: 'gateway' })
   }
 
-  /** @internal Logs in again (after the gateway reconnected or the platform lost the session). */
+  /**
+   * @internal Logs in again (after the gateway reconnected or the platform lost the session); a
+   * failure leaves it `idle` and is also emitted as `error`.
+   */
   resume(): Promise<void> {
     this.#resuming ??= this.#resume().finally(() => {
       this.#resuming = undefined
@@ -205,7 +212,7 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
       const err = toLinkkitError(error, 'ERR_SUBDEVICE_NOT_LOGGED_IN')
       await this.connection.offline(false, err)
       if (this.#state === 'reconnecting') this.#state = 'idle'
-      this.#emit('disconnected', { reason: 'gateway', error: err })
+      this.#emit('error', err)
       throw err
     }
   }
@@ -214,12 +221,11 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
     if (this.#state !== 'online') return
     this.#state = 'reconnecting'
     this.#emit('disconnected', { reason: 'session-lost', error })
+    // A failed re-login is reported as an `error` by resume().
     this.connection
       .offline(true)
       .then(() => this.resume())
-      .catch((failure: unknown) =>
-        this.#emit('error', toLinkkitError(failure, 'ERR_SUBDEVICE_NOT_LOGGED_IN')),
-      )
+      .catch(() => {})
   }
 
   /** @internal The platform disabled, enabled or deleted the sub-device, or dropped it from the topology. */
@@ -235,7 +241,7 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
     }
     if (notice !== 'disable') {
       this.#wantOnline = false
-        await this.#host.unwatch(this)
+      await this.#host.unwatch(this)
     }
     const reason: OfflineReason =
       notice === 'disable' ? 'disabled' : notice === 'delete' ? 'deleted' : 'topology'

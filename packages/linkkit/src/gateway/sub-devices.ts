@@ -12,18 +12,14 @@ import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import { loadThingModelSync } from '../device.js'
 import { Batcher } from './batcher.js'
-import { GatewayRequests } from './gateway-requests.js'
+import { GatewayRequests, type Registration } from './gateway-requests.js'
 import { SubDeviceLimits } from './limits.js'
+import { NoticeWatch } from './notice-watch.js'
 import { gatewayNoticeRoutes, type NoticeContext, SUB_NOTICE, SubDeviceNotices } from './notices.js'
 import { type GatewayPack, packParams } from './pack.js'
 import { SubDevice, type SubDeviceHost } from './sub-device.js'
 import { identityKey, topicIdentity } from './topic-identity.js'
 import type { SubDeviceOptions, SubDevicesEvents, SubDevicesOptions } from './types.js'
-
-interface Registration {
-  sub: SubDevice
-  productSecret: string | undefined
-}
 
 /**
  * The sub-devices of one gateway (`device.subdevices`, PROTOCOL.md §5): opens them, batches
@@ -36,7 +32,7 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
   readonly logger: Logger
   readonly #requests: GatewayRequests
   readonly #subs = new Map<string, SubDevice>()
-  readonly #watched = new Map<string, Promise<() => Promise<void>>>()
+  readonly #watch: NoticeWatch
   readonly #register: Batcher<Registration, string>
   readonly #topo: Batcher<SubDevice>
   readonly #login: Batcher<SubDevice>
@@ -55,12 +51,13 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
     this.#gatewayModel = gatewayModel
     this.logger = createLogger(options.logger ?? gateway.logger, 'subdevices')
     this.#requests = new GatewayRequests(gateway, options.now)
+    this.#watch = new NoticeWatch(gateway)
     const windowMs = options.batchWindowMs ?? 10
     const creds = (subs: SubDevice[]) => subs.map((sub) => sub.credentials())
     this.#register = new Batcher({
       maxItems: SubDeviceLimits.topoBatch,
       windowMs,
-      send: (items) => this.#sendRegister(items),
+      send: (items) => this.#requests.registerAny(items),
     })
     this.#topo = new Batcher({
       maxItems: SubDeviceLimits.topoBatch,
@@ -87,13 +84,13 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
     this.#host = {
       gateway,
       logger: this.logger,
-      register: (sub, productSecret) => this.#register.add({ sub, productSecret }),
+      register: (sub, productSecret) => this.#register.add({ identity: sub, productSecret }),
       addTopo: (sub) => this.#topo.add(sub),
       login: (sub) => this.#login.add(sub),
       logout: (sub) => this.#logout.add(sub),
       removeTopo: (sub) => this.#requests.topoDelete([sub]),
-      watch: (sub) => this.#watch(sub),
-      unwatch: (sub) => this.#unwatch(sub),
+      watch: (sub) => this.#watch.watch(sub),
+      unwatch: (sub) => this.#watch.unwatch(sub),
       forget: (sub) => {
         if (this.#subs.get(identityKey(sub)) === sub) this.#subs.delete(identityKey(sub))
       },
@@ -227,52 +224,6 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
     await this.close()
   }
 
-  async #sendRegister(items: Registration[]): Promise<Array<string | LinkkitError>> {
-    const bySecret = items.filter((r) => r.productSecret !== undefined)
-    const plain = items.filter((r) => r.productSecret === undefined)
-    const [product, sub] = await Promise.all([
-      bySecret.length === 0
-        ? []
-        : this.#requests.productRegister(
-            bySecret.map((r) => ({
-              productKey: r.sub.productKey,
-              deviceName: r.sub.deviceName,
-              productSecret: r.productSecret ?? '',
-            })),
-          ),
-      plain.length === 0 ? [] : this.#requests.register(plain.map((r) => r.sub)),
-    ])
-    return items.map(
-      (r) =>
-        (r.productSecret === undefined ? sub[plain.indexOf(r)] : product[bySecret.indexOf(r)]) ??
-        new LinkkitError('ERR_DYNREG_FAILED'),
-    )
-  }
-
-  /**
-   * Subscribes `/sys/{pk}/{dn}/thing/+`, where the platform sends disable / enable / delete, for a
-   * sub-device without a session; a logged-in one hears them through `/sys/{pk}/{dn}/#`.
-   */
-  #watch(sub: SubDevice): Promise<void> {
-    const key = identityKey(sub)
-    let undo = this.#watched.get(key)
-    if (undo === undefined) {
-      undo = this.gateway.subscribe(Topics.sys(sub, 'thing/+'), undefined, { qos: 1 })
-      this.#watched.set(key, undo)
-      undo.catch(() => {
-        if (this.#watched.get(key) === undo) this.#watched.delete(key)
-      })
-    }
-    return undo.then(() => {})
-  }
-
-  async #unwatch(sub: SubDevice): Promise<void> {
-    const key = identityKey(sub)
-    const undo = this.#watched.get(key)
-    this.#watched.delete(key)
-    if (undo !== undefined) await (await undo)()
-  }
-
   #dispatch(topic: string, payload: Buffer): void {
     const owner = topicIdentity(topic)
     if (owner === undefined) return
@@ -286,12 +237,7 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
    * connection does not restore them before the platform knows the sub-devices again.
    */
   async #gatewayLost(): Promise<void> {
-    const watched = [...this.#watched.values()]
-    this.#watched.clear()
-    await Promise.allSettled([
-      ...watched.map(async (undo) => (await undo)()),
-      ...this.list().map((sub) => sub.gatewayLost()),
-    ])
+    await Promise.allSettled([this.#watch.releaseAll(), ...this.list().map((sub) => sub.gatewayLost())])
   }
 
   /** Logs the sub-devices in again after a reconnect, batched, and restores their subscriptions. */
@@ -311,8 +257,9 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
           ]
         : []
     })
-    await Promise.allSettled(subs.filter((sub) => sub.state === 'disabled').map((sub) => this.#watch(sub)))
-    for (const f of failed) this.#emit('error', f.error)
+    await Promise.allSettled(
+      subs.filter((sub) => sub.state === 'disabled').map((sub) => this.#watch.watch(sub)),
+    )
     this.#emit('relogin', { loggedIn: again.length - failed.length, failed })
   }
 

@@ -1,0 +1,62 @@
+import type { EventEmitter } from 'eventemitter3'
+import type { Logger } from 'pino'
+import type { DeviceRegistry } from '../registry.js'
+import type { DeviceConnectionInfo, DeviceIdentity, EmulatorEvents } from '../types.js'
+import type { GatewayAcl } from './gateway-acl.js'
+import { sameIdentity } from './topic-identity.js'
+
+export interface SubSessionsDeps {
+  acl: GatewayAcl
+  registry: DeviceRegistry
+  events: EventEmitter<EmulatorEvents>
+  logger: Logger
+}
+
+/**
+ * Starts and ends sub-device sessions (PROTOCOL.md §5): the ACL grant that lets the gateway
+ * carry the sub-device's topics, its online state in the registry, and `device:online` /
+ * `device:offline`, on which the OTA service offers pending jobs as for any device.
+ */
+export class SubSessions {
+  readonly #d: SubSessionsDeps
+
+  constructor(deps: SubSessionsDeps) {
+    this.#d = deps
+  }
+
+  /** `clientParams` are the gateway connection's: downlinks to the sub-device travel on it. */
+  login(
+    gateway: DeviceIdentity,
+    sub: DeviceIdentity,
+    session: { clientId: string; cleanSession: boolean; clientParams: Record<string, string> },
+  ): void {
+    const { acl, registry } = this.#d
+    const previous = acl.topology.session(sub)
+    if (previous !== undefined && !sameIdentity(previous.gateway, gateway)) this.logout(sub)
+    const { clientId, cleanSession, clientParams } = session
+    acl.topology.login(sub, { gateway, clientId, cleanSession, since: Date.now() })
+    acl.allow(gateway, sub)
+    registry.markOnline(sub, clientId, clientParams)
+    this.#emit('device:online', { ...sub, clientId, clientParams: { ...clientParams } })
+  }
+
+  /** Ends the sub-device's session; false when it had none. */
+  logout(sub: DeviceIdentity): boolean {
+    const { acl, registry } = this.#d
+    const session = acl.topology.logout(sub)
+    if (session === undefined) return false
+    acl.revoke(session.gateway, sub)
+    registry.markOffline(sub)
+    const clientParams = { ...(registry.get(sub.productKey, sub.deviceName)?.clientParams ?? {}) }
+    this.#emit('device:offline', { ...sub, clientId: session.clientId, clientParams })
+    return true
+  }
+
+  #emit(event: 'device:online' | 'device:offline', info: DeviceConnectionInfo): void {
+    try {
+      this.#d.events.emit(event, info)
+    } catch (error) {
+      this.#d.logger.error({ err: error, event }, 'a listener threw')
+    }
+  }
+}
