@@ -70,12 +70,14 @@ export class TopicAcl {
     granted.set(deviceKey(identity.productKey, identity.deviceName), { ...identity })
   }
 
+  /** Takes back what `allow(holder, identity)` granted. */
   revoke(holder: DeviceIdentity, identity: DeviceIdentity): void {
     this.#grants
       .get(deviceKey(holder.productKey, holder.deviceName))
       ?.delete(deviceKey(identity.productKey, identity.deviceName))
   }
 
+  /** Takes back everything granted to `holder` (its connection closed). */
   revokeAll(holder: DeviceIdentity): void {
     this.#grants.delete(deviceKey(holder.productKey, holder.deviceName))
   }
@@ -86,10 +88,12 @@ export class TopicAcl {
     return [{ productKey: holder.productKey, deviceName: holder.deviceName }, ...(granted?.values() ?? [])]
   }
 
+  /** Whether `holder` may publish on `topic`. */
   canPublish(holder: DeviceIdentity, topic: string): boolean {
     return this.identities(holder).some((id) => deviceNamespace(id).some((p) => topicMatches(p, topic)))
   }
 
+  /** Whether `holder` may subscribe to `filter` (every topic it matches must be allowed). */
   canSubscribe(holder: DeviceIdentity, filter: string): boolean {
     return this.identities(holder).some((id) => deviceNamespace(id).some((p) => filterWithin(filter, p)))
   }

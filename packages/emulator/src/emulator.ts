@@ -76,6 +76,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
    * lets a gateway use the topics of the sub-devices in its topology (`acl.topology`).
    */
   readonly acl = new GatewayAcl()
+  /** Fault injection: kicks and the firmware server's faults. */
   readonly faults: EmulatorFaults
   /** The OTA service: firmware packages, upgrade jobs, progress and version informs. */
   readonly ota: OtaService
@@ -83,6 +84,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   readonly gateway: GatewayService
   /** @internal Device records and live state, shared with the other parts of the emulator. */
   readonly registry = new DeviceRegistry()
+  /** The emulator's pino logger (silent unless configured). */
   readonly logger: Logger
   #mqttUrl = ''
   #httpUrl = ''

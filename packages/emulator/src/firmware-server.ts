@@ -35,7 +35,9 @@ export interface FirmwareServerListenOptions extends FirmwareServerOptions {
 export class FirmwareServer {
   /** Faults applied to every file; `faultsFor(id)` holds per-file ones. */
   readonly faults = new FirmwareFaults()
+  /** Path prefix of every file URL, e.g. `/ota/`. */
   readonly pathPrefix: string
+  /** `http://host:port` the URLs start with, once listening or mounted. */
   baseUrl: string
   readonly #store = new FirmwareStore()
   readonly #open = new Set<ServerResponse>()
@@ -90,6 +92,7 @@ export class FirmwareServer {
     return { id, name, url, size: file.data.length, md5, sha256 }
   }
 
+  /** Stops serving a file; false when there was none. */
   removeFile(id: string): boolean {
     return this.#store.delete(id)
   }

@@ -3,11 +3,17 @@ import { FirmwareFaults } from './firmware-faults.js'
 
 /** What `addFile` returns: everything an upgrade offer needs. Digests are lowercase hex. */
 export interface FirmwareFileInfo {
+  /** The file's id on the server. */
   id: string
+  /** File name in its URL. */
   name: string
+  /** Where it is served. */
   url: string
+  /** Size in bytes. */
   size: number
+  /** Lowercase hex MD5. */
   md5: string
+  /** Lowercase hex SHA-256. */
   sha256: string
 }
 

@@ -7,12 +7,19 @@ import type { DeviceRegistry } from './registry.js'
  * The platform's own code for "already activated" is not documented there; the emulator answers 400.
  */
 export const RegisterCode = {
+  /** Registered; the answer carries the secret. */
   Success: 200,
+  /** The device is already activated; it registers no more. */
   AlreadyActivated: 400,
+  /** The signature does not match the product secret. */
   BadSign: 401,
+  /** Params missing or malformed. */
   InvalidParams: 460,
+  /** No such device, and the product does not create devices on the fly. */
   DeviceNotFound: 6100,
+  /** The device is disabled. */
   DeviceDisabled: 6204,
+  /** No such product, or it has no product secret. */
   ProductNotFound: 6250,
 } as const
 export type RegisterCode = (typeof RegisterCode)[keyof typeof RegisterCode]

@@ -5,7 +5,9 @@ import type { DeviceOtaSnapshot } from './ota/types.js'
 
 /** A device the emulated platform knows. */
 export interface DeviceRecord {
+  /** The product key. */
   productKey: string
+  /** The device name. */
   deviceName: string
   /** Absent for a device that must obtain its secret by dynamic registration (PROTOCOL.md §1.4). */
   deviceSecret?: string | undefined
@@ -15,7 +17,9 @@ export interface DeviceRecord {
 
 /** A product, needed only for dynamic registration ("one product one secret"). */
 export interface ProductRecord {
+  /** The product key. */
   productKey: string
+  /** The product secret, needed for dynamic registration. */
   productSecret?: string | undefined
   /**
    * When true, any device name of this product may register dynamically (it is created on the
@@ -31,7 +35,9 @@ export interface ProductRecord {
 }
 
 export interface EmulatorOptions {
+  /** Devices the platform knows (also `emu.addDevice()`). */
   devices?: readonly DeviceRecord[]
+  /** Products, needed for thing models and dynamic registration (also `emu.addProduct()`). */
   products?: readonly ProductRecord[]
   /** Gateway topologies the platform already holds (they outlive connections, like `devices`). */
   topology?: readonly TopologyRecord[]
@@ -55,23 +61,31 @@ export interface EmulatorOptions {
 }
 
 export interface DeviceIdentity {
+  /** The product key. */
   productKey: string
+  /** The device name. */
   deviceName: string
 }
 
 /** What the emulator knows about one device; `emu.device()` returns a copy. */
 export interface DeviceSnapshot extends DeviceIdentity {
+  /** The device's secret, if it has one. */
   deviceSecret: string | undefined
+  /** Refused at CONNECT. */
   disabled: boolean
   /** True once the device has logged in with its secret; dynamic registration then stops. */
   activated: boolean
+  /** Connected now. */
   online: boolean
   /** The full clientId of the live connection (or of the last one). */
   clientId: string | undefined
   /** The `k=v` extension of that clientId, e.g. `{ _ss: '1', ext: '3' }`. */
   clientParams: Record<string, string>
+  /** Successful CONNECTs so far. */
   connectCount: number
+  /** Last connect time, ms since the epoch. */
   lastConnectedAt: number | undefined
+  /** Last disconnect time, ms since the epoch. */
   lastDisconnectedAt: number | undefined
   /**
    * The default module's version from the device's last `/ota/device/inform`. `version`,
@@ -96,33 +110,46 @@ export interface DeviceSnapshot extends DeviceIdentity {
 
 /** Payload of `device:online` and `device:offline`. */
 export interface DeviceConnectionInfo extends DeviceIdentity {
+  /** The connection's full clientId. */
   clientId: string
+  /** The `k=v` parameters of the clientId. */
   clientParams: Record<string, string>
 }
 
 /** Payload of `connect:refused`. */
 export interface ConnectRefusedInfo {
+  /** The clientId of the refused CONNECT. */
   clientId: string
+  /** Its username. */
   username: string | undefined
+  /** The CONNACK return code sent (3, 4 or 5). */
   returnCode: number
+  /** Why, in words. */
   reason: string
 }
 
 /** Payload of `client:subscribed`. */
 export interface ClientSubscribedInfo {
+  /** The subscribing client. */
   clientId: string
+  /** The filters granted. */
   filters: string[]
 }
 
 /** Payload of `device:registered`. */
 export interface DeviceRegisteredInfo extends DeviceIdentity {
+  /** How it registered. */
   via: 'http' | 'mqtt'
 }
 
 export interface EmulatorEvents {
+  /** A device connected. */
   'device:online': [info: DeviceConnectionInfo]
+  /** A device disconnected. */
   'device:offline': [info: DeviceConnectionInfo]
+  /** A device registered dynamically. */
   'device:registered': [info: DeviceRegisteredInfo]
+  /** A CONNECT was refused. */
   'connect:refused': [info: ConnectRefusedInfo]
   /** A client's SUBSCRIBE was granted (refused filters left out). */
   'client:subscribed': [info: ClientSubscribedInfo]
@@ -132,9 +159,13 @@ export interface EmulatorEvents {
 
 /** One authorized publish from a device, as handed to `emu.onUplink` handlers. */
 export interface UplinkContext extends DeviceIdentity {
+  /** The topic published on. */
   topic: string
+  /** The payload. */
   payload: Buffer
+  /** The publish's QoS. */
   qos: 0 | 1 | 2
+  /** The publishing client's id. */
   clientId: string
 }
 

@@ -2,11 +2,13 @@ import { normaliseId } from '@linkkit/core'
 
 /** Reply codes the emulator answers uplinks with (PROTOCOL.md §2.4). */
 export const AlinkCodes = {
+  /** The request was handled. */
   success: 200,
   /** "460: empty/invalid/too many params". */
   invalidParams: 460,
   /** Internal emulator failure, "500: unknown platform error". */
   unknown: 500,
+  /** No such device. */
   deviceNotFound: 6100,
   /** "6106: map size must be < 200 (too many properties)". */
   tooManyProperties: 6106,

@@ -6,29 +6,37 @@ export type ThingModelInput = TslDocument | ThingModel | string
 
 /** A property value as the platform last received it; `time` is the sample's own or the arrival time. */
 export interface ReportedProperty {
+  /** The value. */
   value: unknown
+  /** Its time, ms since the epoch. */
   time: number
 }
 
 /** One posted event, in arrival order. */
 export interface ReportedEvent {
+  /** The event's identifier. */
   identifier: string
   /** The event's output params (the `value` of a wrapped post, else the params as posted). */
   value: unknown
+  /** Its time, ms since the epoch. */
   time: number
 }
 
 /** A desired property value kept by the platform (PROTOCOL.md §2.3 "Desired properties"). */
 export interface DesiredProperty {
+  /** The desired value. */
   value: unknown
   /** Starts at 1 and grows with every `setDesired` of the identifier. */
   version: number
+  /** When it was set, ms since the epoch. */
   time: number
 }
 
 /** Bytes a device sent on `thing/model/up_raw`. */
 export interface RawUplink {
+  /** The bytes. */
   payload: Uint8Array
+  /** Arrival time, ms since the epoch. */
   time: number
 }
 
@@ -38,6 +46,7 @@ export interface DeviceThingState {
   properties: Record<string, ReportedProperty>
   /** Posted events, oldest first, the last 1000. */
   events: ReportedEvent[]
+  /** Desired values with their versions. */
   desired: Record<string, DesiredProperty>
   /** Device tags (`thing.deviceinfo.update`), attrKey → attrValue. */
   tags: Record<string, string>
@@ -47,9 +56,13 @@ export interface DeviceThingState {
 
 /** A device's answer to a downlink request. `code` 200 is success; other codes resolve too. */
 export interface DeviceReply {
+  /** The id of the request. */
   id: string
+  /** The device's reply code (200 for success). */
   code: number
+  /** The reply's data. */
   data: unknown
+  /** The reply's message, if any. */
   message?: string
 }
 
@@ -70,24 +83,35 @@ export interface InvokeServiceOptions extends DownlinkOptions {
 
 /** A product's remote configuration file (COTA). */
 export interface ConfigFile {
+  /** The configuration's id. */
   configId: string
+  /** The file's bytes. */
   data: Uint8Array
 }
 
 /** The `thing.config.get` reply data and `thing.config.push` params (PROTOCOL.md §2.3). */
 export interface ConfigOffer {
+  /** The configuration's id. */
   configId: string
+  /** File size in bytes. */
   configSize: number
+  /** Lowercase hex SHA-256 of the file. */
   sign: string
+  /** Always `Sha256`, the spelling 3.x needs (PROTOCOL.md §4.4). */
   signMethod: 'Sha256'
+  /** Where the emulator serves the file. */
   url: string
+  /** Always `file`. */
   getType: 'file'
 }
 
 /** A notice on `/ext/error/${pk}/${dn}`. */
 export interface CloudErrorNotice {
+  /** The error code. */
   code: number
+  /** Its message. */
   message?: string
+  /** Any data to send along. */
   data?: unknown
 }
 
@@ -102,10 +126,14 @@ export type RawUpHandler = (
 
 /** Payload of `alink:invalid`: values the platform refused or dropped from an uplink. */
 export interface AlinkInvalidInfo {
+  /** The device's product key. */
   productKey: string
+  /** The device's name. */
   deviceName: string
+  /** The uplink's topic. */
   topic: string
   /** The reply code sent (200 when invalid properties were dropped from an accepted post). */
   code: number
+  /** One error per refused or dropped value. */
   errors: LinkkitError[]
 }

@@ -3,22 +3,39 @@ import type { DeviceSnapshot } from '../types.js'
 
 /** One line of `GET /control/devices`. The device secret is never sent, only whether there is one. */
 export interface ControlDeviceSummary {
+  /** The product key. */
   productKey: string
+  /** The device name. */
   deviceName: string
+  /** Connected now. */
   online: boolean
+  /** Has logged in with its secret at least once. */
   activated: boolean
+  /** Refused at CONNECT. */
   disabled: boolean
+  /** Whether the platform holds a secret for it (the secret itself is never sent). */
   hasSecret: boolean
+  /** The default module's reported version. */
   version: string | undefined
+  /** Successful CONNECTs so far. */
   connectCount: number
+  /** Last connect time, ms since the epoch. */
   lastConnectedAt: number | undefined
+  /** Last disconnect time, ms since the epoch. */
   lastDisconnectedAt: number | undefined
 }
 
 /** `GET /control/devices/:pk/:dn`: the snapshot without the secret, raw uplinks in base64. */
 export type ControlDeviceView = Omit<DeviceSnapshot, 'deviceSecret' | 'rawUp'> & {
+  /** Whether the platform holds a secret for it. */
   hasSecret: boolean
-  rawUp?: Array<{ payloadBase64: string; time: number }>
+  /** Raw uplinks, their bytes in base64. */
+  rawUp?: Array<{
+    /** The bytes, in base64. */
+    payloadBase64: string
+    /** Arrival time, ms since the epoch. */
+    time: number
+  }>
 }
 
 export function deviceSummary(snapshot: DeviceSnapshot): ControlDeviceSummary {

@@ -94,6 +94,7 @@ export class OtaService extends EventEmitter<OtaEvents> {
     return structuredClone(this.#catalog.add(options))
   }
 
+  /** A copy of the firmware with this id, or undefined. */
   firmware(id: string): Firmware | undefined {
     const firmware = this.#catalog.get(id)
     return firmware === undefined ? undefined : structuredClone(firmware)
@@ -132,11 +133,13 @@ export class OtaService extends EventEmitter<OtaEvents> {
     return structuredClone(job)
   }
 
+  /** A copy of the job with this id, or undefined. */
   job(id: string): OtaJob | undefined {
     const job = this.#book.get(id)
     return job === undefined ? undefined : structuredClone(job)
   }
 
+  /** Copies of the jobs, optionally of one product or device, oldest first. */
   jobs(filter: Partial<OtaDeviceRef> = {}): OtaJob[] {
     return structuredClone(this.#book.list(filter))
   }

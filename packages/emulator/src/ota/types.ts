@@ -7,13 +7,19 @@ export type OtaSignMethod = 'Md5' | 'SHA256'
 export const DEFAULT_MODULE = 'default'
 
 export interface AddFirmwareOptions {
+  /** The product the firmware is for. */
   productKey: string
   /** Target version, 1–64 characters (PROTOCOL.md §3.3). */
   version: string
   /** The image of a single-file firmware. Give either `data` or `files`. */
   data?: Uint8Array
   /** A multi-file firmware (4.x only, at most 20 files, PROTOCOL.md §3.3). */
-  files?: ReadonlyArray<{ name: string; data: Uint8Array }>
+  files?: ReadonlyArray<{
+    /** File name, unique within the firmware. */
+    name: string
+    /** The file's bytes. */
+    data: Uint8Array
+  }>
   /** @default 'Md5' */
   signMethod?: OtaSignMethod
   /** @default 'default' (the whole device firmware) */
@@ -30,9 +36,13 @@ export interface AddFirmwareOptions {
 export interface FirmwareFileRecord {
   /** The file's id on the firmware server (`emu.ota.server.stats(fileId)`). */
   fileId: string
+  /** File name in its URL. */
   name: string
+  /** Size in bytes. */
   size: number
+  /** Lowercase hex MD5. */
   md5: string
+  /** Lowercase hex SHA-256. */
   sha256: string
   /** The digest per the firmware's sign method. */
   sign: string
@@ -42,31 +52,46 @@ export interface FirmwareFileRecord {
 
 /** A firmware package added with `emu.ota.addFirmware`. */
 export interface Firmware {
+  /** Firmware id, e.g. `fw-1`. */
   id: string
+  /** The product it is for. */
   productKey: string
+  /** Target version. */
   version: string
   /** `'default'` for the whole device firmware. */
   module: string
+  /** Digest method sent in the push. */
   signMethod: OtaSignMethod
+  /** A differential package. */
   isDiff: boolean
+  /** Sent as `extData`. */
   extData: Record<string, unknown> | undefined
   /** True when added with `files` (pushed in the multi-file shape). */
   multiFile: boolean
+  /** Every file (one for a single-file firmware). */
   files: FirmwareFileRecord[]
   /** `name`, `size`, `md5`, `sha256`, `sign` and `url` describe `files[0]` (the only file of a single-file firmware). */
   name: string
+  /** Size of `files[0]`. */
   size: number
+  /** MD5 of `files[0]`. */
   md5: string
+  /** SHA-256 of `files[0]`. */
   sha256: string
+  /** Digest of `files[0]` per the sign method. */
   sign: string
+  /** URL of `files[0]`. */
   url: string
   /** Bytes of all files. */
   totalSize: number
 }
 
 export interface PushOptions {
+  /** The device's product key. */
   productKey: string
+  /** The device's name. */
   deviceName: string
+  /** What to offer (from `addFirmware`). */
   firmware: Firmware
   /**
    * Only devices running this version of the module get the push: the job waits (pending) until
@@ -83,62 +108,97 @@ export interface PushOptions {
 export type OtaJobStatus = 'pending' | 'pushed' | 'upgrading' | 'failed' | 'succeeded' | 'canceled'
 
 export interface OtaJob {
+  /** Job id, e.g. `job-1`. */
   id: string
+  /** The device's product key. */
   productKey: string
+  /** The device's name. */
   deviceName: string
+  /** The module (`default` for the whole device firmware). */
   module: string
+  /** The firmware offered. */
   firmwareId: string
   /** Target version. */
   version: string
+  /** The version the device must run first, if any. */
   srcVersion: string | undefined
+  /** Where the job is. */
   status: OtaJobStatus
+  /** Creation time, ms since the epoch. */
   createdAt: number
+  /** Last change, ms since the epoch. */
   updatedAt: number
   /** How often the offer went out (pushes, re-pushes, firmware/get and request answers). */
   pushCount: number
+  /** Last time the offer went out. */
   lastPushedAt: number | undefined
   /** The last valid progress step and its desc. */
   step: number | undefined
+  /** The desc of that step. */
   desc: string | undefined
   /** For `failed`: the negative step and its desc. */
-  failure: { step: number; desc: string } | undefined
+  failure:
+    | {
+        /** The negative step reported. */
+        step: number
+        /** Its desc. */
+        desc: string
+      }
+    | undefined
   /** For `canceled`: the job that replaced this one. */
   replacedBy: string | undefined
 }
 
 /** One `/ota/device/progress` message as received. */
 export interface OtaProgressEntry {
+  /** Arrival time, ms since the epoch. */
   at: number
+  /** The module it named (`default` when none). */
   module: string
+  /** Whether the message was well-formed (a step in [-4, 100]). */
   valid: boolean
+  /** The step, when valid. */
   step: number | undefined
+  /** The desc, when valid. */
   desc: string | undefined
   /** Why an invalid entry was refused. */
   error: string | undefined
   /** The raw payload of an invalid entry (first 256 characters). */
   raw: string | undefined
+  /** The job it counted for, if any. */
   jobId: string | undefined
 }
 
 /** One `/ota/device/inform` message as received. */
 export interface OtaInformEntry {
+  /** Arrival time, ms since the epoch. */
   at: number
+  /** The module it named (`default` when none). */
   module: string
+  /** Whether the message was well-formed. */
   valid: boolean
+  /** The version informed, when valid. */
   version: string | undefined
+  /** Why an invalid inform was refused. */
   error: string | undefined
+  /** The raw payload of an invalid inform (first 256 characters). */
   raw: string | undefined
 }
 
 /** The OTA part of `emu.device(pk, dn)`. */
 export interface DeviceOtaSnapshot {
+  /** The device's upgrade jobs, oldest first. */
   jobs: OtaJob[]
+  /** Every progress message, oldest first. */
   progress: OtaProgressEntry[]
+  /** Every version inform, oldest first. */
   informs: OtaInformEntry[]
 }
 
 export interface OtaDeviceRef {
+  /** The device's product key. */
   productKey: string
+  /** The device's name. */
   deviceName: string
 }
 
