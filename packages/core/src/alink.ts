@@ -11,7 +11,10 @@ export interface AlinkRequest<P = unknown> {
   /** E.g. `thing.event.property.post`; 4.x devices omit it (the topic says it). */
   method?: string
   /** `ack: 0` asks the cloud for no reply (PROTOCOL.md §2.1). */
-  sys?: { /** 0: no reply; 1 or absent: reply. */ ack?: 0 | 1 }
+  sys?: {
+    /** 0: no reply; 1 or absent: reply. */
+    ack?: 0 | 1
+  }
 }
 
 /** An Alink reply on `<topic>_reply`. */

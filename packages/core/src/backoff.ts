@@ -10,6 +10,7 @@ export interface BackoffOptions {
   jitter: number
 }
 
+/** Reconnect backoff defaults: 1 s doubling up to 60 s, half of each delay randomised. */
 export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
   initialDelayMs: 1000,
   maxDelayMs: 60_000,

@@ -18,11 +18,13 @@ import { type MessageHandler, TopicRouter } from './router.js'
 import { type Qos, SubscriptionSet } from './subscriptions.js'
 import { assertTopicName, type DeviceIdentity } from './topics.js'
 
+/** Sent as the clientId's `_v` parameter. */
 export const SDK_VERSION = 'linkkit-ts-0.1.0'
 
 /** MQTT.js reconnects by itself on a fixed interval; this connection drives reconnects with backoff instead. */
 const NEVER_MS = 2_147_483_647
 
+/** Events of a `Connection` (eventemitter3). */
 export interface ConnectionEvents {
   /** CONNACK received and every subscription acknowledged; `reconnect` is false on the first connect. */
   connected: (info: { sessionPresent: boolean; reconnect: boolean }) => void
@@ -36,15 +38,19 @@ export interface ConnectionEvents {
   message: (topic: string, payload: Buffer) => void
 }
 
+/** Where a connection is; `failed` is final (the first connect failed, the platform refused the device, or the link dropped with reconnect off). */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'failed'
 
+/** What `publish` accepts: text, bytes, or a value sent as JSON. */
 export type Payload = string | Uint8Array | Record<string, unknown> | unknown[]
 
+/** Options of `publish`. */
 export interface PublishOptions {
   /** @default 1 */
   qos?: Qos
 }
 
+/** Options of `request`. */
 export interface RequestOptions {
   /** Alink method; omitted from the payload when undefined. */
   method?: string
@@ -456,6 +462,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     this.removeAllListeners()
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

@@ -1,5 +1,6 @@
 import { formatClientId, type SignMethod, signPassword } from './sign.js'
 
+/** What MQTT CONNECT carries for a device (PROTOCOL.md §1.2). */
 export interface MqttCredentials {
   /** `<base>|k=v,…|`, the full MQTT clientId. */
   clientId: string
@@ -9,6 +10,7 @@ export interface MqttCredentials {
   password: string
 }
 
+/** What the CONNECT credentials are built from. */
 export interface CredentialInput {
   /** The device's product key. */
   productKey: string

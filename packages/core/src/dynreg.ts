@@ -38,6 +38,7 @@ export interface RegisterOptions {
   logger?: LoggerOption
 }
 
+/** What dynamic registration returns. */
 export interface RegisteredDevice {
   /** The registered device's product key. */
   productKey: string

@@ -97,8 +97,10 @@ export const ErrorCodes = {
   ERR_SUBDEVICE_NOT_LOGGED_IN: 'The sub-device is not logged in through its gateway.',
 } as const
 
+/** One of the codes in `ErrorCodes`. */
 export type LinkkitErrorCode = keyof typeof ErrorCodes
 
+/** Context of a `LinkkitError`. */
 export interface LinkkitErrorOptions {
   /** The underlying error. */
   cause?: unknown
@@ -137,6 +139,7 @@ export class LinkkitError extends Error {
   }
 }
 
+/** Whether `value` is a `LinkkitError` (with `code`, when given); narrows its type. */
 export function isLinkkitError(value: unknown, code?: LinkkitErrorCode): value is LinkkitError {
   return value instanceof LinkkitError && (code === undefined || value.code === code)
 }

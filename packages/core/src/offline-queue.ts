@@ -1,7 +1,9 @@
 import { LinkkitError } from './errors.js'
 
+/** What a full offline queue does with one more message. */
 export type OverflowPolicy = 'drop-oldest' | 'reject-new'
 
+/** The bounded queue of QoS 1 publishes held while reconnecting. */
 export interface OfflineQueueOptions {
   /** Most QoS1 messages held while offline. 0 disables queueing (offline publishes reject). @default 1000 */
   maxSize: number
@@ -9,11 +11,13 @@ export interface OfflineQueueOptions {
   overflow: OverflowPolicy
 }
 
+/** 1000 messages; a publish beyond that rejects. */
 export const DEFAULT_OFFLINE_QUEUE: Readonly<OfflineQueueOptions> = Object.freeze({
   maxSize: 1000,
   overflow: 'reject-new',
 })
 
+/** A publish waiting for the connection. */
 export interface QueuedPublish {
   /** Where it goes. */
   topic: string

@@ -62,6 +62,7 @@ export interface ConnectionOptions {
   now?: () => number
 }
 
+/** `ConnectionOptions` after validation, with every default filled in (frozen). */
 export interface ResolvedConnectionOptions {
   /** See {@link ConnectionOptions.productKey}. */
   productKey: string
@@ -97,6 +98,7 @@ export interface ResolvedConnectionOptions {
   now: () => number
 }
 
+/** The region used when neither `region` nor `brokerUrl` is given. */
 export const DEFAULT_REGION = 'cn-shanghai'
 
 function invalid(message: string): LinkkitError {

@@ -1,5 +1,6 @@
 import { topicMatches } from './topics.js'
 
+/** Handles one routed message; a rejection or throw is reported, never breaks the session. */
 export type MessageHandler = (topic: string, payload: Buffer) => void | Promise<void>
 
 interface Route {

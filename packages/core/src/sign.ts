@@ -1,11 +1,14 @@
 import { createHmac } from 'node:crypto'
 import { LinkkitError } from './errors.js'
 
+/** The HMACs the platform accepts for the password (`signmethod=` in the clientId). */
 export const SIGN_METHODS = ['hmacmd5', 'hmacsha1', 'hmacsha256'] as const
+/** One of `SIGN_METHODS`. */
 export type SignMethod = (typeof SIGN_METHODS)[number]
 
 const HMAC_ALGORITHM: Record<SignMethod, string> = { hmacmd5: 'md5', hmacsha1: 'sha1', hmacsha256: 'sha256' }
 
+/** Whether `value` is one of `SIGN_METHODS`. */
 export function isSignMethod(value: unknown): value is SignMethod {
   return typeof value === 'string' && (SIGN_METHODS as readonly string[]).includes(value)
 }
@@ -25,6 +28,7 @@ export function hmacHex(method: SignMethod, secret: string, content: string): st
   return createHmac(HMAC_ALGORITHM[method], secret).update(content, 'utf8').digest('hex')
 }
 
+/** What the MQTT password signs (PROTOCOL.md §1.2). */
 export interface SignParams {
   /** The device's product key. */
   productKey: string
@@ -48,6 +52,7 @@ export function signContent(params: SignParams): string {
   return content
 }
 
+/** The MQTT password: hex HMAC of the sign content with the device secret (PROTOCOL.md §1.2). */
 export function signPassword(method: SignMethod, deviceSecret: string, params: SignParams): string {
   return hmacHex(method, deviceSecret, signContent(params))
 }
@@ -67,6 +72,7 @@ export function hexEquals(a: string, b: string): boolean {
   return diff === 0
 }
 
+/** The `key=value` pairs of a clientId's extension part. */
 export type ClientIdParams = Record<string, string>
 
 /** Builds `<base>|k1=v1,k2=v2|`. Keys and values may not contain `|`, `,` or `=`. */
@@ -82,6 +88,7 @@ export function formatClientId(base: string, params: ClientIdParams): string {
   return `${base}|${kv}|`
 }
 
+/** A clientId split into its base and parameters. */
 export interface ParsedClientId {
   /** The text before the first `|`. */
   base: string

@@ -1,5 +1,6 @@
 import { topicMatches } from './topics.js'
 
+/** MQTT QoS; the platform supports 0 and 1. */
 export type Qos = 0 | 1
 
 /**
@@ -46,7 +47,13 @@ export class SubscriptionSet {
   }
 
   /** Every filter with its QoS, as MQTT.js's subscribe takes them. */
-  entries(): Record<string, { /** The QoS granted. */ qos: Qos }> {
+  entries(): Record<
+    string,
+    {
+      /** The QoS asked for. */
+      qos: Qos
+    }
+  > {
     const out: Record<string, { qos: Qos }> = {}
     for (const [filter, { qos }] of this.#filters) out[filter] = { qos }
     return out

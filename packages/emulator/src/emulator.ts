@@ -366,6 +366,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     return this.#closing
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

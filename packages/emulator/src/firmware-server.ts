@@ -11,6 +11,7 @@ import {
   type StoredFirmware,
 } from './firmware-store.js'
 
+/** Options of a `FirmwareServer`. */
 export interface FirmwareServerOptions {
   /** Path the files live under; starts and ends with `/`. @default '/ota/' */
   pathPrefix?: string
@@ -18,6 +19,7 @@ export interface FirmwareServerOptions {
   baseUrl?: string
 }
 
+/** Options of `FirmwareServer.start()`, which listens on its own port. */
 export interface FirmwareServerListenOptions extends FirmwareServerOptions {
   /** @default '127.0.0.1' */
   host?: string
@@ -131,6 +133,7 @@ export class FirmwareServer {
     return this.#closed
   }
 
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
   }

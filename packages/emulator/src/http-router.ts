@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 
+/** Handles one HTTP request routed by prefix. */
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>
 
 interface Route {

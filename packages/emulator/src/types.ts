@@ -34,6 +34,7 @@ export interface ProductRecord {
   thingModel?: ThingModelInput | undefined
 }
 
+/** Options of `Emulator.start()`. */
 export interface EmulatorOptions {
   /** Devices the platform knows (also `emu.addDevice()`). */
   devices?: readonly DeviceRecord[]
@@ -60,6 +61,7 @@ export interface EmulatorOptions {
   logger?: Logger | Level | 'silent'
 }
 
+/** A device, by identity. */
 export interface DeviceIdentity {
   /** The product key. */
   productKey: string
@@ -142,6 +144,7 @@ export interface DeviceRegisteredInfo extends DeviceIdentity {
   via: 'http' | 'mqtt'
 }
 
+/** Events of the `Emulator` (eventemitter3). */
 export interface EmulatorEvents {
   /** A device connected. */
   'device:online': [info: DeviceConnectionInfo]
@@ -169,8 +172,10 @@ export interface UplinkContext extends DeviceIdentity {
   clientId: string
 }
 
+/** Handles one device uplink (`emu.onUplink`). */
 export type UplinkHandler = (ctx: UplinkContext) => void | Promise<void>
 
+/** Options of `emu.publish`. */
 export interface PublishOptions {
   /** @default 0 */
   qos?: 0 | 1

@@ -51,6 +51,7 @@ export function parseConfigOffer(data: unknown): ConfigOffer {
   }
 }
 
+/** Options of `fetchConfig`. */
 export interface FetchConfigOptions {
   /** Accept a plain `http://` URL. @default false */
   allowHttp?: boolean | undefined

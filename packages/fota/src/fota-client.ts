@@ -38,11 +38,13 @@ export interface FotaOptions extends ModuleFirmware {
   progress?: Partial<ProgressPolicy>
 }
 
+/** Options of `FotaClient.download`: tuning for this download and an adapter for it. */
 export interface FotaDownloadOptions extends Omit<DownloadTuning, 'allowHttp' | 'tls'> {
   /** Overrides the module's configured persistence for this download. */
   persistence?: FirmwarePersistence
 }
 
+/** Events of a `FotaClient` (and so of `device.fota`). */
 export interface FotaEvents {
   /** The cloud offers firmware (push, firmware/get reply or legacy request reply). ITE_FOTA / ITE_FOTA_MODULE. */
   fota: (offer: FirmwareOffer) => void
@@ -303,6 +305,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     this.removeAllListeners()
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

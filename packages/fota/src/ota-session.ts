@@ -27,11 +27,13 @@ export const OtaState = {
   /** `close()` was called. */
   Closed: 'CLOSED',
 } as const
+/** One of the `OtaState` values. */
 export type OtaStateName = (typeof OtaState)[keyof typeof OtaState]
 
 /** IOT_OTA_Type_t: what the current offer is. */
 export type OtaType = 'none' | 'fota' | 'cota'
 
+/** Options of `new OtaSession(connection, options)` (IOT_OTA_Init). */
 export interface OtaSessionOptions {
   /** @default the connection's productKey / deviceName */
   productKey?: string
@@ -49,6 +51,7 @@ export interface OtaSessionOptions {
   retry?: Partial<DownloadRetryOptions>
 }
 
+/** Events of an `OtaSession`. */
 export interface OtaSessionEvents {
   /** An offer was accepted (IOT_OTA_SetOnPushedCallback). */
   pushed: (type: OtaType) => void
@@ -310,6 +313,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
     this.removeAllListeners()
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

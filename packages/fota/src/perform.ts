@@ -6,6 +6,7 @@ import { offerFiles } from './offer.js'
 import { OtaProgress, type ProgressReporter } from './progress.js'
 import type { FirmwareFile, FirmwareImage, FirmwareOffer, FirmwarePersistence } from './types.js'
 
+/** Downloader settings a FOTA download passes through. */
 export type DownloadTuning = Pick<
   DownloadOptions,
   'allowHttp' | 'tls' | 'chunkSizeBytes' | 'idleTimeoutMs' | 'retry' | 'signal'
@@ -75,6 +76,7 @@ export function failureStep(error: LinkkitError): number {
   }
 }
 
+/** What `performFota` needs. */
 export interface PerformContext {
   /** The offer to download. */
   offer: FirmwareOffer

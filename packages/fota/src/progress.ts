@@ -16,8 +16,10 @@ export const OtaProgress = {
   Max: 100,
 } as const
 
+/** A progress step: 0–100, or an `OtaProgress` failure step (-1 to -4). */
 export type OtaProgressStep = number
 
+/** When download percentages are published. */
 export interface ProgressPolicy {
   /** Report a percentage only when it grew by at least this many points. @default 5 */
   minStep: number
@@ -25,6 +27,7 @@ export interface ProgressPolicy {
   minIntervalMs: number
 }
 
+/** Every 5 points, at most every 50 ms, as the C SDK does. */
 export const DEFAULT_PROGRESS_POLICY: Readonly<ProgressPolicy> = Object.freeze({
   minStep: 5,
   minIntervalMs: 50,
@@ -121,6 +124,7 @@ export async function informVersion(
   await connection.publish(Topics.otaInform(identity), { id: connection.nextId(), params }, { qos: 1 })
 }
 
+/** Checks a firmware version (1–64 printable characters, no `"` or `\`) and returns it; throws `ERR_INVALID_ARGUMENT`. */
 export function assertVersion(version: unknown): string {
   const printable =
     typeof version === 'string' && [...version].every((ch) => ch >= ' ' && ch !== '"' && ch !== '\\')

@@ -25,6 +25,7 @@ type ThingApi = Pick<
  * `linkkit.open(options)`, then `await device.connect()`.
  */
 export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
+  /** The device's pino logger (silent unless `logger` was given). */
   readonly logger: Logger
   readonly #options: LinkkitOptions
   readonly #thingModel: ThingModel | undefined
@@ -46,10 +47,12 @@ export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
     if (this.#deviceSecret !== undefined) this.#build(this.#deviceSecret)
   }
 
+  /** The device's product key. */
   get productKey(): string {
     return this.#options.productKey
   }
 
+  /** The device's name. */
   get deviceName(): string {
     return this.#options.deviceName
   }
@@ -79,10 +82,12 @@ export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
     return this.#subdevices
   }
 
+  /** The compiled thing model, when `thingModel` was given. */
   get thingModel(): ThingModel | undefined {
     return this.#thingModel
   }
 
+  /** True while the MQTT session is up. */
   get connected(): boolean {
     return this.#connection?.connected === true
   }
@@ -224,6 +229,7 @@ export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
     this.removeAllListeners()
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

@@ -8,6 +8,7 @@ export interface DeviceEvents {
   connected: (info: { sessionPresent: boolean; reconnect: boolean }) => void
   /** The connection dropped; `error` is set when it will not come back (e.g. the platform refused the device). */
   disconnected: (info: { error?: LinkkitError }) => void
+  /** A reconnect attempt is scheduled after `delayMs`. */
   reconnecting: (info: { attempt: number; delayMs: number }) => void
   /** Something went wrong that no promise could report: a malformed inbound message, a refused offer… */
   error: (error: LinkkitError) => void

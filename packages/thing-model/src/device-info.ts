@@ -4,6 +4,7 @@ import type { DesiredValues } from './events.js'
 import { isRecord } from './inbound.js'
 import { invalidArgument, type PostOptions, send } from './uplink.js'
 
+/** Options of requests that always wait for a reply (desired, tags). */
 export type RequestOptions = Omit<PostOptions, 'ack'>
 
 /** A device tag (PROTOCOL.md §2.3 "Tags (deviceinfo)"). */

@@ -12,6 +12,7 @@ export interface NtpResult {
   roundTripMs: number
 }
 
+/** Options of `ntp()`. */
 export interface NtpOptions {
   /** @default the connection's requestTimeoutMs */
   timeoutMs?: number

@@ -4,6 +4,7 @@ import { parseThingModel, type ThingModel, type TslDocument } from './tsl/index.
 /** Which RRPC form(s) of synchronous service calls a client answers (PROTOCOL.md §2.3). */
 export type RrpcMode = 'legacy' | 'ext' | 'both'
 
+/** Options of `new ThingClient(connection, options)`. */
 export interface ThingClientOptions {
   /** The TSL: inbound params and outbound values are validated against it when given. */
   thingModel?: ThingModel | TslDocument
@@ -43,6 +44,7 @@ export interface ThingClientOptions {
   now?: () => number
 }
 
+/** `ThingClientOptions` after validation, with defaults filled in. */
 export interface ResolvedThingClientOptions {
   /** See {@link ThingClientOptions.thingModel}. */
   thingModel: ThingModel | undefined

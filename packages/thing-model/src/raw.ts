@@ -8,6 +8,7 @@ export type RawHandler = (
   info: { sync: boolean; signal: AbortSignal },
 ) => Uint8Array | undefined | Promise<Uint8Array | undefined>
 
+/** Options of `postRaw`. */
 export interface PostRawOptions {
   /** @default the connection's requestTimeoutMs */
   timeoutMs?: number

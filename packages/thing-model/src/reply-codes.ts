@@ -24,6 +24,7 @@ export const DeviceReplyCodes = {
 
 /** Smallest and largest device-defined reply code (PROTOCOL.md §2.4). */
 export const DEVICE_CODE_MIN = 100_000
+/** Largest device-defined reply code (PROTOCOL.md §2.4). */
 export const DEVICE_CODE_MAX = 110_000
 
 /**

@@ -18,6 +18,7 @@ export interface ServiceInfo extends HandlerInfo {
  */
 export type ServiceHandler = (params: Record<string, unknown>, info: ServiceInfo) => unknown
 
+/** Options of `onService`. */
 export interface ServiceHandlerOptions {
   /** Overrides the client's `replyTimeoutMs` for this service (e.g. a slow async one). */
   timeoutMs?: number

@@ -223,6 +223,7 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
     this.removeAllListeners()
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

@@ -66,11 +66,13 @@ export interface DeviceReply {
   message?: string
 }
 
+/** Options of the emulator's downlink requests. */
 export interface DownlinkOptions {
   /** How long to wait for the device's reply. @default 5000 */
   timeoutMs?: number
 }
 
+/** Options of `emu.invokeService`. */
 export interface InvokeServiceOptions extends DownlinkOptions {
   /** Invoke over RRPC. @default the service's TSL `callType` is `sync`; false without a TSL */
   sync?: boolean

@@ -5,6 +5,7 @@ import type { HttpHandler } from '../http-router.js'
 import { ControlFailure, readJsonObject } from './control-input.js'
 import { type ControlHost, type ControlRoute, controlRoutes } from './control-routes.js'
 
+/** Path prefix of the control API on the emulator's HTTP server. */
 export const CONTROL_PREFIX = '/control/'
 /** Limit of every body but a firmware upload's. */
 const MAX_BODY_BYTES = 1024 * 1024

@@ -30,6 +30,7 @@ export const GatewayCodes = {
   topoSelf: 6402,
 } as const
 
+/** The message the platform sends with each gateway reply code. */
 export const GATEWAY_MESSAGES: Readonly<Record<number, string>> = {
   401: 'request auth error',
   428: 'too many subdevices under gateway',

@@ -8,7 +8,9 @@ import type { SubSessions } from './sub-sessions.js'
 
 /** A gateway's topology as the platform stores it; `EmulatorOptions.topology` seeds it at start. */
 export interface TopologyRecord {
+  /** The gateway. */
   gateway: DeviceIdentity
+  /** The sub-devices in its topology. */
   subDevices: readonly DeviceIdentity[]
 }
 

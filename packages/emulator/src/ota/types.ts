@@ -6,6 +6,7 @@ export type OtaSignMethod = 'Md5' | 'SHA256'
 /** The module name the platform uses for the whole device firmware (`module` omitted on the wire). */
 export const DEFAULT_MODULE = 'default'
 
+/** Options of `emu.ota.addFirmware`. */
 export interface AddFirmwareOptions {
   /** The product the firmware is for. */
   productKey: string
@@ -86,6 +87,7 @@ export interface Firmware {
   totalSize: number
 }
 
+/** Options of `emu.ota.push`. */
 export interface PushOptions {
   /** The device's product key. */
   productKey: string
@@ -107,6 +109,7 @@ export interface PushOptions {
  */
 export type OtaJobStatus = 'pending' | 'pushed' | 'upgrading' | 'failed' | 'succeeded' | 'canceled'
 
+/** One upgrade job: a firmware offered to one device (and module). */
 export interface OtaJob {
   /** Job id, e.g. `job-1`. */
   id: string
@@ -195,6 +198,7 @@ export interface DeviceOtaSnapshot {
   informs: OtaInformEntry[]
 }
 
+/** A device, by identity. */
 export interface OtaDeviceRef {
   /** The device's product key. */
   productKey: string
@@ -202,6 +206,7 @@ export interface OtaDeviceRef {
   deviceName: string
 }
 
+/** Events of `emu.ota`. */
 export interface OtaEvents {
   /** A job changed status. */
   'ota:job': [job: OtaJob, previous: OtaJobStatus | undefined]

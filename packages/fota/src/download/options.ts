@@ -11,6 +11,7 @@ export type FirmwareSource = Pick<FirmwareFile, 'url' | 'size' | 'signMethod' | 
  */
 export type FirmwareSink = (chunk: Uint8Array, offset: number) => Promise<void> | void
 
+/** How a download retries failed attempts. */
 export interface DownloadRetryOptions {
   /**
    * Failed attempts in a row before giving up. An attempt that passed at least one byte to the sink
@@ -24,6 +25,7 @@ export interface DownloadRetryOptions {
   maxDelayMs: number
 }
 
+/** TLS settings of firmware downloads. */
 export interface DownloadTlsOptions {
   /** Extra trusted CA certificate(s) in PEM, e.g. a private OSS endpoint's. */
   ca?: string | Buffer | Array<string | Buffer>
@@ -31,6 +33,7 @@ export interface DownloadTlsOptions {
   rejectUnauthorized?: boolean
 }
 
+/** Options of `downloadFirmware`. */
 export interface DownloadOptions {
   /** Accept plain `http:` URLs (the emulator, a LAN mirror). @default false */
   allowHttp?: boolean
@@ -58,6 +61,7 @@ export interface DownloadOptions {
   logger?: LoggerOption
 }
 
+/** What `downloadFirmware` resolves with. */
 export interface DownloadResult {
   /** Bytes of the image now held by the sink (the image size). */
   bytes: number
@@ -69,12 +73,14 @@ export interface DownloadResult {
   bytesReceived: number
 }
 
+/** 5 failed attempts in a row; 250 ms doubling up to 10 s between them. */
 export const DEFAULT_DOWNLOAD_RETRY: Readonly<DownloadRetryOptions> = Object.freeze({
   limit: 5,
   baseDelayMs: 250,
   maxDelayMs: 10_000,
 })
 
+/** 30 s without a byte aborts an attempt. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000
 
 /** Options after validation and defaults; a new frozen object, the caller's is never written. */

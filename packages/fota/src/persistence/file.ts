@@ -216,6 +216,7 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
     }
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

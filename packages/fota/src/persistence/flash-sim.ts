@@ -210,6 +210,7 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
     await device?.close()
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

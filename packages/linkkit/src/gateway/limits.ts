@@ -9,6 +9,8 @@ export const SubDeviceLimits = Object.freeze({
   topoBatch: 30,
   /** Gateway pack post: "200 properties, 20 events, 20 sub-devices per message" (PROTOCOL.md §2.3). */
   packSubDevices: 20,
+  /** Properties per pack post. */
   packProperties: 200,
+  /** Events per pack post. */
   packEvents: 20,
 })

@@ -4,17 +4,21 @@ import { SubDeviceLimits } from './limits.js'
 
 /** Property values (plain or `{ value, time }`) and event outputs (bare or `{ value, time }`) of one device. */
 export interface PackEntry {
+  /** Property values, identifier → value or `{ value, time }`. */
   properties?: Record<string, unknown>
+  /** Event outputs, identifier → params or `{ value, time }`. */
   events?: Record<string, Record<string, unknown>>
 }
 
 /** One sub-device's part of a pack: an opened `SubDevice`, or just the identity of one. */
 export interface SubDevicePack extends PackEntry {
+  /** Whose values these are. */
   subDevice: DeviceIdentity
 }
 
 /** `thing.event.property.pack.post`: the gateway's own values plus those of up to 20 sub-devices. */
 export interface GatewayPack extends PackEntry {
+  /** The sub-devices' parts, at most 20. */
   subDevices?: SubDevicePack[]
 }
 

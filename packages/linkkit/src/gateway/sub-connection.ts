@@ -45,6 +45,7 @@ const NO_SESSION = 520
  * The options given to `Connection` carry the sub-device's identity only; it never signs a CONNECT.
  */
 export class SubDeviceConnection extends Connection {
+  /** The gateway's connection, which carries this sub-device. */
   readonly gateway: Connection
   readonly #hooks: SubConnectionHooks
   readonly #identity: DeviceIdentity

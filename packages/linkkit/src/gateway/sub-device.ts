@@ -51,6 +51,7 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
   readonly thing: ThingClient
   /** OTA of the sub-device: its own offers, downloads, persistence and progress topics. */
   readonly fota: FotaClient
+  /** The compiled thing model, when `thingModel` was given. */
   readonly thingModel: ThingModel | undefined
   readonly #host: SubDeviceHost
   readonly #options: Readonly<SubDeviceOptions>
@@ -88,14 +89,17 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
     this.fota.on('error', forward('error'))
   }
 
+  /** The sub-device's product key. */
   get productKey(): string {
     return this.#options.productKey
   }
 
+  /** The sub-device's name. */
   get deviceName(): string {
     return this.#options.deviceName
   }
 
+  /** Where the sub-device is (see `SubDeviceState`). */
   get state(): SubDeviceState {
     return this.#state
   }
@@ -335,6 +339,7 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
     this.removeAllListeners()
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

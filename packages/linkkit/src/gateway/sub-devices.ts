@@ -28,7 +28,9 @@ import type { SubDeviceOptions, SubDevicesEvents, SubDevicesOptions } from './ty
  * sub-devices in again (batched) after the gateway reconnects.
  */
 export class SubDevices extends EventEmitter<SubDevicesEvents> {
+  /** The gateway's connection. */
   readonly gateway: Connection
+  /** The sub-device manager's pino logger. */
   readonly logger: Logger
   readonly #requests: GatewayRequests
   readonly #subs = new Map<string, SubDevice>()
@@ -119,10 +121,12 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
     return this.#subs.size
   }
 
+  /** Every sub-device opened here. */
   list(): SubDevice[] {
     return [...this.#subs.values()]
   }
 
+  /** The sub-device opened here with this identity, if any. */
   get(productKey: string, deviceName: string): SubDevice | undefined {
     return this.#subs.get(identityKey({ productKey, deviceName }))
   }
@@ -220,6 +224,7 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
     this.removeAllListeners()
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

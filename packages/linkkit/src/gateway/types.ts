@@ -5,7 +5,9 @@ import type { FirmwareOptions } from '../options.js'
 
 /** Options of `gateway.subdevices.open()`. Only the identity is required. */
 export interface SubDeviceOptions {
+  /** The sub-device's product key. */
   productKey: string
+  /** The sub-device's name. */
   deviceName: string
   /**
    * The sub-device's secret. Without it `connect()` registers the sub-device first: with
@@ -32,6 +34,7 @@ export interface SubDevicesOptions {
    * (`combine.batch_login` and friends). @default 10
    */
   batchWindowMs?: number
+  /** A pino logger or a level. Silent by default. */
   logger?: LoggerOption
   /** Clock of the signing timestamps. @default Date.now */
   now?: () => number
@@ -68,6 +71,7 @@ export interface SubDeviceEvents
   > {
   /** Logged in; `reconnect` is true for the re-login after the gateway reconnected. */
   connected: (info: { reconnect: boolean }) => void
+  /** Logged out or offline; `reason` says why. */
   disconnected: (info: { reason: OfflineReason; error?: LinkkitError }) => void
   /** Registration gave the sub-device its secret: store it. */
   registered: (device: RegisteredDevice) => void
@@ -82,12 +86,17 @@ export interface SubDeviceEvents
 /** `thing.topo.change` status: 0 created, 1 deleted, 2 enabled, 8 disabled; anything else `unknown`. */
 export type TopoChangeKind = 'created' | 'deleted' | 'enabled' | 'disabled' | 'unknown'
 
+/** A topology change the platform announced. */
 export interface TopoChange {
+  /** What changed. */
   kind: TopoChangeKind
+  /** The raw status code. */
   status: number | undefined
+  /** The sub-devices concerned. */
   subDevices: DeviceIdentity[]
 }
 
+/** The platform lets the gateway accept new sub-devices for a while. */
 export interface PermitJoin {
   /** The product whose sub-devices may join; undefined for any. */
   productKey: string | undefined
@@ -95,6 +104,7 @@ export interface PermitJoin {
   timeSeconds: number
 }
 
+/** What the platform did to a sub-device. */
 export type SubDeviceNotice = 'disable' | 'enable' | 'delete'
 
 /** Events of `gateway.subdevices`. */
@@ -109,5 +119,6 @@ export interface SubDevicesEvents {
   'subdevice:notice': (info: DeviceIdentity & { notice: SubDeviceNotice }) => void
   /** After the gateway reconnected: how many sub-devices are logged in again, and which failed. */
   relogin: (result: { loggedIn: number; failed: Array<DeviceIdentity & { error: LinkkitError }> }) => void
+  /** Failed re-logins, malformed notices and the like. */
   error: (error: LinkkitError) => void
 }

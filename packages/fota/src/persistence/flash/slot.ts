@@ -12,6 +12,7 @@ import type { NorFlash } from './nor-flash.js'
  */
 export type SlotStatus = 'empty' | 'staging' | 'ready' | 'corrupt'
 
+/** What one slot of the simulated flash holds. */
 export interface SlotInfo {
   /** What the slot holds. */
   readonly status: SlotStatus
