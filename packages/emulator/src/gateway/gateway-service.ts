@@ -32,6 +32,11 @@ export interface GatewayHost {
   requestTimeoutMs: number
 }
 
+/** A plain copy: callers may pass objects whose identity lives in getters (a linkkit SubDevice). */
+function identityOf(d: DeviceIdentity): DeviceIdentity {
+  return { productKey: d.productKey, deviceName: d.deviceName }
+}
+
 /** Topology change statuses (`thing.topo.change` params.status). */
 const TopoStatus = { created: 0, deleted: 1, enabled: 2, disabled: 8 } as const
 
@@ -131,6 +136,8 @@ export class GatewayService {
     gateway: DeviceIdentity,
     subs: readonly DeviceIdentity[],
   ): Promise<DeviceReply | undefined> {
+    gateway = identityOf(gateway)
+    subs = subs.map(identityOf)
     for (const sub of [gateway, ...subs]) this.#known(sub)
     for (const sub of subs) this.#host.acl.topology.add(gateway, sub)
     return this.#topoChange(gateway, TopoStatus.created, subs)
@@ -141,6 +148,8 @@ export class GatewayService {
     gateway: DeviceIdentity,
     subs: readonly DeviceIdentity[],
   ): Promise<DeviceReply | undefined> {
+    gateway = identityOf(gateway)
+    subs = subs.map(identityOf)
     for (const sub of subs) {
       this.#sessions.logout(sub)
       this.#host.acl.topology.remove(gateway, sub)
@@ -167,6 +176,7 @@ export class GatewayService {
 
   /** Disables a sub-device: its session ends, logins get 522, and its gateway hears `thing.disable`. */
   disableSubDevice(sub: DeviceIdentity): Promise<DeviceReply | undefined> {
+    sub = identityOf(sub)
     this.#known(sub).disabled = true
     this.#sessions.logout(sub)
     return this.#subNotice(sub, 'disable')
@@ -174,6 +184,7 @@ export class GatewayService {
 
   /** Enables a disabled sub-device and tells its gateway with `thing.enable`. */
   enableSubDevice(sub: DeviceIdentity): Promise<DeviceReply | undefined> {
+    sub = identityOf(sub)
     this.#known(sub).disabled = false
     return this.#subNotice(sub, 'enable')
   }
@@ -184,6 +195,7 @@ export class GatewayService {
    * that its reply on the sub-device's topic is still within its topics.
    */
   async deleteSubDevice(sub: DeviceIdentity): Promise<DeviceReply | undefined> {
+    sub = identityOf(sub)
     this.#known(sub)
     const drop = () => {
       const gateway = this.#host.acl.topology.gatewayOf(sub)
@@ -201,6 +213,7 @@ export class GatewayService {
 
   /** Ends a sub-device's session on the platform without telling the gateway (a lost session); false when it had none. */
   dropSession(sub: DeviceIdentity): boolean {
+    sub = identityOf(sub)
     return this.#sessions.logout(sub)
   }
 

@@ -37,7 +37,8 @@ export class SubSessions {
     acl.topology.login(sub, { gateway, clientId, cleanSession, since: Date.now() })
     acl.allow(gateway, sub)
     registry.markOnline(sub, clientId, clientParams)
-    this.#emit('device:online', { ...sub, clientId, clientParams: { ...clientParams } })
+    const { productKey, deviceName } = sub
+    this.#emit('device:online', { productKey, deviceName, clientId, clientParams: { ...clientParams } })
   }
 
   /** Ends the sub-device's session; false when it had none. */
@@ -48,7 +49,8 @@ export class SubSessions {
     acl.revoke(session.gateway, sub)
     registry.markOffline(sub)
     const clientParams = { ...(registry.get(sub.productKey, sub.deviceName)?.clientParams ?? {}) }
-    this.#emit('device:offline', { ...sub, clientId: session.clientId, clientParams })
+    const { productKey, deviceName } = sub
+    this.#emit('device:offline', { productKey, deviceName, clientId: session.clientId, clientParams })
     return true
   }
 
