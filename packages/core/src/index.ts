@@ -1,3 +1,10 @@
+/**
+ * The connection manager: credentials and signing, the MQTT session with reconnect and an offline
+ * queue, Alink request/reply, topics, coded errors, logging and dynamic registration.
+ *
+ * @packageDocumentation
+ * @module @linkkit/core
+ */
 export * from './alink.js'
 export * from './backoff.js'
 export * from './connack.js'

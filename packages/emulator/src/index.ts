@@ -1,3 +1,10 @@
+/**
+ * A local IoT Platform for development and tests: a broker with device authentication and ACL,
+ * Alink replies, OTA jobs, a firmware server with fault injection, gateways and a control API.
+ *
+ * @packageDocumentation
+ * @module @linkkit/emulator
+ */
 export { deviceNamespace, filterWithin, systemNamespace, TopicAcl } from './acl.js'
 export { AlinkCodes } from './alink/envelope.js'
 export type {

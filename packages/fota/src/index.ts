@@ -1,3 +1,11 @@
+/**
+ * Firmware over the air: offers, the streaming downloader with resume and verification, progress,
+ * the basic (`OtaSession`) and advanced (`FotaClient`) APIs, remote configuration and the
+ * `FirmwarePersistence` adapters.
+ *
+ * @packageDocumentation
+ * @module @linkkit/fota
+ */
 export * from './cota.js'
 export * from './download/index.js'
 export * from './fota-client.js'

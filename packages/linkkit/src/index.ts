@@ -1,3 +1,10 @@
+/**
+ * The package devices import: `linkkit.open()` and `Device`, sub-devices behind a gateway, and
+ * re-exports of the errors, OTA and persistence APIs of the packages below. Guides: `docs/`.
+ *
+ * @packageDocumentation
+ * @module linkkit
+ */
 import { Device } from './device.js'
 import type { LinkkitOptions } from './options.js'
 

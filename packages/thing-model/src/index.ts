@@ -1,3 +1,10 @@
+/**
+ * The Alink thing model: TSL loading and validation, properties, events, services (async and RRPC),
+ * desired properties, tags, NTP and raw data (`ThingClient`).
+ *
+ * @packageDocumentation
+ * @module @linkkit/thing-model
+ */
 export type { DeviceTag, RequestOptions } from './device-info.js'
 export { EchoFilter } from './echo-filter.js'
 export type {

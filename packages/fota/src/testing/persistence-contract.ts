@@ -1,3 +1,10 @@
+/**
+ * Test helpers: the `FirmwarePersistence` contract suite every adapter (and yours) can run under
+ * vitest, and deterministic firmware fixtures.
+ *
+ * @packageDocumentation
+ * @module @linkkit/fota/testing
+ */
 import { LinkkitError } from '@linkkit/core'
 import { describe, expect, it } from 'vitest'
 import { digestOf } from '../persistence/digest.js'
