@@ -19,16 +19,25 @@ import { SubSessions } from './sub-sessions.js'
 import type { GatewayCore, TopologyRecord } from './types.js'
 import { mountGatewayRoutes } from './uplink-router.js'
 
+/** What the gateway service uses of the emulator. */
 export interface GatewayHost {
+  /** Device records and state. */
   registry: DeviceRegistry
+  /** Topic rights, including those granted to gateways. */
   acl: GatewayAcl
+  /** Where to log. */
   logger: Logger
+  /** Where emulator events go. */
   events: EventEmitter<EmulatorEvents>
+  /** Subscribes to device uplinks. */
   onUplink(filter: string, handler: UplinkHandler): () => void
+  /** Publishes a downlink as the platform. */
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions): Promise<void>
   /** The uplink bus itself, for uplinks a pack post stands for. */
   dispatch(ctx: UplinkContext): void
+  /** The clientId of a device's own (direct) connection, if it has one. */
   directClientId(identity: DeviceIdentity): string | undefined
+  /** How long requests to gateways wait for the reply. */
   requestTimeoutMs: number
 }
 
@@ -109,6 +118,7 @@ export class GatewayService {
     return this.#host.acl.topology.online(gateway)
   }
 
+  /** Whether a sub-device is logged in through some gateway. */
   isLoggedIn(sub: DeviceIdentity): boolean {
     return this.#host.acl.topology.session(sub) !== undefined
   }
@@ -118,6 +128,7 @@ export class GatewayService {
     return structuredClone(this.#found.get(deviceKey(gateway.productKey, gateway.deviceName)) ?? [])
   }
 
+  /** Changes the platform's gateway limits (sub-devices per topology, per batch…). */
   setLimits(limits: Partial<GatewayLimits>): void {
     this.#limits = { ...this.#limits, ...limits }
   }
@@ -217,6 +228,7 @@ export class GatewayService {
     return this.#sessions.logout(sub)
   }
 
+  /** Stops handling gateway uplinks and notices. */
   close(): void {
     for (const cleanup of this.#cleanups.splice(0)) cleanup()
     this.#notices.close()
