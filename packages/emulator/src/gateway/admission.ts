@@ -1,8 +1,8 @@
+import { sameIdentity, topicIdentity } from '@linkkit/core'
 import type { Logger } from 'pino'
 import { parseUplink, replyPayload } from '../alink/envelope.js'
 import type { DeviceIdentity, PublishOptions, UplinkContext } from '../types.js'
 import { GATEWAY_MESSAGES, GatewayCodes } from './codes.js'
-import { sameIdentity, topicIdentity } from './topic-identity.js'
 import type { Topology } from './topology.js'
 
 export interface AdmissionDeps {

@@ -1,8 +1,7 @@
-import { topicMatches } from '@linkkit/core'
+import { sameIdentity, topicIdentity, topicMatches } from '@linkkit/core'
 import { deviceNamespace, filterWithin, TopicAcl } from '../acl.js'
 import { deviceKey } from '../registry.js'
 import type { DeviceIdentity } from '../types.js'
-import { sameIdentity, topicIdentity } from './topic-identity.js'
 import { Topology } from './topology.js'
 
 function pair(holder: DeviceIdentity, identity: DeviceIdentity): string {

@@ -1,9 +1,9 @@
+import { sameIdentity } from '@linkkit/core'
 import type { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import type { DeviceRegistry } from '../registry.js'
 import type { DeviceConnectionInfo, DeviceIdentity, EmulatorEvents } from '../types.js'
 import type { GatewayAcl } from './gateway-acl.js'
-import { sameIdentity } from './topic-identity.js'
 
 export interface SubSessionsDeps {
   acl: GatewayAcl

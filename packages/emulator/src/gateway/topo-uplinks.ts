@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { parseSignMethod } from '@linkkit/core'
+import { parseSignMethod, sameIdentity } from '@linkkit/core'
 import { type Answer, fail, isRecord } from '../alink/envelope.js'
 import { newDeviceSecret, registerDevice } from '../registration.js'
 import { deviceKey } from '../registry.js'
@@ -7,7 +7,6 @@ import type { DeviceIdentity } from '../types.js'
 import { GATEWAY_MESSAGES, GatewayCodes, MAX_TOPO_BATCH } from './codes.js'
 import { failure, readIdentity } from './params.js'
 import { text, verifySign } from './signatures.js'
-import { sameIdentity } from './topic-identity.js'
 import type { GatewayCore, GatewayHandler, GatewayRequest } from './types.js'
 
 function refuse(

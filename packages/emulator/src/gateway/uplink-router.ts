@@ -1,9 +1,9 @@
+import { sameIdentity, topicIdentity } from '@linkkit/core'
 import type { Logger } from 'pino'
 import { type Answer, fail, parseUplink, replyPayload } from '../alink/envelope.js'
 import type { DeviceRegistry } from '../registry.js'
 import type { PublishOptions, UplinkContext, UplinkHandler } from '../types.js'
 import { GatewayCodes } from './codes.js'
-import { sameIdentity, topicIdentity } from './topic-identity.js'
 import type { GatewayHandler } from './types.js'
 
 export interface GatewayRouterDeps {

@@ -1,5 +1,11 @@
-import { type DeviceIdentity, hmacHex, LinkkitError, type SignMethod, signContent } from '@linkkit/core'
-import { identityKey } from './topic-identity.js'
+import {
+  type DeviceIdentity,
+  hmacHex,
+  identityKey,
+  LinkkitError,
+  type SignMethod,
+  signContent,
+} from '@linkkit/core'
 
 /** What a sub-device signs its topology add and login with. */
 export interface SubDeviceCredentials extends DeviceIdentity {

@@ -3,6 +3,7 @@ import {
   type Connection,
   type DeviceIdentity,
   hmacHex,
+  identityKey,
   isLinkkitError,
   LinkkitError,
   registerSignContent,
@@ -19,7 +20,6 @@ import {
   signed,
   toError,
 } from './gateway-messages.js'
-import { identityKey } from './topic-identity.js'
 
 export type { SubDeviceCredentials }
 

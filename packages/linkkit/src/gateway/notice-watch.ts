@@ -1,5 +1,4 @@
-import { type Connection, type DeviceIdentity, Topics } from '@linkkit/core'
-import { identityKey } from './topic-identity.js'
+import { type Connection, type DeviceIdentity, identityKey, Topics } from '@linkkit/core'
 
 /**
  * Subscriptions to `/sys/{pk}/{dn}/thing/+`, where the platform sends disable / enable / delete

@@ -3,9 +3,11 @@ import {
   type Connection,
   createLogger,
   type DeviceIdentity,
+  identityKey,
   LinkkitError,
   Topics,
   toLinkkitError,
+  topicIdentity,
 } from '@linkkit/core'
 import type { PostOptions, ThingModel } from '@linkkit/thing-model'
 import { EventEmitter } from 'eventemitter3'
@@ -18,7 +20,6 @@ import { NoticeWatch } from './notice-watch.js'
 import { gatewayNoticeRoutes, type NoticeContext, SUB_NOTICE, SubDeviceNotices } from './notices.js'
 import { type GatewayPack, packParams } from './pack.js'
 import { SubDevice, type SubDeviceHost } from './sub-device.js'
-import { identityKey, topicIdentity } from './topic-identity.js'
 import type { SubDeviceOptions, SubDevicesEvents, SubDevicesOptions } from './types.js'
 
 /**
