@@ -9,22 +9,17 @@ import {
 } from '@linkkit/core'
 import { FotaClient } from '@linkkit/fota'
 import { parseThingModel, ThingClient, ThingModel } from '@linkkit/thing-model'
-import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import type { DeviceEvents } from './events.js'
 import { SubDevices } from './gateway/sub-devices.js'
 import { assertOpenOptions, type LinkkitOptions } from './options.js'
-
-type ThingApi = Pick<
-  ThingClient,
-  'postProperties' | 'postEvent' | 'onService' | 'onPropertySet' | 'onPropertyGet' | 'ntp'
->
+import { ThingSurface } from './thing-surface.js'
 
 /**
  * One device (IOT_Linkkit_Open): its MQTT connection, thing model and OTA. Create it with
  * `linkkit.open(options)`, then `await device.connect()`.
  */
-export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
+export class Device extends ThingSurface<DeviceEvents> {
   /** The device's pino logger (silent unless `logger` was given). */
   readonly logger: Logger
   readonly #options: LinkkitOptions
@@ -178,32 +173,6 @@ export class Device extends EventEmitter<DeviceEvents> implements ThingApi {
     await this.fota.start()
     await this.connection.connect()
     return this
-  }
-
-  postProperties(
-    ...args: Parameters<ThingClient['postProperties']>
-  ): ReturnType<ThingClient['postProperties']> {
-    return this.thing.postProperties(...args)
-  }
-
-  postEvent(...args: Parameters<ThingClient['postEvent']>): ReturnType<ThingClient['postEvent']> {
-    return this.thing.postEvent(...args)
-  }
-
-  onService(...args: Parameters<ThingClient['onService']>): ReturnType<ThingClient['onService']> {
-    return this.thing.onService(...args)
-  }
-
-  onPropertySet(...args: Parameters<ThingClient['onPropertySet']>): ReturnType<ThingClient['onPropertySet']> {
-    return this.thing.onPropertySet(...args)
-  }
-
-  onPropertyGet(...args: Parameters<ThingClient['onPropertyGet']>): ReturnType<ThingClient['onPropertyGet']> {
-    return this.thing.onPropertyGet(...args)
-  }
-
-  ntp(...args: Parameters<ThingClient['ntp']>): ReturnType<ThingClient['ntp']> {
-    return this.thing.ntp(...args)
   }
 
   /** Closes OTA, thing model and connection, children first (IOT_Linkkit_Close). Idempotent. */

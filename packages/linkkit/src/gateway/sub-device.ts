@@ -1,8 +1,8 @@
 import { type Connection, isLinkkitError, LinkkitError, type SignMethod, toLinkkitError } from '@linkkit/core'
 import { FotaClient } from '@linkkit/fota'
 import { ThingClient, type ThingModel } from '@linkkit/thing-model'
-import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
+import { ThingSurface } from '../thing-surface.js'
 import type { SubDeviceCredentials } from './gateway-requests.js'
 import { SubDeviceConnection } from './sub-connection.js'
 import type {
@@ -34,17 +34,12 @@ export interface SubDeviceHost {
 /** "topo relation not exist" (PROTOCOL.md §2.4): the platform forgot the topology; add it again. */
 const TOPO_NOT_EXIST = 6401
 
-type ThingApi = Pick<
-  ThingClient,
-  'postProperties' | 'postEvent' | 'onService' | 'onPropertySet' | 'onPropertyGet' | 'ntp'
->
-
 /**
  * A sub-device behind a gateway (IOT_Linkkit_Open with IOTX_LINKKIT_DEV_TYPE_SLAVE): the same
  * thing-model and OTA surface as a `Device`, carried by the gateway's MQTT connection. Create it
  * with `gateway.subdevices.open(options)`, then `await subDevice.connect()`.
  */
-export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi {
+export class SubDevice extends ThingSurface<SubDeviceEvents> {
   /** The sub-device's session over the gateway (for `new OtaSession(subDevice.connection)`). */
   readonly connection: SubDeviceConnection
   /** Thing model: properties, events, services, desired properties, tags, NTP, raw data. */
@@ -282,32 +277,6 @@ export class SubDevice extends EventEmitter<SubDeviceEvents> implements ThingApi
     await this.logout()
     await this.#host.removeTopo(this)
     await this.#host.unwatch(this)
-  }
-
-  postProperties(
-    ...args: Parameters<ThingClient['postProperties']>
-  ): ReturnType<ThingClient['postProperties']> {
-    return this.thing.postProperties(...args)
-  }
-
-  postEvent(...args: Parameters<ThingClient['postEvent']>): ReturnType<ThingClient['postEvent']> {
-    return this.thing.postEvent(...args)
-  }
-
-  onService(...args: Parameters<ThingClient['onService']>): ReturnType<ThingClient['onService']> {
-    return this.thing.onService(...args)
-  }
-
-  onPropertySet(...args: Parameters<ThingClient['onPropertySet']>): ReturnType<ThingClient['onPropertySet']> {
-    return this.thing.onPropertySet(...args)
-  }
-
-  onPropertyGet(...args: Parameters<ThingClient['onPropertyGet']>): ReturnType<ThingClient['onPropertyGet']> {
-    return this.thing.onPropertyGet(...args)
-  }
-
-  ntp(...args: Parameters<ThingClient['ntp']>): ReturnType<ThingClient['ntp']> {
-    return this.thing.ntp(...args)
   }
 
   /** Logs out, then closes OTA, thing model and session, children first (IOT_Linkkit_Close). Idempotent. */
