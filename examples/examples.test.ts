@@ -16,7 +16,7 @@ const expected: Record<string, RegExp> = {
   'persistence-swap.ts': /flash boots slot B with 1\.3\.0/,
 }
 /** Modules that examples import, not examples themselves. */
-const helpers = new Set(['progress-bar.ts'])
+const helpers = new Set<string>()
 
 const examples = readdirSync(here).filter(
   (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !helpers.has(f),

@@ -18,6 +18,8 @@ export {
 } from '@linkkit/core'
 export * from '@linkkit/fota'
 export { loadThingModel, parseThingModel, ServiceError, type ThingModel } from '@linkkit/thing-model'
+export type { CliStream } from './cli/io.js'
+export { type ProgressBar, progressBar } from './cli/progress-bar.js'
 export { Device } from './device.js'
 export type { DeviceEvents } from './events.js'
 export { SubDeviceLimits } from './gateway/limits.js'

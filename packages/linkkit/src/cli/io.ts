@@ -1,6 +1,8 @@
-/** A stream the CLI writes to; `isTTY` decides between a progress bar and plain lines. */
+/** A stream the CLI writes to (`process.stdout`, or a test's collector); `isTTY` decides between a redrawn bar and plain lines. */
 export interface CliStream {
+  /** Writes text as is. */
   write(text: string): unknown
+  /** Whether it is a terminal (then lines are redrawn in place). */
   isTTY?: boolean
 }
 

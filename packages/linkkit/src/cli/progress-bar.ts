@@ -2,11 +2,16 @@ import type { CliStream } from './io.js'
 
 /** A download progress display: one redrawn line on a TTY, a line every 10 % otherwise. */
 export interface ProgressBar {
+  /** Shows `bytes` of `total` (feed it `fota:progress` events). */
   update(bytes: number, total: number): void
   /** Ends the redrawn line, so the next output starts on its own. */
   done(): void
 }
 
+/**
+ * A terminal progress bar for firmware downloads, as the CLI's `linkkit device` shows:
+ * `device.on('fota:progress', (p) => bar.update(p.bytes, p.total))`.
+ */
 export function progressBar(out: CliStream, width = 32, now: () => number = Date.now): ProgressBar {
   const started = now()
   let lastTenth = -1
