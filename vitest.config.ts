@@ -11,6 +11,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Test files share a worker's module cache instead of re-importing every package per file:
+    // the suite runs in about half the time. Each test cleans up what it starts (servers, timers).
+    isolate: false,
     reporters: ['default'],
   },
 })
