@@ -51,6 +51,21 @@ export class AlinkIds {
   }
 }
 
+/**
+ * The request envelope `{ id, version: '1.0', params, sys?, method? }` (PROTOCOL.md §2.1): `sys.ack`
+ * only when it is 0 (the cloud then sends no reply), `method` only when given (4.x omits it).
+ */
+export function requestEnvelope(
+  id: string,
+  params: unknown,
+  options: { method?: string | undefined; ack?: 0 | 1 | undefined } = {},
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { id, version: '1.0', params }
+  if (options.ack === 0) body.sys = { ack: 0 }
+  if (options.method !== undefined) body.method = options.method
+  return body
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3'
 import { type IClientOptions, type MqttClient, connect as mqttConnect } from 'mqtt'
 import type { Logger } from 'pino'
-import { AlinkIds, type AlinkReply, parseReply } from './alink.js'
+import { AlinkIds, type AlinkReply, parseReply, requestEnvelope } from './alink.js'
 import { backoffDelay } from './backoff.js'
 import { connackError, transportError } from './connack.js'
 import { buildCredentials } from './credentials.js'
@@ -404,9 +404,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   ): Promise<AlinkReply<D>> {
     const id = this.nextId()
     const replyTopic = `${topic}_reply`
-    const body: Record<string, unknown> = { id, version: '1.0', params }
-    if (options.ack === 0) body.sys = { ack: 0 }
-    if (options.method !== undefined) body.method = options.method
+    const body = requestEnvelope(id, params, options)
     if (options.ack === 0) {
       await this.publish(topic, body, { qos: options.qos ?? 1 })
       return { id, code: 200, data: undefined as D }

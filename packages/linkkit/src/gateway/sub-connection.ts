@@ -13,6 +13,7 @@ import {
   type PublishOptions,
   parseReply,
   type RequestOptions,
+  requestEnvelope,
   TopicRouter,
   toLinkkitError,
 } from '@linkkit/core'
@@ -137,9 +138,7 @@ export class SubDeviceConnection extends Connection {
     options: RequestOptions = {},
   ): Promise<AlinkReply<D>> {
     const id = this.nextId()
-    const body: Record<string, unknown> = { id, version: '1.0', params }
-    if (options.ack === 0) body.sys = { ack: 0 }
-    if (options.method !== undefined) body.method = options.method
+    const body = requestEnvelope(id, params, options)
     if (options.ack === 0) {
       await this.publish(topic, body, { qos: options.qos ?? 1 })
       return { id, code: 200, data: undefined as D }
