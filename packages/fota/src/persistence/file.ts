@@ -119,7 +119,11 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
     try {
       if (offset > 0) {
         handle = await open(this.#partPath, 'r+')
-        await handle.truncate(offset)
+        const opened = handle
+        await opened.truncate(offset).catch(async (error: unknown) => {
+          await opened.close().catch(() => undefined)
+          throw error
+        })
       } else {
         await removeStaging(this.#partPath, this.#sidecarPath)
         await writeSidecar(this.#sidecarPath, image, this.#fsync)
