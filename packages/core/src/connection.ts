@@ -440,10 +440,12 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     this.#state = 'closed'
     clearTimeout(this.#reconnectTimer)
     this.#reconnectTimer = undefined
-    const error = new LinkkitError('ERR_CLOSED', 'connection was closed')
-    this.#settleConnect?.(error)
-    this.#queue.rejectAll(error)
-    this.#pending.rejectAll(error)
+    if (this.#settleConnect || this.#queue.size > 0 || this.#pending.size > 0) {
+      const error = new LinkkitError('ERR_CLOSED', 'connection was closed')
+      this.#settleConnect?.(error)
+      this.#queue.rejectAll(error)
+      this.#pending.rejectAll(error)
+    }
     const client = this.#client
     if (client) {
       // A graceful DISCONNECT, but never wait long on a dead link.
