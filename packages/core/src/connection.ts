@@ -1,10 +1,18 @@
 import { EventEmitter } from 'eventemitter3'
-import { type IClientOptions, type MqttClient, connect as mqttConnect } from 'mqtt'
+import { type MqttClient, connect as mqttConnect } from 'mqtt'
 import type { Logger } from 'pino'
 import { AlinkIds, type AlinkReply, parseReply, requestEnvelope } from './alink.js'
 import { backoffDelay } from './backoff.js'
+import { mqttClientOptions } from './client-options.js'
 import { connackError, transportError } from './connack.js'
-import { buildCredentials } from './credentials.js'
+import type {
+  ConnectionEvents,
+  ConnectionState,
+  Payload,
+  PublishOptions,
+  RequestOptions,
+} from './connection-types.js'
+import { payloadBytes } from './connection-types.js'
 import { LinkkitError, toLinkkitError } from './errors.js'
 import { createLogger } from './logger.js'
 import { OfflineQueue, type QueuedPublish } from './offline-queue.js'
@@ -17,52 +25,6 @@ import { PendingRequests } from './pending-requests.js'
 import { type MessageHandler, TopicRouter } from './router.js'
 import { type Qos, SubscriptionSet } from './subscriptions.js'
 import { assertTopicName, type DeviceIdentity } from './topics.js'
-
-/** Sent as the clientId's `_v` parameter. */
-export const SDK_VERSION = 'linkkit-ts-0.1.0'
-
-/** MQTT.js reconnects by itself on a fixed interval; this connection drives reconnects with backoff instead. */
-const NEVER_MS = 2_147_483_647
-
-/** Events of a `Connection` (eventemitter3). */
-export interface ConnectionEvents {
-  /** CONNACK received and every subscription acknowledged; `reconnect` is false on the first connect. */
-  connected: (info: { sessionPresent: boolean; reconnect: boolean }) => void
-  /** The connection dropped; `error` is set when it will not come back (the platform refused the device, or reconnect is off). */
-  disconnected: (info: { error?: LinkkitError }) => void
-  /** A reconnect attempt is scheduled after `delayMs`. */
-  reconnecting: (info: { attempt: number; delayMs: number }) => void
-  /** Something no promise could report: a refused reconnect, a malformed inbound message, a failed resubscription. */
-  error: (error: LinkkitError) => void
-  /** Every inbound message, raw, before it is routed. */
-  message: (topic: string, payload: Buffer) => void
-}
-
-/** Where a connection is; `failed` is final (the first connect failed, the platform refused the device, or the link dropped with reconnect off). */
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'failed'
-
-/** What `publish` accepts: text, bytes, or a value sent as JSON. */
-export type Payload = string | Uint8Array | Record<string, unknown> | unknown[]
-
-/** Options of `publish`. */
-export interface PublishOptions {
-  /** @default 1 */
-  qos?: Qos
-}
-
-/** Options of `request`. */
-export interface RequestOptions {
-  /** Alink method; omitted from the payload when undefined. */
-  method?: string
-  /** @default the connection's requestTimeoutMs */
-  timeoutMs?: number
-  /** Cancels the wait; the request then rejects with `ERR_ABORTED`. */
-  signal?: AbortSignal
-  /** `0` asks the cloud not to reply: the promise resolves once sent with no reply. @default 1 */
-  ack?: 0 | 1
-  /** @default 1 */
-  qos?: Qos
-}
 
 /** One device's MQTT session: signing, subscriptions, reconnect with backoff, offline queue, request/reply. */
 export class Connection extends EventEmitter<ConnectionEvents> implements DeviceIdentity {
@@ -138,39 +100,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   async #firstConnect(): Promise<this> {
     this.#state = 'connecting'
     const { options } = this
-    const url = new URL(options.brokerUrl)
-    const secure = ['mqtts:', 'ssl:', 'tls:'].includes(url.protocol)
-    const credentials = buildCredentials({
-      productKey: options.productKey,
-      deviceName: options.deviceName,
-      deviceSecret: options.deviceSecret,
-      signMethod: options.signMethod,
-      clientIdBase: options.clientIdBase,
-      secure,
-      timestamp: options.now(),
-      sdkVersion: SDK_VERSION,
-      extensions: options.clientIdExtensions,
-    })
-    const mqttOptions: IClientOptions = {
-      ...credentials,
-      protocolVersion: 4,
-      keepalive: options.keepaliveSeconds,
-      clean: options.cleanSession,
-      connectTimeout: options.connectTimeoutMs,
-      reconnectPeriod: NEVER_MS,
-      resubscribe: false,
-      manualConnect: true,
-    }
-    if (secure) {
-      const tls = options.tls ?? {}
-      Object.assign(mqttOptions, {
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
-        servername: tls.servername,
-        rejectUnauthorized: tls.rejectUnauthorized !== false,
-      })
-    }
+    const { credentials, mqttOptions } = mqttClientOptions(options)
     this.logger.debug({ brokerUrl: options.brokerUrl, clientId: credentials.clientId }, 'connecting')
     const client = mqttConnect(options.brokerUrl, mqttOptions)
     this.#client = client
@@ -361,7 +291,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   publish(topic: string, payload: Payload, options: PublishOptions = {}): Promise<void> {
     const qos = options.qos ?? 1
     assertTopicName(topic)
-    const body = toBuffer(payload)
+    const body = payloadBytes(payload)
     return new Promise<void>((resolve, reject) => {
       const entry: QueuedPublish = { topic, payload: body, qos, resolve, reject }
       if (this.#state === 'connected') this.#send(entry)
@@ -466,11 +396,4 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
-}
-
-function toBuffer(payload: Payload): Buffer {
-  if (typeof payload === 'string') return Buffer.from(payload, 'utf8')
-  if (payload instanceof Uint8Array)
-    return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-  return Buffer.from(JSON.stringify(payload), 'utf8')
 }

@@ -7,8 +7,10 @@
  */
 export * from './alink.js'
 export * from './backoff.js'
+export * from './client-options.js'
 export * from './connack.js'
 export * from './connection.js'
+export * from './connection-types.js'
 export * from './credentials.js'
 export * from './dynreg.js'
 export * from './errors.js'
