@@ -2,6 +2,7 @@ import {
   type Connection,
   type DeviceIdentity,
   LinkkitError,
+  normaliseId,
   parseJson,
   Topics,
   toLinkkitError,
@@ -288,13 +289,27 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   }
 
   #onConfig(topic: string, payload: Buffer, field: 'params' | 'data'): void {
+    // A config push (`params`) is a cloud request: it gets a push_reply, 200 or 460 (PROTOCOL.md §2.3).
+    let id: string | undefined
     try {
       const body = parseJson(payload, topic) as Record<string, unknown>
+      if (field === 'params') id = normaliseId(body?.id)
       if (field === 'data' && body?.code !== 200 && body?.code !== '200') return
       this.#accept('cota', undefined, parseConfigOffer(body?.[field]))
+      if (id !== undefined) this.#replyQuietly(topic, id, 200)
     } catch (error) {
+      if (id !== undefined) this.#replyQuietly(topic, id, 460)
       this.#fail(toLinkkitError(error, 'ERR_OFFER_INVALID'))
     }
+  }
+
+  #replyQuietly(topic: string, id: string, code: number): void {
+    this.#connection.reply(Topics.reply(topic), id, code, {}).catch((error: unknown) => {
+      this.#connection.logger.debug(
+        { code: toLinkkitError(error, 'ERR_PUBLISH_FAILED').code },
+        'push_reply not sent',
+      )
+    })
   }
 
   #fail(error: LinkkitError): LinkkitError {

@@ -205,6 +205,10 @@ describe('OtaSession: the basic IOT_OTA_* loop', () => {
     const config = Buffer.from('{"sampleRateHz":50}')
     const file = rig.files.addFile({ data: config, name: 'config.json' })
     await using ota = await session(rig)
+    const replies: unknown[] = []
+    rig.emu.onUplink(`${Topics.configPush(rig.identity)}_reply`, ({ payload }) => {
+      replies.push(JSON.parse(payload.toString()))
+    })
     await rig.emu.publish(
       Topics.configPush(rig.identity),
       JSON.stringify({
@@ -224,6 +228,8 @@ describe('OtaSession: the basic IOT_OTA_* loop', () => {
     )
     await waitFor(() => ota.isFetching(), 2000, 'the config push')
     expect(ota.type).toBe('cota')
+    await waitFor(() => replies.length > 0, 2000, 'the push_reply')
+    expect(replies).toEqual([{ id: '5', code: 200, data: {} }])
     expect(ota.config).toMatchObject({ configId: 'cfg-1', size: config.length })
     expect(ota.fileSize).toBe(config.length)
     const { image } = await fetchAll(ota)
