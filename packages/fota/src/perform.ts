@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
-import { type LinkkitError, toLinkkitError } from '@linkkit/core'
+import { LinkkitError, toLinkkitError } from '@linkkit/core'
 import type { Logger } from 'pino'
 import { type DownloadOptions, downloadFirmware } from './download/index.js'
 import { offerFiles } from './offer.js'
@@ -207,10 +207,16 @@ async function fetchFile(
   }
 }
 
+/** Any failure of `write` is a burn failure (-4); the adapter's own reason stays in the message and `cause`. */
 function persistenceError(error: unknown): LinkkitError {
-  const err = toLinkkitError(error, 'ERR_PERSISTENCE_WRITE', 'persistence write failed')
-  if (err.code === 'ERR_PERSISTENCE_WRITE' || err.code === 'ERR_FLASH_POWER_CUT') return err
-  return toLinkkitError(new Error(err.message, { cause: err }), 'ERR_PERSISTENCE_WRITE')
+  if (
+    error instanceof LinkkitError &&
+    (error.code === 'ERR_PERSISTENCE_WRITE' || error.code === 'ERR_FLASH_POWER_CUT')
+  ) {
+    return error
+  }
+  const reason = error instanceof Error ? error.message : String(error)
+  return new LinkkitError('ERR_PERSISTENCE_WRITE', `persistence write failed: ${reason}`, { cause: error })
 }
 
 async function stopQuietly(
