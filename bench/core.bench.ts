@@ -1,6 +1,7 @@
-import { buildCredentials, Connection, SDK_VERSION } from '@linkkit/core'
+import { Connection } from '@linkkit/core'
 import mqtt from 'mqtt'
 import { startEmulatorProcess } from './broker-process.js'
+import { rawOptions } from './raw-options.js'
 import { compare, line } from './stats.js'
 
 const productKey = 'a1BenchCore1'
@@ -14,20 +15,6 @@ const filters = [
 ]
 const topic = `/sys/${productKey}/${deviceName}/thing/event/property/post`
 
-function rawOptions(): mqtt.IClientOptions {
-  const creds = buildCredentials({
-    productKey,
-    deviceName,
-    deviceSecret,
-    signMethod: 'hmacsha256',
-    clientIdBase: `${productKey}.${deviceName}`,
-    secure: false,
-    timestamp: Date.now(),
-    sdkVersion: SDK_VERSION,
-  })
-  return { ...creds, protocolVersion: 4, keepalive: 60, clean: true, reconnectPeriod: 0 }
-}
-
 /** Core benchmarks: connect + subscribe, and QoS1 publish throughput, each against raw MQTT.js on the same broker. */
 export async function coreBench(brokerUrl: string | undefined): Promise<string[]> {
   await using emu = await startEmulatorProcess({ devices: [{ productKey, deviceName, deviceSecret }] })
@@ -39,7 +26,7 @@ export async function coreBench(brokerUrl: string | undefined): Promise<string[]
   const connect = await compare(
     connectRounds,
     async () => {
-      const c = await mqtt.connectAsync(url, rawOptions())
+      const c = await mqtt.connectAsync(url, rawOptions(productKey, deviceName, deviceSecret))
       const granted = await c.subscribeAsync(Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])))
       if (granted.some((g) => (g.qos as number) === 128)) throw new Error('refused')
       await c.endAsync()
@@ -60,14 +47,14 @@ export async function coreBench(brokerUrl: string | undefined): Promise<string[]
     params: { LightSwitch: 1, Brightness: 42 },
     method: 'thing.event.property.post',
   })
-  const raw = await mqtt.connectAsync(url, rawOptions())
+  const raw = await mqtt.connectAsync(url, rawOptions(productKey, deviceName, deviceSecret))
   const framework = new Connection({ productKey, deviceName: `${deviceName}`, deviceSecret, brokerUrl: url })
   // The emulator kicks the older connection of one identity, so the two clients take turns connecting.
   await raw.endAsync()
   const publish = await compare(
     7,
     async () => {
-      const c = await mqtt.connectAsync(url, rawOptions())
+      const c = await mqtt.connectAsync(url, rawOptions(productKey, deviceName, deviceSecret))
       await Promise.all(Array.from({ length: messages }, () => c.publishAsync(topic, payload, { qos: 1 })))
       await c.endAsync()
     },

@@ -1,8 +1,9 @@
-import { buildCredentials, Connection, SDK_VERSION } from '@linkkit/core'
+import { Connection } from '@linkkit/core'
 import { parseThingModel, ThingClient } from '@linkkit/thing-model'
 import mqtt from 'mqtt'
 import lamp from '../examples/lamp.tsl.json' with { type: 'json' }
 import { startEmulatorProcess } from './broker-process.js'
+import { rawOptions } from './raw-options.js'
 import { compare, line } from './stats.js'
 
 const productKey = 'a1BenchThing'
@@ -25,17 +26,7 @@ async function windowed(total: number, window: number, send: () => Promise<unkno
 
 /** Raw MQTT.js doing the same Alink request/reply by hand: ids, JSON, matching replies. */
 async function rawClient(url: string): Promise<{ post: () => Promise<void>; close: () => Promise<void> }> {
-  const creds = buildCredentials({
-    productKey,
-    deviceName,
-    deviceSecret,
-    signMethod: 'hmacsha256',
-    clientIdBase: `${productKey}.${deviceName}`,
-    secure: false,
-    timestamp: Date.now(),
-    sdkVersion: SDK_VERSION,
-  })
-  const client = await mqtt.connectAsync(url, { ...creds, protocolVersion: 4, reconnectPeriod: 0 })
+  const client = await mqtt.connectAsync(url, rawOptions(productKey, deviceName, deviceSecret))
   await client.subscribeAsync(`/sys/${productKey}/${deviceName}/thing/event/+/post_reply`, { qos: 1 })
   const waiting = new Map<string, () => void>()
   client.on('message', (_t, payload) => {
