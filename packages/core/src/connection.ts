@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3'
 import { type MqttClient, connect as mqttConnect } from 'mqtt'
 import type { Logger } from 'pino'
-import { AlinkIds, type AlinkReply, parseReply, requestEnvelope } from './alink.js'
+import { AlinkIds, type AlinkReply, parseReply } from './alink.js'
 import { backoffDelay } from './backoff.js'
 import { mqttClientOptions } from './client-options.js'
 import { connackError, transportError } from './connack.js'
@@ -22,6 +22,7 @@ import {
   resolveConnectionOptions,
 } from './options.js'
 import { PendingRequests } from './pending-requests.js'
+import { sendRequest } from './request.js'
 import { type MessageHandler, TopicRouter } from './router.js'
 import { type Qos, SubscriptionSet } from './subscriptions.js'
 import { assertTopicName, type DeviceIdentity } from './topics.js'
@@ -327,29 +328,21 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
    * Sends an Alink request on `topic` and resolves with the `<topic>_reply` that carries its id.
    * A non-200 reply rejects with ERR_REPLY (`replyCode`); no reply in time rejects with ERR_REQUEST_TIMEOUT.
    */
-  async request<D = unknown>(
-    topic: string,
-    params: unknown,
-    options: RequestOptions = {},
-  ): Promise<AlinkReply<D>> {
-    const id = this.nextId()
-    const replyTopic = `${topic}_reply`
-    const body = requestEnvelope(id, params, options)
-    if (options.ack === 0) {
-      await this.publish(topic, body, { qos: options.qos ?? 1 })
-      return { id, code: 200, data: undefined as D }
-    }
-    if (!this.#subscriptions.covers(replyTopic)) await this.subscribe(replyTopic, undefined, { qos: 1 })
-    const reply = this.#pending.wait(
-      id,
-      replyTopic,
-      options.timeoutMs ?? this.options.requestTimeoutMs,
-      options.signal,
+  request<D = unknown>(topic: string, params: unknown, options: RequestOptions = {}): Promise<AlinkReply<D>> {
+    return sendRequest<D>(
+      {
+        nextId: () => this.nextId(),
+        publish: (t, payload, o) => this.publish(t, payload, o),
+        ensureReplyRoute: async (replyTopic) => {
+          if (!this.#subscriptions.covers(replyTopic)) await this.subscribe(replyTopic, undefined, { qos: 1 })
+        },
+        pending: this.#pending,
+        defaultTimeoutMs: this.options.requestTimeoutMs,
+      },
+      topic,
+      params,
+      options,
     )
-    this.publish(topic, body, { qos: options.qos ?? 1 }).catch((error: unknown) =>
-      this.#pending.fail(id, toLinkkitError(error, 'ERR_PUBLISH_FAILED')),
-    )
-    return (await reply) as AlinkReply<D>
   }
 
   /** Answers a cloud request on `topic` with `{ id, code, data }` (QoS 0, as the C SDKs do). */

@@ -12,8 +12,9 @@ import {
   PendingRequests,
   type PublishOptions,
   parseReply,
+  payloadBytes,
   type RequestOptions,
-  requestEnvelope,
+  sendRequest,
   TopicRouter,
   toLinkkitError,
 } from '@linkkit/core'
@@ -121,9 +122,7 @@ export class SubDeviceConnection extends Connection {
     if (this.#phase === 'online') return this.gateway.publish(topic, payload, { qos })
     if ((this.#phase === 'connecting' || this.#phase === 'resuming') && qos === 1) {
       return new Promise<void>((resolve, reject) => {
-        const body =
-          typeof payload === 'string' || payload instanceof Uint8Array ? payload : JSON.stringify(payload)
-        const entry = { topic, payload: Buffer.from(body), qos, resolve, reject } as const
+        const entry = { topic, payload: payloadBytes(payload), qos, resolve, reject } as const
         const overflowed = this.#queue.push(entry)
         if (overflowed && overflowed !== entry)
           this.#emitSafe('error', new LinkkitError('ERR_OFFLINE_QUEUE_FULL', undefined, { topic }))
@@ -137,25 +136,19 @@ export class SubDeviceConnection extends Connection {
     params: unknown,
     options: RequestOptions = {},
   ): Promise<AlinkReply<D>> {
-    const id = this.nextId()
-    const body = requestEnvelope(id, params, options)
-    if (options.ack === 0) {
-      await this.publish(topic, body, { qos: options.qos ?? 1 })
-      return { id, code: 200, data: undefined as D }
-    }
-    const replyTopic = `${topic}_reply`
-    await this.#want(this.#brokerFilter(replyTopic))
-    const reply = this.#pending.wait(
-      id,
-      replyTopic,
-      options.timeoutMs ?? this.options.requestTimeoutMs,
-      options.signal,
-    )
-    this.publish(topic, body, { qos: options.qos ?? 1 }).catch((error: unknown) =>
-      this.#pending.fail(id, toLinkkitError(error, 'ERR_PUBLISH_FAILED')),
-    )
     try {
-      return (await reply) as AlinkReply<D>
+      return await sendRequest<D>(
+        {
+          nextId: () => this.nextId(),
+          publish: (t, payload, o) => this.publish(t, payload, o),
+          ensureReplyRoute: (replyTopic) => this.#want(this.#brokerFilter(replyTopic)),
+          pending: this.#pending,
+          defaultTimeoutMs: this.options.requestTimeoutMs,
+        },
+        topic,
+        params,
+        options,
+      )
     } catch (error) {
       throw this.#noSession(error)
     }
