@@ -1,20 +1,11 @@
 import type { FirmwareFileInfo } from '../../../emulator/src/firmware-store.js'
 import type { SignMethod } from '../../src/types.js'
+import { image } from '../download-helpers.js'
 
 export const MiB = 1024 * 1024
 
 /** Deterministic pseudo-random bytes (xorshift32): a firmware image that compresses to nothing. */
-export function firmwareBytes(size: number, seed = 1): Uint8Array {
-  const words = new Uint32Array(Math.ceil(size / 4))
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    words[i] = x >>> 0
-  }
-  return new Uint8Array(words.buffer, 0, size)
-}
+export const firmwareBytes = image
 
 export interface OfferFields {
   version?: string
