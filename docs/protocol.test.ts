@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 /**
@@ -99,5 +101,52 @@ describe('docs/protocol.md signing test vectors', () => {
     ]
     expect(lines.filter((l) => !checked.some((re) => re.test(l)))).toEqual([])
     expect(lines).toHaveLength(checked.length)
+  })
+})
+
+/** Source files and pages of the repository that may cite the protocol page by section. */
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+function citingFiles(): string[] {
+  const skip = /(^|\/)(node_modules|dist|\.tmp|\.git|api)(\/|$)/
+  return ['packages', 'docs', 'examples', 'bench']
+    .flatMap((dir) =>
+      readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' }).map((file) => join(dir, file)),
+    )
+    .concat('README.md')
+    .filter((file) => !skip.test(file) && /\.(ts|mts|mjs|md)$/.test(file))
+    .map((file) => join(root, file))
+}
+
+/** The sections of this page: `1`, `1.2`, … and the items of the §6 checklist as `6#15`. */
+function sections(): Set<string> {
+  const found = new Set<string>()
+  for (const m of page.matchAll(/^##+ (\d+(?:\.\d+)?)\.? /gm)) found.add(m[1] ?? '')
+  const checklist = /^## 6\. [\s\S]*?(?=^## 7\. )/m.exec(page)?.[0] ?? ''
+  for (const m of checklist.matchAll(/^(\d+)\. /gm)) found.add(`6#${m[1]}`)
+  return found
+}
+
+describe('docs/protocol.md section numbers', () => {
+  it('has every section and §6 item that the sources cite', () => {
+    const known = sections()
+    expect(known.has('6#18')).toBe(true)
+    const missing: string[] = []
+    let citations = 0
+    for (const file of citingFiles()) {
+      const text = readFileSync(file, 'utf8')
+      // `PROTOCOL.md §2.3` (before the rewrite) or `docs/protocol.md §2.3`, and any `, §x.y` after it.
+      for (const m of text.matchAll(
+        /protocol\.md((?:[ ,;–-]*§ ?\d+(?:\.\d+)?(?: (?:item|quirk) \d+)?)+)/gi,
+      )) {
+        for (const ref of (m[1] ?? '').matchAll(/§ ?(\d+(?:\.\d+)?)(?: (?:item|quirk) (\d+))?/g)) {
+          citations += 1
+          const id = ref[2] === undefined ? (ref[1] ?? '') : `${ref[1]}#${ref[2]}`
+          if (!known.has(id)) missing.push(`${relative(root, file)}: §${id}`)
+        }
+      }
+    }
+    expect(missing).toEqual([])
+    expect(citations).toBeGreaterThan(100)
   })
 })
