@@ -95,6 +95,28 @@ describe('topic ACL', () => {
     })
   })
 
+  it('carries a device own custom /user/ topics both ways (docs/custom-topics.md)', async () => {
+    await using emu = await Emulator.start({ devices: [DEVICE] })
+    const c = await connect(emu.mqttUrl, credentials())
+    const user = `/${PK}/${DN}/user`
+    expect(await suback(c, `${user}/get`, 1)).toBe(1)
+    expect(await suback(c, `${user}/light/+`, 1)).toBe(1)
+    expect(await suback(c, `/ext/rrpc/+/${PK}/${DN}/user/#`, 0)).toBe(0)
+
+    const down = nextMessage(c, `${user}/get`)
+    await emu.publish(`${user}/get`, 'lamp on', { qos: 1 })
+    expect((await down).payload.toString()).toBe('lamp on')
+
+    const up = new Promise<string>((resolve) =>
+      emu.onUplink(`${user}/#`, (ctx) =>
+        resolve(`${ctx.productKey}/${ctx.deviceName} ${ctx.topic} ${ctx.payload}`),
+      ),
+    )
+    await c.publishAsync(`${user}/update`, '{"t":21.5}', { qos: 1 })
+    expect(await up).toBe(`${PK}/${DN} ${user}/update {"t":21.5}`)
+    expect(emu.device(PK, DN)?.online).toBe(true)
+  })
+
   it('lets a granted connection use another identity topics (gateway extension point)', async () => {
     await using emu = await Emulator.start({ devices: [DEVICE, OTHER] })
     emu.acl.allow(DEVICE, OTHER)
