@@ -27,6 +27,12 @@ export interface ProductRecord {
    */
   dynamicRegistration?: boolean | undefined
   /**
+   * The product's node type, as chosen when a product is created on the platform. Only devices of a
+   * `'gateway'` product may register sub-devices (`thing.sub.register` and
+   * `thing.proxy.provisioning.product_register`); others are answered 401. @default 'device'
+   */
+  nodeType?: 'device' | 'gateway' | undefined
+  /**
    * The product's thing model (TSL document, `ThingModel` or path of a TSL JSON file). Posts are
    * checked against it, `invokeService` and `setProperties` check their params with it, and
    * `thing.dsltemplate.get` answers with it. Also `emu.setThingModel()`.
