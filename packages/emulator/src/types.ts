@@ -130,7 +130,7 @@ export interface ConnectRefusedInfo {
   clientId: string
   /** Its username. */
   username: string | undefined
-  /** The CONNACK return code sent (3, 4 or 5). */
+  /** The CONNACK return code sent (2 for a clientId held by another device, 3, 4 or 5). */
   returnCode: number
   /** Why, in words. */
   reason: string
