@@ -65,6 +65,17 @@ export interface EmulatorOptions {
   requestTimeoutMs?: number
   /** A pino logger or a level. @default silent */
   logger?: Logger | Level | 'silent'
+  /**
+   * The control API's token: every request under `/control/` must carry `Authorization: Bearer
+   * <token>` (else 401). 16-256 visible ASCII characters; `emu.controlToken` reads it. `false`
+   * turns the check off, which only a loopback `host` accepts. @default a random token per start
+   */
+  controlToken?: string | false | undefined
+  /**
+   * An absolute directory from which `POST /control/firmware { path }` may read firmware files
+   * (regular files only, symbolic links resolved and kept inside it). @default none: `path` is refused
+   */
+  allowedFirmwareDir?: string | undefined
 }
 
 /** A device, by identity. */
