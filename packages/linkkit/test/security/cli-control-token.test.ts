@@ -91,6 +91,7 @@ describe('attack: the control API through the CLI (issue 10, finding 3)', () => 
       headers: { authorization: `Bearer ${token}` },
     })
     expect(info.status).toBe(200)
+    expect((await fetch(`${started.httpUrl}/control/info`)).status).toBe(401)
     expect(await run.stop()).toBe(0)
     expect(run.output()).not.toContain(token)
   })
