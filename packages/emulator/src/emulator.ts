@@ -16,6 +16,7 @@ import type {
   RawUpHandler,
   ThingModelInput,
 } from './alink/types.js'
+import { capBytesBeforeConnack } from './connect-guard.js'
 import { Connections } from './connections.js'
 import { CONTROL_PREFIX, controlApiHandler } from './control/control-api.js'
 import { controlTokenOf } from './control/control-token.js'
@@ -213,6 +214,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     // Small MQTT packets must not wait for Nagle's algorithm (40 ms with delayed ACKs).
     this.#mqttServer = createServer({ noDelay: true }, (socket) => broker.handle(socket))
     this.#mqttSockets = trackSockets(this.#mqttServer)
+    capBytesBeforeConnack(this.#mqttServer, broker, logger)
     this.#httpServer = createHttpServer(this.http.handle)
     this.http.route(
       'POST',
