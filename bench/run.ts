@@ -5,6 +5,7 @@
 import { coreBench } from './core.bench.js'
 import { fotaBench } from './fota.bench.js'
 import { gatewayBench } from './gateway.bench.js'
+import { preAuthBench } from './pre-auth.bench.js'
 import { thingBench } from './thing.bench.js'
 
 const only = process.argv[2]
@@ -17,4 +18,5 @@ if (!only || only === 'core') {
 if (!only || only === 'thing') lines.push(...(await thingBench()))
 if (!only || only === 'fota') lines.push(...(await fotaBench()))
 if (!only || only === 'gateway') lines.push(...(await gatewayBench()))
+if (!only || only === 'pre-auth') lines.push(...(await preAuthBench()))
 console.log(lines.join('\n'))

@@ -13,6 +13,13 @@ export const ErrorCodes = {
   ERR_INVALID_ARGUMENT: 'An argument to a linkkit call has the wrong type or value.',
   /** Report it, with the message and what led to it. */
   ERR_INTERNAL: 'A bug inside linkkit or its emulator; the message says where. Please report it.',
+  // emulator control API
+  /** Send `Authorization: Bearer <token>` with the token the emulator printed (`LINKKIT_CONTROL_TOKEN`). */
+  ERR_CONTROL_UNAUTHORIZED:
+    "The emulator's control API refused a request without its control token or with a wrong one.",
+  /** Put the file below the directory given as `allowedFirmwareDir`, or upload it as `dataBase64`. */
+  ERR_PATH_NOT_ALLOWED:
+    'The emulator refused to read a file: reading by path is off, or the path leaves the allowed directory or is not a regular file.',
   // connection
   /** Check the device triple, the sign method and the clock. Not retried. */
   ERR_CONNACK_BAD_CREDENTIALS: 'The broker refused the CONNECT: bad username or password (signature).',

@@ -4,6 +4,8 @@ import type { DeviceIdentity } from './types.js'
 
 /** MQTT 3.1.1 CONNACK return codes the emulator uses (PROTOCOL.md §1.2, "[inferred]"). */
 export const ReturnCode = {
+  /** The clientId is held by another device's session (MQTT 3.1.1 "identifier rejected"). */
+  IdentifierRejected: 2,
   ServerUnavailable: 3,
   BadUsernameOrPassword: 4,
   NotAuthorized: 5,

@@ -11,6 +11,7 @@ import type { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import { isCustomTopic, type TopicAcl } from './acl.js'
 import { type RefusalCode, ReturnCode, verifyConnect } from './auth.js'
+import { ClientIdOwners } from './client-ids.js'
 import { RegisterCode, registerDevice } from './registration.js'
 import { type DeviceRegistry, deviceKey } from './registry.js'
 import { DeviceSession, REGISTER_TOPICS, RegisterSession, type Session } from './session.js'
@@ -42,9 +43,13 @@ export class Connections {
   readonly #keepalive = new WeakMap<Client, number>()
   readonly #sessions = new Map<Client, Session>()
   readonly #byIdentity = new Map<string, DeviceSession>()
+  readonly #clientIds: ClientIdOwners
 
   constructor(options: ConnectionsOptions) {
     this.#o = options
+    this.#clientIds = new ClientIdOwners(
+      ({ productKey, deviceName }) => options.registry.get(productKey, deviceName) !== undefined,
+    )
   }
 
   readonly hooks: BrokerHooks = {
@@ -153,6 +158,16 @@ export class Connections {
       this.#o.minKeepaliveSeconds,
     )
     if (verdict.kind === 'refused') return this.#refuse(client, username, verdict.returnCode, verdict.reason)
+    // aedes keys sessions by the raw clientId: one held by another device must not reach aedes, which
+    // would hand that device's session over (its queued messages, with clean=false) or wipe it.
+    if (!this.#clientIds.mayUse(client.id, verdict.identity)) {
+      return this.#refuse(
+        client,
+        username,
+        ReturnCode.IdentifierRejected,
+        'clientId is held by another device',
+      )
+    }
     if (verdict.kind === 'register') {
       const { identity, random, password: sign, signMethod } = verdict
       const outcome = registerDevice(this.#o.registry, { ...identity, random, sign, signMethod })
@@ -161,11 +176,13 @@ export class Connections {
           outcome.code === RegisterCode.BadSign ? ReturnCode.BadUsernameOrPassword : ReturnCode.NotAuthorized
         return this.#refuse(client, username, code, `registration refused: ${outcome.message}`)
       }
+      this.#clientIds.claim(client, identity)
       this.#sessions.set(client, new RegisterSession(client, identity, outcome.deviceSecret))
       client.conn.once('close', () => this.#sessions.delete(client))
       this.#o.events.emit('device:registered', { ...identity, via: 'mqtt' })
       return undefined
     }
+    this.#clientIds.claim(client, verdict.identity)
     this.#online(new DeviceSession(client, verdict.identity, verdict.clientParams))
     return undefined
   }

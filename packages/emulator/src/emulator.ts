@@ -16,8 +16,11 @@ import type {
   RawUpHandler,
   ThingModelInput,
 } from './alink/types.js'
+import { capBytesBeforeConnack } from './connect-guard.js'
 import { Connections } from './connections.js'
 import { CONTROL_PREFIX, controlApiHandler } from './control/control-api.js'
+import { controlTokenOf } from './control/control-token.js'
+import { type FirmwareDir, firmwareDirOf } from './control/firmware-file.js'
 import { GatewayAcl } from './gateway/gateway-acl.js'
 import { GatewayService } from './gateway/gateway-service.js'
 import { HttpRouter } from './http-router.js'
@@ -43,6 +46,12 @@ export interface EmulatorFaults {
   kick(productKey: string, deviceName: string): boolean
   /** Faults of the firmware server: global (chainable methods) or per firmware (`.for(firmware)`). */
   firmware: FirmwareFaultControls
+}
+
+/** Who may use the control API, and what it may read. */
+interface ControlAccess {
+  token: string | undefined
+  firmwareDir: FirmwareDir | undefined
 }
 
 interface Settings {
@@ -96,6 +105,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   readonly #httpServer: HttpServer
   #closing: Promise<void> | undefined
   readonly #alink: AlinkService
+  readonly #controlToken: string | undefined
 
   /** Starts the broker and the HTTP server. Ports 0 pick free ports. */
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -114,9 +124,13 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
         })
       }
     }
+    const access: ControlAccess = {
+      token: controlTokenOf(options.controlToken, o.host),
+      firmwareDir: await firmwareDirOf(options.allowedFirmwareDir),
+    }
     const logger = createLogger(options.logger)
     const broker = await Aedes.createBroker({})
-    const emu = new Emulator(broker, logger, o)
+    const emu = new Emulator(broker, logger, o, access)
     for (const product of options.products ?? []) emu.addProduct(product)
     for (const device of options.devices ?? []) emu.addDevice(device)
     emu.gateway.seed(options.topology ?? [])
@@ -134,10 +148,11 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     return emu
   }
 
-  private constructor(broker: Aedes, logger: Logger, o: Settings) {
+  private constructor(broker: Aedes, logger: Logger, o: Settings, access: ControlAccess) {
     super()
     this.logger = logger
     this.#broker = broker
+    this.#controlToken = access.token
     this.http = new HttpRouter(logger)
     this.#uplinks = new UplinkBus(logger)
     this.#connections = new Connections({
@@ -180,7 +195,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     this.http.route('*', '/ota/', (req, res) => {
       this.ota.server.handle(req, res)
     })
-    this.http.route('*', CONTROL_PREFIX, controlApiHandler(this, { host: o.host, logger }))
+    this.http.route('*', CONTROL_PREFIX, controlApiHandler(this, { host: o.host, logger, ...access }))
     this.faults = {
       kick: (productKey, deviceName) => this.kick(productKey, deviceName),
       firmware: this.ota.faults,
@@ -199,6 +214,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     // Small MQTT packets must not wait for Nagle's algorithm (40 ms with delayed ACKs).
     this.#mqttServer = createServer({ noDelay: true }, (socket) => broker.handle(socket))
     this.#mqttSockets = trackSockets(this.#mqttServer)
+    capBytesBeforeConnack(this.#mqttServer, broker, logger)
     this.#httpServer = createHttpServer(this.http.handle)
     this.http.route(
       'POST',
@@ -217,6 +233,14 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   /** `http://host:port` of the HTTP server. */
   get httpUrl(): string {
     return this.#httpUrl
+  }
+
+  /**
+   * The token the control API requires as `Authorization: Bearer <token>` (`controlToken`, or
+   * random per start); undefined when started with `controlToken: false`.
+   */
+  get controlToken(): string | undefined {
+    return this.#controlToken
   }
 
   /**

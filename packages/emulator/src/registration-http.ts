@@ -6,12 +6,14 @@ import type { DeviceRegistry } from './registry.js'
 
 /** Where the SDKs post an HTTPS dynamic registration (PROTOCOL.md §1.4). */
 export const REGISTER_PATH = '/auth/register/device'
+/** A registration form is a few hundred bytes; larger bodies are answered 413. */
+const MAX_BODY_BYTES = 64 * 1024
 
 /**
  * Handles `POST /auth/register/device` with a form body (`productKey`, `deviceName`, `random`,
  * `sign`, `signMethod`); query parameters are read too. The answer is always HTTP 200 with the
  * platform's JSON envelope: `{"code":200,"data":{productKey,deviceName,deviceSecret},"message":"success"}`,
- * or a non-200 `code` and a message (see `RegisterCode`).
+ * or a non-200 `code` and a message (see `RegisterCode`). A body over 64 KiB is answered HTTP 413.
  */
 export function registrationHandler(
   registry: DeviceRegistry,
@@ -19,7 +21,8 @@ export function registrationHandler(
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const params = new URL(req.url ?? '/', 'http://emulator').searchParams
-    const body = await readBody(req)
+    const body = await readLimited(req, res)
+    if (body === undefined) return
     const type = req.headers['content-type'] ?? ''
     const fields = type.includes('json') ? jsonFields(body) : new URLSearchParams(body.toString('utf8'))
     const field = (name: string): string | undefined => fields.get(name) ?? params.get(name) ?? undefined
@@ -38,6 +41,23 @@ export function registrationHandler(
     onRegistered(outcome)
     const { productKey, deviceName, deviceSecret } = outcome
     sendJson(res, 200, { code: 200, data: { productKey, deviceName, deviceSecret }, message: 'success' })
+  }
+}
+
+/** Reads the body, or answers 413 (and closes the connection) when it is over MAX_BODY_BYTES. */
+async function readLimited(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
+  const tooLarge = () => {
+    // An unread rest of the body would otherwise be drained before the next request on this connection.
+    res.setHeader('Connection', 'close')
+    sendJson(res, 413, { code: 413, message: `the body exceeds ${MAX_BODY_BYTES} bytes` })
+    return undefined
+  }
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return tooLarge()
+  try {
+    return await readBody(req, MAX_BODY_BYTES)
+  } catch (error) {
+    if (error instanceof RangeError) return tooLarge()
+    throw error
   }
 }
 

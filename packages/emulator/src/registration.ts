@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hexEquals, hmacHex, isLinkkitError, registerSignContent, type SignMethod } from '@linkkit/core'
-import type { DeviceRegistry } from './registry.js'
+import type { DeviceRegistry, DeviceState } from './registry.js'
+import type { ProductRecord } from './types.js'
 
 /**
  * Reply codes of dynamic registration, taken from the platform's code table (PROTOCOL.md §2.4).
@@ -38,6 +39,16 @@ export type RegisterOutcome =
 
 function fail(code: Exclude<RegisterCode, 200>, message: string): RegisterOutcome {
   return { ok: false, code, message }
+}
+
+/**
+ * Whether a gateway may obtain this device's secret with `thing.sub.register`, which carries no
+ * proof of any secret: when its product allows dynamic registration, or when the device was listed
+ * without a secret (it can get one in no other way). A device provisioned with its own secret in a
+ * product without dynamic registration keeps it to itself.
+ */
+export function allowsSubRegistration(product: ProductRecord | undefined, device: DeviceState): boolean {
+  return product?.dynamicRegistration === true || device.secretSource !== 'preset'
 }
 
 /** A fresh 32-hex-digit device secret. */

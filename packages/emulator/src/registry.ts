@@ -28,6 +28,11 @@ export class DeviceRegistry {
     return this.#products.get(productKey)
   }
 
+  /** Whether the device belongs to a product whose node type is `'gateway'`. */
+  isGateway(identity: DeviceIdentity): boolean {
+    return this.#products.get(identity.productKey)?.nodeType === 'gateway'
+  }
+
   /** Adds a device, or replaces the record of a known one while keeping its connection history. */
   addDevice(record: DeviceRecord): DeviceState {
     assertTopicSegment(record.productKey, 'productKey')

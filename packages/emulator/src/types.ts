@@ -27,6 +27,12 @@ export interface ProductRecord {
    */
   dynamicRegistration?: boolean | undefined
   /**
+   * The product's node type, as chosen when a product is created on the platform. Only devices of a
+   * `'gateway'` product may register sub-devices (`thing.sub.register` and
+   * `thing.proxy.provisioning.product_register`); others are answered 401. @default 'device'
+   */
+  nodeType?: 'device' | 'gateway' | undefined
+  /**
    * The product's thing model (TSL document, `ThingModel` or path of a TSL JSON file). Posts are
    * checked against it, `invokeService` and `setProperties` check their params with it, and
    * `thing.dsltemplate.get` answers with it. Also `emu.setThingModel()`.
@@ -59,6 +65,17 @@ export interface EmulatorOptions {
   requestTimeoutMs?: number
   /** A pino logger or a level. @default silent */
   logger?: Logger | Level | 'silent'
+  /**
+   * The control API's token: every request under `/control/` must carry `Authorization: Bearer
+   * <token>` (else 401). 16-256 visible ASCII characters; `emu.controlToken` reads it. `false`
+   * turns the check off, which only a loopback `host` accepts. @default a random token per start
+   */
+  controlToken?: string | false | undefined
+  /**
+   * An absolute directory from which `POST /control/firmware { path }` may read firmware files
+   * (regular files only, symbolic links resolved and kept inside it). @default none: `path` is refused
+   */
+  allowedFirmwareDir?: string | undefined
 }
 
 /** A device, by identity. */
@@ -124,7 +141,7 @@ export interface ConnectRefusedInfo {
   clientId: string
   /** Its username. */
   username: string | undefined
-  /** The CONNACK return code sent (3, 4 or 5). */
+  /** The CONNACK return code sent (2 for a clientId held by another device, 3, 4 or 5). */
   returnCode: number
   /** Why, in words. */
   reason: string

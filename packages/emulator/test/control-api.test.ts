@@ -41,8 +41,10 @@ describe('control API: devices', () => {
   it('refuses a request whose Host names another machine (DNS rebinding)', async () => {
     await using emu = await start()
     const url = `${emu.httpUrl}/control/devices`
-    expect((await getWithHost(url, 'evil.example:80')).status).toBe(403)
-    expect((await getWithHost(url, `localhost:${new URL(emu.httpUrl).port}`)).status).toBe(200)
+    expect((await getWithHost(url, 'evil.example:80', emu.controlToken)).status).toBe(403)
+    expect((await getWithHost(url, `localhost:${new URL(emu.httpUrl).port}`, emu.controlToken)).status).toBe(
+      200,
+    )
   })
 })
 
@@ -68,9 +70,9 @@ describe('control API: firmware and jobs', () => {
   })
 
   it('adds firmware from an absolute path and refuses relative or missing ones', async () => {
-    await using emu = await start()
     const dir = await mkdtemp(join(tmpdir(), 'control-'))
     try {
+      await using emu = await Emulator.start({ devices: [DEVICE], allowedFirmwareDir: dir })
       const path = join(dir, 'fw.bin')
       await writeFile(path, image(300))
       const added = await control(emu, 'POST', 'firmware', { productKey: PK, version: '2', path })

@@ -8,7 +8,7 @@ export interface ControlAnswer {
   headers: Headers
 }
 
-/** Calls the control API with fetch; a body is sent as JSON unless `contentType` says otherwise. */
+/** Calls the control API with fetch and the emulator's control token; a body is sent as JSON unless `contentType` says otherwise. */
 export async function control(
   emu: Emulator,
   method: string,
@@ -16,10 +16,11 @@ export async function control(
   body?: unknown,
   contentType = 'application/json',
 ): Promise<ControlAnswer> {
-  const init: RequestInit = { method }
+  const headers: Record<string, string> = { authorization: `Bearer ${emu.controlToken}` }
+  const init: RequestInit = { method, headers }
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body)
-    init.headers = { 'content-type': contentType }
+    headers['content-type'] = contentType
   }
   const res = await fetch(`${emu.httpUrl}/control/${path}`, init)
   const text = await res.text()
@@ -31,10 +32,14 @@ export function errorOf(answer: ControlAnswer): { code: string; message: string 
   return answer.body.error as { code: string; message: string }
 }
 
-/** A GET with a chosen Host header (fetch does not let a caller set Host). */
-export function getWithHost(url: string, host: string): Promise<{ status: number; text: string }> {
+/** A GET with a chosen Host header (fetch does not let a caller set Host) and the control token. */
+export function getWithHost(
+  url: string,
+  host: string,
+  token: string | undefined,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers: { host } }, (res) => {
+    const req = httpRequest(url, { headers: { host, authorization: `Bearer ${token}` } }, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {

@@ -15,11 +15,15 @@ export const id = (d: { productKey: string; deviceName: string }) => ({
   deviceName: d.deviceName,
 })
 
+/** The gateway's product: only a gateway may register sub-devices. */
+export const GW_PRODUCT = { productKey: GW.productKey, nodeType: 'gateway' } as const
+
 export function startEmulator(count: number, options: EmulatorOptions = {}): Promise<Emulator> {
   return Emulator.start({
     devices: [GW, ...Array.from({ length: count }, (_, i) => sub(i + 1))],
     requestTimeoutMs: 1000,
     ...options,
+    products: [GW_PRODUCT, ...(options.products ?? [])],
   })
 }
 

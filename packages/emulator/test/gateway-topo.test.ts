@@ -40,7 +40,7 @@ describe('emulator gateway: registration and topology', () => {
     expect((await add([signed(sub(3))])).code).toBe(200)
   })
 
-  it('thing.sub.register hands out secrets of pre-registered sub-devices; 6100 for unknown ones', async () => {
+  it('thing.sub.register hands out secrets of sub-devices listed without one; 401 for a provisioned secret, 6100 for unknown ones', async () => {
     await using emu = await startEmulator(1, {
       products: [{ productKey: 'a1DynSub001', dynamicRegistration: true }],
     })
@@ -48,15 +48,17 @@ describe('emulator gateway: registration and topology', () => {
     const gw = await gatewayClient(emu)
     const reply = await request(gw, sys(GW, 'thing/sub/register'), [
       { productKey: SUB_PK, deviceName: 'no-secret' },
-      id(sub(1)),
       { productKey: 'a1DynSub001', deviceName: 'created-on-the-fly' },
     ])
     expect(reply.code).toBe(200)
     const data = reply.data as Array<{ deviceName: string; deviceSecret: string; iotId: string }>
-    expect(data.map((d) => d.deviceName)).toEqual(['no-secret', 'sub-1', 'created-on-the-fly'])
+    expect(data.map((d) => d.deviceName)).toEqual(['no-secret', 'created-on-the-fly'])
     expect(data[0]?.deviceSecret).toBe(emu.device(SUB_PK, 'no-secret')?.deviceSecret)
-    expect(data[1]?.deviceSecret).toBe(sub(1).deviceSecret)
-    expect(data[2]?.deviceSecret).toMatch(/^[0-9a-f]{32}$/)
+    expect(data[1]?.deviceSecret).toMatch(/^[0-9a-f]{32}$/)
+    // sub-1 was provisioned with its own secret and its product has no dynamic registration (issue 10).
+    const provisioned = await request(gw, sys(GW, 'thing/sub/register'), [id(sub(1))])
+    expect(provisioned).toMatchObject({ code: 401, data: [{ deviceName: 'sub-1', code: 401 }] })
+    expect(JSON.stringify(provisioned)).not.toContain(sub(1).deviceSecret)
     const unknown = await request(gw, sys(GW, 'thing/sub/register'), [
       { productKey: SUB_PK, deviceName: 'nobody' },
     ])

@@ -132,6 +132,11 @@ describe('emulator config file', () => {
     ],
     ['a bad port', { mqttPort: 'x' }, 'mqttPort must be a port number from 0 to 65535'],
     [
+      'a bad node type',
+      { products: [{ productKey: 'p', nodeType: 'hub' }] },
+      'products[0].nodeType must be "device" or "gateway"',
+    ],
+    [
       'a bad thing model',
       { products: [{ productKey: 'p', thingModel: 5 }] },
       'products[0].thingModel must be a TSL document',

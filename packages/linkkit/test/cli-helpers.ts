@@ -57,8 +57,12 @@ export class CliProcess {
   readonly exited: Promise<number | null>
   #partial = ''
 
-  constructor(args: string[], cwd: string) {
-    this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } })
+  /** `env` adds to the test process's environment (e.g. `LINKKIT_CONTROL_TOKEN`). */
+  constructor(args: string[], cwd: string, env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+    })
     running.add(this)
     this.child.stdout.setEncoding('utf8')
     this.child.stderr.setEncoding('utf8')

@@ -23,10 +23,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-const start = () => Emulator.start({ devices: [{ productKey: PK, deviceName: DN, deviceSecret: DS }] })
+const TOKEN = 'cli-ota-test-control-token'
+const start = () =>
+  Emulator.start({ devices: [{ productKey: PK, deviceName: DN, deviceSecret: DS }], controlToken: TOKEN })
+/** Runs an `ota` command line with the emulator's control token in its environment. */
+const ota = (argv: string[]) => cli(argv, { env: { LINKKIT_CONTROL_TOKEN: TOKEN } })
 
 async function add(emu: Emulator, extra: string[] = []): Promise<Firmware> {
-  const run = await cli([
+  const run = await ota([
     'ota',
     'add',
     '--emulator',
@@ -45,7 +49,7 @@ async function add(emu: Emulator, extra: string[] = []): Promise<Firmware> {
 }
 
 async function push(emu: Emulator, firmwareId: string): Promise<OtaJob> {
-  const run = await cli([
+  const run = await ota([
     'ota',
     'push',
     '--emulator',
@@ -75,7 +79,7 @@ describe('linkkit ota', () => {
     })
     expect(fw.sign).toBe(createHash('sha256').update(IMAGE).digest('hex'))
     expect(emu.ota.firmware(fw.id)?.size).toBe(IMAGE.length)
-    const text = await cli([
+    const text = await ota([
       'ota',
       'add',
       '--emulator',
@@ -97,17 +101,17 @@ describe('linkkit ota', () => {
     const fw = await add(emu)
     const job = await push(emu, fw.id)
     expect(job).toMatchObject({ productKey: PK, deviceName: DN, firmwareId: fw.id, status: 'pending' })
-    const list = await cli(['ota', 'status', '--emulator', emu.httpUrl, '--device', DN, '--json'])
+    const list = await ota(['ota', 'status', '--emulator', emu.httpUrl, '--device', DN, '--json'])
     expect((JSON.parse(list.stdout) as { jobs: OtaJob[] }).jobs.map((j) => j.id)).toEqual([job.id])
-    const one = await cli(['ota', 'status', '--emulator', emu.httpUrl, '--job', job.id])
+    const one = await ota(['ota', 'status', '--emulator', emu.httpUrl, '--job', job.id])
     expect(one.stdout).toBe(`${job.id}  ${PK}/${DN}  default  2.0.0  pending\n`)
-    const none = await cli(['ota', 'status', '--emulator', emu.httpUrl, '--product', 'a1Nothing00'])
+    const none = await ota(['ota', 'status', '--emulator', emu.httpUrl, '--product', 'a1Nothing00'])
     expect(none.stdout).toBe('no upgrade jobs\n')
   })
 
   it('fails with one line when the emulator refuses (unknown firmware)', async () => {
     await using emu = await start()
-    const run = await cli([
+    const run = await ota([
       'ota',
       'push',
       '--emulator',
@@ -129,7 +133,7 @@ describe('linkkit ota', () => {
     await using emu = await start()
     const job = await push(emu, (await add(emu)).id)
     const wait = ['ota', 'status', '--emulator', emu.httpUrl, '--device', DN, '--wait', 'succeeded']
-    const late = await cli([...wait, '--timeout', '300'])
+    const late = await ota([...wait, '--timeout', '300'])
     expect([late.code, late.stderr]).toEqual([
       1,
       `linkkit ota status: job ${job.id} is still pending after 300 ms\n`,
@@ -142,11 +146,11 @@ describe('linkkit ota', () => {
     })
     device.on('fota', () => void device.fota.reportProgress(-2, 'no room'))
     await device.connect()
-    const failed = await cli([...wait, '--timeout', '5000'])
+    const failed = await ota([...wait, '--timeout', '5000'])
     expect(failed.code).toBe(1)
     expect(failed.stderr).toBe(`linkkit ota status: job ${job.id} ended failed, not succeeded\n`)
     expect(failed.stdout).toMatch(new RegExp(`^${job.id} .* failed  step -2: no room$`, 'm'))
-    const ended = await cli([
+    const ended = await ota([
       'ota',
       'status',
       '--emulator',

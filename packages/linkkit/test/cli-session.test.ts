@@ -20,9 +20,9 @@ afterEach(async () => {
 /** A command line written as one string (no argument here contains a space). */
 const argv = (line: string) => line.split(' ')
 /** Starts `linkkit <line>` through the real launcher, in the test's directory. */
-const spawnCli = (line: string) => new CliProcess(argv(line), dir)
+const spawnCli = (line: string, env?: Record<string, string>) => new CliProcess(argv(line), dir, env)
 /** Runs a short `linkkit <line>` and resolves with its exit code and output. */
-const run = (line: string) => spawnCli(line).result()
+const run = (line: string, env?: Record<string, string>) => spawnCli(line, env).result()
 
 describe('the linkkit command (child processes through bin/linkkit.mjs)', () => {
   it('answers --help, --version and refuses bad arguments with exit 2', async () => {
@@ -43,7 +43,12 @@ describe('the linkkit command (child processes through bin/linkkit.mjs)', () => 
     await writeFile(join(dir, 'fw-1.1.0.bin'), randomBytes(300_000))
     const emulator = spawnCli(`emulator --config ${config} --mqtt-port 0 --http-port 0 --json`)
     const started = await emulator.event('started')
-    const { mqttUrl, httpUrl } = started as { mqttUrl: string; httpUrl: string }
+    const { mqttUrl, httpUrl, controlToken } = started as {
+      mqttUrl: string
+      httpUrl: string
+      controlToken: string
+    }
+    const token = { LINKKIT_CONTROL_TOKEN: controlToken }
     expect(mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/)
     expect(httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
 
@@ -56,6 +61,7 @@ describe('the linkkit command (child processes through bin/linkkit.mjs)', () => 
       device.event('connected'),
       run(
         `ota add --emulator ${httpUrl} --product ${PK} --version 1.1.0 --file fw-1.1.0.bin --sign-method SHA256 --json`,
+        token,
       ),
     ])
     expect(connected).toMatchObject({ version: '1.0.0', persistence: `flash:${flash}` })
@@ -65,11 +71,13 @@ describe('the linkkit command (child processes through bin/linkkit.mjs)', () => 
 
     const pushed = await run(
       `ota push --emulator ${httpUrl} --product ${PK} --device ${DN} --firmware ${firmware.id} --json`,
+      token,
     )
     expect(pushed.code).toBe(0)
     const job = JSON.parse(pushed.stdout) as { id: string }
     const status = await run(
       `ota status --emulator ${httpUrl} --product ${PK} --device ${DN} --wait succeeded --timeout 20000 --json`,
+      token,
     )
     expect([status.code, status.stderr]).toEqual([0, ''])
     expect(JSON.parse(status.stdout)).toMatchObject({ id: job.id, status: 'succeeded', version: '1.1.0' })

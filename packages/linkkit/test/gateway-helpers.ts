@@ -18,13 +18,17 @@ export const identity = ({ productKey, deviceName }: { productKey: string; devic
   deviceName,
 })
 
-/** An emulator knowing the gateway and `count` sub-devices (with secrets) of a product with the lamp TSL. */
+/** An emulator knowing the gateway (of a gateway product) and `count` sub-devices (with secrets) of a product with the lamp TSL. */
 export function startEmulator(count: number, options: EmulatorOptions = {}): Promise<Emulator> {
   return Emulator.start({
-    products: [{ productKey: SUB_PK, thingModel: LAMP_TSL }],
     devices: [GW, ...Array.from({ length: count }, (_, i) => sub(i + 1))],
     requestTimeoutMs: 2000,
     ...options,
+    // Only a gateway may register sub-devices.
+    products: [
+      { productKey: GW.productKey, nodeType: 'gateway' },
+      ...(options.products ?? [{ productKey: SUB_PK, thingModel: LAMP_TSL }]),
+    ],
   })
 }
 

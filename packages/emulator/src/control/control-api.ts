@@ -4,6 +4,8 @@ import type { Logger } from 'pino'
 import type { HttpHandler } from '../http-router.js'
 import { ControlFailure, readJsonObject } from './control-input.js'
 import { type ControlHost, type ControlRoute, controlRoutes } from './control-routes.js'
+import { bearerMatches } from './control-token.js'
+import type { FirmwareDir } from './firmware-file.js'
 
 /** Path prefix of the control API on the emulator's HTTP server. */
 export const CONTROL_PREFIX = '/control/'
@@ -15,24 +17,44 @@ export interface ControlApiOptions {
   /** The address the emulator's HTTP server binds; requests must name it or a loopback name as Host. */
   host: string
   logger: Logger
+  /** Requests must carry `Authorization: Bearer <token>`; undefined (loopback only) lets any through. */
+  token: string | undefined
+  /** Where `POST /control/firmware {path}` may read; undefined refuses every path. */
+  firmwareDir: FirmwareDir | undefined
 }
 
 /**
  * The emulator's HTTP control API under `/control/` (JSON in and out), used by `linkkit ota` and
  * scripts: devices, firmware, upgrade jobs, downlinks and kicks. It answers on the emulator's own
  * listener (loopback unless the emulator was bound elsewhere), refuses a Host header that names
- * another machine (a DNS-rebinding guard) and never sends device secrets or signed URL queries.
- * Failures are `{ error: { code, message } }` with a matching HTTP status.
+ * another machine (a DNS-rebinding guard), answers 401 without the control token and never sends
+ * device secrets or signed URL queries. Failures are `{ error: { code, message } }` with a
+ * matching HTTP status.
  */
 export function controlApiHandler(emu: ControlHost, options: ControlApiOptions): HttpHandler {
-  const routes = controlRoutes(emu).map((route) => ({ route, segments: route.pattern.split('/') }))
+  const files = { dir: options.firmwareDir, logger: options.logger }
+  const routes = controlRoutes(emu, files).map((route) => ({ route, segments: route.pattern.split('/') }))
   const allowedHosts = new Set([...LOOPBACK_NAMES, bareHost(options.host)])
+  const { token } = options
   return async (req, res) => {
     try {
       const hostname = hostnameOf(req.headers.host)
       if (hostname !== undefined && !allowedHosts.has(hostname)) {
         throw new ControlFailure(403, 'ERR_INVALID_ARGUMENT', 'the control API answers only local requests')
       }
+      if (token !== undefined && !bearerMatches(req.headers.authorization, token)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="linkkit emulator control API"')
+        throw new ControlFailure(
+          401,
+          'ERR_CONTROL_UNAUTHORIZED',
+          'send the control token the emulator printed at start as Authorization: Bearer <token>',
+        )
+      }
+      // The client may leave before the answer: long work (a firmware file read) then stops.
+      const gone = new AbortController()
+      res.once('close', () => {
+        if (!res.writableFinished) gone.abort()
+      })
       const url = new URL(req.url ?? '/', 'http://emulator')
       const path = url.pathname.slice(CONTROL_PREFIX.length).replace(/\/+$/, '')
       const found = match(routes, path)
@@ -47,6 +69,7 @@ export function controlApiHandler(emu: ControlHost, options: ControlApiOptions):
       const limit = hit.route.maxBodyBytes ?? MAX_BODY_BYTES
       const reply = await hit.route.handle({
         params: hit.params,
+        signal: gone.signal,
         query: url.searchParams,
         body: () => readJsonObject(req, limit),
       })

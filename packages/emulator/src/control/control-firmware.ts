@@ -1,10 +1,8 @@
-import { readFile, stat } from 'node:fs/promises'
 import { isAbsolute } from 'node:path'
 import type { OtaSignMethod } from '../ota/types.js'
 import { badRequest, type JsonObject, optionalString } from './control-input.js'
+import { type ReadFirmwareOptions, readFirmwareFile } from './firmware-file.js'
 
-/** A firmware given by `path` is read into memory, as the firmware server holds its files. */
-const MAX_FIRMWARE_FILE_BYTES = 256 * 1024 * 1024
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 /** The sign method of `POST /control/firmware`, in any letter case. @default 'Md5' */
@@ -16,8 +14,11 @@ export function signMethod(value: string | undefined): OtaSignMethod {
   throw badRequest('signMethod must be "Md5" or "SHA256"')
 }
 
-/** The image of `POST /control/firmware`: `dataBase64`, or an absolute `path` on the emulator's machine. */
-export async function firmwareData(input: JsonObject): Promise<Uint8Array> {
+/**
+ * The image of `POST /control/firmware`: `dataBase64`, or an absolute `path` of a regular file
+ * below the directory the operator allowed (`allowedFirmwareDir`).
+ */
+export async function firmwareData(input: JsonObject, files: ReadFirmwareOptions): Promise<Uint8Array> {
   const base64 = optionalString(input, 'dataBase64')
   const path = optionalString(input, 'path')
   if ((base64 === undefined) === (path === undefined)) throw badRequest('give either dataBase64 or path')
@@ -26,16 +27,5 @@ export async function firmwareData(input: JsonObject): Promise<Uint8Array> {
     return Buffer.from(base64, 'base64')
   }
   if (path === undefined || !isAbsolute(path)) throw badRequest('path must be an absolute file path')
-  return readFirmwareFile(path)
-}
-
-async function readFirmwareFile(path: string): Promise<Uint8Array> {
-  const failed = (error: unknown) => {
-    const code = (error as NodeJS.ErrnoException).code
-    return code === undefined ? error : badRequest(`cannot read the firmware file: ${code}`)
-  }
-  const { size } = await stat(path).catch((error: unknown) => Promise.reject(failed(error)))
-  if (size > MAX_FIRMWARE_FILE_BYTES)
-    throw badRequest(`the firmware file exceeds ${MAX_FIRMWARE_FILE_BYTES} bytes`)
-  return readFile(path).catch((error: unknown) => Promise.reject(failed(error)))
+  return readFirmwareFile(path, files)
 }

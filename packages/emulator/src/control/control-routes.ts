@@ -13,6 +13,7 @@ import {
   requiredString,
 } from './control-input.js'
 import { deviceSummary, deviceView, firmwareView } from './control-views.js'
+import type { ReadFirmwareOptions } from './firmware-file.js'
 
 /** What the control API uses of the emulator. */
 export type ControlHost = Pick<
@@ -22,6 +23,8 @@ export type ControlHost = Pick<
 
 export interface ControlRequest {
   params: Record<string, string>
+  /** Aborted when the client goes away before the answer. */
+  signal: AbortSignal
   query: URLSearchParams
   /** The JSON object body (POST only). */
   body: () => Promise<JsonObject>
@@ -50,12 +53,13 @@ const ok = (body: unknown, status = 200): ControlReply => ({ status, body })
  * The endpoints of the control API, below `/control/`:
  * `GET info`, `GET devices`, `GET devices/:pk/:dn`, `POST devices/:pk/:dn/properties`
  * `{ properties, timeoutMs? }`, `POST devices/:pk/:dn/services/:id` `{ params?, sync?, rrpc?, timeoutMs? }`,
- * `POST firmware` `{ productKey, version, module?, signMethod?, name?, isDiff?, dataBase64 | path }` (201),
+ * `POST firmware` `{ productKey, version, module?, signMethod?, name?, isDiff?, dataBase64 | path }` (201;
+ * `path` only below `files.dir`),
  * `GET firmware/:id`, `POST push` `{ productKey, deviceName, firmwareId, srcVersion? }` (201),
  * `GET jobs?productKey=&deviceName=`, `GET jobs/:id`, `POST kick` `{ productKey, deviceName }`.
  * Device replies to downlinks come back as they are (`{ id, code, data, message? }`), any code.
  */
-export function controlRoutes(emu: ControlHost): ControlRoute[] {
+export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions, 'signal'>): ControlRoute[] {
   const device = (params: Record<string, string>) => {
     const { pk = '', dn = '' } = params
     const snapshot = emu.device(pk, dn)
@@ -115,7 +119,7 @@ export function controlRoutes(emu: ControlHost): ControlRoute[] {
       method: 'POST',
       pattern: 'firmware',
       maxBodyBytes: MAX_FIRMWARE_BODY_BYTES,
-      handle: async ({ body }) => {
+      handle: async ({ body, signal }) => {
         const input = await body()
         onlyFields(input, [
           'productKey',
@@ -133,7 +137,7 @@ export function controlRoutes(emu: ControlHost): ControlRoute[] {
         const firmware = await emu.ota.addFirmware({
           productKey: requiredString(input, 'productKey'),
           version: requiredString(input, 'version'),
-          data: await firmwareData(input),
+          data: await firmwareData(input, { ...files, signal }),
           signMethod: signMethod(optionalString(input, 'signMethod')),
           ...compact({ module, name, isDiff }),
         })

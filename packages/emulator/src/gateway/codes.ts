@@ -6,7 +6,9 @@
 export const GatewayCodes = {
   /** The request was handled. */
   success: 200,
-  /** "401: request auth error (e.g. bad sign in topo add)". */
+  /** "400: request error"; the emulator answers it for a sub-device that is already activated. */
+  alreadyActivated: 400,
+  /** "401: request auth error (e.g. bad sign in topo add)"; also a registration by a device that is no gateway. */
   authError: 401,
   /** Too many sub-devices online under one gateway. */
   tooManyOnline: 428,

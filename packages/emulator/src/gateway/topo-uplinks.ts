@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { parseSignMethod, sameIdentity } from '@linkkit/core'
 import { type Answer, fail, isRecord } from '../alink/envelope.js'
-import { newDeviceSecret, registerDevice } from '../registration.js'
+import { allowsSubRegistration, newDeviceSecret, registerDevice } from '../registration.js'
 import { deviceKey } from '../registry.js'
 import type { DeviceIdentity } from '../types.js'
 import { GATEWAY_MESSAGES, GatewayCodes, MAX_TOPO_BATCH } from './codes.js'
@@ -34,22 +34,34 @@ function identityList(params: unknown): DeviceIdentity[] | undefined {
   return ids.every((id) => id !== undefined) ? (ids as DeviceIdentity[]) : undefined
 }
 
+const NOT_A_GATEWAY = 'only a gateway may register sub-devices'
+
 /**
- * `thing.sub.register` (PROTOCOL.md §5): a pre-registered sub-device, or any name of a product
- * with dynamic registration, gets its secret (a new one when it has none). All or nothing.
+ * `thing.sub.register` (PROTOCOL.md §5): answered only to a gateway (its product's `nodeType`). A
+ * sub-device that is not activated gets its secret (a new one when it has none) when its product
+ * allows dynamic registration or it was listed without a secret; any name of a product with
+ * `dynamicRegistration` is created. Refusals: 401 (no gateway, registration not allowed), 400
+ * (already activated), 6100, 521, 522, 6402. All or nothing.
  */
 export function subRegister(core: GatewayCore): GatewayHandler {
   return ({ gateway, params }) => {
+    if (!core.registry.isGateway(gateway)) return refuse(GatewayCodes.authError, undefined, NOT_A_GATEWAY)
     const ids = identityList(params)
     if (ids === undefined) return refuse(GatewayCodes.invalidParams)
     for (const id of ids) {
       if (sameIdentity(id, gateway)) return refuse(GatewayCodes.topoSelf, id)
       if (core.deleted.has(deviceKey(id.productKey, id.deviceName)))
         return refuse(GatewayCodes.deviceDeleted, id)
+      const product = core.registry.product(id.productKey)
       const state = core.registry.get(id.productKey, id.deviceName)
-      if (state === undefined && core.registry.product(id.productKey)?.dynamicRegistration !== true)
-        return refuse(GatewayCodes.deviceNotFound, id)
-      if (state?.disabled === true) return refuse(GatewayCodes.deviceDisabled, id)
+      if (state === undefined) {
+        if (product?.dynamicRegistration !== true) return refuse(GatewayCodes.deviceNotFound, id)
+        continue
+      }
+      if (state.disabled) return refuse(GatewayCodes.deviceDisabled, id)
+      if (state.activated) return refuse(GatewayCodes.alreadyActivated, id, 'device is already activated')
+      if (!allowsSubRegistration(product, state))
+        return refuse(GatewayCodes.authError, id, 'the product does not allow dynamic registration')
     }
     const data = ids.map((id) => {
       const state = core.registry.get(id.productKey, id.deviceName) ?? core.registry.addDevice(id)
@@ -65,11 +77,12 @@ export function subRegister(core: GatewayCore): GatewayHandler {
 
 /**
  * `thing.proxy.provisioning.product_register`: "one product one secret" for sub-devices, each
- * signed with HMAC(productSecret, "deviceName…productKey…random…"). Answers 200 with
- * `{ successes, failures }` (PROTOCOL.md §5).
+ * signed with HMAC(productSecret, "deviceName…productKey…random…"). Answered only to a gateway
+ * (else 401); 200 with `{ successes, failures }` (PROTOCOL.md §5), an activated device a failure (400).
  */
 export function productRegister(core: GatewayCore): GatewayHandler {
-  return ({ params }) => {
+  return ({ gateway, params }) => {
+    if (!core.registry.isGateway(gateway)) return refuse(GatewayCodes.authError, undefined, NOT_A_GATEWAY)
     const proxieds = isRecord(params) ? params.proxieds : undefined
     if (!Array.isArray(proxieds) || proxieds.length === 0 || proxieds.length > MAX_TOPO_BATCH)
       return refuse(GatewayCodes.invalidParams)

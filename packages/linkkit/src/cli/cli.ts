@@ -47,6 +47,7 @@ export function mainHelp(): string {
     '',
     'Example: one upgrade, end to end (each command in its own terminal or script step)',
     '  linkkit emulator --config devices.json --mqtt-port 1883 --http-port 8080',
+    '  export LINKKIT_CONTROL_TOKEN=<the control token it printed>',
     '  linkkit device --product a1LampDemo01 --device lamp-0001 --secret $DS --broker mqtt://127.0.0.1:1883 --allow-http',
     '  linkkit ota add --emulator http://127.0.0.1:8080 --product a1LampDemo01 --version 1.1.0 --file fw.bin',
     '  linkkit ota push --emulator http://127.0.0.1:8080 --product a1LampDemo01 --device lamp-0001 --firmware fw-1',

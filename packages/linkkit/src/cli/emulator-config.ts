@@ -37,7 +37,7 @@ export async function loadEmulatorConfig(path: string): Promise<EmulatorConfig> 
   const products = list(root.products, 'products', fail).map((item, i) => {
     const at = `products[${i}]`
     const p = object(item, at, fail)
-    known(p, ['productKey', 'productSecret', 'dynamicRegistration', 'thingModel'], at, fail)
+    known(p, ['productKey', 'productSecret', 'dynamicRegistration', 'nodeType', 'thingModel'], at, fail)
     const record: ProductRecord = { productKey: text1(p.productKey, `${at}.productKey`, fail) }
     if (p.productSecret !== undefined)
       record.productSecret = text1(p.productSecret, `${at}.productSecret`, fail)
@@ -45,6 +45,11 @@ export async function loadEmulatorConfig(path: string): Promise<EmulatorConfig> 
       if (typeof p.dynamicRegistration !== 'boolean')
         throw fail(`${at}.dynamicRegistration`, 'must be true or false')
       record.dynamicRegistration = p.dynamicRegistration
+    }
+    if (p.nodeType !== undefined) {
+      if (p.nodeType !== 'device' && p.nodeType !== 'gateway')
+        throw fail(`${at}.nodeType`, 'must be "device" or "gateway"')
+      record.nodeType = p.nodeType
     }
     if (p.thingModel !== undefined)
       record.thingModel = thingModel(p.thingModel, dirname(path), `${at}.thingModel`, fail)

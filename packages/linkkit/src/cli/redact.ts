@@ -1,5 +1,5 @@
 /** Options whose values are secrets: never echoed, not even inside an error message. */
-const SECRET_OPTIONS = ['--secret']
+const SECRET_OPTIONS = ['--secret', '--control-token']
 
 /** A function that replaces the secrets given on `argv` with `<redacted>`. */
 export function redactor(argv: readonly string[]): (text: string) => string {

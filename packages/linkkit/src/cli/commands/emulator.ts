@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { resolve } from 'node:path'
 import type { Emulator } from '@linkkit/emulator'
 import type { Command } from '../command.js'
+import { CONTROL_TOKEN_ENV } from '../control-client.js'
 import { loadEmulatorConfig } from '../emulator-config.js'
 import { CliError, ExitCode } from '../errors.js'
 import { type CliIo, Output } from '../io.js'
@@ -22,6 +23,8 @@ export const emulatorCommand: Command = {
     '    "devices": [{ "productKey": "a1LampDemo01", "deviceName": "lamp-0001", "deviceSecret": "..." }],',
     '    "mqttPort": 1883, "httpPort": 8080 }',
     'thingModel paths are relative to the file. Device secrets are never printed.',
+    `The control API needs a token: a random one is printed at start unless ${CONTROL_TOKEN_ENV} or`,
+    '--control-token sets one; `linkkit ota` reads it from the same variable.',
   ].join('\n'),
   options: {
     config: {
@@ -45,6 +48,18 @@ export const emulatorCommand: Command = {
       value: 'address',
       description: "address to bind (default: the file's host, else 127.0.0.1, loopback only)",
     },
+    'control-token': {
+      type: 'string',
+      value: 'token',
+      description:
+        'token the control API requires (default: a random one, printed at start; prefer the environment variable)',
+      env: CONTROL_TOKEN_ENV,
+    },
+    'allowed-firmware-dir': {
+      type: 'string',
+      value: 'dir',
+      description: 'directory the control API may read firmware files from by path (default: none)',
+    },
     'log-level': LOG_LEVEL_OPTION,
     json: {
       type: 'boolean',
@@ -63,11 +78,22 @@ export const emulatorCommand: Command = {
     const mqttPort = ports.mqtt ?? config.mqttPort ?? DEFAULT_MQTT_PORT
     const httpPort = ports.http ?? config.httpPort ?? DEFAULT_HTTP_PORT
     const host = options.string('host') ?? config.host ?? '127.0.0.1'
+    const controlToken = options.string('control-token')
+    const dir = options.string('allowed-firmware-dir')
+    const allowedFirmwareDir = dir === undefined ? undefined : resolve(io.cwd, dir)
     // Loaded here, not at the top, so `--help` does not pay for the broker.
     const { Emulator } = await import('@linkkit/emulator')
     let emu: Emulator
     try {
-      emu = await Emulator.start({ ...config, mqttPort, httpPort, host, logger: level })
+      emu = await Emulator.start({
+        ...config,
+        mqttPort,
+        httpPort,
+        host,
+        logger: level,
+        controlToken,
+        allowedFirmwareDir,
+      })
     } catch (error) {
       const { code, port } = error as { code?: string; port?: number }
       if (code === 'EADDRINUSE') {
@@ -76,9 +102,22 @@ export const emulatorCommand: Command = {
       throw error
     }
     const devices = config.devices.map(({ productKey, deviceName }) => ({ productKey, deviceName }))
-    out.data({ event: 'started', mqttUrl: emu.mqttUrl, httpUrl: emu.httpUrl, devices })
+    // A token the operator chose is not echoed; a generated one is the only way to learn it.
+    const generated = controlToken === undefined ? emu.controlToken : undefined
+    out.data({
+      event: 'started',
+      mqttUrl: emu.mqttUrl,
+      httpUrl: emu.httpUrl,
+      devices,
+      ...(generated === undefined ? {} : { controlToken: generated }),
+    })
     out.text(
       `linkkit emulator is running\n  MQTT     ${emu.mqttUrl}\n  HTTP     ${emu.httpUrl}  (firmware, control API)`,
+    )
+    out.text(
+      generated === undefined
+        ? `  control  token as given (${CONTROL_TOKEN_ENV} or --control-token)`
+        : `  control  token ${generated}  (for linkkit ota: export ${CONTROL_TOKEN_ENV}=${generated})`,
     )
     out.text(`  devices  ${summarize(devices.map((d) => `${d.productKey}/${d.deviceName}`))}`)
     out.text('Press Ctrl-C to stop.')

@@ -2,10 +2,9 @@ import { readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import type { Firmware } from '@linkkit/emulator'
 import type { Command } from '../command.js'
-import { ControlClient } from '../control-client.js'
 import { CliError, ExitCode, UsageError } from '../errors.js'
 import { Output } from '../io.js'
-import { EMULATOR_OPTION, JSON_OPTION } from './ota-shared.js'
+import { CONTROL_TOKEN_OPTION, controlClient, EMULATOR_OPTION, JSON_OPTION } from './ota-shared.js'
 
 export const otaAdd: Command = {
   name: 'ota add',
@@ -17,6 +16,7 @@ export const otaAdd: Command = {
   ].join('\n'),
   options: {
     emulator: EMULATOR_OPTION,
+    'control-token': CONTROL_TOKEN_OPTION,
     product: { type: 'string', value: 'pk', description: 'product key the firmware is for', required: true },
     version: {
       type: 'string',
@@ -43,7 +43,7 @@ export const otaAdd: Command = {
     if (!/^(md5|sha256)$/i.test(signMethod)) {
       throw new UsageError(`--sign-method must be Md5 or SHA256, got '${signMethod}'`)
     }
-    const client = new ControlClient(options.required('emulator'), io.signal)
+    const client = controlClient(options, io)
     const path = resolve(io.cwd, options.required('file'))
     const data = await readFile(path).catch((error: NodeJS.ErrnoException) => {
       throw new CliError(`cannot read --file ${path} (${error.code ?? error.message})`)

@@ -1,9 +1,8 @@
 import type { OtaJob } from '@linkkit/emulator'
 import type { Command } from '../command.js'
-import { ControlClient } from '../control-client.js'
 import { ExitCode } from '../errors.js'
 import { Output } from '../io.js'
-import { EMULATOR_OPTION, JSON_OPTION, jobLine } from './ota-shared.js'
+import { CONTROL_TOKEN_OPTION, controlClient, EMULATOR_OPTION, JSON_OPTION, jobLine } from './ota-shared.js'
 
 export const otaPush: Command = {
   name: 'ota push',
@@ -16,6 +15,7 @@ export const otaPush: Command = {
   ].join('\n'),
   options: {
     emulator: EMULATOR_OPTION,
+    'control-token': CONTROL_TOKEN_OPTION,
     product: { type: 'string', value: 'pk', description: 'product key of the device', required: true },
     device: { type: 'string', value: 'dn', description: 'device name', required: true },
     firmware: {
@@ -36,7 +36,7 @@ export const otaPush: Command = {
   ],
   async run(options, io) {
     const out = new Output(io, options.flag('json'))
-    const client = new ControlClient(options.required('emulator'), io.signal)
+    const client = controlClient(options, io)
     const srcVersion = options.string('src-version')
     const job = await client.post<OtaJob>('push', {
       productKey: options.required('product'),

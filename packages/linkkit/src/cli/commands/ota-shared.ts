@@ -1,5 +1,7 @@
 import type { OtaJob } from '@linkkit/emulator'
-import type { OptionSpec } from '../args.js'
+import type { OptionSpec, ParsedOptions } from '../args.js'
+import { CONTROL_TOKEN_ENV, ControlClient } from '../control-client.js'
+import type { CliIo } from '../io.js'
 
 export const EMULATOR_OPTION: OptionSpec = {
   type: 'string',
@@ -7,6 +9,18 @@ export const EMULATOR_OPTION: OptionSpec = {
   description: 'HTTP URL of a running emulator, as `linkkit emulator` printed it',
   required: true,
   env: 'LINKKIT_EMULATOR',
+}
+
+export const CONTROL_TOKEN_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'token',
+  description: 'the control token `linkkit emulator` printed (prefer the environment variable)',
+  env: CONTROL_TOKEN_ENV,
+}
+
+/** The control API client of an `ota` command, from its `--emulator` and `--control-token` options. */
+export function controlClient(options: ParsedOptions, io: CliIo): ControlClient {
+  return new ControlClient(options.required('emulator'), io.signal, options.string('control-token'))
 }
 
 export const JSON_OPTION: OptionSpec = {

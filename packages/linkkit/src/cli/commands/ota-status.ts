@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { OtaJob } from '@linkkit/emulator'
 import type { ParsedOptions } from '../args.js'
 import type { Command } from '../command.js'
-import { ControlClient } from '../control-client.js'
+import type { ControlClient } from '../control-client.js'
 import { CliError, ExitCode, UsageError } from '../errors.js'
 import { Output } from '../io.js'
-import { EMULATOR_OPTION, JSON_OPTION, jobLine } from './ota-shared.js'
+import { CONTROL_TOKEN_OPTION, controlClient, EMULATOR_OPTION, JSON_OPTION, jobLine } from './ota-shared.js'
 
 const STATUSES = ['pending', 'pushed', 'upgrading', 'failed', 'succeeded', 'canceled'] as const
 const FINAL = new Set(['failed', 'succeeded', 'canceled'])
@@ -23,6 +23,7 @@ export const otaStatus: Command = {
   ].join('\n'),
   options: {
     emulator: EMULATOR_OPTION,
+    'control-token': CONTROL_TOKEN_OPTION,
     product: { type: 'string', value: 'pk', description: 'only jobs of this product' },
     device: { type: 'string', value: 'dn', description: 'only jobs of this device' },
     job: { type: 'string', value: 'id', description: 'one job, by id' },
@@ -42,7 +43,7 @@ export const otaStatus: Command = {
     const out = new Output(io, options.flag('json'))
     const wanted = parseWanted(options.string('wait'))
     const timeoutMs = options.integer('timeout', 1, 24 * 3600 * 1000) ?? 30_000
-    const client = new ControlClient(options.required('emulator'), io.signal)
+    const client = controlClient(options, io)
     if (wanted === undefined) {
       const jobId = options.string('job')
       if (jobId !== undefined) {
