@@ -43,12 +43,17 @@ describe('uplink ids', () => {
     const c = await device(emu)
     const longest = `${'é|/'.repeat(341)}x`
     expect(longest).toHaveLength(1024)
-    expect(await request(c, POST, { id: longest, params: { Brightness: 2 } })).toMatchObject({ id: longest, code: 200 })
+    expect(await request(c, POST, { id: longest, params: { Brightness: 2 } })).toMatchObject({
+      id: longest,
+      code: 200,
+    })
     for (const id of [`${longest}y`, '', 12.5, -1, { id: 1 }]) {
       const replies = await repliesAround(c, JSON.stringify({ id, params: { Brightness: 3 } }))
       expect(replies.map((r) => r.id)).toEqual(['sentinel'])
     }
-    expect(await request(c, POST, { id: 4_294_967_295, params: { Brightness: 4 } })).toMatchObject({ id: '4294967295' })
+    expect(await request(c, POST, { id: 4_294_967_295, params: { Brightness: 4 } })).toMatchObject({
+      id: '4294967295',
+    })
   })
 
   it('recovers a long id from a payload that is not JSON and answers 6207 with it', async () => {
@@ -63,7 +68,9 @@ describe('uplink ids', () => {
     const c = await connect(emu.mqttUrl, credentials({ params: { _ss: '1' } }))
     const topo = `${SYS}/thing/topo/get`
     const id = `8|exp-topic|${topo}_reply`
-    expect(await request(c, topo, { id, version: '1.0', params: {}, method: 'thing.topo.get' })).toMatchObject({
+    expect(
+      await request(c, topo, { id, version: '1.0', params: {}, method: 'thing.topo.get' }),
+    ).toMatchObject({
       id,
       code: 200,
       data: [],
