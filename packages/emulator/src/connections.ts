@@ -112,12 +112,12 @@ export class Connections {
       if (packet.returnCode !== 0) return
       if (session?.kind === 'register') session.push(this.#o.registerCloseDelayMs)
       if (session?.kind !== 'device' || session.ended || client.clean) return
-      // aedes restores a persistent session's subscriptions without a `subscribe` event. From now
-      // on a publish reaches the client live; during the CONNECT it would also be queued for the
-      // stored session, and aedes drops the connection when it then replays the duplicate.
-      const restored = Object.keys(heldFilters(client))
-      session.subscribed(restored)
-      this.#o.events.emit('device:ready', { ...session.info(), filters: restored })
+      // From now on a publish reaches the client live. One published during the CONNECT lands in
+      // the stored session's queue while aedes replays it: aedes failed with "no such packet" and
+      // dropped the connection, so a reconnecting device got the offer again and again.
+      // aedes restores the session's subscriptions without a `subscribe` event: they are listed.
+      const filters = Object.keys(heldFilters(client))
+      this.#o.events.emit('device:ready', { ...session.info(), filters })
     })
     broker.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
       const session = client === null ? undefined : this.#sessions.get(client)

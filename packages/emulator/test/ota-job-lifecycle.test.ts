@@ -1,6 +1,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_UPGRADE_TIMEOUT_MS, Emulator, type Firmware, type OtaJob } from '../src/index.js'
+import { nextOn } from './alink-helpers.js'
 import { control, errorOf } from './control-helpers.js'
 import { client, closed, credentials, DEVICE, DN, nextMessage, PK } from './helpers.js'
 import { device, FakeClock, INFORM, image, PROGRESS, send, topicsOf, UPGRADE } from './ota-helpers.js'
@@ -226,7 +227,7 @@ describe('OTA job lifecycle: one offer per (re)connect', () => {
 
   /** Resolves once everything the emulator sent the client before now has arrived. */
   async function settled(emu: Emulator, c: MqttClient): Promise<void> {
-    const sentinel = nextMessage(c, SENTINEL)
+    const sentinel = nextOn(c, SENTINEL)
     await emu.publish(SENTINEL, '{}', { qos: 1 })
     await sentinel
   }

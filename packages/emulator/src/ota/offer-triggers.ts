@@ -19,9 +19,8 @@ export interface OfferTriggersContext {
  * re-pushed when the device comes online with a pending job): once per connection, until the
  * device reports progress. The offer goes out when it can arrive:
  * - a device's own connection once it is ready (`device:ready`: a persistent session only at its
- *   CONNACK, as an offer published during the CONNECT would be queued for the stored session and
- *   sent live as well, and aedes drops the connection over the duplicate), if it has `_ss=1` or a
- *   restored subscription covering `/ota/device/upgrade/{pk}/{dn}`;
+ *   CONNACK, see Connections), if it has `_ss=1` or a restored subscription covering
+ *   `/ota/device/upgrade/{pk}/{dn}`;
  * - otherwise on the first SUBSCRIBE covering that topic in this connection;
  * - a sub-device at its `combine.login`, on its gateway's connection, as before any SUBSCRIBE.
  * A device that resubscribes after it got the offer in this connection does not get it again.
