@@ -114,7 +114,15 @@ export class Connections {
     })
     broker.on('connackSent', (packet, client) => {
       const session = this.#sessions.get(client)
-      if (packet.returnCode === 0 && session?.kind === 'register') session.push(this.#o.registerCloseDelayMs)
+      if (packet.returnCode !== 0) return
+      if (session?.kind === 'register') session.push(this.#o.registerCloseDelayMs)
+      if (session?.kind !== 'device' || session.ended || client.clean) return
+      // From now on a publish reaches the client live. One published during the CONNECT lands in
+      // the stored session's queue while aedes replays it: aedes failed with "no such packet" and
+      // dropped the connection, so a reconnecting device got the offer again and again.
+      // aedes restores the session's subscriptions without a `subscribe` event: they are listed.
+      const filters = Object.keys(heldFilters(client))
+      this.#o.events.emit('device:ready', { ...session.info(), filters })
     })
     broker.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
       const session = client === null ? undefined : this.#sessions.get(client)
@@ -215,6 +223,8 @@ export class Connections {
     this.#o.registry.markOnline(identity, session.clientId, session.clientParams)
     this.#o.logger.info({ clientId: session.clientId }, 'device online')
     this.#o.events.emit('device:online', session.info())
+    // A clean session has nothing stored that a publish could duplicate: it can take downlinks now.
+    if (client.clean) this.#o.events.emit('device:ready', { ...session.info(), filters: [] })
   }
 
   #end(session: DeviceSession): void {
@@ -238,6 +248,11 @@ export class Connections {
     }
     cb()
   }
+}
+
+/** The filters an aedes client holds (a field its typings leave out). */
+function heldFilters(client: Client): Record<string, unknown> {
+  return (client as unknown as { subscriptions?: Record<string, unknown> }).subscriptions ?? {}
 }
 
 /** The platform delivers at QoS 0 or 1 only (PROTOCOL.md §1.2). */

@@ -16,6 +16,7 @@ import type {
   RawUpHandler,
   ThingModelInput,
 } from './alink/types.js'
+import { type EmulatorClock, isClock, systemClock } from './clock.js'
 import { capBytesBeforeConnack } from './connect-guard.js'
 import { Connections } from './connections.js'
 import { CONTROL_PREFIX, controlApiHandler } from './control/control-api.js'
@@ -61,6 +62,7 @@ interface Settings {
   minKeepaliveSeconds: number
   registerCloseDelayMs: number
   requestTimeoutMs: number
+  clock: EmulatorClock
 }
 
 const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -70,6 +72,7 @@ const DEFAULTS: Readonly<Settings> = Object.freeze({
   minKeepaliveSeconds: 30,
   registerCloseDelayMs: 100,
   requestTimeoutMs: 5000,
+  clock: systemClock,
 })
 
 /**
@@ -128,6 +131,8 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       token: controlTokenOf(options.controlToken, o.host),
       firmwareDir: await firmwareDirOf(options.allowedFirmwareDir),
     }
+    if (!isClock(o.clock))
+      throw new LinkkitError('ERR_INVALID_OPTIONS', 'clock must have now() and setTimer()')
     const logger = createLogger(options.logger)
     const broker = await Aedes.createBroker({})
     const emu = new Emulator(broker, logger, o, access)
@@ -179,7 +184,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       const filters = subs.filter((s) => (s.qos as number) !== 128).map((s) => s.topic)
       if (filters.length > 0) this.emit('client:subscribed', { clientId: client.id, filters })
     })
-    this.ota = new OtaService(this)
+    this.ota = new OtaService(this, { clock: o.clock })
     this.gateway = new GatewayService({
       registry: this.registry,
       acl: this.acl,

@@ -23,6 +23,7 @@ export type {
   ReportedProperty,
   ThingModelInput,
 } from './alink/types.js'
+export { type EmulatorClock, systemClock } from './clock.js'
 export { CONTROL_PREFIX } from './control/control-api.js'
 export type { ControlDeviceSummary, ControlDeviceView } from './control/control-views.js'
 export { Emulator, type EmulatorFaults } from './emulator.js'
@@ -39,10 +40,11 @@ export { type GatewayHost, GatewayService } from './gateway/gateway-service.js'
 export { type SubDeviceSession, Topology } from './gateway/topology.js'
 export type { TopologyRecord } from './gateway/types.js'
 export { type HttpHandler, HttpRouter } from './http-router.js'
-export { type OtaHost, OtaService } from './ota/ota-service.js'
+export { type OtaHost, OtaService, type OtaServiceOptions } from './ota/ota-service.js'
 export {
   type AddFirmwareOptions,
   DEFAULT_MODULE,
+  DEFAULT_UPGRADE_TIMEOUT_MS,
   type DeviceOtaSnapshot,
   type Firmware,
   type FirmwareFaultControls,
@@ -51,6 +53,7 @@ export {
   type OtaEvents,
   type OtaInformEntry,
   type OtaJob,
+  type OtaJobEnd,
   type OtaJobStatus,
   type OtaProgressEntry,
   type OtaSignMethod,
@@ -64,6 +67,7 @@ export type {
   ConnectRefusedInfo,
   DeviceConnectionInfo,
   DeviceIdentity,
+  DeviceReadyInfo,
   DeviceRecord,
   DeviceRegisteredInfo,
   DeviceSnapshot,

@@ -1,5 +1,6 @@
 import type { Level, Logger } from 'pino'
 import type { AlinkInvalidInfo, DeviceThingState, ThingModelInput } from './alink/types.js'
+import type { EmulatorClock } from './clock.js'
 import type { TopologyRecord } from './gateway/types.js'
 import type { DeviceOtaSnapshot } from './ota/types.js'
 
@@ -76,6 +77,8 @@ export interface EmulatorOptions {
    * (regular files only, symbolic links resolved and kept inside it). @default none: `path` is refused
    */
   allowedFirmwareDir?: string | undefined
+  /** Time for OTA jobs (timestamps, upgrade timeouts); tests pass a fake one. @default the system clock */
+  clock?: EmulatorClock
 }
 
 /** A device, by identity. */
@@ -133,6 +136,14 @@ export interface DeviceConnectionInfo extends DeviceIdentity {
   clientId: string
   /** The `k=v` parameters of the clientId. */
   clientParams: Record<string, string>
+  /** For a sub-device's session (`combine.login`), the gateway whose connection carries it. */
+  gateway?: DeviceIdentity
+}
+
+/** Payload of `device:ready`. */
+export interface DeviceReadyInfo extends DeviceConnectionInfo {
+  /** The filters the connection holds then: those a persistent session restored (none for a clean one). */
+  filters: string[]
 }
 
 /** Payload of `connect:refused`. */
@@ -165,6 +176,12 @@ export interface DeviceRegisteredInfo extends DeviceIdentity {
 export interface EmulatorEvents {
   /** A device connected. */
   'device:online': [info: DeviceConnectionInfo]
+  /**
+   * A device's own connection can take downlinks: right after `device:online` for a clean
+   * session; for a persistent one (`clean_session=0`) once its CONNACK is sent, with its stored
+   * subscriptions restored. A sub-device (its gateway's connection is up) gets no `device:ready`.
+   */
+  'device:ready': [info: DeviceReadyInfo]
   /** A device disconnected. */
   'device:offline': [info: DeviceConnectionInfo]
   /** A device registered dynamically. */

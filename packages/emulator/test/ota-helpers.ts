@@ -1,5 +1,5 @@
 import type { MqttClient } from 'mqtt'
-import type { Emulator } from '../src/index.js'
+import type { Emulator, EmulatorClock } from '../src/index.js'
 import { client, credentials, DN, nextMessage, PK } from './helpers.js'
 
 export const UPGRADE = `/ota/device/upgrade/${PK}/${DN}`
@@ -72,4 +72,38 @@ export function informCount(emu: Emulator, n: number): Promise<void> {
     emu.ota.on('ota:inform', check)
     check()
   })
+}
+
+/** A clock that moves only when told to: upgrade timeouts run without waiting. */
+export class FakeClock implements EmulatorClock {
+  #now = Date.UTC(2026, 0, 1)
+  readonly #timers = new Set<{ at: number; callback: () => void }>()
+
+  now(): number {
+    return this.#now
+  }
+
+  setTimer(callback: () => void, ms: number): () => void {
+    const timer = { at: this.#now + ms, callback }
+    this.#timers.add(timer)
+    return () => this.#timers.delete(timer)
+  }
+
+  /** Pending timers. */
+  get pending(): number {
+    return this.#timers.size
+  }
+
+  /** Moves time on by `ms`, running each timer that comes due, in order. */
+  advance(ms: number): void {
+    const end = this.#now + ms
+    for (;;) {
+      const due = [...this.#timers].filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0]
+      if (due === undefined) break
+      this.#timers.delete(due)
+      this.#now = due.at
+      due.callback()
+    }
+    this.#now = end
+  }
 }

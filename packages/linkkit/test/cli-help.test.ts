@@ -85,6 +85,7 @@ describe('linkkit --help', () => {
     expect(stdout).toMatch(/^Usage: linkkit ota <command> \[options\]$/m)
     expect(stdout).toMatch(/^ {2}ota add +Add a firmware package/m)
     expect(stdout).toMatch(/^ {2}ota status +Show upgrade jobs/m)
+    expect(stdout).toMatch(/^ {2}ota cancel +Cancel an upgrade job that has not ended$/m)
   })
 
   for (const { argv, lines } of HELP) {

@@ -164,4 +164,39 @@ describe('linkkit ota', () => {
     expect(ended.code).toBe(0)
     expect(JSON.parse(ended.stdout)).toMatchObject({ id: job.id, status: 'failed' })
   })
+
+  it('cancels a job with a reason, refuses to cancel it twice, and pushes with --upgrade-timeout', async () => {
+    await using emu = await start()
+    const fw = await add(emu)
+    const target = ['--emulator', emu.httpUrl, '--product', PK, '--device', DN, '--firmware', fw.id]
+    const pushed = await ota(['ota', 'push', ...target, '--upgrade-timeout', '60000', '--json'])
+    const job = JSON.parse(pushed.stdout) as OtaJob
+    expect(job).toMatchObject({ status: 'pending', timeoutMs: 60_000 })
+    const cancel = ['ota', 'cancel', '--emulator', emu.httpUrl, '--job', job.id]
+    const canceled = await ota([...cancel, '--reason', 'wrong package'])
+    expect(canceled).toEqual({
+      code: 0,
+      stdout: `${job.id}  ${PK}/${DN}  default  2.0.0  canceled  cancel: wrong package\n`,
+      stderr: '',
+    })
+    expect(emu.ota.job(job.id)).toMatchObject({
+      status: 'canceled',
+      endedBy: 'cancel',
+      reason: 'wrong package',
+    })
+    const again = await ota(cancel)
+    expect([again.code, again.stderr]).toEqual([
+      1,
+      `linkkit ota cancel: the emulator refused: ERR_OTA_STATE: job ${job.id} already ended canceled (HTTP 409)\n`,
+    ])
+    const unknown = await ota(['ota', 'cancel', '--emulator', emu.httpUrl, '--job', 'job-77'])
+    expect([unknown.code, unknown.stderr]).toEqual([
+      1,
+      'linkkit ota cancel: the emulator refused: ERR_INVALID_ARGUMENT: no OTA job job-77 (HTTP 404)\n',
+    ])
+    const bad = await ota(['ota', 'push', ...target, '--upgrade-timeout', '0'])
+    expect(bad.code).toBe(2)
+    const next = await ota(['ota', 'push', ...target, '--json'])
+    expect(JSON.parse(next.stdout)).toMatchObject({ status: 'pending', timeoutMs: 1_800_000 })
+  })
 })

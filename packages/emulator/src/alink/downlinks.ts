@@ -1,10 +1,13 @@
-import { AlinkIds, assertTopicSegment, LinkkitError, parseReply, Topics } from '@linkkit/core'
+import { AlinkIds, assertTopicSegment, LinkkitError, Topics } from '@linkkit/core'
 import type { ThingModel } from '@linkkit/thing-model'
 import type { DeviceRegistry, DeviceState } from '../registry.js'
 import type { DeviceIdentity, PublishOptions } from '../types.js'
-import { isRecord } from './envelope.js'
-import type { ReplyWaiters } from './reply-waiters.js'
+import { isRecord, readDeviceAnswer } from './envelope.js'
+import type { ReplyWaiters, WaitOptions } from './reply-waiters.js'
 import type { CloudErrorNotice, DeviceReply, DownlinkOptions, InvokeServiceOptions } from './types.js'
+
+/** Service calls (property set/get included) take a reply with a fresh id (docs/protocol.md §6 item 16). */
+const SERVICE: WaitOptions = Object.freeze({ adoptUnmatched: true })
 
 export interface DownlinkDeps {
   registry: DeviceRegistry
@@ -39,7 +42,7 @@ export class Downlinks {
     this.#online(device)
     ;(await this.#d.model(device.productKey))?.validateProperties(props, { writableOnly: true })
     const topic = Topics.propertySet(device)
-    return this.#request(topic, Topics.reply(topic), 'thing.service.property.set', props, options)
+    return this.#request(topic, Topics.reply(topic), 'thing.service.property.set', props, options, SERVICE)
   }
 
   /** `thing.service.property.get` (3.x legacy): params are identifiers, reply data their values. */
@@ -54,7 +57,7 @@ export class Downlinks {
     this.#online(device)
     ;(await this.#d.model(device.productKey))?.validateServiceInput('get', ids)
     const topic = Topics.propertyGet(device)
-    return this.#request(topic, Topics.reply(topic), 'thing.service.property.get', [...ids], options)
+    return this.#request(topic, Topics.reply(topic), 'thing.service.property.get', [...ids], options, SERVICE)
   }
 
   /**
@@ -79,12 +82,12 @@ export class Downlinks {
     const path = serviceId === 'set' || serviceId === 'get' ? `property/${serviceId}` : serviceId
     const method = `thing.service.${path.replace('/', '.')}`
     const service = Topics.sys(device, `thing/service/${path}`)
-    if (!sync) return this.#request(service, Topics.reply(service), method, params, options)
+    if (!sync) return this.#request(service, Topics.reply(service), method, params, options, SERVICE)
     const rrpcId = this.#ids.next()
     const form = options.rrpc ?? (extBit0(state.clientParams.ext) ? 'ext' : 'legacy')
     if (form === 'ext') {
       const topic = `/ext/rrpc/${rrpcId}${service}`
-      return this.#request(topic, topic, method, params, options)
+      return this.#request(topic, topic, method, params, options, SERVICE)
     }
     return this.#request(
       Topics.rrpcRequest(device, rrpcId),
@@ -92,6 +95,7 @@ export class Downlinks {
       method,
       params,
       options,
+      SERVICE,
     )
   }
 
@@ -126,11 +130,12 @@ export class Downlinks {
     method: string,
     params: unknown,
     options: DownlinkOptions,
+    wait: WaitOptions = {},
   ): Promise<DeviceReply> {
     const id = this.#ids.next()
     const body = JSON.stringify({ id, version: '1.0', params, method })
-    const payload = await this.#exchange(topic, replyTopic, id, body, options)
-    const { code, data, message } = parseReply(payload, replyTopic)
+    const payload = await this.#exchange(topic, replyTopic, id, body, options, wait)
+    const { code, data, message } = readDeviceAnswer(payload, replyTopic)
     return message === undefined ? { id, code, data } : { id, code, data, message }
   }
 
@@ -140,6 +145,7 @@ export class Downlinks {
     id: string | undefined,
     payload: string | Uint8Array,
     options: DownlinkOptions,
+    wait: WaitOptions = {},
   ): Promise<Buffer> {
     const timeoutMs = options.timeoutMs ?? this.#d.defaultTimeoutMs
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
@@ -147,7 +153,7 @@ export class Downlinks {
     }
     const closed = this.#d.waiters.closed
     if (closed !== undefined) throw closed
-    const waiting = this.#d.waiters.wait(replyTopic, id, timeoutMs)
+    const waiting = this.#d.waiters.wait(replyTopic, id, timeoutMs, wait)
     try {
       await this.#d.publish(topic, payload, { qos: 0 })
     } catch (error) {

@@ -1,4 +1,5 @@
-import { normaliseId } from '@linkkit/core'
+import { LinkkitError } from '@linkkit/core'
+import { MAX_UPLINK_ID_LENGTH, uplinkId } from '../uplink-id.js'
 
 /** Reply codes the emulator answers uplinks with (PROTOCOL.md §2.4). */
 export const AlinkCodes = {
@@ -56,7 +57,7 @@ export function parseUplink(payload: Buffer): Uplink {
     return failed(recoverId(payload), AlinkCodes.notJson, 'payload is not valid JSON')
   }
   if (!isRecord(body)) return failed(recoverId(payload), AlinkCodes.notJson, 'payload is not a JSON object')
-  const id = normaliseId(body.id)
+  const id = uplinkId(body.id)
   if (id === undefined) return failed(undefined, AlinkCodes.invalidParams, 'id is missing or invalid')
   if (depthExceeds(body, MAX_JSON_DEPTH)) {
     return failed(id, AlinkCodes.invalidParams, `JSON is nested deeper than ${MAX_JSON_DEPTH} levels`)
@@ -70,11 +71,11 @@ function failed(id: string | undefined, code: number, message: string): Uplink {
   return { ok: false, id, code, message }
 }
 
-const ID_PATTERN = /"id"\s*:\s*(?:"([^"\\]{1,64})"|(\d{1,15})\b)/
+const ID_PATTERN = new RegExp(`"id"\\s*:\\s*(?:"([^"\\\\]{1,${MAX_UPLINK_ID_LENGTH}})"|(\\d{1,15})\\b)`)
 
 /** The `id` of a payload that is not valid JSON, read from its first kilobytes. */
 export function recoverId(payload: Buffer): string | undefined {
-  const match = ID_PATTERN.exec(payload.subarray(0, 4096).toString('utf8'))
+  const match = ID_PATTERN.exec(payload.subarray(0, 4096 + MAX_UPLINK_ID_LENGTH).toString('utf8'))
   return match === null ? undefined : (match[1] ?? match[2])
 }
 
@@ -82,10 +83,38 @@ export function recoverId(payload: Buffer): string | undefined {
 export function replyId(payload: Buffer): string | undefined {
   try {
     const body: unknown = JSON.parse(payload.toString('utf8'))
-    return isRecord(body) ? normaliseId(body.id) : undefined
+    return isRecord(body) ? uplinkId(body.id) : undefined
   } catch {
     return recoverId(payload)
   }
+}
+
+/** A device's answer to a platform request, without its id (the waiter already matched it). */
+export interface DeviceAnswer {
+  code: number
+  data: unknown
+  message?: string
+}
+
+/**
+ * Reads a device's reply to a downlink: `code` a number (or a decimal string), `data` and an
+ * optional `message`. The id is not checked here: a reply may carry a fresh one (§6 item 16).
+ */
+export function readDeviceAnswer(payload: Buffer, topic: string): DeviceAnswer {
+  let body: unknown
+  try {
+    body = JSON.parse(payload.toString('utf8'))
+  } catch (cause) {
+    throw new LinkkitError('ERR_MALFORMED_PAYLOAD', `payload on ${topic} is not valid JSON`, { topic, cause })
+  }
+  const raw = isRecord(body) ? body.code : undefined
+  const code = typeof raw === 'string' && /^\d{1,10}$/.test(raw) ? Number(raw) : raw
+  if (!isRecord(body) || typeof code !== 'number' || !Number.isInteger(code)) {
+    throw new LinkkitError('ERR_MALFORMED_PAYLOAD', `reply on ${topic} lacks a valid code`, { topic })
+  }
+  const answer: DeviceAnswer = { code, data: body.data }
+  if (typeof body.message === 'string') answer.message = body.message
+  return answer
 }
 
 function depthExceeds(root: unknown, limit: number): boolean {

@@ -44,6 +44,16 @@ export interface ControlRoute {
   handle(request: ControlRequest): Promise<ControlReply>
 }
 
+/** A push's `timeoutMs`: an integer from 1 to 2147483647 (the upgrade timeout, not a wait). */
+function upgradeTimeoutMs(body: JsonObject): number | undefined {
+  const value = body.timeoutMs
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > 2_147_483_647) {
+    throw badRequest('timeoutMs must be an integer from 1 to 2147483647')
+  }
+  return value
+}
+
 /** Firmware bodies carry the image in base64, so they may be much larger than the other bodies. */
 export const MAX_FIRMWARE_BODY_BYTES = 96 * 1024 * 1024
 
@@ -55,8 +65,9 @@ const ok = (body: unknown, status = 200): ControlReply => ({ status, body })
  * `{ properties, timeoutMs? }`, `POST devices/:pk/:dn/services/:id` `{ params?, sync?, rrpc?, timeoutMs? }`,
  * `POST firmware` `{ productKey, version, module?, signMethod?, name?, isDiff?, dataBase64 | path }` (201;
  * `path` only below `files.dir`),
- * `GET firmware/:id`, `POST push` `{ productKey, deviceName, firmwareId, srcVersion? }` (201),
- * `GET jobs?productKey=&deviceName=`, `GET jobs/:id`, `POST kick` `{ productKey, deviceName }`.
+ * `GET firmware/:id`, `POST push` `{ productKey, deviceName, firmwareId, srcVersion?, timeoutMs? }` (201),
+ * `GET jobs?productKey=&deviceName=`, `GET jobs/:id`, `POST jobs/:id/cancel` `{ reason? }`,
+ * `POST kick` `{ productKey, deviceName }`.
  * Device replies to downlinks come back as they are (`{ id, code, data, message? }`), any code.
  */
 export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions, 'signal'>): ControlRoute[] {
@@ -158,7 +169,7 @@ export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions,
       pattern: 'push',
       handle: async ({ body }) => {
         const input = await body()
-        onlyFields(input, ['productKey', 'deviceName', 'firmwareId', 'srcVersion'])
+        onlyFields(input, ['productKey', 'deviceName', 'firmwareId', 'srcVersion', 'timeoutMs'])
         const firmwareId = requiredString(input, 'firmwareId')
         const firmware = emu.ota.firmware(firmwareId)
         if (firmware === undefined) throw notFound(`no firmware ${firmwareId}`)
@@ -167,7 +178,13 @@ export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions,
           dn: requiredString(input, 'deviceName'),
         })
         const srcVersion = optionalString(input, 'srcVersion')
-        const job = await emu.ota.push({ productKey, deviceName, firmware, ...compact({ srcVersion }) })
+        const timeoutMs = upgradeTimeoutMs(input)
+        const job = await emu.ota.push({
+          productKey,
+          deviceName,
+          firmware,
+          ...compact({ srcVersion, timeoutMs }),
+        })
         return ok(job, 201)
       },
     },
@@ -187,6 +204,18 @@ export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions,
         const job = emu.ota.job(params.id ?? '')
         if (job === undefined) throw notFound(`no OTA job ${params.id}`)
         return ok(job)
+      },
+    },
+    {
+      method: 'POST',
+      pattern: 'jobs/:id/cancel',
+      handle: async ({ params, body }) => {
+        const id = params.id ?? ''
+        if (emu.ota.job(id) === undefined) throw notFound(`no OTA job ${id}`)
+        const input = await body()
+        onlyFields(input, ['reason'])
+        const reason = optionalString(input, 'reason')
+        return ok(reason === undefined ? emu.ota.cancel(id) : emu.ota.cancel(id, reason))
       },
     },
     {

@@ -38,7 +38,14 @@ export class SubSessions {
     acl.allow(gateway, sub)
     registry.markOnline(sub, clientId, clientParams)
     const { productKey, deviceName } = sub
-    this.#emit('device:online', { productKey, deviceName, clientId, clientParams: { ...clientParams } })
+    const info = {
+      productKey,
+      deviceName,
+      clientId,
+      clientParams: { ...clientParams },
+      gateway: { ...gateway },
+    }
+    this.#emit('device:online', info)
   }
 
   /** Ends the sub-device's session; false when it had none. */
@@ -50,7 +57,14 @@ export class SubSessions {
     registry.markOffline(sub)
     const clientParams = { ...(registry.get(sub.productKey, sub.deviceName)?.clientParams ?? {}) }
     const { productKey, deviceName } = sub
-    this.#emit('device:offline', { productKey, deviceName, clientId: session.clientId, clientParams })
+    const gateway = { ...session.gateway }
+    this.#emit('device:offline', {
+      productKey,
+      deviceName,
+      clientId: session.clientId,
+      clientParams,
+      gateway,
+    })
     return true
   }
 

@@ -1,6 +1,7 @@
 import { LinkkitError } from '@linkkit/core'
+import type { EmulatorClock } from '../clock.js'
 import type { DeviceOta } from './device-ota.js'
-import type { Firmware, OtaDeviceRef, OtaJob, OtaJobStatus } from './types.js'
+import type { Firmware, OtaDeviceRef, OtaJob, OtaJobEnd, OtaJobStatus } from './types.js'
 
 /** Statuses of a job that is not finished: the device's one ongoing job per module. */
 const ONGOING: ReadonlySet<OtaJobStatus> = new Set(['pending', 'pushed', 'upgrading'])
@@ -11,6 +12,14 @@ export function isOngoing(job: OtaJob): boolean {
 
 type Listener = (job: OtaJob, previous: OtaJobStatus | undefined) => void
 
+/** What `JobBook.create` needs besides the device and firmware. */
+export interface JobTerms {
+  srcVersion: string | undefined
+  timeoutMs: number
+  /** The module's version the device last informed, if any. */
+  runningVersion: string | undefined
+}
+
 /**
  * Upgrade jobs and their status changes. One ongoing job per device and module, as the platform
  * allows one ongoing batch per device (PROTOCOL.md §3.3).
@@ -18,10 +27,12 @@ type Listener = (job: OtaJob, previous: OtaJobStatus | undefined) => void
 export class JobBook {
   readonly #jobs = new Map<string, OtaJob>()
   readonly #onChange: Listener
+  readonly #clock: EmulatorClock
   #next = 1
 
-  constructor(onChange: Listener) {
+  constructor(onChange: Listener, clock: EmulatorClock) {
     this.#onChange = onChange
+    this.#clock = clock
   }
 
   get(id: string): OtaJob | undefined {
@@ -45,14 +56,14 @@ export class JobBook {
    * Creates a job. A job of the same module that was not started yet (pending or pushed) is
    * canceled and replaced; one the device is already upgrading makes this throw ERR_OTA_BUSY.
    */
-  create(device: DeviceOta, firmware: Firmware, srcVersion: string | undefined): OtaJob {
+  create(device: DeviceOta, firmware: Firmware, terms: JobTerms): OtaJob {
     const current = this.ongoing(device, firmware.module)
     if (current?.status === 'upgrading') {
       throw new LinkkitError('ERR_OTA_BUSY', `job ${current.id} is upgrading module ${current.module}`, {
         details: { jobId: current.id, module: current.module },
       })
     }
-    const now = Date.now()
+    const now = this.#clock.now()
     const job: OtaJob = {
       id: `job-${this.#next++}`,
       productKey: device.productKey,
@@ -60,7 +71,7 @@ export class JobBook {
       module: firmware.module,
       firmwareId: firmware.id,
       version: firmware.version,
-      srcVersion,
+      srcVersion: terms.srcVersion,
       status: 'pending',
       createdAt: now,
       updatedAt: now,
@@ -70,10 +81,15 @@ export class JobBook {
       desc: undefined,
       failure: undefined,
       replacedBy: undefined,
+      timeoutMs: terms.timeoutMs,
+      deadlineAt: undefined,
+      sourceVersion: terms.srcVersion ?? terms.runningVersion,
+      endedBy: undefined,
+      reason: undefined,
     }
     if (current !== undefined) {
       current.replacedBy = job.id
-      this.setStatus(current, 'canceled')
+      this.end(current, 'canceled', 'replaced', `replaced by ${job.id}`)
     }
     this.#jobs.set(job.id, job)
     device.ota.jobs.push(job)
@@ -85,32 +101,42 @@ export class JobBook {
     if (job.status === status) return
     const previous = job.status
     job.status = status
-    job.updatedAt = Date.now()
+    job.updatedAt = this.#clock.now()
     this.#onChange(job, previous)
+  }
+
+  /** Ends an unfinished job as `failed` or `canceled`, saying what ended it and why. */
+  end(job: OtaJob, status: 'failed' | 'canceled', endedBy: OtaJobEnd, reason: string): void {
+    if (!isOngoing(job)) return
+    job.endedBy = endedBy
+    job.reason = reason
+    job.deadlineAt = undefined
+    this.setStatus(job, status)
   }
 
   markPushed(job: OtaJob): void {
     job.pushCount += 1
-    job.lastPushedAt = Date.now()
+    job.lastPushedAt = this.#clock.now()
     job.updatedAt = job.lastPushedAt
     if (job.status === 'pending') this.setStatus(job, 'pushed')
   }
 
   /**
    * Applies a valid progress step (PROTOCOL.md §3.5): the first step ≥ 0 moves the job to
-   * `upgrading`, a negative one fails it. Reaching 100 does not finish it: only the version
-   * inform does (§3.2).
+   * `upgrading` and starts its upgrade timeout, a negative one fails it. Reaching 100 does not
+   * finish it: only the version inform does (§3.2).
    */
   progress(job: OtaJob, step: number, desc: string): void {
     if (job.status !== 'pushed' && job.status !== 'upgrading') return
     job.step = step
     job.desc = desc
-    job.updatedAt = Date.now()
+    job.updatedAt = this.#clock.now()
     if (step < 0) {
       job.failure = { step, desc }
-      this.setStatus(job, 'failed')
-    } else {
-      this.setStatus(job, 'upgrading')
+      this.end(job, 'failed', 'device', `the device reported step ${step}${desc === '' ? '' : `: ${desc}`}`)
+      return
     }
+    if (job.status === 'pushed') job.deadlineAt = job.updatedAt + job.timeoutMs
+    this.setStatus(job, 'upgrading')
   }
 }

@@ -1,9 +1,9 @@
 import { Topics, topicMatches } from '@linkkit/core'
-import type { DeviceRegistry } from '../registry.js'
-import type { ClientSubscribedInfo, DeviceConnectionInfo } from '../types.js'
+import { type DeviceRegistry, deviceKey } from '../registry.js'
+import type { ClientSubscribedInfo, DeviceConnectionInfo, DeviceReadyInfo } from '../types.js'
 import type { DeviceOtaRecords } from './device-ota.js'
 import { isOngoing, type JobBook } from './job-book.js'
-import type { OtaJob } from './types.js'
+import type { OtaDeviceRef, OtaJob } from './types.js'
 
 export interface OfferTriggersContext {
   registry: DeviceRegistry
@@ -16,17 +16,21 @@ export interface OfferTriggersContext {
 
 /**
  * Decides when a job the device has not started yet is offered again (PROTOCOL.md §3.1, §3.8:
- * re-pushed when the device comes online with a pending job). On every reconnect
- * (`device:online`) until the device reports progress; and, for a device without `_ss=1`, once
- * more on its first SUBSCRIBE covering `/ota/device/upgrade/{pk}/{dn}` in that connection, since
- * a clean-session device receives nothing before it subscribes. A persistent-session device that
- * resubscribes may therefore see the offer twice on one reconnect; the SDKs tolerate that (3.x
- * ignores a re-push while fetching, §6 item 14).
+ * re-pushed when the device comes online with a pending job): once per connection, until the
+ * device reports progress. The offer goes out when it can arrive:
+ * - a device's own connection once it is ready (`device:ready`: a persistent session only at its
+ *   CONNACK, see Connections), if it has `_ss=1` or a restored subscription covering
+ *   `/ota/device/upgrade/{pk}/{dn}`;
+ * - otherwise on the first SUBSCRIBE covering that topic in this connection;
+ * - a sub-device at its `combine.login`, on its gateway's connection, as before any SUBSCRIBE.
+ * A device that resubscribes after it got the offer in this connection does not get it again.
  */
 export class OfferTriggers {
   readonly #c: OfferTriggersContext
   /** The device's `connectCount` when a job was last offered in a way that surely reached it. */
   readonly #offeredOn = new Map<string, number>()
+  /** The device's `connectCount` once that connection could take offers. */
+  readonly #readyOn = new Map<string, number>()
 
   constructor(context: OfferTriggersContext) {
     this.#c = context
@@ -34,17 +38,31 @@ export class OfferTriggers {
 
   /** Notes that `job` is being offered on the device's current connection. */
   reached(job: OtaJob): void {
-    this.#offeredOn.set(job.id, this.#c.registry.get(job.productKey, job.deviceName)?.connectCount ?? 0)
+    this.#offeredOn.set(job.id, this.#connectCount(job))
+  }
+
+  /** Whether the device is online on a connection that can take an offer now. */
+  ready(device: OtaDeviceRef): boolean {
+    const state = this.#c.registry.get(device.productKey, device.deviceName)
+    return state?.online === true && this.#readyOn.get(this.#key(device)) === state.connectCount
+  }
+
+  readonly onReady = (info: DeviceReadyInfo): void => {
+    this.#readyOn.set(this.#key(info), this.#connectCount(info))
+    const listening = info.clientParams._ss === '1'
+    for (const job of this.#waiting(info)) {
+      const topic = Topics.otaUpgrade(job)
+      if (!listening && !info.filters.some((filter) => topicMatches(filter, topic))) continue
+      this.reached(job)
+      this.#c.send(job)
+    }
   }
 
   readonly onOnline = (info: DeviceConnectionInfo): void => {
-    const device = this.#c.records.get(info)
-    const waiting = device.ota.jobs.filter(
-      (job) => isOngoing(job) && job.status !== 'upgrading' && this.#c.eligible(job),
-    )
-    for (const job of waiting) {
-      // With `_ss=1` the emulator holds the offer until CONNECT completes, so it surely arrives;
-      // without it, only a persistent session's stored subscription can receive it now.
+    // A device's own connection waits for `device:ready`; a sub-device rides a ready gateway.
+    if (info.gateway === undefined) return
+    this.#readyOn.set(this.#key(info), this.#connectCount(info))
+    for (const job of this.#waiting(info)) {
       if (info.clientParams._ss === '1') this.reached(job)
       this.#c.send(job)
     }
@@ -53,13 +71,27 @@ export class OfferTriggers {
   readonly onSubscribed = ({ filters }: ClientSubscribedInfo): void => {
     for (const job of this.#c.book.list()) {
       if (job.status !== 'pending' && job.status !== 'pushed') continue
-      const state = this.#c.registry.get(job.productKey, job.deviceName)
-      if (state?.online !== true || this.#offeredOn.get(job.id) === state.connectCount) continue
+      if (!this.ready(job) || this.#offeredOn.get(job.id) === this.#connectCount(job)) continue
       if (!this.#c.eligible(job)) continue
       const topic = Topics.otaUpgrade(job)
       if (!filters.some((filter) => topicMatches(filter, topic))) continue
       this.reached(job)
       this.#c.send(job)
     }
+  }
+
+  /** The device's jobs that still wait for it to take the offer. */
+  #waiting(device: OtaDeviceRef): OtaJob[] {
+    return this.#c.records
+      .get(device)
+      .ota.jobs.filter((job) => isOngoing(job) && job.status !== 'upgrading' && this.#c.eligible(job))
+  }
+
+  #connectCount(device: OtaDeviceRef): number {
+    return this.#c.registry.get(device.productKey, device.deviceName)?.connectCount ?? 0
+  }
+
+  #key(device: OtaDeviceRef): string {
+    return deviceKey(device.productKey, device.deviceName)
   }
 }

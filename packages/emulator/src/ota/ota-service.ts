@@ -1,24 +1,27 @@
 import { LinkkitError, Topics } from '@linkkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
+import { type EmulatorClock, systemClock } from '../clock.js'
 import type { Emulator } from '../emulator.js'
 import { FirmwareServer } from '../firmware-server.js'
 import type { FirmwareFileStats } from '../firmware-store.js'
 import { DeviceOtaRecords } from './device-ota.js'
 import { FirmwareCatalog } from './firmware-catalog.js'
-import { JobBook } from './job-book.js'
+import { isOngoing, JobBook } from './job-book.js'
+import { JobTimeouts } from './job-timeouts.js'
 import { OfferTriggers } from './offer-triggers.js'
 import { OtaUplinks } from './ota-uplinks.js'
 import { pushEnvelope } from './push-message.js'
-import type {
-  AddFirmwareOptions,
-  Firmware,
-  FirmwareFaultControls,
-  OtaDeviceRef,
-  OtaEvents,
-  OtaJob,
-  OtaJobStatus,
-  PushOptions,
+import {
+  type AddFirmwareOptions,
+  DEFAULT_UPGRADE_TIMEOUT_MS,
+  type Firmware,
+  type FirmwareFaultControls,
+  type OtaDeviceRef,
+  type OtaEvents,
+  type OtaJob,
+  type OtaJobStatus,
+  type PushOptions,
 } from './types.js'
 import { waitForJob } from './wait-for-job.js'
 
@@ -28,12 +31,23 @@ export type OtaHost = Pick<
   'registry' | 'logger' | 'httpUrl' | 'onUplink' | 'publish' | 'on' | 'off'
 >
 
+/** Options of the OTA service. */
+export interface OtaServiceOptions {
+  /** Time for job timestamps and upgrade timeouts. @default the system clock */
+  clock?: EmulatorClock
+}
+
+/** Longest upgrade timeout: Node's timers cannot wait longer. */
+const MAX_UPGRADE_TIMEOUT_MS = 2_147_483_647
+
 /**
  * The platform's OTA service (`emu.ota`, PROTOCOL.md §3): firmware packages served by a
  * FirmwareServer under `/ota/`, upgrade jobs per device and module, pushes and re-pushes, replies
  * to `thing.ota.firmware.get` and the legacy `/ota/device/request`, progress history and version
- * informs. A job succeeds only when the device informs the target version (§3.2).
- * A job is pushed at `push()` when the device is online, and re-pushed as `OfferTriggers` says.
+ * informs. A job succeeds only when the device informs the target version (§3.2); it fails on a
+ * negative step, on its upgrade timeout, or when the device informs neither the source nor the
+ * target version, and can be canceled (§6 item 18). A job is pushed at `push()` when the device is
+ * online, and re-pushed as `OfferTriggers` says.
  */
 export class OtaService extends EventEmitter<OtaEvents> {
   /** The firmware file server, mounted on the emulator's HTTP server under `/ota/`. */
@@ -46,17 +60,24 @@ export class OtaService extends EventEmitter<OtaEvents> {
   readonly #records: DeviceOtaRecords
   readonly #book: JobBook
   readonly #triggers: OfferTriggers
+  readonly #timeouts: JobTimeouts
+  readonly #clock: EmulatorClock
   readonly #closed = new AbortController()
   readonly #cleanups: Array<() => void> = []
   #messageId = 1
 
-  constructor(host: OtaHost) {
+  constructor(host: OtaHost, options: OtaServiceOptions = {}) {
     super()
     this.#host = host
+    this.#clock = options.clock ?? systemClock
     this.#logger = host.logger.child({ component: 'ota' })
     this.#catalog = new FirmwareCatalog(this.server, () => host.httpUrl)
     this.#records = new DeviceOtaRecords(host.registry)
-    this.#book = new JobBook((job, previous) => this.#emit('ota:job', structuredClone(job), previous))
+    this.#timeouts = new JobTimeouts(this.#clock, (job) => this.#timedOut(job))
+    this.#book = new JobBook((job, previous) => {
+      this.#timeouts.update(job)
+      this.#emit('ota:job', structuredClone(job), previous)
+    }, this.#clock)
     this.faults = Object.assign(this.server.faults, {
       for: (firmware: Firmware, fileName?: string) => this.server.faultsFor(this.#file(firmware, fileName)),
     })
@@ -81,10 +102,13 @@ export class OtaService extends EventEmitter<OtaEvents> {
     })
     this.#triggers = triggers
     host.on('device:online', triggers.onOnline)
+    host.on('device:ready', triggers.onReady)
     host.on('client:subscribed', triggers.onSubscribed)
     this.#cleanups.push(
       () => host.off('device:online', triggers.onOnline),
+      () => host.off('device:ready', triggers.onReady),
       () => host.off('client:subscribed', triggers.onSubscribed),
+      () => this.#timeouts.close(),
     )
   }
 
@@ -108,11 +132,18 @@ export class OtaService extends EventEmitter<OtaEvents> {
   /**
    * Creates an upgrade job and pushes it when the device is online (and runs `srcVersion`, if
    * given). A pending or pushed job of the same module is canceled and replaced; one the device is
-   * already upgrading makes this reject with ERR_OTA_BUSY.
+   * upgrading makes this reject with ERR_OTA_BUSY until that job ends (succeeded, failed, timed
+   * out or canceled).
    */
   async push(options: PushOptions): Promise<OtaJob> {
     this.#assertOpen()
-    const { productKey, deviceName } = options
+    const { productKey, deviceName, timeoutMs = DEFAULT_UPGRADE_TIMEOUT_MS } = options
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_UPGRADE_TIMEOUT_MS) {
+      throw new LinkkitError(
+        'ERR_INVALID_ARGUMENT',
+        `timeoutMs must be an integer from 1 to ${MAX_UPGRADE_TIMEOUT_MS}`,
+      )
+    }
     const state = this.#host.registry.get(productKey, deviceName)
     if (state === undefined) {
       throw new LinkkitError('ERR_INVALID_ARGUMENT', `unknown device ${productKey}/${deviceName}`)
@@ -125,11 +156,34 @@ export class OtaService extends EventEmitter<OtaEvents> {
       )
     }
     const device = this.#records.get({ productKey, deviceName })
-    const job = this.#book.create(device, firmware, options.srcVersion)
-    if (state.online && this.#eligible(job)) {
+    const job = this.#book.create(device, firmware, {
+      srcVersion: options.srcVersion,
+      timeoutMs,
+      runningVersion: device.versions[firmware.module],
+    })
+    if (this.#triggers.ready(job) && this.#eligible(job)) {
       this.#triggers.reached(job)
       await this.#offer(job)
     }
+    return structuredClone(job)
+  }
+
+  /**
+   * Cancels an unfinished job, as the console's "cancel upgrade" does; the device is not told
+   * (the protocol has no such message), its later progress no longer counts, and a new push is
+   * accepted at once. Returns the canceled job. ERR_INVALID_ARGUMENT for an unknown job,
+   * ERR_OTA_STATE for one that already ended.
+   */
+  cancel(id: string, reason = 'canceled by the operator'): OtaJob {
+    const job = this.#book.get(id)
+    if (job === undefined) throw new LinkkitError('ERR_INVALID_ARGUMENT', `no OTA job ${id}`)
+    if (!isOngoing(job)) {
+      throw new LinkkitError('ERR_OTA_STATE', `job ${id} already ended ${job.status}`, {
+        details: { jobId: id, status: job.status },
+      })
+    }
+    this.#book.end(job, 'canceled', 'cancel', reason)
+    this.#logger.info({ jobId: id, reason }, 'upgrade job canceled')
     return structuredClone(job)
   }
 
@@ -161,6 +215,12 @@ export class OtaService extends EventEmitter<OtaEvents> {
       for (const cleanup of this.#cleanups.splice(0)) cleanup()
     }
     await this.server.close()
+  }
+
+  #timedOut(job: OtaJob): void {
+    const reason = `no version ${job.version} informed within ${job.timeoutMs} ms of the first progress report`
+    this.#book.end(job, 'failed', 'timeout', reason)
+    this.#logger.info({ jobId: job.id }, 'upgrade job timed out')
   }
 
   #eligible(job: OtaJob): boolean {

@@ -72,9 +72,27 @@ export class OtaUplinks {
     }
     const job = this.#c.book.ongoing(device, parsed.module)
     if (job === undefined) return
+    const { version } = parsed
     // The only way a job succeeds: the device runs the target version (PROTOCOL.md §3.2).
-    if (parsed.version === job.version) this.#c.book.setStatus(job, 'succeeded')
-    else if (job.status === 'pending' && this.#c.eligible(job) && this.#c.online(ref)) this.#send(job)
+    if (version === job.version) this.#c.book.setStatus(job, 'succeeded')
+    else if (job.status === 'upgrading') this.#unexpected(job, version)
+    else {
+      // Until it starts, what the device runs is what it upgrades from.
+      if (job.srcVersion === undefined) job.sourceVersion = version
+      if (job.status === 'pending' && this.#c.eligible(job) && this.#c.online(ref)) this.#send(job)
+    }
+  }
+
+  /**
+   * A device that started the upgrade and comes back informing neither the source nor the target
+   * version failed it (PROTOCOL.md §6 item 18). Informing the source version again is no failure:
+   * 3.x informs after every reconnect, mid-download too. Without a known source nothing is decided.
+   */
+  #unexpected(job: OtaJob, version: string): void {
+    const source = job.sourceVersion
+    if (source === undefined || version === source) return
+    const reason = `the device informed ${version}, neither the source ${source} nor the target ${job.version}`
+    this.#c.book.end(job, 'failed', 'version', reason)
   }
 
   #progress({ topic, payload }: UplinkContext): void {

@@ -100,12 +100,31 @@ export interface PushOptions {
    * the device informs it. Needed for differential packages. @default any version
    */
   srcVersion?: string
+  /**
+   * The upgrade timeout: the job fails when the device has not informed the target version this
+   * long after its first progress report. The platform's "device upgrade timeout" counts from
+   * there too; a device that never reports progress keeps being offered the job instead.
+   * At most 2147483647 (24.8 days). @default 1800000 (30 minutes)
+   */
+  timeoutMs?: number
 }
+
+/** The upgrade timeout of a job pushed without `timeoutMs`: 30 minutes. */
+export const DEFAULT_UPGRADE_TIMEOUT_MS = 30 * 60 * 1000
+
+/**
+ * What ended a job that did not succeed: `device` a negative progress step (see `failure`);
+ * `timeout` no target version within `timeoutMs` of the first progress; `version` the device
+ * came back informing neither the source nor the target version; `cancel` `emu.ota.cancel`
+ * (also the control API and `linkkit ota cancel`); `replaced` a newer push of the same module.
+ */
+export type OtaJobEnd = 'device' | 'timeout' | 'version' | 'cancel' | 'replaced'
 
 /**
  * `pending`: not delivered yet (device offline, or waiting for `srcVersion`); `pushed`: offered at
- * least once; `upgrading`: the device reported a step ≥ 0; `failed`: a negative step; `succeeded`:
- * the device informed the target version; `canceled`: replaced by a newer push.
+ * least once; `upgrading`: the device reported a step ≥ 0; `failed`: a negative step, the upgrade
+ * timeout, or an unexpected version informed; `succeeded`: the device informed the target version;
+ * `canceled`: canceled, or replaced by a newer push. `endedBy` and `reason` say which.
  */
 export type OtaJobStatus = 'pending' | 'pushed' | 'upgrading' | 'failed' | 'succeeded' | 'canceled'
 
@@ -150,6 +169,20 @@ export interface OtaJob {
     | undefined
   /** For `canceled`: the job that replaced this one. */
   replacedBy: string | undefined
+  /** The upgrade timeout in milliseconds (`PushOptions.timeoutMs`). */
+  timeoutMs: number
+  /** For an `upgrading` job: when it times out, ms since the epoch (first progress + `timeoutMs`). */
+  deadlineAt: number | undefined
+  /**
+   * The version the device ran before the upgrade: `srcVersion`, else the last one it informed
+   * before it started (undefined when it informed none). Informing a version that is neither
+   * this one nor the target fails an `upgrading` job.
+   */
+  sourceVersion: string | undefined
+  /** What ended a `failed` or `canceled` job. */
+  endedBy: OtaJobEnd | undefined
+  /** Why a `failed` or `canceled` job ended, in words. */
+  reason: string | undefined
 }
 
 /** One `/ota/device/progress` message as received. */

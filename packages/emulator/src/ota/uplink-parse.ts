@@ -1,4 +1,4 @@
-import { normaliseId } from '@linkkit/core'
+import { uplinkId } from '../uplink-id.js'
 import { DEFAULT_MODULE, type OtaDeviceRef } from './types.js'
 
 export type Parsed<T> = ({ ok: true } & T) | { ok: false; error: string }
@@ -45,7 +45,7 @@ function envelope(payload: Buffer, paramsRequired: boolean): Parsed<Envelope> {
     return { ok: false, error: 'module is not a string' }
   return {
     ok: true,
-    id: normaliseId(body.id),
+    id: uplinkId(body.id),
     params,
     module: module === undefined || module === '' ? DEFAULT_MODULE : module,
   }

@@ -4,6 +4,7 @@ import { type Command, type CommandGroup, commandHelp, groupHelp, table } from '
 import { deviceCommand } from './commands/device.js'
 import { emulatorCommand } from './commands/emulator.js'
 import { otaAdd } from './commands/ota-add.js'
+import { otaCancel } from './commands/ota-cancel.js'
 import { otaPush } from './commands/ota-push.js'
 import { otaStatus } from './commands/ota-status.js'
 import { ExitCode, reasonOf, UsageError } from './errors.js'
@@ -13,7 +14,7 @@ import { redactor } from './redact.js'
 const ota: CommandGroup = {
   name: 'ota',
   summary: 'Manage firmware upgrades on a running emulator (through its control API).',
-  commands: [otaAdd, otaPush, otaStatus],
+  commands: [otaAdd, otaPush, otaStatus, otaCancel],
 }
 
 const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand]

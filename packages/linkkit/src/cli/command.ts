@@ -17,7 +17,7 @@ export interface Command {
   run(options: ParsedOptions, io: CliIo): Promise<number>
 }
 
-/** Commands sharing a first word (`linkkit ota add|push|status`). */
+/** Commands sharing a first word (`linkkit ota add|push|status|cancel`). */
 export interface CommandGroup {
   name: string
   summary: string

@@ -11,7 +11,7 @@ export const otaPush: Command = {
   description: [
     'Creates an upgrade job and sends the offer on /ota/device/upgrade when the device is online (else',
     'when it connects). An earlier job of the same module that has not started is replaced. Prints the job;',
-    'follow it with `linkkit ota status --job <id>`.',
+    'follow it with `linkkit ota status --job <id>`, stop it with `linkkit ota cancel --job <id>`.',
   ].join('\n'),
   options: {
     emulator: EMULATOR_OPTION,
@@ -29,6 +29,13 @@ export const otaPush: Command = {
       value: 'v',
       description: 'push only once the device runs this version (for differential packages)',
     },
+    'upgrade-timeout': {
+      type: 'string',
+      value: 'ms',
+      description:
+        'fail the job when the device has not informed the new version this long after its first progress',
+      default: '1800000',
+    },
     json: { ...JSON_OPTION, description: 'print the job as JSON' },
   },
   examples: [
@@ -38,11 +45,13 @@ export const otaPush: Command = {
     const out = new Output(io, options.flag('json'))
     const client = controlClient(options, io)
     const srcVersion = options.string('src-version')
+    const timeoutMs = options.integer('upgrade-timeout', 1, 2_147_483_647)
     const job = await client.post<OtaJob>('push', {
       productKey: options.required('product'),
       deviceName: options.required('device'),
       firmwareId: options.required('firmware'),
       ...(srcVersion === undefined ? {} : { srcVersion }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
     })
     out.data(job)
     out.text(jobLine(job))
