@@ -12,6 +12,7 @@ export type {
   CloudErrorNotice,
   ConfigFile,
   ConfigOffer,
+  ConfigPushOptions,
   DesiredProperty,
   DeviceReply,
   DeviceThingState,

@@ -25,7 +25,7 @@ import { waitForJob } from './wait-for-job.js'
 /** What the OTA service uses of the emulator. */
 export type OtaHost = Pick<
   Emulator,
-  'registry' | 'logger' | 'httpUrl' | 'onUplink' | 'publish' | 'on' | 'off'
+  'registry' | 'logger' | 'firmwareBaseUrl' | 'onUplink' | 'publish' | 'on' | 'off'
 >
 
 /**
@@ -54,7 +54,7 @@ export class OtaService extends EventEmitter<OtaEvents> {
     super()
     this.#host = host
     this.#logger = host.logger.child({ component: 'ota' })
-    this.#catalog = new FirmwareCatalog(this.server, () => host.httpUrl)
+    this.#catalog = new FirmwareCatalog(this.server, () => host.firmwareBaseUrl)
     this.#records = new DeviceOtaRecords(host.registry)
     this.#book = new JobBook((job, previous) => this.#emit('ota:job', structuredClone(job), previous))
     this.faults = Object.assign(this.server.faults, {
