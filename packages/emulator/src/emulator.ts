@@ -10,6 +10,7 @@ import type {
   ConfigFile,
   ConfigOffer,
   ConfigPushOptions,
+  ConfigPushSent,
   DesiredProperty,
   DeviceReply,
   DownlinkOptions,
@@ -368,12 +369,12 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     productKey: string,
     deviceName: string,
     options: ConfigPushOptions & { awaitReply: false },
-  ): Promise<{ id: string }>
+  ): Promise<ConfigPushSent>
   pushConfig(
     productKey: string,
     deviceName: string,
     options?: ConfigPushOptions,
-  ): Promise<DeviceReply | { id: string }> {
+  ): Promise<DeviceReply | ConfigPushSent> {
     return this.#alink.pushConfig({ productKey, deviceName }, options)
   }
 

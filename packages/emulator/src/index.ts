@@ -13,6 +13,7 @@ export type {
   ConfigFile,
   ConfigOffer,
   ConfigPushOptions,
+  ConfigPushSent,
   DesiredProperty,
   DeviceReply,
   DeviceThingState,

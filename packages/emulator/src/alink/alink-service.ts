@@ -21,7 +21,13 @@ import { RawChannel } from './raw.js'
 import { ReplyWaiters } from './reply-waiters.js'
 import { ThingModels } from './thing-models.js'
 import { thingState } from './thing-state.js'
-import type { AlinkInvalidInfo, ConfigPushOptions, DeviceReply, DeviceThingState } from './types.js'
+import type {
+  AlinkInvalidInfo,
+  ConfigPushOptions,
+  ConfigPushSent,
+  DeviceReply,
+  DeviceThingState,
+} from './types.js'
 import type { ThingDevice, UplinkHandlerFn, UplinkRequest } from './uplink-request.js'
 
 export interface AlinkServiceDeps {
@@ -136,7 +142,7 @@ export class AlinkService {
   }
 
   /** `thing.config.push` of the product's configuration (`setConfig` first). */
-  pushConfig(identity: DeviceIdentity, options?: ConfigPushOptions): Promise<DeviceReply | { id: string }> {
+  pushConfig(identity: DeviceIdentity, options?: ConfigPushOptions): Promise<DeviceReply | ConfigPushSent> {
     const offer = this.configs.offer(identity.productKey)
     if (offer === undefined) {
       return Promise.reject(

@@ -7,6 +7,7 @@ import type { ReplyWaiters } from './reply-waiters.js'
 import type {
   CloudErrorNotice,
   ConfigPushOptions,
+  ConfigPushSent,
   DeviceReply,
   DownlinkOptions,
   InvokeServiceOptions,
@@ -106,7 +107,7 @@ export class Downlinks {
     device: DeviceIdentity,
     offer: object,
     options: ConfigPushOptions = {},
-  ): Promise<DeviceReply | { id: string }> {
+  ): Promise<DeviceReply | ConfigPushSent> {
     this.#online(device)
     const topic = Topics.configPush(device)
     if (options.awaitReply !== false) {

@@ -82,6 +82,12 @@ export interface ConfigPushOptions extends DownlinkOptions {
   awaitReply?: boolean
 }
 
+/** What `emu.pushConfig(…, { awaitReply: false })` resolves with once the push is published. */
+export interface ConfigPushSent {
+  /** The Alink id of the push; a `push_reply` the device may send later carries it. */
+  id: string
+}
+
 /** Options of `emu.invokeService`. */
 export interface InvokeServiceOptions extends DownlinkOptions {
   /** Invoke over RRPC. @default the service's TSL `callType` is `sync`; false without a TSL */

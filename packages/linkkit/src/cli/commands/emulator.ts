@@ -23,7 +23,7 @@ export const emulatorCommand: Command = {
     '    "mqttPort": 1883, "httpPort": 8080, "firmwareBaseUrl": "http://127.0.0.1" }',
     'thingModel paths are relative to the file. Device secrets are never printed.',
     'Firmware and config file URLs handed to devices start with --firmware-url (default: the HTTP URL;',
-    'a default port is left out). The C SDK 3.x follows only URLs without a port and always dials 80:',
+    'a default port is left out). The C SDK 3.x follows only URLs without a port, fetched on port 80:',
     'serve HTTP on port 80 (--http-port 80), or forward port 80 to the HTTP port and pass',
     '--firmware-url http://<host>. docs/emulator.md has the whole C SDK recipe.',
   ].join('\n'),
