@@ -83,11 +83,13 @@ export const emulatorCommand: Command = {
     } catch (error) {
       const { code, port } = error as { code?: string; port?: number }
       if (code === 'ERR_INVALID_OPTIONS') {
-        // Every other option was checked above: this is the firmware URL, named as the user gave it.
+        // A refused option is a usage error; the firmware URL is named the way the user gave it.
+        const { message, details } = error as { message: string; details?: { name?: unknown } }
+        if (details?.name !== 'firmwareBaseUrl') throw new UsageError(message)
         const source = options.has('firmware-url')
           ? '--firmware-url'
           : `--config ${configPath}: firmwareBaseUrl`
-        throw new UsageError((error as Error).message.replace(/^firmwareBaseUrl/, source))
+        throw new UsageError(message.replace(/^firmwareBaseUrl/, source))
       }
       if (code === 'EADDRINUSE') {
         throw new CliError(`port ${port} is in use: choose --mqtt-port / --http-port (0 picks a free port)`)
