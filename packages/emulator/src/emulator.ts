@@ -9,6 +9,8 @@ import type {
   CloudErrorNotice,
   ConfigFile,
   ConfigOffer,
+  ConfigPushOptions,
+  ConfigPushSent,
   DesiredProperty,
   DeviceReply,
   DownlinkOptions,
@@ -27,6 +29,7 @@ import { GatewayService } from './gateway/gateway-service.js'
 import { HttpRouter } from './http-router.js'
 import { OtaService } from './ota/ota-service.js'
 import type { FirmwareFaultControls } from './ota/types.js'
+import { listenOrigin, publicBaseUrl } from './public-url.js'
 import { REGISTER_PATH, registrationHandler } from './registration-http.js'
 import { DeviceRegistry } from './registry.js'
 import { closeServer, listen, trackSockets, urlHost } from './servers.js'
@@ -100,6 +103,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   readonly logger: Logger
   #mqttUrl = ''
   #httpUrl = ''
+  #firmwareBaseUrl = ''
   readonly #uplinks: UplinkBus
   readonly #connections: Connections
   readonly #broker: Aedes
@@ -133,6 +137,10 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     }
     if (!isClock(o.clock))
       throw new LinkkitError('ERR_INVALID_OPTIONS', 'clock must have now() and setTimer()')
+    const firmwareBaseUrl =
+      options.firmwareBaseUrl === undefined
+        ? undefined
+        : publicBaseUrl(options.firmwareBaseUrl, 'firmwareBaseUrl')
     const logger = createLogger(options.logger)
     const broker = await Aedes.createBroker({})
     const emu = new Emulator(broker, logger, o, access)
@@ -145,11 +153,15 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       const httpPort = await listen(emu.#httpServer, o.httpPort, o.host)
       emu.#mqttUrl = `mqtt://${urlHost(o.host)}:${mqttPort}`
       emu.#httpUrl = `http://${urlHost(o.host)}:${httpPort}`
+      emu.#firmwareBaseUrl = firmwareBaseUrl ?? listenOrigin(o.host, httpPort)
     } catch (error) {
       await emu.close()
       throw error
     }
-    logger.info({ mqttUrl: emu.#mqttUrl, httpUrl: emu.#httpUrl }, 'emulator started')
+    logger.info(
+      { mqttUrl: emu.#mqttUrl, httpUrl: emu.#httpUrl, firmwareBaseUrl: emu.#firmwareBaseUrl },
+      'emulator started',
+    )
     return emu
   }
 
@@ -212,7 +224,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       logger,
       publish: (topic, payload, options) => this.publish(topic, payload, options),
       onUplink: (filter, handler) => this.onUplink(filter, handler),
-      httpUrl: () => this.#httpUrl,
+      fileBaseUrl: () => this.#firmwareBaseUrl,
       onInvalid: (info) => this.emit('alink:invalid', info),
       requestTimeoutMs: o.requestTimeoutMs,
     })
@@ -246,6 +258,14 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
    */
   get controlToken(): string | undefined {
     return this.#controlToken
+  }
+
+  /**
+   * The origin (and path) that firmware and configuration file URLs start with: the
+   * `firmwareBaseUrl` option, else the HTTP server's origin; never with its scheme's default port.
+   */
+  get firmwareBaseUrl(): string {
+    return this.#firmwareBaseUrl
   }
 
   /**
@@ -365,7 +385,25 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   }
 
   /** Pushes the product's configuration on `thing/config/push` and resolves with the device's reply. */
-  pushConfig(productKey: string, deviceName: string, options?: DownlinkOptions): Promise<DeviceReply> {
+  pushConfig(
+    productKey: string,
+    deviceName: string,
+    options?: ConfigPushOptions & { awaitReply?: true },
+  ): Promise<DeviceReply>
+  /**
+   * Pushes the product's configuration and resolves with the push's id once it is published,
+   * for devices that answer only failures (the C SDK 3.x).
+   */
+  pushConfig(
+    productKey: string,
+    deviceName: string,
+    options: ConfigPushOptions & { awaitReply: false },
+  ): Promise<ConfigPushSent>
+  pushConfig(
+    productKey: string,
+    deviceName: string,
+    options?: ConfigPushOptions,
+  ): Promise<DeviceReply | ConfigPushSent> {
     return this.#alink.pushConfig({ productKey, deviceName }, options)
   }
 

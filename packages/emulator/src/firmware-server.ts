@@ -10,12 +10,16 @@ import {
   FirmwareStore,
   type StoredFirmware,
 } from './firmware-store.js'
+import { listenOrigin, publicBaseUrl } from './public-url.js'
 
 /** Options of a `FirmwareServer`. */
 export interface FirmwareServerOptions {
   /** Path the files live under; starts and ends with `/`. @default '/ota/' */
   pathPrefix?: string
-  /** Origin put in file URLs (e.g. the emulator's `httpUrl`). `start()` sets it to its own address. */
+  /**
+   * Origin (optionally with a path) put in file URLs, e.g. the emulator's `firmwareBaseUrl`; a
+   * scheme's default port is left out. `start()` sets it to its own address.
+   */
   baseUrl?: string
 }
 
@@ -39,7 +43,7 @@ export class FirmwareServer {
   readonly faults = new FirmwareFaults()
   /** Path prefix of every file URL, e.g. `/ota/`. */
   readonly pathPrefix: string
-  /** `http://host:port` the URLs start with, once listening or mounted. */
+  /** `http://host:port` the URLs start with (no port when it is the scheme's default), once listening or mounted. */
   baseUrl: string
   readonly #store = new FirmwareStore()
   readonly #open = new Set<ServerResponse>()
@@ -53,7 +57,7 @@ export class FirmwareServer {
       throw new LinkkitError('ERR_INVALID_OPTIONS', 'pathPrefix must start and end with "/"')
     }
     this.pathPrefix = prefix
-    this.baseUrl = options.baseUrl?.replace(/\/+$/, '') ?? ''
+    this.baseUrl = options.baseUrl === undefined ? '' : publicBaseUrl(options.baseUrl, 'baseUrl')
   }
 
   /** Starts a server of its own on `host:port` (a free loopback port by default). */
@@ -70,7 +74,7 @@ export class FirmwareServer {
       })
     })
     const { address, port } = http.address() as AddressInfo
-    server.baseUrl = `http://${address.includes(':') ? `[${address}]` : address}:${port}`
+    server.baseUrl = listenOrigin(address, port)
     server.#http = http
     return server
   }

@@ -12,6 +12,8 @@ export type {
   CloudErrorNotice,
   ConfigFile,
   ConfigOffer,
+  ConfigPushOptions,
+  ConfigPushSent,
   DesiredProperty,
   DeviceReply,
   DeviceThingState,

@@ -56,6 +56,16 @@ export interface EmulatorOptions {
   /** @default '127.0.0.1' */
   host?: string
   /**
+   * Public base URL of the firmware server: the URLs of firmware and configuration files handed
+   * to devices start with it (`${firmwareBaseUrl}/ota/…`, `…/config/…`). Set it when devices
+   * reach the HTTP server another way than `httpUrl` says: through a port forward, a proxy (a path
+   * is kept) or a host name. A port that is its scheme's default is left out (`http://host/…`,
+   * never `http://host:80/…`), since the C SDK 3.x reads `host:port` as a host name and always
+   * dials 80. Invalid URLs are refused with ERR_INVALID_OPTIONS.
+   * @default the HTTP server's own origin, likewise without a default port
+   */
+  firmwareBaseUrl?: string
+  /**
    * CONNECTs with a smaller keepalive are refused with return code 3; the platform's floor is 30 s
    * (PROTOCOL.md §1.2). Tests that want fast keepalives lower it. @default 30
    */

@@ -21,7 +21,13 @@ import { RawChannel } from './raw.js'
 import { ReplyWaiters } from './reply-waiters.js'
 import { ThingModels } from './thing-models.js'
 import { thingState } from './thing-state.js'
-import type { AlinkInvalidInfo, DeviceReply, DeviceThingState, DownlinkOptions } from './types.js'
+import type {
+  AlinkInvalidInfo,
+  ConfigPushOptions,
+  ConfigPushSent,
+  DeviceReply,
+  DeviceThingState,
+} from './types.js'
 import type { ThingDevice, UplinkHandlerFn, UplinkRequest } from './uplink-request.js'
 
 export interface AlinkServiceDeps {
@@ -31,8 +37,8 @@ export interface AlinkServiceDeps {
   logger: Logger
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions): Promise<void>
   onUplink(filter: string, handler: UplinkHandler): () => void
-  /** The emulator's HTTP origin, known once it listens. */
-  httpUrl(): string
+  /** What configuration file URLs start with (the emulator's `firmwareBaseUrl`), known once it listens. */
+  fileBaseUrl(): string
   onInvalid(info: AlinkInvalidInfo): void
   /** @default 5000 */
   requestTimeoutMs?: number
@@ -82,7 +88,7 @@ export class AlinkService {
     this.#logger = deps.logger.child({ component: 'alink' })
     this.#now = deps.now ?? Date.now
     this.models = new ThingModels(this.#logger)
-    this.configs = new ConfigFiles(deps.http, deps.httpUrl)
+    this.configs = new ConfigFiles(deps.http, deps.fileBaseUrl)
     this.raw = new RawChannel(deps.publish, this.#logger)
     this.downlinks = new Downlinks({
       registry: deps.registry,
@@ -136,7 +142,7 @@ export class AlinkService {
   }
 
   /** `thing.config.push` of the product's configuration (`setConfig` first). */
-  pushConfig(identity: DeviceIdentity, options?: DownlinkOptions): Promise<DeviceReply> {
+  pushConfig(identity: DeviceIdentity, options?: ConfigPushOptions): Promise<DeviceReply | ConfigPushSent> {
     const offer = this.configs.offer(identity.productKey)
     if (offer === undefined) {
       return Promise.reject(

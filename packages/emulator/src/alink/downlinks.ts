@@ -4,7 +4,14 @@ import type { DeviceRegistry, DeviceState } from '../registry.js'
 import type { DeviceIdentity, PublishOptions } from '../types.js'
 import { isRecord, readDeviceAnswer } from './envelope.js'
 import type { ReplyWaiters, WaitOptions } from './reply-waiters.js'
-import type { CloudErrorNotice, DeviceReply, DownlinkOptions, InvokeServiceOptions } from './types.js'
+import type {
+  CloudErrorNotice,
+  ConfigPushOptions,
+  ConfigPushSent,
+  DeviceReply,
+  DownlinkOptions,
+  InvokeServiceOptions,
+} from './types.js'
 
 /** Service calls (property set/get included) take a reply with a fresh id (docs/protocol.md §6 item 16). */
 const SERVICE: WaitOptions = Object.freeze({ adoptUnmatched: true })
@@ -99,11 +106,25 @@ export class Downlinks {
     )
   }
 
-  /** `thing.config.push` with the product's configuration offer. */
-  pushConfig(device: DeviceIdentity, offer: object, options: DownlinkOptions = {}): Promise<DeviceReply> {
+  /** `thing.config.push` with the product's configuration offer; see `ConfigPushOptions.awaitReply`. */
+  async pushConfig(
+    device: DeviceIdentity,
+    offer: object,
+    options: ConfigPushOptions = {},
+  ): Promise<DeviceReply | ConfigPushSent> {
     this.#online(device)
     const topic = Topics.configPush(device)
-    return this.#request(topic, Topics.reply(topic), 'thing.config.push', offer, options)
+    if (options.awaitReply !== false) {
+      return this.#request(topic, Topics.reply(topic), 'thing.config.push', offer, options)
+    }
+    const id = this.#ids.next()
+    const body = JSON.stringify({ id, version: '1.0', params: offer, method: 'thing.config.push' })
+    try {
+      await this.#d.publish(topic, body, { qos: 0 })
+    } catch (error) {
+      throw new LinkkitError('ERR_PUBLISH_FAILED', `could not publish on ${topic}`, { topic, cause: error })
+    }
+    return { id }
   }
 
   /** Raw bytes on `thing/model/down_raw`; resolves with the bytes of the `down_raw_reply`. */

@@ -72,6 +72,22 @@ export interface DownlinkOptions {
   timeoutMs?: number
 }
 
+/** Options of `emu.pushConfig`. */
+export interface ConfigPushOptions extends DownlinkOptions {
+  /**
+   * Wait for the device's `push_reply`. The C SDK 3.x answers a config push only when it cannot
+   * parse it: on success it downloads the file and says nothing (docs/protocol.md). With `false`,
+   * `pushConfig` resolves with the push's `{ id }` once it is published. @default true
+   */
+  awaitReply?: boolean
+}
+
+/** What `emu.pushConfig(…, { awaitReply: false })` resolves with once the push is published. */
+export interface ConfigPushSent {
+  /** The Alink id of the push; a `push_reply` the device may send later carries it. */
+  id: string
+}
+
 /** Options of `emu.invokeService`. */
 export interface InvokeServiceOptions extends DownlinkOptions {
   /** Invoke over RRPC. @default the service's TSL `callType` is `sync`; false without a TSL */

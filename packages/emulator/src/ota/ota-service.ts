@@ -28,7 +28,7 @@ import { waitForJob } from './wait-for-job.js'
 /** What the OTA service uses of the emulator. */
 export type OtaHost = Pick<
   Emulator,
-  'registry' | 'logger' | 'httpUrl' | 'onUplink' | 'publish' | 'on' | 'off'
+  'registry' | 'logger' | 'firmwareBaseUrl' | 'onUplink' | 'publish' | 'on' | 'off'
 >
 
 /** Options of the OTA service. */
@@ -71,7 +71,7 @@ export class OtaService extends EventEmitter<OtaEvents> {
     this.#host = host
     this.#clock = options.clock ?? systemClock
     this.#logger = host.logger.child({ component: 'ota' })
-    this.#catalog = new FirmwareCatalog(this.server, () => host.httpUrl)
+    this.#catalog = new FirmwareCatalog(this.server, () => host.firmwareBaseUrl)
     this.#records = new DeviceOtaRecords(host.registry)
     this.#timeouts = new JobTimeouts(this.#clock, (job) => this.#timedOut(job))
     this.#book = new JobBook((job, previous) => {

@@ -3,13 +3,15 @@ import { dirname, resolve } from 'node:path'
 import type { DeviceRecord, ProductRecord, ThingModelInput } from '@linkkit/emulator'
 import { UsageError } from './errors.js'
 
-/** What `linkkit emulator --config` reads: the platform's products and devices, and optionally its ports. */
+/** What `linkkit emulator --config` reads: the platform's products and devices, and optionally its ports and URLs. */
 export interface EmulatorConfig {
   products: ProductRecord[]
   devices: DeviceRecord[]
   mqttPort: number | undefined
   httpPort: number | undefined
   host: string | undefined
+  /** Public base URL of the firmware server (`firmwareBaseUrl` of `Emulator.start`). */
+  firmwareBaseUrl: string | undefined
 }
 
 type Json = Record<string, unknown>
@@ -33,7 +35,12 @@ export async function loadEmulatorConfig(path: string): Promise<EmulatorConfig> 
   }
   const fail = (field: string, rule: string) => new UsageError(`--config ${path}: ${field} ${rule}`)
   const root = object(doc, 'the file', fail)
-  known(root, ['products', 'devices', 'mqttPort', 'httpPort', 'host', '$schema'], 'the file', fail)
+  known(
+    root,
+    ['products', 'devices', 'mqttPort', 'httpPort', 'host', 'firmwareBaseUrl', '$schema'],
+    'the file',
+    fail,
+  )
   const products = list(root.products, 'products', fail).map((item, i) => {
     const at = `products[${i}]`
     const p = object(item, at, fail)
@@ -73,6 +80,8 @@ export async function loadEmulatorConfig(path: string): Promise<EmulatorConfig> 
     mqttPort: port(root.mqttPort, 'mqttPort', fail),
     httpPort: port(root.httpPort, 'httpPort', fail),
     host: root.host === undefined ? undefined : text1(root.host, 'host', fail),
+    firmwareBaseUrl:
+      root.firmwareBaseUrl === undefined ? undefined : text1(root.firmwareBaseUrl, 'firmwareBaseUrl', fail),
   }
 }
 

@@ -4,7 +4,7 @@ import type { Emulator } from '@linkkit/emulator'
 import type { Command } from '../command.js'
 import { CONTROL_TOKEN_ENV } from '../control-client.js'
 import { loadEmulatorConfig } from '../emulator-config.js'
-import { CliError, ExitCode } from '../errors.js'
+import { CliError, ExitCode, UsageError } from '../errors.js'
 import { type CliIo, Output } from '../io.js'
 import { LOG_LEVEL_OPTION, logLevel } from '../log-level.js'
 
@@ -21,10 +21,14 @@ export const emulatorCommand: Command = {
     'and exits 0. The HTTP URL serves firmware and the control API used by `linkkit ota`. The file:',
     '  { "products": [{ "productKey": "a1LampDemo01", "thingModel": "./lamp.tsl.json" }],',
     '    "devices": [{ "productKey": "a1LampDemo01", "deviceName": "lamp-0001", "deviceSecret": "..." }],',
-    '    "mqttPort": 1883, "httpPort": 8080 }',
+    '    "mqttPort": 1883, "httpPort": 8080, "firmwareBaseUrl": "http://127.0.0.1" }',
     'thingModel paths are relative to the file. Device secrets are never printed.',
     `The control API needs a token: a random one is printed at start unless ${CONTROL_TOKEN_ENV} or`,
     '--control-token sets one; `linkkit ota` reads it from the same variable.',
+    'Firmware and config file URLs handed to devices start with --firmware-url (default: the HTTP URL;',
+    'a default port is left out). The C SDK 3.x follows only URLs without a port, fetched on port 80:',
+    'serve HTTP on port 80 (--http-port 80), or forward port 80 to the HTTP port and pass',
+    '--firmware-url http://<host>. docs/emulator.md has the whole C SDK recipe.',
   ].join('\n'),
   options: {
     config: {
@@ -60,6 +64,12 @@ export const emulatorCommand: Command = {
       value: 'dir',
       description: 'directory the control API may read firmware files from by path (default: none)',
     },
+    'firmware-url': {
+      type: 'string',
+      value: 'url',
+      description:
+        "public base URL of firmware and config file URLs, e.g. http://127.0.0.1 when port 80 reaches the HTTP port (default: the file's firmwareBaseUrl, else the HTTP URL)",
+    },
     'log-level': LOG_LEVEL_OPTION,
     json: {
       type: 'boolean',
@@ -74,13 +84,15 @@ export const emulatorCommand: Command = {
       mqtt: options.integer('mqtt-port', 0, 65_535),
       http: options.integer('http-port', 0, 65_535),
     }
-    const config = await loadEmulatorConfig(resolve(io.cwd, options.required('config')))
+    const configPath = resolve(io.cwd, options.required('config'))
+    const config = await loadEmulatorConfig(configPath)
     const mqttPort = ports.mqtt ?? config.mqttPort ?? DEFAULT_MQTT_PORT
     const httpPort = ports.http ?? config.httpPort ?? DEFAULT_HTTP_PORT
     const host = options.string('host') ?? config.host ?? '127.0.0.1'
     const controlToken = options.string('control-token')
     const dir = options.string('allowed-firmware-dir')
     const allowedFirmwareDir = dir === undefined ? undefined : resolve(io.cwd, dir)
+    const firmwareBaseUrl = options.string('firmware-url') ?? config.firmwareBaseUrl
     // Loaded here, not at the top, so `--help` does not pay for the broker.
     const { Emulator } = await import('@linkkit/emulator')
     let emu: Emulator
@@ -90,12 +102,22 @@ export const emulatorCommand: Command = {
         mqttPort,
         httpPort,
         host,
+        firmwareBaseUrl,
         logger: level,
         controlToken,
         allowedFirmwareDir,
       })
     } catch (error) {
       const { code, port } = error as { code?: string; port?: number }
+      if (code === 'ERR_INVALID_OPTIONS') {
+        // A refused option is a usage error; the firmware URL is named the way the user gave it.
+        const { message, details } = error as { message: string; details?: { name?: unknown } }
+        if (details?.name !== 'firmwareBaseUrl') throw new UsageError(message)
+        const source = options.has('firmware-url')
+          ? '--firmware-url'
+          : `--config ${configPath}: firmwareBaseUrl`
+        throw new UsageError(message.replace(/^firmwareBaseUrl/, source))
+      }
       if (code === 'EADDRINUSE') {
         throw new CliError(`port ${port} is in use: choose --mqtt-port / --http-port (0 picks a free port)`)
       }
@@ -108,6 +130,7 @@ export const emulatorCommand: Command = {
       event: 'started',
       mqttUrl: emu.mqttUrl,
       httpUrl: emu.httpUrl,
+      firmwareBaseUrl: emu.firmwareBaseUrl,
       devices,
       ...(generated === undefined ? {} : { controlToken: generated }),
     })
@@ -119,6 +142,7 @@ export const emulatorCommand: Command = {
         ? `  control  token as given (${CONTROL_TOKEN_ENV} or --control-token)`
         : `  control  token ${generated}  (for linkkit ota: export ${CONTROL_TOKEN_ENV}=${generated})`,
     )
+    out.text(`  files    ${emu.firmwareBaseUrl}/ota/…  (the URLs devices download from)`)
     out.text(`  devices  ${summarize(devices.map((d) => `${d.productKey}/${d.deviceName}`))}`)
     out.text('Press Ctrl-C to stop.')
     reportEvents(emu, out)
