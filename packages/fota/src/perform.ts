@@ -76,6 +76,28 @@ export function failureStep(error: LinkkitError): number {
   }
 }
 
+/**
+ * Codes that end a download by interruption, not by a fault of the bytes: the bytes written so far
+ * came from the offered file, in order, and stay sound. Anything else (a digest, size or
+ * signature refusal, a failed write, a code this list does not know) discards them.
+ */
+const interruptions: ReadonlySet<string> = new Set([
+  'ERR_ABORTED', // the caller's AbortSignal
+  'ERR_CLOSED', // device.close() / FotaClient.close()
+  'ERR_DOWNLOAD_FAILED', // transport failures past the retry budget
+  'ERR_DOWNLOAD_TIMEOUT', // a stall past the idle timeout
+  'ERR_DOWNLOAD_HTTP_STATUS', // e.g. a signed URL that expired (403): a new offer brings a new one
+])
+
+/**
+ * Whether the bytes held when `error` ended a download are sound (`stop({ ok: false, resumable })`):
+ * true for interruptions (abort, close, network failures past the retry budget, an HTTP status),
+ * false for refusals (digest or size mismatch, bad signature) and for the adapter's own failures.
+ */
+export function isResumable(error: LinkkitError): boolean {
+  return interruptions.has(error.code)
+}
+
 /** What `performFota` needs. */
 export interface PerformContext {
   /** The offer to download. */
@@ -156,6 +178,10 @@ function imageOf(offer: FirmwareOffer, file: FirmwareFile): FirmwareImage {
   }
   if (offer.module !== undefined) image.module = offer.module
   if (file.name !== undefined) image.name = file.name
+  // Every start of a multi-file offer names the whole offer, so the adapter can refuse it at the first.
+  if (offer.files !== undefined && offer.files.length > 0) {
+    image.files = Object.freeze(offer.files.map((f) => Object.freeze({ name: f.name ?? '', size: f.size })))
+  }
   return image
 }
 
@@ -225,7 +251,7 @@ async function stopQuietly(
   logger: Logger,
 ): Promise<void> {
   try {
-    await persistence.stop({ ok: false, error })
+    await persistence.stop({ ok: false, error, resumable: isResumable(error) })
   } catch (stopError) {
     logger.warn({ err: (stopError as Error).message }, 'persistence stop failed after an error')
   }

@@ -192,7 +192,7 @@ describe('FlashSimPersistence power cut', () => {
     })
     await expect(flash.state()).rejects.toMatchObject({ code: 'ERR_FLASH_POWER_CUT' })
     await expect(
-      flash.stop({ ok: false, error: new LinkkitError('ERR_DOWNLOAD_FAILED') }),
+      flash.stop({ ok: false, error: new LinkkitError('ERR_DOWNLOAD_FAILED'), resumable: false }),
     ).rejects.toMatchObject({
       code: 'ERR_FLASH_POWER_CUT',
     })

@@ -143,7 +143,7 @@ describe('FilePersistence', () => {
     await adapter.start(image, 0)
     await writeAll(adapter, data.subarray(0, 30_000))
     expect((await readFile(path)).equals(old.data)).toBe(true)
-    await adapter.stop({ ok: false, error: new LinkkitError('ERR_DIGEST_MISMATCH') })
+    await adapter.stop({ ok: false, error: new LinkkitError('ERR_DIGEST_MISMATCH'), resumable: false })
     expect((await readFile(path)).equals(old.data)).toBe(true)
     expect(await readdir(dir)).toEqual(['ota.bin'])
 
