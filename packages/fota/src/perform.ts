@@ -162,7 +162,9 @@ export async function performFota(ctx: PerformContext): Promise<FotaResult> {
     }
   } catch (error) {
     const err = toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')
-    void reporter.report(failureStep(err), err.message.slice(0, 128))
+    // Stopped by close(): no failure is reported, so the platform's job stays in progress and its
+    // offer comes again (a re-push or `request()`) when the device is back; the bytes were kept.
+    if (err.code !== 'ERR_CLOSED') void reporter.report(failureStep(err), err.message.slice(0, 128))
     throw err
   }
   void reporter.report(100, 'verified')
@@ -227,10 +229,21 @@ async function fetchFile(
       requests: downloaded.requests,
     }
   } catch (error) {
-    const err = toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')
+    const err = closedOrSelf(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED'))
     if (!stopped) await stopQuietly(persistence, err, logger)
     throw err
   }
+}
+
+/** An abort whose reason is `ERR_CLOSED` (the FOTA client or device was closed) is that closure. */
+function closedOrSelf(error: LinkkitError): LinkkitError {
+  if (
+    error.code !== 'ERR_ABORTED' ||
+    !(error.cause instanceof LinkkitError) ||
+    error.cause.code !== 'ERR_CLOSED'
+  )
+    return error
+  return new LinkkitError('ERR_CLOSED', 'the download stopped: the device was closed', { cause: error })
 }
 
 /** Any failure of `write` is a burn failure (-4); the adapter's own reason stays in the message and `cause`. */

@@ -25,11 +25,19 @@ const suffixes = ['.part.json', '.part', '.verified'] as const
  * of the characters Windows forbids, no leading dot (so no `..`, no hidden files, no clash with
  * the staging directory), no trailing dot or space, at most 128 characters.
  */
-const safeName = /^[^\\/\0-\x1f\x7f<>:"|?*.][^\\/\0-\x1f\x7f<>:"|?*]{0,127}$/
+const safeName = /^[^\\/<>:"|?*.][^\\/<>:"|?*]{0,127}$/
+
+function isSafeName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i)
+    if (code < 0x20 || code === 0x7f) return false
+  }
+  return safeName.test(name) && !name.endsWith('.') && !name.endsWith(' ')
+}
 
 /** Refuses a file name that could leave the directory or clash with the staging files. */
 export function assertFileName(name: string): void {
-  if (!safeName.test(name) || name.endsWith('.') || name.endsWith(' ')) {
+  if (!isSafeName(name)) {
     throw new LinkkitError(
       'ERR_PERSISTENCE',
       `file name ${JSON.stringify(name.slice(0, 140))} cannot be stored: use letters, digits and . _ - without a leading dot or a path separator`,
@@ -161,7 +169,7 @@ function parseJournal(text: string): string[] | undefined {
   try {
     const value = JSON.parse(text) as { format?: unknown; names?: unknown }
     if (value?.format !== 1 || !Array.isArray(value.names)) return undefined
-    const names = value.names.filter((n): n is string => typeof n === 'string' && safeName.test(n))
+    const names = value.names.filter((n): n is string => typeof n === 'string' && isSafeName(n))
     return names.length === value.names.length ? names : undefined
   } catch {
     return undefined

@@ -99,7 +99,10 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
     const { path, dir } = options ?? {}
     const given = (value: unknown) => typeof value === 'string' && value.length > 0
     if (given(path) === given(dir)) {
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'FilePersistence needs either a non-empty `path` or `dir`')
+      throw new LinkkitError(
+        'ERR_INVALID_OPTIONS',
+        'FilePersistence needs either a non-empty `path` or `dir`',
+      )
     }
     this.#imageName = options.imageName ?? 'firmware.bin'
     assertFileNameOption(this.#imageName)
@@ -151,18 +154,26 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
     if (paths.verified !== undefined) {
       const verified = await sizeOf(paths.verified)
       if (verified !== undefined) {
-        return verified === image.size ? { bytes: verified, file: paths.verified } : { bytes: 0, file: undefined }
+        return verified === image.size
+          ? { bytes: verified, file: paths.verified }
+          : { bytes: 0, file: undefined }
       }
     }
     const part = await sizeOf(paths.part)
-    return part !== undefined && part <= image.size ? { bytes: part, file: paths.part } : { bytes: 0, file: undefined }
+    return part !== undefined && part <= image.size
+      ? { bytes: part, file: paths.part }
+      : { bytes: 0, file: undefined }
   }
 
   async start(image: FirmwareImage, offset: number): Promise<void> {
     assertImage(image)
     const position = offerPosition(image)
     if (this.dir === undefined) {
-      refuseMultiFile(image, 'FilePersistence({ path })', 'Use FilePersistence({ dir }) to store a file per name.')
+      refuseMultiFile(
+        image,
+        'FilePersistence({ path })',
+        'Use FilePersistence({ dir }) to store a file per name.',
+      )
     } else {
       for (const name of position.names) assertFileName(name)
     }
@@ -302,9 +313,13 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
         sidecar.module !== image.module ||
         size !== expected
       ) {
-        throw new LinkkitError('ERR_PERSISTENCE', `file ${name} of the offer is not verified; nothing committed`, {
-          details: { reason: 'incomplete-offer', name },
-        })
+        throw new LinkkitError(
+          'ERR_PERSISTENCE',
+          `file ${name} of the offer is not verified; nothing committed`,
+          {
+            details: { reason: 'incomplete-offer', name },
+          },
+        )
       }
     }
   }

@@ -86,7 +86,11 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
   /** Erases the whole flash file, writes `image` into slot A as the confirmed image, and opens it. */
   static async provision(options: FlashSimProvisionOptions): Promise<FlashSimPersistence> {
     const { image, ...rest } = options
-    const adapter = new FlashSimPersistence({ ...rest, powerCutAt: undefined, powerCutAtOperation: undefined })
+    const adapter = new FlashSimPersistence({
+      ...rest,
+      powerCutAt: undefined,
+      powerCutAtOperation: undefined,
+    })
     await provisionFlash(
       await NorFlash.open(adapter.path, { ...adapter.#geometry(), blank: true }),
       adapter.layout,

@@ -86,7 +86,9 @@ export class MemoryPersistence implements FirmwarePersistence {
     }
     if (position.index === 0) {
       this.#pending = []
-    } else if (this.#pending.map((p) => p.image.name).join('/') !== position.names.slice(0, position.index).join('/')) {
+    } else if (
+      this.#pending.map((p) => p.image.name).join('/') !== position.names.slice(0, position.index).join('/')
+    ) {
       this.#pending = []
       throw new LinkkitError(
         'ERR_PERSISTENCE',

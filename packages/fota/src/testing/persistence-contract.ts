@@ -193,15 +193,17 @@ export function runPersistenceContract(
         }),
     )
 
-    it.each(failures)('completes a second download, of another image, after a failed one (%s)', (_, failure) =>
-      withHarness(async ({ adapter, readCommitted }) => {
-        await adapter.start(v1.image, 0)
-        await writeFrom(adapter, v1.data, 0, steps(size / 3, 1000))
-        await adapter.stop(failure)
-        expect(await adapter.resumeOffset?.(v2.image)).toBe(resume ? 0 : undefined)
-        await download(adapter, v2.image, v2.data)
-        expectBytes(await readCommitted(), v2.data)
-      }),
+    it.each(failures)(
+      'completes a second download, of another image, after a failed one (%s)',
+      (_, failure) =>
+        withHarness(async ({ adapter, readCommitted }) => {
+          await adapter.start(v1.image, 0)
+          await writeFrom(adapter, v1.data, 0, steps(size / 3, 1000))
+          await adapter.stop(failure)
+          expect(await adapter.resumeOffset?.(v2.image)).toBe(resume ? 0 : undefined)
+          await download(adapter, v2.image, v2.data)
+          expectBytes(await readCommitted(), v2.data)
+        }),
     )
 
     it('refuses a write that does not continue the bytes held', () =>
@@ -219,58 +221,67 @@ export function runPersistenceContract(
         if (resume) expect(harness.restart, 'harness has restart()').toBeTypeOf('function')
       }))
 
-    describe(multiFile ? 'multi-file offers: every file under its own name' : 'multi-file offers: refused', () => {
-      const third = Math.max(1, Math.floor(size / 3))
-      const offer = makeOfferFiles({
-        version: '3.0.0',
-        files: [
-          { name: 'app.bin', size: size - third, seed: 31 },
-          { name: 'res.bin', size: third, seed: 32 },
-        ],
-      })
-      const [app, res] = offer as [(typeof offer)[0], (typeof offer)[0]]
+    describe(
+      multiFile ? 'multi-file offers: every file under its own name' : 'multi-file offers: refused',
+      () => {
+        const third = Math.max(1, Math.floor(size / 3))
+        const offer = makeOfferFiles({
+          version: '3.0.0',
+          files: [
+            { name: 'app.bin', size: size - third, seed: 31 },
+            { name: 'res.bin', size: third, seed: 32 },
+          ],
+        })
+        const [app, res] = offer as [(typeof offer)[0], (typeof offer)[0]]
 
-      if (!multiFile) {
-        it('refuses a multi-file offer at its first start, before any byte, and keeps the committed image', () =>
-          withHarness(async ({ adapter, readCommitted }) => {
-            await download(adapter, v1.image, v1.data)
-            const started = Promise.resolve().then(() => adapter.start(app.image, 0))
-            await expect(started).rejects.toMatchObject({ name: 'LinkkitError', code: 'ERR_PERSISTENCE' })
-            await adapter.stop({ ...refused, error: new LinkkitError('ERR_PERSISTENCE', 'refused at start') })
-            // Refused before any byte, so even storage that stages over the committed image still holds it.
-            expectBytes(await readCommitted(), v1.data)
+        if (!multiFile) {
+          it('refuses a multi-file offer at its first start, before any byte, and keeps the committed image', () =>
+            withHarness(async ({ adapter, readCommitted }) => {
+              await download(adapter, v1.image, v1.data)
+              const started = Promise.resolve().then(() => adapter.start(app.image, 0))
+              await expect(started).rejects.toMatchObject({ name: 'LinkkitError', code: 'ERR_PERSISTENCE' })
+              await adapter.stop({
+                ...refused,
+                error: new LinkkitError('ERR_PERSISTENCE', 'refused at start'),
+              })
+              // Refused before any byte, so even storage that stages over the committed image still holds it.
+              expectBytes(await readCommitted(), v1.data)
+            }))
+          return
+        }
+
+        it('commits every file only once the last one is verified', () =>
+          withHarness(async (harness) => {
+            expect(harness.readCommittedFile, 'harness has readCommittedFile()').toBeTypeOf('function')
+            const { adapter } = harness
+            await download(adapter, app.image, app.data)
+            expect(
+              await harness.readCommittedFile!('app.bin'),
+              'app.bin before res.bin is verified',
+            ).toBeUndefined()
+            await download(adapter, res.image, res.data)
+            expectBytes(await harness.readCommittedFile!('app.bin'), app.data)
+            expectBytes(await harness.readCommittedFile!('res.bin'), res.data)
           }))
-        return
-      }
 
-      it('commits every file only once the last one is verified', () =>
-        withHarness(async (harness) => {
-          expect(harness.readCommittedFile, 'harness has readCommittedFile()').toBeTypeOf('function')
-          const { adapter } = harness
-          await download(adapter, app.image, app.data)
-          expect(await harness.readCommittedFile!('app.bin'), 'app.bin before res.bin is verified').toBeUndefined()
-          await download(adapter, res.image, res.data)
-          expectBytes(await harness.readCommittedFile!('app.bin'), app.data)
-          expectBytes(await harness.readCommittedFile!('res.bin'), res.data)
-        }))
-
-      it.each(failures)('commits none of the offer when its last file fails (%s)', (_, failure) =>
-        withHarness(async (harness) => {
-          const { adapter } = harness
-          await download(adapter, app.image, app.data)
-          await adapter.start(res.image, 0)
-          await writeFrom(adapter, res.data, 0, steps(Math.floor(res.data.length / 2), 1000))
-          await adapter.stop(failure)
-          expect(await harness.readCommittedFile!('app.bin')).toBeUndefined()
-          expect(await harness.readCommittedFile!('res.bin')).toBeUndefined()
-          // The offer downloaded again commits whole.
-          await download(adapter, app.image, app.data)
-          await download(adapter, res.image, res.data)
-          expectBytes(await harness.readCommittedFile!('app.bin'), app.data)
-          expectBytes(await harness.readCommittedFile!('res.bin'), res.data)
-        }),
-      )
-    })
+        it.each(failures)('commits none of the offer when its last file fails (%s)', (_, failure) =>
+          withHarness(async (harness) => {
+            const { adapter } = harness
+            await download(adapter, app.image, app.data)
+            await adapter.start(res.image, 0)
+            await writeFrom(adapter, res.data, 0, steps(Math.floor(res.data.length / 2), 1000))
+            await adapter.stop(failure)
+            expect(await harness.readCommittedFile!('app.bin')).toBeUndefined()
+            expect(await harness.readCommittedFile!('res.bin')).toBeUndefined()
+            // The offer downloaded again commits whole.
+            await download(adapter, app.image, app.data)
+            await download(adapter, res.image, res.data)
+            expectBytes(await harness.readCommittedFile!('app.bin'), app.data)
+            expectBytes(await harness.readCommittedFile!('res.bin'), res.data)
+          }),
+        )
+      },
+    )
 
     if (!resume) return
 

@@ -135,7 +135,13 @@ export class NorFlash {
     const operation = this.#operations++
     // A cut that lands on an erase happens before it: the sector keeps its old contents.
     if (this.#budget === 0 || this.#cutAt?.index === operation) {
-      await this.#cut({ operation, kind: 'erase', address: start, length: this.sectorSizeBytes, persisted: 0 })
+      await this.#cut({
+        operation,
+        kind: 'erase',
+        address: start,
+        length: this.sectorSizeBytes,
+        persisted: 0,
+      })
     }
     this.#contents.fill(erased, start, start + this.sectorSizeBytes)
     this.#eraseCounts[sector] = (this.#eraseCounts[sector] ?? 0) + 1
