@@ -185,7 +185,10 @@ describe.each(storages)('%s keeps the bytes of an interrupted download', (_, mak
       const file = rig.files.addFile({ data })
       // Paced so the reset lands mid-body; from then on the server answers 503 longer than the
       // retry budget lasts (armed once the first response is under way, so it only hits the retries).
-      const faults = rig.files.faultsFor(file.id).throttle(4 * MiB).resetAfter(500_000)
+      const faults = rig.files
+        .faultsFor(file.id)
+        .throttle(4 * MiB)
+        .resetAfter(500_000)
       await using fota = await client(rig, storage.persistence)
       fota.once('fota:progress', () => faults.status(503, 10))
       const offer = await offered(rig, fota, file)
