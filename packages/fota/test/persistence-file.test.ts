@@ -194,5 +194,19 @@ describe('FilePersistence', () => {
     expect(() => new FilePersistence({ path: '' })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
     )
+    for (const options of [
+      {},
+      { path: 'a', dir: 'b' },
+      { dir: 'b', imageName: '../x.bin' },
+      { dir: 'b', imageName: '.hidden' },
+    ]) {
+      expect(() => new FilePersistence(options), JSON.stringify(options)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+      )
+    }
+    expect(new FilePersistence({ dir: '/srv/fw' })).toMatchObject({
+      dir: '/srv/fw',
+      path: join('/srv/fw', 'firmware.bin'),
+    })
   })
 })

@@ -209,6 +209,35 @@ describe('multi-file offers into adapters that hold every file', () => {
     expect(await readdir(inside), 'not even the staging directory').toEqual([])
   })
 
+  it('FilePersistence({ dir }): an offer interrupted in its second file resumes without fetching the first again', async () => {
+    await using rig = await startRig()
+    await using fota = await client(rig, new FilePersistence({ dir }))
+    const big = firmwareBytes(600_000, 505)
+    const { firmware, offer } = await pushed(rig, fota, [
+      { name: 'app.bin', data: app },
+      { name: 'res.bin', data: big },
+    ])
+    rig.emu.ota.faults.for(firmware, 'res.bin').throttle(2 * 1024 * 1024)
+    const abort = new AbortController()
+    fota.on('fota:progress', (p) => {
+      if (p.file === 'res.bin' && p.bytes > app.length + 200_000) abort.abort()
+    })
+    const error = await fota.download(offer, { signal: abort.signal }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'ERR_ABORTED' })
+    expect(await readdir(dir), 'nothing committed').toEqual(['.linkkit-ota'])
+    fota.removeAllListeners('fota:progress')
+    rig.emu.ota.faults.for(firmware, 'res.bin').clear()
+    const appSent = rig.emu.ota.stats(firmware, 'app.bin').bytesSent
+    const resSent = rig.emu.ota.stats(firmware, 'res.bin').bytesSent
+    const result = await fota.download(offer)
+    expect(rig.emu.ota.stats(firmware, 'app.bin').bytesSent - appSent, 'app.bin fetched again').toBe(0)
+    const resumedRes = result.resumedBytes - app.length
+    expect(resumedRes).toBeGreaterThan(100_000)
+    expect(rig.emu.ota.stats(firmware, 'res.bin').bytesSent - resSent).toBe(big.length - resumedRes)
+    expect((await readFile(join(dir, 'app.bin'))).equals(app)).toBe(true)
+    expect((await readFile(join(dir, 'res.bin'))).equals(big)).toBe(true)
+  })
+
   it('FilePersistence({ dir }): a commit interrupted between two renames is finished by the next instance', async () => {
     await using rig = await startRig()
     await using fota = await client(rig, new FilePersistence({ dir, fsync: false }))
