@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs'
-import { type FileHandle, open, rename } from 'node:fs/promises'
+import { rename } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { LinkkitError } from '@linkkit/core'
 import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome } from '../types.js'
-import { fsFailure, fsyncDirectory, readSidecar, writeSidecar } from './file-state.js'
+import type { FilePersistenceOptions } from './file-options.js'
+import { fsFailure, fsyncDirectory, readSidecar } from './file-state.js'
 import {
   assertFileName,
   commitFiles,
@@ -16,57 +17,15 @@ import {
   singlePaths,
   sizeOf,
 } from './file-targets.js'
-import { assertComplete, assertContiguous, assertImage, sameImage } from './image.js'
+import { assertComplete, assertImage, sameImage } from './image.js'
 import { type OfferPosition, offerPosition, refuseMultiFile } from './offer-set.js'
+import { StagingFile } from './staging-file.js'
 
-/** Options of {@link FilePersistence}: `path` (one image) or `dir` (a file per name). */
-export interface FilePersistenceOptions {
-  /**
-   * One-image mode: where the verified image ends up. While downloading, the bytes go to
-   * `<path>.part` and the image they belong to to `<path>.part.json`, both in the same directory
-   * so the final rename is atomic. The directory must exist. A multi-file offer is refused at its
-   * first `start` (`ERR_PERSISTENCE`, `details.reason: 'multi-file'`, step -4), before any byte.
-   * Give either `path` or `dir`.
-   */
-  path?: string
-  /**
-   * Directory mode: every file of an offer is stored as `<dir>/<file name>` (a single-file offer as
-   * `<dir>/<imageName>`), staged in `<dir>/.linkkit-ota/`, and the files of a multi-file offer
-   * replace the old ones together once the last one is verified. File names that could leave the
-   * directory (a separator, a leading dot…) are refused at the first `start`. The directory must exist.
-   */
-  dir?: string
-  /**
-   * Directory mode: the file name a single-file offer (which names no file) is stored under.
-   * @default 'firmware.bin'
-   */
-  imageName?: string
-  /**
-   * Flush the image to the disk before the rename and the directory after it, so a power loss
-   * right after `stop({ ok: true })` leaves either the old or the new file, complete.
-   * @default true
-   */
-  fsync?: boolean
-  /**
-   * Chunks are gathered into writes of this many bytes: network chunks are small (16–64 KiB) and
-   * one write syscall each costs more than the copy. A crash loses at most this much of the staged
-   * download, which then resumes from what reached the file. 0 writes every chunk as it comes.
-   * @default 1048576
-   */
-  writeBufferBytes?: number
-}
+export type { FilePersistenceOptions } from './file-options.js'
 
 interface Session {
-  image: FirmwareImage
-  paths: FilePaths
+  staging: StagingFile
   position: OfferPosition
-  handle: FileHandle
-  /** Bytes accepted by write(), buffered ones included. */
-  held: number
-  /** Bytes in the staging file. */
-  flushed: number
-  buffer: Buffer | undefined
-  buffered: number
 }
 
 /**
@@ -186,74 +145,24 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
         await removeStagedExcept(this.dir, position.count > 1 ? position.names : [this.#nameOf(image)])
       }
     }
-    let handle: FileHandle
+    const options = { fsync: this.#fsync, bufferBytes: this.#bufferBytes }
+    let staging: StagingFile
     if (offset > 0) {
       const held = await this.#held(image)
-      if (offset > held.bytes) {
+      if (offset > held.bytes || held.file === undefined) {
         throw new LinkkitError('ERR_PERSISTENCE', `cannot resume at ${offset}: ${held.bytes} bytes are held`)
       }
-      try {
-        // A file verified by an earlier attempt is staged again, and verified again by the downloader.
-        if (held.file !== paths.part) await rename(held.file as string, paths.part)
-        handle = await open(paths.part, 'r+')
-        const opened = handle
-        await opened.truncate(offset).catch(async (error: unknown) => {
-          await opened.close().catch(() => undefined)
-          throw error
-        })
-      } catch (error) {
-        throw fsFailure('ERR_PERSISTENCE', 'opening the staging file', paths.part, error)
-      }
+      staging = await StagingFile.resume(paths, image, held.file, offset, this.#bufferBytes)
     } else {
-      try {
-        await removeStaged(paths)
-        await writeSidecar(paths.sidecar, image, this.#fsync)
-        handle = await open(paths.part, 'w')
-      } catch (error) {
-        throw fsFailure('ERR_PERSISTENCE', 'opening the staging file', paths.part, error)
-      }
+      staging = await StagingFile.create(paths, image, options)
     }
-    this.#session = {
-      image,
-      paths,
-      position,
-      handle,
-      held: offset,
-      flushed: offset,
-      buffer: this.#bufferBytes > 0 ? Buffer.allocUnsafe(this.#bufferBytes) : undefined,
-      buffered: 0,
-    }
+    this.#session = { staging, position }
   }
 
   async write(chunk: Uint8Array, offset: number): Promise<void> {
     const session = this.#session
     if (session === undefined) throw new LinkkitError('ERR_PERSISTENCE_WRITE', 'write before start')
-    assertContiguous(offset, session.held)
-    if (session.held + chunk.length > session.image.size) {
-      throw new LinkkitError('ERR_PERSISTENCE_WRITE', `write past the ${session.image.size}-byte image`)
-    }
-    try {
-      const buffer = session.buffer
-      if (buffer === undefined || chunk.length >= buffer.length) {
-        await this.#flush(session)
-        await writeAll(session.handle, chunk, session.flushed)
-        session.flushed += chunk.length
-      } else {
-        if (session.buffered + chunk.length > buffer.length) await this.#flush(session)
-        buffer.set(chunk, session.buffered)
-        session.buffered += chunk.length
-      }
-    } catch (error) {
-      throw fsFailure('ERR_PERSISTENCE_WRITE', 'writing the staging file', session.paths.part, error)
-    }
-    session.held += chunk.length
-  }
-
-  async #flush(session: Session): Promise<void> {
-    if (session.buffer === undefined || session.buffered === 0) return
-    await writeAll(session.handle, session.buffer.subarray(0, session.buffered), session.flushed)
-    session.flushed += session.buffered
-    session.buffered = 0
+    await session.staging.write(chunk, offset)
   }
 
   async stop(outcome: PersistenceOutcome): Promise<void> {
@@ -268,24 +177,23 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
       else await this.#discard(session)
       return
     }
+    const { paths, image } = session.staging
     try {
-      assertComplete(session.image, session.held)
-      await this.#flush(session)
-      if (this.#fsync) await session.handle.sync()
-      await session.handle.close()
+      assertComplete(image, session.staging.held)
+      await session.staging.close(this.#fsync)
       if (this.dir === undefined) {
-        await rename(session.paths.part, session.paths.target)
-        if (this.#fsync) await fsyncDirectory(dirname(session.paths.target))
-        await removeStaged(session.paths)
+        await rename(paths.part, paths.target)
+        if (this.#fsync) await fsyncDirectory(dirname(paths.target))
+        await removeStaged(paths)
         return
       }
-      await rename(session.paths.part, session.paths.verified as string)
+      await rename(paths.part, paths.verified as string)
       if (session.position.index < session.position.count - 1) return
       await this.#assertOfferHeld(session)
     } catch (error) {
       // Refused or failed: drop the staging area so nothing unverified lingers; the target stays as it was.
       await this.#discard(session).catch(() => undefined)
-      throw fsFailure('ERR_PERSISTENCE', 'committing the image', session.paths.target, error)
+      throw fsFailure('ERR_PERSISTENCE', 'committing the image', paths.target, error)
     }
     try {
       await commitFiles(this.dir, this.#offerNames(session), this.#fsync)
@@ -296,12 +204,12 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
   }
 
   #offerNames(session: Session): readonly string[] {
-    return session.position.count > 1 ? session.position.names : [this.#nameOf(session.image)]
+    return session.position.count > 1 ? session.position.names : [this.#nameOf(session.staging.image)]
   }
 
   /** Every earlier file of the offer must be verified and waiting, or the offer is not committed at all. */
   async #assertOfferHeld(session: Session): Promise<void> {
-    const { image } = session
+    const { image } = session.staging
     for (const [i, name] of this.#offerNames(session).entries()) {
       const paths = dirPaths(this.dir as string, name)
       const sidecar = await readSidecar(paths.sidecar)
@@ -324,26 +232,24 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
     }
   }
 
-  /** Interrupted: the bytes so far are sound, so they stay (flushed and, with fsync, synced) for a resume. */
+  /** Interrupted: the bytes so far are sound, so they stay (written and, with fsync, synced) for a resume. */
   async #keep(session: Session): Promise<void> {
     try {
-      await this.#flush(session)
-      if (this.#fsync) await session.handle.sync()
+      await session.staging.close(this.#fsync)
     } catch (error) {
       await this.#discard(session).catch(() => undefined)
-      throw fsFailure('ERR_PERSISTENCE', 'keeping the staging file', session.paths.part, error)
+      throw fsFailure('ERR_PERSISTENCE', 'keeping the staging file', session.staging.paths.part, error)
     }
-    await session.handle.close().catch(() => undefined)
   }
 
   /** Refused: this file's bytes go, and with them every file of the offer verified so far. */
   async #discard(session: Session): Promise<void> {
-    await session.handle.close().catch(() => undefined)
-    const { paths, position } = session
+    await session.staging.abandon()
+    const { paths } = session.staging
     try {
       await removeStaged(paths)
       if (this.dir !== undefined) {
-        for (const name of position.names) await removeStaged(dirPaths(this.dir, name))
+        for (const name of session.position.names) await removeStaged(dirPaths(this.dir, name))
       }
     } catch (error) {
       throw fsFailure('ERR_PERSISTENCE', 'discarding the staging file', paths.part, error)
@@ -368,12 +274,7 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
   async close(): Promise<void> {
     const session = this.#session
     this.#session = undefined
-    if (session === undefined) return
-    try {
-      await this.#flush(session)
-    } finally {
-      await session.handle.close()
-    }
+    await session?.staging.close(false)
   }
 
   /** Same as `close()`, for `await using`. */
@@ -387,13 +288,5 @@ function assertFileNameOption(name: string): void {
     assertFileName(name)
   } catch (error) {
     throw new LinkkitError('ERR_INVALID_OPTIONS', `imageName: ${(error as Error).message}`)
-  }
-}
-
-async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  let done = 0
-  while (done < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done)
-    done += bytesWritten
   }
 }
