@@ -79,16 +79,16 @@ export class MemoryPersistence implements FirmwarePersistence {
     assertImage(image)
     const position = offerPosition(image)
     if (position.totalBytes > this.#maxSizeBytes) {
-      throw tooLarge(position.totalBytes, this.#maxSizeBytes, 'maxSizeBytes')
+      throw tooLarge(position.totalBytes, this.#maxSizeBytes, 'maxSizeBytes', position.count)
     }
     if (offset !== 0) {
       throw new LinkkitError('ERR_PERSISTENCE', `memory persistence cannot resume at offset ${offset}`)
     }
+    const verified = this.#pending.map((p) => p.image.name)
+    const expected = position.names.slice(0, position.index)
     if (position.index === 0) {
       this.#pending = []
-    } else if (
-      this.#pending.map((p) => p.image.name).join('/') !== position.names.slice(0, position.index).join('/')
-    ) {
+    } else if (verified.length !== expected.length || verified.some((name, i) => name !== expected[i])) {
       this.#pending = []
       throw new LinkkitError(
         'ERR_PERSISTENCE',

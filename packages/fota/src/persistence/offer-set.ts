@@ -50,8 +50,9 @@ export function refuseMultiFile(image: FirmwareImage, adapter: string, hint: str
 }
 
 /** The refusal of an offer larger than the adapter holds, at `start`, before any byte. */
-export function tooLarge(size: number, limit: number, what: string): LinkkitError {
-  return new LinkkitError('ERR_PERSISTENCE', `image of ${size} bytes exceeds ${what} ${limit}`, {
+export function tooLarge(size: number, limit: number, what: string, files = 1): LinkkitError {
+  const subject = files > 1 ? `offer of ${files} files, ${size} bytes,` : `image of ${size} bytes`
+  return new LinkkitError('ERR_PERSISTENCE', `${subject} exceeds ${what} ${limit}`, {
     details: { reason: 'too-large', size, limit },
   })
 }
