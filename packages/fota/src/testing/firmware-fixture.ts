@@ -66,8 +66,15 @@ export interface MakeOfferFilesOptions {
   signMethod?: SignMethod
   /** Module name in the image descriptions. */
   module?: string
-  /** The files, in download order: a unique name, a size and a seed for the bytes of each. */
-  files: ReadonlyArray<{ name: string; size: number; seed?: number }>
+  /** The files, in download order. */
+  files: ReadonlyArray<{
+    /** File name, unique within the offer. */
+    name: string
+    /** Size in bytes. */
+    size: number
+    /** Seed of the file's bytes. @default 100 + its index */
+    seed?: number
+  }>
 }
 
 /**
