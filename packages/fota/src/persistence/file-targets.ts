@@ -150,6 +150,8 @@ export async function recoverCommit(dir: string, fsync: boolean): Promise<void> 
   const journal = join(staging, journalName)
   let text: string
   try {
+    // A journal torn while it was written never became the journal: no rename had started.
+    await rm(`${journal}.tmp`, { force: true })
     text = await readFile(journal, 'utf8')
   } catch (error) {
     if (isMissing(error)) return
