@@ -7,7 +7,8 @@ type KvStore = Map<string, Uint8Array>
 /**
  * Keeps the verified image under the key `firmware` of a KV store. The image being received stays
  * in memory and replaces the stored one in a single `set`, and only once verified, so a failed
- * download never touches the committed image.
+ * download never touches the committed image. One key holds one image, so a multi-file offer is
+ * refused at its first `start`, before any byte (the platform sees step -4).
  */
 export class KvPersistence implements FirmwarePersistence {
   #chunks: Uint8Array[] = []
@@ -17,6 +18,11 @@ export class KvPersistence implements FirmwarePersistence {
   constructor(readonly store: KvStore) {}
 
   start(image: FirmwareImage, offset: number): void {
+    if ((image.files?.length ?? 0) > 1) {
+      throw new LinkkitError('ERR_PERSISTENCE', 'this store holds one image', {
+        details: { reason: 'multi-file' },
+      })
+    }
     if (offset !== 0) throw new LinkkitError('ERR_PERSISTENCE', 'this store cannot resume')
     this.#image = image
     this.#chunks = []
@@ -35,7 +41,7 @@ export class KvPersistence implements FirmwarePersistence {
   stop(outcome: PersistenceOutcome): void {
     const image = this.#image
     this.#image = undefined
-    if (!outcome.ok) return // discard the staged bytes; the committed image stays
+    if (!outcome.ok) return // interrupted or refused: this store cannot resume, so both discard
     if (image === undefined || this.#held !== image.size) {
       throw new LinkkitError('ERR_PERSISTENCE', 'nothing complete to commit')
     }

@@ -68,6 +68,9 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   readonly #versions = new Map<string, string>()
   readonly #busy = new Set<string>()
   readonly #cleanups: Array<() => unknown> = []
+  /** Aborted by close(): running downloads stop, and their adapters keep the bytes (resumable). */
+  readonly #closing = new AbortController()
+  readonly #downloads = new Set<Promise<unknown>>()
   #started = false
 
   constructor(connection: Connection, options: FotaOptions = {}, identity: DeviceIdentity = connection) {
@@ -156,6 +159,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
    * module downloads; ERR_DOWNLOAD_*, ERR_DIGEST_MISMATCH, ERR_SIZE_MISMATCH, ERR_PERSISTENCE_* otherwise).
    */
   async download(offer: FirmwareOffer, options: FotaDownloadOptions = {}): Promise<FotaResult> {
+    if (this.#closing.signal.aborted) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
     const module = offer.module ?? 'default'
     const persistence = options.persistence ?? this.#persistenceFor(offer.module)
     if (!persistence) {
@@ -164,27 +168,27 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     if (this.#busy.has(module))
       throw new LinkkitError('ERR_OTA_BUSY', `module ${module} is already downloading`)
     this.#busy.add(module)
+    const closing = this.#closing.signal
+    const { persistence: _p, signal, ...tuning } = options
+    const running = performFota({
+      offer,
+      persistence,
+      reporter: new ProgressReporter(this.#connection, this.#identity, offer.module, this.#options.progress),
+      onProgress: (progress) => this.#emitSafely('fota:progress', progress),
+      tuning: {
+        ...this.#options.download,
+        allowHttp: this.#options.allowHttp,
+        tls: this.#options.tls,
+        ...tuning,
+        signal: signal === undefined ? closing : AbortSignal.any([signal, closing]),
+      },
+      logger: this.#logger,
+    })
+    this.#downloads.add(running)
     try {
-      const { persistence: _p, ...tuning } = options
-      return await performFota({
-        offer,
-        persistence,
-        reporter: new ProgressReporter(
-          this.#connection,
-          this.#identity,
-          offer.module,
-          this.#options.progress,
-        ),
-        onProgress: (progress) => this.#emitSafely('fota:progress', progress),
-        tuning: {
-          ...this.#options.download,
-          allowHttp: this.#options.allowHttp,
-          tls: this.#options.tls,
-          ...tuning,
-        },
-        logger: this.#logger,
-      })
+      return await running
     } finally {
+      this.#downloads.delete(running)
       this.#busy.delete(module)
     }
   }
@@ -247,9 +251,10 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     this.#logger.info({ version: offer.version, module: offer.module, size: offer.size }, 'firmware offered')
     this.#emitSafely('fota', offer)
     if (this.#options.autoDownload && this.#persistenceFor(offer.module)) {
-      this.download(offer).catch((error: unknown) =>
-        this.#emitError(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')),
-      )
+      this.download(offer).catch((error: unknown) => {
+        // A download stopped by close() is no failure to report.
+        if (!this.#closing.signal.aborted) this.#emitError(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED'))
+      })
     }
   }
 
@@ -292,8 +297,14 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     }
   }
 
-  /** Unsubscribes the OTA topics and removes every listener. Idempotent. */
+  /**
+   * Stops running downloads (they reject `ERR_CLOSED`; their adapters keep the bytes so far, so the
+   * next download of the same image resumes), waits for them to settle, unsubscribes the OTA
+   * topics and removes every listener. Later downloads reject `ERR_CLOSED`. Idempotent.
+   */
   async close(): Promise<void> {
+    this.#closing.abort(new LinkkitError('ERR_CLOSED', 'the FOTA client was closed'))
+    await Promise.allSettled([...this.#downloads])
     this.#started = false
     for (const cleanup of this.#cleanups.splice(0).reverse()) {
       try {

@@ -76,6 +76,28 @@ export function failureStep(error: LinkkitError): number {
   }
 }
 
+/**
+ * Codes that end a download by interruption, not by a fault of the bytes: the bytes written so far
+ * came from the offered file, in order, and stay sound. Anything else (a digest, size or
+ * signature refusal, a failed write, a code this list does not know) discards them.
+ */
+const interruptions: ReadonlySet<string> = new Set([
+  'ERR_ABORTED', // the caller's AbortSignal
+  'ERR_CLOSED', // device.close() / FotaClient.close()
+  'ERR_DOWNLOAD_FAILED', // transport failures past the retry budget
+  'ERR_DOWNLOAD_TIMEOUT', // a stall past the idle timeout
+  'ERR_DOWNLOAD_HTTP_STATUS', // e.g. a signed URL that expired (403): a new offer brings a new one
+])
+
+/**
+ * Whether the bytes held when `error` ended a download are sound (`stop({ ok: false, resumable })`):
+ * true for interruptions (abort, close, network failures past the retry budget, an HTTP status),
+ * false for refusals (digest or size mismatch, bad signature) and for the adapter's own failures.
+ */
+export function isResumable(error: LinkkitError): boolean {
+  return interruptions.has(error.code)
+}
+
 /** What `performFota` needs. */
 export interface PerformContext {
   /** The offer to download. */
@@ -140,7 +162,9 @@ export async function performFota(ctx: PerformContext): Promise<FotaResult> {
     }
   } catch (error) {
     const err = toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')
-    void reporter.report(failureStep(err), err.message.slice(0, 128))
+    // Stopped by close(): no failure is reported, so the platform's job stays in progress and its
+    // offer comes again (a re-push or `request()`) when the device is back; the bytes were kept.
+    if (err.code !== 'ERR_CLOSED') void reporter.report(failureStep(err), err.message.slice(0, 128))
     throw err
   }
   void reporter.report(100, 'verified')
@@ -156,6 +180,10 @@ function imageOf(offer: FirmwareOffer, file: FirmwareFile): FirmwareImage {
   }
   if (offer.module !== undefined) image.module = offer.module
   if (file.name !== undefined) image.name = file.name
+  // Every start of a multi-file offer names the whole offer, so the adapter can refuse it at the first.
+  if (offer.files !== undefined && offer.files.length > 0) {
+    image.files = Object.freeze(offer.files.map((f) => Object.freeze({ name: f.name ?? '', size: f.size })))
+  }
   return image
 }
 
@@ -201,10 +229,21 @@ async function fetchFile(
       requests: downloaded.requests,
     }
   } catch (error) {
-    const err = toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')
+    const err = closedOrSelf(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED'))
     if (!stopped) await stopQuietly(persistence, err, logger)
     throw err
   }
+}
+
+/** An abort whose reason is `ERR_CLOSED` (the FOTA client or device was closed) is that closure. */
+function closedOrSelf(error: LinkkitError): LinkkitError {
+  if (
+    error.code !== 'ERR_ABORTED' ||
+    !(error.cause instanceof LinkkitError) ||
+    error.cause.code !== 'ERR_CLOSED'
+  )
+    return error
+  return new LinkkitError('ERR_CLOSED', 'the download stopped: the device was closed', { cause: error })
 }
 
 /** Any failure of `write` is a burn failure (-4); the adapter's own reason stays in the message and `cause`. */
@@ -225,7 +264,7 @@ async function stopQuietly(
   logger: Logger,
 ): Promise<void> {
   try {
-    await persistence.stop({ ok: false, error })
+    await persistence.stop({ ok: false, error, resumable: isResumable(error) })
   } catch (stopError) {
     logger.warn({ err: (stopError as Error).message }, 'persistence stop failed after an error')
   }

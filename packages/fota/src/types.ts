@@ -57,6 +57,21 @@ export interface FirmwareImage {
   module?: string
   /** File name within a multi-file offer. */
   name?: string
+  /**
+   * Every file of a multi-file offer, in download order (this one among them, by `name`);
+   * undefined for a single-file offer. It arrives with the first `start`, so an adapter can refuse
+   * an offer it cannot hold whole (more files than it stores, too many bytes) before any byte is
+   * fetched, and can tell the last file, whose `stop({ ok: true })` commits the whole offer.
+   */
+  files?: ReadonlyArray<OfferFileEntry>
+}
+
+/** One file of a multi-file offer, as {@link FirmwareImage.files} lists it. */
+export interface OfferFileEntry {
+  /** File name, unique within the offer. */
+  readonly name: string
+  /** Size in bytes. */
+  readonly size: number
 }
 
 /** How a download ended, as `stop` is told: verified (`ok: true`) or failed with the reason. */
@@ -66,10 +81,17 @@ export type PersistenceOutcome =
       ok: true
     }
   | {
-      /** The download failed: discard the staged bytes. */
+      /** The download failed. */
       ok: false
       /** Why it failed. */
       error: LinkkitError
+      /**
+       * `true`: interrupted (an `AbortSignal`, `close()`, a network failure past the retry budget).
+       * The bytes written so far are sound: keep them, so the next download of the same image
+       * fetches only the rest. `false`: refused (digest or size mismatch, a bad signature, a
+       * failed write): discard them. Either way nothing becomes the active image.
+       */
+      resumable: boolean
     }
 
 /**
@@ -91,11 +113,16 @@ export interface FirmwarePersistence {
    * offset that does not continue the bytes held, throws `ERR_PERSISTENCE_WRITE`.
    */
   write(chunk: Uint8Array, offset: number): Promise<void> | void
-  /** Finish: commit the verified image (`ok: true`) or discard the staging area. */
+  /**
+   * Finish: commit the verified image (`ok: true`; for a multi-file offer, the whole offer once
+   * its last file is verified), keep the bytes so far (`ok: false, resumable: true`) or discard
+   * them (`ok: false, resumable: false`).
+   */
   stop(outcome: PersistenceOutcome): Promise<void> | void
   /**
-   * Bytes already held for this image (a previous, interrupted download), so only the rest is
-   * fetched; 0 when the held bytes belong to another image or nothing is held.
+   * Bytes already held for this image (a previous download that was interrupted, or a process
+   * that crashed), so only the rest is fetched; 0 when the held bytes belong to another image or
+   * nothing is held.
    */
   resumeOffset?(image: FirmwareImage): Promise<number> | number
   /**

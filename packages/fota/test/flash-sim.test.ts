@@ -127,6 +127,38 @@ describe('FlashSimPersistence boot flow', () => {
   })
 })
 
+describe('FlashSimPersistence power cuts by operation', () => {
+  it('cuts the chosen erase or program, names it in details, and refuses bad indexes', async () => {
+    const bad = (cut: object) => () =>
+      new FlashSimPersistence({ ...options, powerCutAtOperation: cut as never })
+    for (const cut of [{ index: -1 }, { index: 1.5 }, { index: 0, tornBytes: -1 }]) {
+      expect(bad(cut), JSON.stringify(cut)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }))
+    }
+    await (await provision()).close()
+    // A download starts with the erase of the slot header (operation 0), then its staging record.
+    const erase = new FlashSimPersistence({ ...options, powerCutAtOperation: { index: 0 } })
+    await expect(erase.start(v2.image, 0)).rejects.toMatchObject({
+      code: 'ERR_FLASH_POWER_CUT',
+      details: { operation: 0, kind: 'erase', persisted: 0 },
+    })
+    await erase.close()
+    const torn = new FlashSimPersistence({ ...options, powerCutAtOperation: { index: 1, tornBytes: 5 } })
+    const error = await torn.start(v2.image, 0).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'ERR_FLASH_POWER_CUT',
+      details: { operation: 1, kind: 'program', persisted: 5 },
+    })
+    expect((error as LinkkitError).details?.length).toBeGreaterThan(5)
+    await torn.close()
+    // The torn staging record reads as no record: nothing to resume, the old image boots.
+    const { flash, boot } = await reboot(new FlashSimPersistence(options))
+    expect(boot).toMatchObject({ version: '1.0.0', rolledBack: false })
+    expect(await flash.resumeOffset(v2.image)).toBe(0)
+    expect((await flash.state()).slots.B.status).toBe('empty')
+    await flash.close()
+  })
+})
+
 describe('FlashSimPersistence NOR semantics and wear', () => {
   it('refuses to program bytes that are not erased, until the sector is erased', async () => {
     const flash = await NorFlash.open(options.path, { sectorSizeBytes: sector, sectorCount: 4 })
@@ -192,7 +224,7 @@ describe('FlashSimPersistence power cut', () => {
     })
     await expect(flash.state()).rejects.toMatchObject({ code: 'ERR_FLASH_POWER_CUT' })
     await expect(
-      flash.stop({ ok: false, error: new LinkkitError('ERR_DOWNLOAD_FAILED') }),
+      flash.stop({ ok: false, error: new LinkkitError('ERR_DOWNLOAD_FAILED'), resumable: false }),
     ).rejects.toMatchObject({
       code: 'ERR_FLASH_POWER_CUT',
     })

@@ -110,7 +110,7 @@ describe('FotaClient: failed downloads are reported and never committed', () => 
     expect(error.code).toBe('ERR_DOWNLOAD_HTTP_STATUS')
     expect(error.httpStatus).toBe(404)
     expect(rig.httpRequests).toEqual([`GET ${new URL(file.url).pathname}`])
-    expect(spy.stops).toEqual([{ ok: false, error }])
+    expect(spy.stops).toEqual([{ ok: false, error, resumable: true }])
     await waitFor(() => rig.progress.some((p) => p.step === '-2'), 2000, 'step -2')
     expect(steps(rig.progress)).toEqual(['0', '-2'])
   })
@@ -194,7 +194,7 @@ describe('FotaClient: cancelling a download', () => {
     const error = await rejection(fota.download(offer, { signal: abort.signal }))
     expect(error.code).toBe('ERR_ABORTED')
     expect(Date.now() - started).toBeLessThan(1000)
-    expect(spy.stops).toEqual([{ ok: false, error }])
+    expect(spy.stops).toEqual([{ ok: false, error, resumable: true }])
     expect(memory.image).toBeUndefined()
     expect(rig.files.stats(file.id).requests).toBe(1)
     // The module is free again.

@@ -9,10 +9,28 @@ import { runPersistenceContract } from '../src/testing/persistence-contract.js'
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'linkkit-persistence-'))
 
-runPersistenceContract('MemoryPersistence', async () => {
-  const adapter = new MemoryPersistence()
-  return { adapter, readCommitted: async () => adapter.bytes(), cleanup: async () => undefined }
-})
+runPersistenceContract(
+  'MemoryPersistence',
+  async () => {
+    const adapter = new MemoryPersistence()
+    return {
+      adapter,
+      readCommitted: async () => adapter.bytes(),
+      readCommittedFile: async (name) => adapter.bytes(name),
+      cleanup: async () => undefined,
+    }
+  },
+  { multiFile: true },
+)
+
+const readOrUndefined = (path: string) =>
+  readFile(path).then(
+    (bytes) => new Uint8Array(bytes),
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined
+      throw error
+    },
+  )
 
 runPersistenceContract(
   'FilePersistence',
@@ -22,14 +40,7 @@ runPersistenceContract(
     let adapter = new FilePersistence({ path })
     return {
       adapter,
-      readCommitted: () =>
-        readFile(path).then(
-          (bytes) => new Uint8Array(bytes),
-          (error: NodeJS.ErrnoException) => {
-            if (error.code === 'ENOENT') return undefined
-            throw error
-          },
-        ),
+      readCommitted: () => readOrUndefined(path),
       restart: async () => {
         await adapter.close()
         adapter = new FilePersistence({ path })
@@ -42,6 +53,29 @@ runPersistenceContract(
     }
   },
   { resume: true },
+)
+
+runPersistenceContract(
+  'FilePersistence({ dir })',
+  async () => {
+    const dir = await tempDir()
+    let adapter = new FilePersistence({ dir })
+    return {
+      adapter,
+      readCommitted: () => readOrUndefined(join(dir, 'firmware.bin')),
+      readCommittedFile: (name) => readOrUndefined(join(dir, name)),
+      restart: async () => {
+        await adapter.close()
+        adapter = new FilePersistence({ dir })
+        return adapter
+      },
+      cleanup: async () => {
+        await adapter.close()
+        await rm(dir, { recursive: true, force: true })
+      },
+    }
+  },
+  { resume: true, multiFile: true },
 )
 
 runPersistenceContract(

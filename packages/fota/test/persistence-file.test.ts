@@ -143,7 +143,7 @@ describe('FilePersistence', () => {
     await adapter.start(image, 0)
     await writeAll(adapter, data.subarray(0, 30_000))
     expect((await readFile(path)).equals(old.data)).toBe(true)
-    await adapter.stop({ ok: false, error: new LinkkitError('ERR_DIGEST_MISMATCH') })
+    await adapter.stop({ ok: false, error: new LinkkitError('ERR_DIGEST_MISMATCH'), resumable: false })
     expect((await readFile(path)).equals(old.data)).toBe(true)
     expect(await readdir(dir)).toEqual(['ota.bin'])
 
@@ -194,5 +194,19 @@ describe('FilePersistence', () => {
     expect(() => new FilePersistence({ path: '' })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
     )
+    for (const options of [
+      {},
+      { path: 'a', dir: 'b' },
+      { dir: 'b', imageName: '../x.bin' },
+      { dir: 'b', imageName: '.hidden' },
+    ]) {
+      expect(() => new FilePersistence(options), JSON.stringify(options)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+      )
+    }
+    expect(new FilePersistence({ dir: '/srv/fw' })).toMatchObject({
+      dir: '/srv/fw',
+      path: join('/srv/fw', 'firmware.bin'),
+    })
   })
 })

@@ -5,7 +5,7 @@ import { makeFirmware } from '../src/testing/firmware-fixture.js'
 
 const v1 = makeFirmware({ size: 5_000, seed: 1, version: '1.0.0' })
 const v2 = makeFirmware({ size: 5_000, seed: 2, version: '2.0.0', signMethod: 'Md5' })
-const failed = { ok: false, error: new LinkkitError('ERR_DOWNLOAD_FAILED') } as const
+const failed = { ok: false, error: new LinkkitError('ERR_DOWNLOAD_FAILED'), resumable: false } as const
 
 describe('MemoryPersistence', () => {
   it('copies each chunk, so a caller reusing its buffer does not corrupt the image', async () => {

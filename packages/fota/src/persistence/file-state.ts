@@ -1,4 +1,4 @@
-import { open, readFile, rm } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
 import { LinkkitError, type LinkkitErrorCode } from '@linkkit/core'
 import type { FirmwareImage, SignMethod } from '../types.js'
 
@@ -67,12 +67,6 @@ export async function writeSidecar(path: string, image: FirmwareImage, fsync: bo
   } finally {
     await handle.close()
   }
-}
-
-/** Removes the staging file and its sidecar; missing files are fine. */
-export async function removeStaging(partPath: string, sidecarPath: string): Promise<void> {
-  await rm(partPath, { force: true })
-  await rm(sidecarPath, { force: true })
 }
 
 /** Makes a rename inside `dir` durable. Windows cannot open a directory for fsync, so it is skipped there. */

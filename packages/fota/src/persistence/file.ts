@@ -1,76 +1,72 @@
 import { createReadStream } from 'node:fs'
-import { type FileHandle, open, rename, stat } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { rename } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { LinkkitError } from '@linkkit/core'
 import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome } from '../types.js'
+import type { FilePersistenceOptions } from './file-options.js'
+import { fsFailure, fsyncDirectory, readSidecar } from './file-state.js'
 import {
-  fsFailure,
-  fsyncDirectory,
-  isMissing,
-  readSidecar,
-  removeStaging,
-  writeSidecar,
-} from './file-state.js'
-import { assertComplete, assertContiguous, assertImage, sameImage } from './image.js'
+  assertFileName,
+  commitFiles,
+  dirPaths,
+  ensureStaging,
+  type FilePaths,
+  recoverCommit,
+  removeStaged,
+  removeStagedExcept,
+  singlePaths,
+  sizeOf,
+} from './file-targets.js'
+import { assertComplete, assertImage, sameImage } from './image.js'
+import { type OfferPosition, offerPosition, refuseMultiFile } from './offer-set.js'
+import { StagingFile } from './staging-file.js'
 
-/** Options of {@link FilePersistence}. */
-export interface FilePersistenceOptions {
-  /**
-   * Where the verified image ends up. While downloading, the bytes go to `<path>.part` and the
-   * image they belong to to `<path>.part.json`, both in the same directory so the final rename
-   * is atomic. The directory must exist.
-   */
-  path: string
-  /**
-   * Flush the image to the disk before the rename and the directory after it, so a power loss
-   * right after `stop({ ok: true })` leaves either the old or the new file, complete.
-   * @default true
-   */
-  fsync?: boolean
-  /**
-   * Chunks are gathered into writes of this many bytes: network chunks are small (16–64 KiB) and
-   * one write syscall each costs more than the copy. A crash loses at most this much of the staged
-   * download, which then resumes from what reached the file. 0 writes every chunk as it comes.
-   * @default 1048576
-   */
-  writeBufferBytes?: number
-}
+export type { FilePersistenceOptions } from './file-options.js'
 
 interface Session {
-  image: FirmwareImage
-  handle: FileHandle
-  /** Bytes accepted by write(), buffered ones included. */
-  held: number
-  /** Bytes in the staging file. */
-  flushed: number
-  buffer: Buffer | undefined
-  buffered: number
+  staging: StagingFile
+  position: OfferPosition
 }
 
 /**
- * Writes the firmware to a file. The target is replaced only by an atomic rename after the
- * downloader verified the digest, so a failed or interrupted download leaves it untouched. A
- * download interrupted by a crash or restart resumes: `resumeOffset` answers the bytes held in
- * `<path>.part` when its sidecar names the same image, and `readBack` streams them for re-hashing.
+ * Writes the firmware to files. A target is replaced only by an atomic rename after the
+ * downloader verified the digest, so a failed or interrupted download leaves it untouched.
  *
- * One instance per target path; two adapters must not share a path.
+ * Bytes of an interrupted download (`stop({ ok: false, resumable: true })`, a crash, a restart)
+ * are kept: `resumeOffset` answers the bytes held in the staging file when its sidecar names the
+ * same image, and `readBack` streams them for re-hashing, so the next download fetches only the
+ * rest. A refused download (`resumable: false`) discards them.
+ *
+ * With `path` it holds one image. With `dir` it holds a file per name: a multi-file offer (an
+ * application and its resources, say) lands as one file each, and the offer replaces the files of
+ * the previous one only once every file is verified; a crash part-way through that replacement is
+ * finished by the next instance (see {@link FilePersistence.recover}).
+ *
+ * One instance per target; two adapters must not share a path or a directory.
  */
 export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
-  /** The target path of the verified image. */
+  /** The target of a single-file offer: `path`, or `<dir>/<imageName>` in directory mode. */
   readonly path: string
-  readonly #partPath: string
-  readonly #sidecarPath: string
+  /** The directory of directory mode; undefined in one-image mode. */
+  readonly dir: string | undefined
+  readonly #imageName: string
   readonly #fsync: boolean
   readonly #bufferBytes: number
   #session: Session | undefined
 
   constructor(options: FilePersistenceOptions) {
-    if (typeof options?.path !== 'string' || options.path.length === 0) {
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'FilePersistence needs a non-empty `path`')
+    const { path, dir } = options ?? {}
+    const given = (value: unknown) => typeof value === 'string' && value.length > 0
+    if (given(path) === given(dir)) {
+      throw new LinkkitError(
+        'ERR_INVALID_OPTIONS',
+        'FilePersistence needs either a non-empty `path` or `dir`',
+      )
     }
-    this.path = options.path
-    this.#partPath = `${options.path}.part`
-    this.#sidecarPath = `${options.path}.part.json`
+    this.#imageName = options.imageName ?? 'firmware.bin'
+    assertFileNameOption(this.#imageName)
+    this.dir = dir === undefined || dir.length === 0 ? undefined : dir
+    this.path = this.dir === undefined ? (path as string) : join(this.dir, this.#imageName)
     this.#fsync = options.fsync ?? true
     const bufferBytes = options.writeBufferBytes ?? 1024 * 1024
     if (!Number.isSafeInteger(bufferBytes) || bufferBytes < 0) {
@@ -79,95 +75,94 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
     this.#bufferBytes = bufferBytes
   }
 
+  /**
+   * Directory mode: finishes replacing the files of a multi-file offer when a crash interrupted
+   * it, so the directory holds every file of one offer. Every other method does it first; call it
+   * yourself at start-up before reading the files. Does nothing in one-image mode.
+   */
+  async recover(): Promise<void> {
+    if (this.dir !== undefined) await recoverCommit(this.dir, this.#fsync)
+  }
+
   async resumeOffset(image: FirmwareImage): Promise<number> {
-    const sidecar = await readSidecar(this.#sidecarPath)
-    if (sidecar === undefined || !sameImage(sidecar, image)) return 0
-    try {
-      const { size } = await stat(this.#partPath)
-      return size <= image.size ? size : 0
-    } catch (error) {
-      if (isMissing(error)) return 0
-      throw fsFailure('ERR_PERSISTENCE', 'inspecting the staging file', this.#partPath, error)
-    }
+    if (this.dir === undefined && (image.files?.length ?? 0) > 1) return 0
+    return (await this.#held(image)).bytes
   }
 
   async *readBack(image: FirmwareImage, length: number): AsyncIterable<Uint8Array> {
-    const held = await this.resumeOffset(image)
-    if (!(length <= held)) {
-      throw new LinkkitError('ERR_PERSISTENCE', `cannot read back ${length} bytes, ${held} are held`)
+    const held = await this.#held(image)
+    if (!(length <= held.bytes)) {
+      throw new LinkkitError('ERR_PERSISTENCE', `cannot read back ${length} bytes, ${held.bytes} are held`)
     }
-    if (length === 0) return
+    if (length === 0 || held.file === undefined) return
     try {
-      for await (const chunk of createReadStream(this.#partPath, { start: 0, end: length - 1 })) {
+      for await (const chunk of createReadStream(held.file, { start: 0, end: length - 1 })) {
         yield chunk as Buffer
       }
     } catch (error) {
-      throw fsFailure('ERR_PERSISTENCE', 'reading back the staging file', this.#partPath, error)
+      throw fsFailure('ERR_PERSISTENCE', 'reading back the staging file', held.file, error)
     }
+  }
+
+  /** The bytes held for `image` and the file holding them (the staging file, or a verified one). */
+  async #held(image: FirmwareImage): Promise<{ bytes: number; file: string | undefined }> {
+    const paths = this.#pathsOf(image)
+    await this.recover()
+    const sidecar = await readSidecar(paths.sidecar)
+    if (sidecar === undefined || !sameImage(sidecar, image)) return { bytes: 0, file: undefined }
+    if (paths.verified !== undefined) {
+      const verified = await sizeOf(paths.verified)
+      if (verified !== undefined) {
+        return verified === image.size
+          ? { bytes: verified, file: paths.verified }
+          : { bytes: 0, file: undefined }
+      }
+    }
+    const part = await sizeOf(paths.part)
+    return part !== undefined && part <= image.size
+      ? { bytes: part, file: paths.part }
+      : { bytes: 0, file: undefined }
   }
 
   async start(image: FirmwareImage, offset: number): Promise<void> {
     assertImage(image)
+    const position = offerPosition(image)
+    if (this.dir === undefined) {
+      refuseMultiFile(
+        image,
+        'FilePersistence({ path })',
+        'Use FilePersistence({ dir }) to store a file per name.',
+      )
+    } else {
+      for (const name of position.names) assertFileName(name)
+    }
+    const paths = this.#pathsOf(image)
     await this.close()
+    if (this.dir !== undefined) {
+      await this.recover()
+      await ensureStaging(this.dir)
+      if (position.index === 0) {
+        await removeStagedExcept(this.dir, position.count > 1 ? position.names : [this.#nameOf(image)])
+      }
+    }
+    const options = { fsync: this.#fsync, bufferBytes: this.#bufferBytes }
+    let staging: StagingFile
     if (offset > 0) {
-      const held = await this.resumeOffset(image)
-      if (offset > held) {
-        throw new LinkkitError('ERR_PERSISTENCE', `cannot resume at ${offset}: ${held} bytes are held`)
+      const held = await this.#held(image)
+      if (offset > held.bytes || held.file === undefined) {
+        throw new LinkkitError('ERR_PERSISTENCE', `cannot resume at ${offset}: ${held.bytes} bytes are held`)
       }
+      staging = await StagingFile.resume(paths, image, held.file, offset, this.#bufferBytes)
+    } else {
+      staging = await StagingFile.create(paths, image, options)
     }
-    let handle: FileHandle
-    try {
-      if (offset > 0) {
-        handle = await open(this.#partPath, 'r+')
-        const opened = handle
-        await opened.truncate(offset).catch(async (error: unknown) => {
-          await opened.close().catch(() => undefined)
-          throw error
-        })
-      } else {
-        await removeStaging(this.#partPath, this.#sidecarPath)
-        await writeSidecar(this.#sidecarPath, image, this.#fsync)
-        handle = await open(this.#partPath, 'w')
-      }
-    } catch (error) {
-      throw fsFailure('ERR_PERSISTENCE', 'opening the staging file', this.#partPath, error)
-    }
-    this.#session = {
-      image,
-      handle,
-      held: offset,
-      flushed: offset,
-      buffer: this.#bufferBytes > 0 ? Buffer.allocUnsafe(this.#bufferBytes) : undefined,
-      buffered: 0,
-    }
+    this.#session = { staging, position }
   }
 
   async write(chunk: Uint8Array, offset: number): Promise<void> {
     const session = this.#session
     if (session === undefined) throw new LinkkitError('ERR_PERSISTENCE_WRITE', 'write before start')
-    assertContiguous(offset, session.held)
-    try {
-      const buffer = session.buffer
-      if (buffer === undefined || chunk.length >= buffer.length) {
-        await this.#flush(session)
-        await writeAll(session.handle, chunk, session.flushed)
-        session.flushed += chunk.length
-      } else {
-        if (session.buffered + chunk.length > buffer.length) await this.#flush(session)
-        buffer.set(chunk, session.buffered)
-        session.buffered += chunk.length
-      }
-    } catch (error) {
-      throw fsFailure('ERR_PERSISTENCE_WRITE', 'writing the staging file', this.#partPath, error)
-    }
-    session.held += chunk.length
-  }
-
-  async #flush(session: Session): Promise<void> {
-    if (session.buffer === undefined || session.buffered === 0) return
-    await writeAll(session.handle, session.buffer.subarray(0, session.buffered), session.flushed)
-    session.flushed += session.buffered
-    session.buffered = 0
+    await session.staging.write(chunk, offset)
   }
 
   async stop(outcome: PersistenceOutcome): Promise<void> {
@@ -178,31 +173,98 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
       return
     }
     if (!outcome.ok) {
-      await this.#discard(session)
+      if (outcome.resumable) await this.#keep(session)
+      else await this.#discard(session)
       return
     }
+    const { paths, image } = session.staging
     try {
-      assertComplete(session.image, session.held)
-      await this.#flush(session)
-      if (this.#fsync) await session.handle.sync()
-      await session.handle.close()
-      await rename(this.#partPath, this.path)
-      if (this.#fsync) await fsyncDirectory(dirname(this.path))
-      await removeStaging(this.#partPath, this.#sidecarPath)
+      assertComplete(image, session.staging.held)
+      await session.staging.close(this.#fsync)
+      if (this.dir === undefined) {
+        await rename(paths.part, paths.target)
+        if (this.#fsync) await fsyncDirectory(dirname(paths.target))
+        await removeStaged(paths)
+        return
+      }
+      await rename(paths.part, paths.verified as string)
+      if (session.position.index < session.position.count - 1) return
+      await this.#assertOfferHeld(session)
     } catch (error) {
       // Refused or failed: drop the staging area so nothing unverified lingers; the target stays as it was.
       await this.#discard(session).catch(() => undefined)
-      throw fsFailure('ERR_PERSISTENCE', 'committing the image', this.path, error)
+      throw fsFailure('ERR_PERSISTENCE', 'committing the image', paths.target, error)
+    }
+    try {
+      await commitFiles(this.dir, this.#offerNames(session), this.#fsync)
+    } catch (error) {
+      // Nothing is discarded: once the journal is in place the next call finishes the commit.
+      throw fsFailure('ERR_PERSISTENCE', 'committing the offer', this.dir, error)
     }
   }
 
-  async #discard(session: Session): Promise<void> {
-    await session.handle.close().catch(() => undefined)
-    try {
-      await removeStaging(this.#partPath, this.#sidecarPath)
-    } catch (error) {
-      throw fsFailure('ERR_PERSISTENCE', 'discarding the staging file', this.#partPath, error)
+  #offerNames(session: Session): readonly string[] {
+    return session.position.count > 1 ? session.position.names : [this.#nameOf(session.staging.image)]
+  }
+
+  /** Every earlier file of the offer must be verified and waiting, or the offer is not committed at all. */
+  async #assertOfferHeld(session: Session): Promise<void> {
+    const { image } = session.staging
+    for (const [i, name] of this.#offerNames(session).entries()) {
+      const paths = dirPaths(this.dir as string, name)
+      const sidecar = await readSidecar(paths.sidecar)
+      const size = paths.verified === undefined ? undefined : await sizeOf(paths.verified)
+      const expected = image.files?.[i]?.size ?? image.size
+      if (
+        sidecar === undefined ||
+        sidecar.version !== image.version ||
+        sidecar.module !== image.module ||
+        size !== expected
+      ) {
+        throw new LinkkitError(
+          'ERR_PERSISTENCE',
+          `file ${name} of the offer is not verified; nothing committed`,
+          {
+            details: { reason: 'incomplete-offer', name },
+          },
+        )
+      }
     }
+  }
+
+  /** Interrupted: the bytes so far are sound, so they stay (written and, with fsync, synced) for a resume. */
+  async #keep(session: Session): Promise<void> {
+    try {
+      await session.staging.close(this.#fsync)
+    } catch (error) {
+      await this.#discard(session).catch(() => undefined)
+      throw fsFailure('ERR_PERSISTENCE', 'keeping the staging file', session.staging.paths.part, error)
+    }
+  }
+
+  /** Refused: this file's bytes go, and with them every file of the offer verified so far. */
+  async #discard(session: Session): Promise<void> {
+    await session.staging.abandon()
+    const { paths } = session.staging
+    try {
+      await removeStaged(paths)
+      if (this.dir !== undefined) {
+        for (const name of session.position.names) await removeStaged(dirPaths(this.dir, name))
+      }
+    } catch (error) {
+      throw fsFailure('ERR_PERSISTENCE', 'discarding the staging file', paths.part, error)
+    }
+  }
+
+  #nameOf(image: FirmwareImage): string {
+    return image.name ?? this.#imageName
+  }
+
+  #pathsOf(image: FirmwareImage): FilePaths {
+    if (this.dir === undefined) return singlePaths(this.path)
+    const name = this.#nameOf(image)
+    assertFileName(name)
+    return dirPaths(this.dir, name)
   }
 
   /**
@@ -212,12 +274,7 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
   async close(): Promise<void> {
     const session = this.#session
     this.#session = undefined
-    if (session === undefined) return
-    try {
-      await this.#flush(session)
-    } finally {
-      await session.handle.close()
-    }
+    await session?.staging.close(false)
   }
 
   /** Same as `close()`, for `await using`. */
@@ -226,10 +283,10 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
   }
 }
 
-async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  let done = 0
-  while (done < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done)
-    done += bytesWritten
+function assertFileNameOption(name: string): void {
+  try {
+    assertFileName(name)
+  } catch (error) {
+    throw new LinkkitError('ERR_INVALID_OPTIONS', `imageName: ${(error as Error).message}`)
   }
 }

@@ -1,6 +1,6 @@
 import type { SignMethod } from '../types.js'
 import type { SlotName } from './flash/layout.js'
-import type { FlashWear } from './flash/nor-flash.js'
+import type { FlashWear, PowerCutAtOperation } from './flash/nor-flash.js'
 import type { SlotInfo } from './flash/slot.js'
 
 /** Options of `FlashSimPersistence`. */
@@ -20,6 +20,15 @@ export interface FlashSimOptions {
    * @default undefined (no power cut)
    */
   powerCutAt?: number
+  /**
+   * Fault injection by operation: power is lost at the erase or program of this index (0 = the
+   * first one this instance performs). An erase is cut before it starts; a program keeps its
+   * first `tornBytes` bytes (default 0). The `ERR_FLASH_POWER_CUT` it throws carries
+   * `details: { operation, kind, address, length, persisted }`, so a test can walk every
+   * operation boundary of an upgrade: raise `index` until the upgrade completes uncut.
+   * @default undefined (no power cut)
+   */
+  powerCutAtOperation?: PowerCutAtOperation
 }
 
 /** Options of `FlashSimPersistence.provision`: the factory image flashed into slot A. */

@@ -3,7 +3,7 @@ import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome } from '../
 import * as bootloader from './flash/boot.js'
 import { type BootRecord, readBootRecord } from './flash/boot-record.js'
 import { type FlashLayout, flashLayout, otherSlot, type SlotName } from './flash/layout.js'
-import { NorFlash } from './flash/nor-flash.js'
+import { NorFlash, type PowerCutAtOperation } from './flash/nor-flash.js'
 import { provisionFlash } from './flash/provision.js'
 import { inspectSlot, readSlotBytes, resumableBytes } from './flash/slot.js'
 import { SlotWriter } from './flash/slot-writer.js'
@@ -14,10 +14,11 @@ import {
   flashSimDefaults,
 } from './flash-sim-options.js'
 import { assertImage } from './image.js'
+import { refuseMultiFile, tooLarge } from './offer-set.js'
 
 export type { FlashSimBoot } from './flash/boot.js'
 export type { SlotName } from './flash/layout.js'
-export type { FlashWear } from './flash/nor-flash.js'
+export type { FlashWear, PowerCutAtOperation, PowerCutDetails } from './flash/nor-flash.js'
 export type { SlotInfo, SlotStatus } from './flash/slot.js'
 export type { FlashSimOptions, FlashSimProvisionOptions, FlashSimState } from './flash-sim-options.js'
 
@@ -28,6 +29,12 @@ export type { FlashSimOptions, FlashSimProvisionOptions, FlashSimState } from '.
  * `boot()` try it once; `confirm()` keeps it, and a second boot without `confirm()` rolls back.
  * Every boot verifies the image digest, so after a power cut injected anywhere (data, header or
  * boot record) the next boot finds the old or the new image, never a torn one.
+ *
+ * A slot holds one bootable application image: a multi-file offer is refused at its first `start`
+ * (`ERR_PERSISTENCE`, `details.reason: 'multi-file'`, step -4) before the flash is touched, so no
+ * resource file can ever be activated and booted. An interrupted download
+ * (`stop({ ok: false, resumable: true })`) keeps its completed sectors for a resume; a refused one
+ * erases the slot header.
  */
 export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable {
   /** The flash file. */
@@ -35,6 +42,7 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
   /** Sector and slot geometry. */
   readonly layout: FlashLayout
   readonly #powerCutAt: number | undefined
+  readonly #powerCutAtOperation: PowerCutAtOperation | undefined
   #flash: Promise<NorFlash> | undefined
   #writer: SlotWriter | undefined
   #booted: SlotName | undefined
@@ -57,12 +65,32 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
       options.slotSizeBytes ?? flashSimDefaults.slotSizeBytes,
     )
     this.#powerCutAt = powerCutAt
+    const atOperation = options.powerCutAtOperation
+    if (
+      atOperation !== undefined &&
+      !(
+        Number.isSafeInteger(atOperation.index) &&
+        atOperation.index >= 0 &&
+        (atOperation.tornBytes === undefined ||
+          (Number.isSafeInteger(atOperation.tornBytes) && atOperation.tornBytes >= 0))
+      )
+    ) {
+      throw new LinkkitError(
+        'ERR_INVALID_OPTIONS',
+        'powerCutAtOperation needs a non-negative integer index (and tornBytes)',
+      )
+    }
+    this.#powerCutAtOperation = atOperation === undefined ? undefined : { ...atOperation }
   }
 
   /** Erases the whole flash file, writes `image` into slot A as the confirmed image, and opens it. */
   static async provision(options: FlashSimProvisionOptions): Promise<FlashSimPersistence> {
     const { image, ...rest } = options
-    const adapter = new FlashSimPersistence({ ...rest, powerCutAt: undefined })
+    const adapter = new FlashSimPersistence({
+      ...rest,
+      powerCutAt: undefined,
+      powerCutAtOperation: undefined,
+    })
     await provisionFlash(
       await NorFlash.open(adapter.path, { ...adapter.#geometry(), blank: true }),
       adapter.layout,
@@ -72,6 +100,7 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
   }
 
   async resumeOffset(image: FirmwareImage): Promise<number> {
+    if ((image.files?.length ?? 0) > 1) return 0
     const flash = await this.#open()
     const record = readBootRecord(flash)
     if (record.pending !== undefined && record.trial) return 0
@@ -93,6 +122,15 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
 
   async start(image: FirmwareImage, offset: number): Promise<void> {
     assertImage(image)
+    // Refused before the flash is touched: a slot holds one bootable image, and it must fit.
+    refuseMultiFile(
+      image,
+      'FlashSimPersistence',
+      'A slot boots one application image: store the offer with FilePersistence({ dir }) or your own adapter.',
+    )
+    if (image.size > this.layout.capacityBytes) {
+      throw tooLarge(image.size, this.layout.capacityBytes, 'the slot capacity')
+    }
     this.#writer = undefined
     const flash = await this.#open()
     const slot = await bootloader.downloadSlot(flash)
@@ -119,7 +157,9 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
       if (outcome.ok) throw new LinkkitError('ERR_PERSISTENCE', 'stop({ ok: true }) without start')
       return
     }
-    await (outcome.ok ? writer.commit() : writer.discard())
+    if (outcome.ok) await writer.commit()
+    // Interrupted: the completed sectors stay, and the next download of the same image resumes after them.
+    else if (!outcome.resumable) await writer.discard()
   }
 
   /** Makes the committed image in the spare slot boot next, on trial. Returns that image. */
@@ -224,6 +264,7 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
     this.#flash ??= NorFlash.open(this.path, {
       ...this.#geometry(),
       ...(this.#powerCutAt === undefined ? {} : { powerCutAfterBytes: this.#powerCutAt }),
+      ...(this.#powerCutAtOperation === undefined ? {} : { powerCutAtOperation: this.#powerCutAtOperation }),
     }).catch((error: unknown) => {
       this.#flash = undefined
       throw error

@@ -57,3 +57,45 @@ export function firstDifference(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < length; i++) if (a[i] !== b[i]) return i
   return a.length === b.length ? -1 : length
 }
+
+/** Options of {@link makeOfferFiles}. */
+export interface MakeOfferFilesOptions {
+  /** Version of the offer. @default '2.0.0' */
+  version?: string
+  /** @default 'SHA256' */
+  signMethod?: SignMethod
+  /** Module name in the image descriptions. */
+  module?: string
+  /** The files, in download order. */
+  files: ReadonlyArray<{
+    /** File name, unique within the offer. */
+    name: string
+    /** Size in bytes. */
+    size: number
+    /** Seed of the file's bytes. @default 100 + its index */
+    seed?: number
+  }>
+}
+
+/**
+ * The files of a deterministic multi-file offer, each with the description a persistence adapter
+ * receives for it (`name` set, and `files` listing the whole offer, as the downloader does).
+ */
+export function makeOfferFiles(options: MakeOfferFilesOptions): Array<{
+  /** What a persistence adapter is told about this file. */
+  image: FirmwareImage
+  /** The file's bytes. */
+  data: Uint8Array
+}> {
+  const files = Object.freeze(options.files.map((f) => Object.freeze({ name: f.name, size: f.size })))
+  return options.files.map((file, i) => {
+    const { image, data } = makeFirmware({
+      size: file.size,
+      seed: file.seed ?? 100 + i,
+      version: options.version ?? '2.0.0',
+      signMethod: options.signMethod ?? 'SHA256',
+      ...(options.module === undefined ? {} : { module: options.module }),
+    })
+    return { image: { ...image, name: file.name, files }, data }
+  })
+}

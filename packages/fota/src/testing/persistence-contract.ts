@@ -9,9 +9,16 @@ import { LinkkitError } from '@linkkit/core'
 import { describe, expect, it } from 'vitest'
 import { digestOf } from '../persistence/digest.js'
 import type { FirmwareImage, FirmwarePersistence } from '../types.js'
-import { firstDifference, makeFirmware, seededRandom } from './firmware-fixture.js'
+import { firstDifference, makeFirmware, makeOfferFiles, seededRandom } from './firmware-fixture.js'
 
-export { firstDifference, type MakeFirmwareOptions, makeFirmware, seededRandom } from './firmware-fixture.js'
+export {
+  firstDifference,
+  type MakeFirmwareOptions,
+  type MakeOfferFilesOptions,
+  makeFirmware,
+  makeOfferFiles,
+  seededRandom,
+} from './firmware-fixture.js'
 
 /** One adapter over fresh storage, as {@link runPersistenceContract} needs it. */
 export interface PersistenceHarness {
@@ -25,6 +32,11 @@ export interface PersistenceHarness {
    * it). Needed by the resume checks; omit it when the storage does not survive a restart.
    */
   restart?(): Promise<FirmwarePersistence>
+  /**
+   * The committed bytes of the file `name` of a multi-file offer, undefined when none. Needed
+   * with `multiFile: true`.
+   */
+  readCommittedFile?(name: string): Promise<Uint8Array | undefined>
   /** Releases the adapter and removes its storage. */
   cleanup(): Promise<void>
 }
@@ -46,9 +58,32 @@ export interface PersistenceContractOptions {
    * @default false
    */
   resume?: boolean
+  /**
+   * The adapter stores every file of a multi-file offer under its own name (the harness then
+   * needs `readCommittedFile`), committing them together once the last one is verified. When
+   * false, the suite checks that the adapter refuses a multi-file offer at its first `start`,
+   * with `ERR_PERSISTENCE`, before any byte: never keeping only part of an offer.
+   * @default false
+   */
+  multiFile?: boolean
 }
 
-const failure = { ok: false, error: new LinkkitError('ERR_DOWNLOAD_FAILED', 'simulated failure') } as const
+/** A refusal: the bytes are not the image (digest mismatch); they must go. */
+const refused = {
+  ok: false,
+  error: new LinkkitError('ERR_DIGEST_MISMATCH', 'simulated digest mismatch'),
+  resumable: false,
+} as const
+/** An interruption: the bytes so far are sound (an abort); an adapter that resumes keeps them. */
+const interrupted = {
+  ok: false,
+  error: new LinkkitError('ERR_ABORTED', 'simulated abort'),
+  resumable: true,
+} as const
+const failures = [
+  ['refused', refused],
+  ['interrupted', interrupted],
+] as const
 
 async function writeFrom(adapter: FirmwarePersistence, data: Uint8Array, from: number, sizes: number[]) {
   let offset = from
@@ -98,6 +133,7 @@ export function runPersistenceContract(
   const size = options.imageSizeBytes ?? 20_000
   const keeps = options.keepsCommittedOnFailure ?? true
   const resume = options.resume ?? false
+  const multiFile = options.multiFile ?? false
   const v1 = makeFirmware({ size, seed: 11, version: '1.1.0', signMethod: 'Md5' })
   const v2 = makeFirmware({ size, seed: 22, version: '2.0.0' })
 
@@ -135,32 +171,40 @@ export function runPersistenceContract(
         expectBytes(await readCommitted(), v1.data)
       }))
 
-    it('commits nothing when the download fails', () =>
+    it.each(failures)('commits nothing when the download fails (%s)', (_, failure) =>
       withHarness(async ({ adapter, readCommitted }) => {
         await adapter.start(v2.image, 0)
         await writeFrom(adapter, v2.data, 0, steps(size / 2, 1000))
         await adapter.stop(failure)
         expect(await readCommitted()).toBeUndefined()
-      }))
+      }),
+    )
 
-    it(`never exposes a failed download in place of the committed image${keeps ? ' (keeps it)' : ''}`, () =>
-      withHarness(async ({ adapter, readCommitted }) => {
-        await download(adapter, v1.image, v1.data)
-        await adapter.start(v2.image, 0)
-        await writeFrom(adapter, v2.data, 0, steps(size - 1, 1000))
-        await adapter.stop(failure)
-        const committed = await readCommitted()
-        if (keeps || committed !== undefined) expectBytes(committed, v1.data)
-      }))
+    it.each(failures)(
+      `never exposes a failed download in place of the committed image${keeps ? ' (keeps it)' : ''} (%s)`,
+      (_, failure) =>
+        withHarness(async ({ adapter, readCommitted }) => {
+          await download(adapter, v1.image, v1.data)
+          await adapter.start(v2.image, 0)
+          await writeFrom(adapter, v2.data, 0, steps(size - 1, 1000))
+          await adapter.stop(failure)
+          const committed = await readCommitted()
+          if (keeps || committed !== undefined) expectBytes(committed, v1.data)
+        }),
+    )
 
-    it('completes a second download after a failed one', () =>
-      withHarness(async ({ adapter, readCommitted }) => {
-        await adapter.start(v1.image, 0)
-        await writeFrom(adapter, v1.data, 0, steps(size / 3, 1000))
-        await adapter.stop(failure)
-        await download(adapter, v2.image, v2.data)
-        expectBytes(await readCommitted(), v2.data)
-      }))
+    it.each(failures)(
+      'completes a second download, of another image, after a failed one (%s)',
+      (_, failure) =>
+        withHarness(async ({ adapter, readCommitted }) => {
+          await adapter.start(v1.image, 0)
+          await writeFrom(adapter, v1.data, 0, steps(size / 3, 1000))
+          await adapter.stop(failure)
+          expect(await adapter.resumeOffset?.(v2.image)).toBe(resume ? 0 : undefined)
+          await download(adapter, v2.image, v2.data)
+          expectBytes(await readCommitted(), v2.data)
+        }),
+    )
 
     it('refuses a write that does not continue the bytes held', () =>
       withHarness(async ({ adapter }) => {
@@ -168,7 +212,7 @@ export function runPersistenceContract(
         await adapter.write(v2.data.subarray(0, 100), 0)
         const skipped = Promise.resolve().then(() => adapter.write(v2.data.subarray(150, 200), 150))
         await expect(skipped).rejects.toMatchObject({ name: 'LinkkitError', code: 'ERR_PERSISTENCE_WRITE' })
-        await adapter.stop(failure)
+        await adapter.stop(refused)
       }))
 
     it(`declares resume support consistently (resume: ${resume})`, () =>
@@ -177,16 +221,113 @@ export function runPersistenceContract(
         if (resume) expect(harness.restart, 'harness has restart()').toBeTypeOf('function')
       }))
 
+    describe(
+      multiFile ? 'multi-file offers: every file under its own name' : 'multi-file offers: refused',
+      () => {
+        const third = Math.max(1, Math.floor(size / 3))
+        const offer = makeOfferFiles({
+          version: '3.0.0',
+          files: [
+            { name: 'app.bin', size: size - third, seed: 31 },
+            { name: 'res.bin', size: third, seed: 32 },
+          ],
+        })
+        const [app, res] = offer as [(typeof offer)[0], (typeof offer)[0]]
+
+        if (!multiFile) {
+          it('refuses a multi-file offer at its first start, before any byte, and keeps the committed image', () =>
+            withHarness(async ({ adapter, readCommitted }) => {
+              await download(adapter, v1.image, v1.data)
+              const started = Promise.resolve().then(() => adapter.start(app.image, 0))
+              await expect(started).rejects.toMatchObject({ name: 'LinkkitError', code: 'ERR_PERSISTENCE' })
+              await adapter.stop({
+                ...refused,
+                error: new LinkkitError('ERR_PERSISTENCE', 'refused at start'),
+              })
+              // Refused before any byte, so even storage that stages over the committed image still holds it.
+              expectBytes(await readCommitted(), v1.data)
+            }))
+          return
+        }
+
+        it('commits every file only once the last one is verified', () =>
+          withHarness(async (harness) => {
+            expect(harness.readCommittedFile, 'harness has readCommittedFile()').toBeTypeOf('function')
+            const { adapter } = harness
+            await download(adapter, app.image, app.data)
+            expect(
+              await harness.readCommittedFile!('app.bin'),
+              'app.bin before res.bin is verified',
+            ).toBeUndefined()
+            await download(adapter, res.image, res.data)
+            expectBytes(await harness.readCommittedFile!('app.bin'), app.data)
+            expectBytes(await harness.readCommittedFile!('res.bin'), res.data)
+          }))
+
+        it.each(failures)('commits none of the offer when its last file fails (%s)', (_, failure) =>
+          withHarness(async (harness) => {
+            const { adapter } = harness
+            await download(adapter, app.image, app.data)
+            await adapter.start(res.image, 0)
+            await writeFrom(adapter, res.data, 0, steps(Math.floor(res.data.length / 2), 1000))
+            await adapter.stop(failure)
+            expect(await harness.readCommittedFile!('app.bin')).toBeUndefined()
+            expect(await harness.readCommittedFile!('res.bin')).toBeUndefined()
+            // The offer downloaded again commits whole.
+            await download(adapter, app.image, app.data)
+            await download(adapter, res.image, res.data)
+            expectBytes(await harness.readCommittedFile!('app.bin'), app.data)
+            expectBytes(await harness.readCommittedFile!('res.bin'), res.data)
+          }),
+        )
+      },
+    )
+
     if (!resume) return
 
     describe('resume', () => {
-      it('holds nothing for an image it never received, nor after a failed download', () =>
+      it('holds nothing for an image it never received, nor after a refused download', () =>
         withHarness(async (harness) => {
           const { adapter } = harness
           expect(await adapter.resumeOffset?.(v2.image)).toBe(0)
           await adapter.start(v2.image, 0)
           await writeFrom(adapter, v2.data, 0, steps(size / 2, 1000))
-          await adapter.stop(failure)
+          await adapter.stop(refused)
+          expect(await adapter.resumeOffset?.(v2.image)).toBe(0)
+        }))
+
+      it('keeps an interrupted download (resumable: true) and finishes it from the bytes held', () =>
+        withHarness(async (harness) => {
+          const { adapter } = harness
+          await adapter.start(v2.image, 0)
+          const written = await writeFrom(adapter, v2.data, 0, steps(Math.floor(size * 0.6), 1000))
+          await adapter.stop(interrupted)
+          expect(await harness.readCommitted(), 'nothing committed').not.toSatisfy(
+            (bytes: Uint8Array | undefined) => bytes !== undefined && firstDifference(bytes, v2.data) === -1,
+          )
+          const held = (await adapter.resumeOffset?.(v2.image)) ?? 0
+          expect(held, 'bytes kept after stop({ ok: false, resumable: true })').toBeGreaterThan(0)
+          expect(held).toBeLessThanOrEqual(written)
+          expectBytes(await collect(adapter.readBack!(v2.image, held)), v2.data.subarray(0, held))
+          expect(await adapter.resumeOffset?.(v1.image), 'nothing held for another image').toBe(0)
+          await adapter.start(v2.image, held)
+          await writeFrom(adapter, v2.data, held, steps(size - held, 1000))
+          await adapter.stop({ ok: true })
+          expectBytes(await harness.readCommitted(), v2.data)
+          expect(await adapter.resumeOffset?.(v2.image)).toBe(0)
+        }))
+
+      it('keeps an interrupted download across a restart, until a refusal discards it', () =>
+        withHarness(async (harness) => {
+          await harness.adapter.start(v2.image, 0)
+          await writeFrom(harness.adapter, v2.data, 0, steps(Math.floor(size * 0.6), 1000))
+          await harness.adapter.stop(interrupted)
+          const adapter = await harness.restart!()
+          const held = (await adapter.resumeOffset?.(v2.image)) ?? 0
+          expect(held).toBeGreaterThan(0)
+          await adapter.start(v2.image, held)
+          await writeFrom(adapter, v2.data, held, steps(Math.floor(size * 0.8) - held, 1000))
+          await adapter.stop(refused)
           expect(await adapter.resumeOffset?.(v2.image)).toBe(0)
         }))
 

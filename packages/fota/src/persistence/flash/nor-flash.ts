@@ -24,6 +24,30 @@ export interface NorFlashOptions extends FlashGeometry {
   blank?: boolean
   /** Programmed bytes after which power is lost; undefined for none. */
   powerCutAfterBytes?: number
+  /** The operation (0-based erase or program of this instance) that power is lost in; undefined for none. */
+  powerCutAtOperation?: PowerCutAtOperation
+}
+
+/** A power cut at one erase or program operation, counted from the open of the flash. */
+export interface PowerCutAtOperation {
+  /** 0 cuts the first erase or program this instance performs, 1 the second, and so on. */
+  readonly index: number
+  /** A program keeps this many of its first bytes before power is lost (an erase is cut before it starts). @default 0 */
+  readonly tornBytes?: number
+}
+
+/** What a power cut interrupted, in the `details` of its `ERR_FLASH_POWER_CUT`. */
+export interface PowerCutDetails {
+  /** Index of the interrupted operation among this instance's erases and programs. */
+  readonly operation: number
+  /** An erase (cut before it starts) or a program (torn after `persisted` bytes). */
+  readonly kind: 'erase' | 'program'
+  /** Flash address of the operation. */
+  readonly address: number
+  /** Bytes the operation would have erased or programmed. */
+  readonly length: number
+  /** Bytes of it that reached the flash. */
+  readonly persisted: number
 }
 
 /**
@@ -44,6 +68,9 @@ export class NorFlash {
   readonly #eraseCounts: number[]
   #programmedBytes: number
   #budget: number
+  readonly #cutAt: PowerCutAtOperation | undefined
+  /** Erases and programs this instance performed (or started). */
+  #operations = 0
   #powerLost = false
   #closed = false
 
@@ -52,6 +79,7 @@ export class NorFlash {
     geometry: FlashGeometry,
     loaded: LoadedFlash,
     powerCutAfterBytes?: number,
+    powerCutAtOperation?: PowerCutAtOperation,
   ) {
     this.path = path
     this.sectorSizeBytes = geometry.sectorSizeBytes
@@ -60,13 +88,14 @@ export class NorFlash {
     this.#eraseCounts = loaded.eraseCounts
     this.#programmedBytes = loaded.programmedBytes
     this.#budget = powerCutAfterBytes ?? Number.POSITIVE_INFINITY
+    this.#cutAt = powerCutAtOperation
   }
 
   /** Opens (or creates blank) the flash file `path`; a file of another geometry is refused. */
   static async open(path: string, options: NorFlashOptions): Promise<NorFlash> {
     const geometry = { sectorSizeBytes: options.sectorSizeBytes, sectorCount: options.sectorCount }
     const loaded = await loadFlashFile(path, geometry, options.blank ?? false)
-    return new NorFlash(path, geometry, loaded, options.powerCutAfterBytes)
+    return new NorFlash(path, geometry, loaded, options.powerCutAfterBytes, options.powerCutAtOperation)
   }
 
   get sizeBytes(): number {
@@ -102,9 +131,18 @@ export class NorFlash {
   async erase(sector: number): Promise<void> {
     this.#assertPowered()
     this.#assertRange(sector * this.sectorSizeBytes, this.sectorSizeBytes)
-    // A cut that lands on an erase happens before it: the sector keeps its old contents.
-    if (this.#budget === 0) await this.#cut()
     const start = sector * this.sectorSizeBytes
+    const operation = this.#operations++
+    // A cut that lands on an erase happens before it: the sector keeps its old contents.
+    if (this.#budget === 0 || this.#cutAt?.index === operation) {
+      await this.#cut({
+        operation,
+        kind: 'erase',
+        address: start,
+        length: this.sectorSizeBytes,
+        persisted: 0,
+      })
+    }
     this.#contents.fill(erased, start, start + this.sectorSizeBytes)
     this.#eraseCounts[sector] = (this.#eraseCounts[sector] ?? 0) + 1
     await this.#persist(start, this.sectorSizeBytes)
@@ -125,12 +163,17 @@ export class NorFlash {
         },
       )
     }
-    const persisted = Math.min(bytes.length, this.#budget)
+    const operation = this.#operations++
+    const cutHere = this.#cutAt?.index === operation
+    const allowed = cutHere ? Math.min(this.#budget, Math.max(0, this.#cutAt?.tornBytes ?? 0)) : this.#budget
+    const persisted = Math.min(bytes.length, allowed)
     this.#contents.set(bytes.subarray(0, persisted), address)
     this.#budget -= persisted
     this.#programmedBytes += persisted
     await this.#persist(address, persisted)
-    if (persisted < bytes.length) await this.#cut()
+    if (cutHere || persisted < bytes.length) {
+      await this.#cut({ operation, kind: 'program', address, length: bytes.length, persisted })
+    }
   }
 
   /** Closes the file. Idempotent; after a power cut the file is already closed. */
@@ -144,10 +187,10 @@ export class NorFlash {
     }
   }
 
-  async #cut(): Promise<never> {
+  async #cut(details: PowerCutDetails): Promise<never> {
     this.#powerLost = true
     await this.close()
-    throw new LinkkitError('ERR_FLASH_POWER_CUT')
+    throw new LinkkitError('ERR_FLASH_POWER_CUT', undefined, { details: { ...details } })
   }
 
   async #persist(address: number, length: number): Promise<void> {

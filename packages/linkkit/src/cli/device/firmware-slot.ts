@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { LinkkitError } from '@linkkit/core'
 import {
   FilePersistence,
   type FirmwarePersistence,
@@ -97,8 +98,17 @@ function flashSlot(path: string): FirmwareSlot {
       return { persistence: flash, version: boot.version, note: notes.filter(Boolean).join(', ') }
     },
     async install(version) {
-      const image = await flash?.activate()
-      return image?.version ?? version
+      if (flash === undefined) return version
+      // Only the image this download verified may boot: never a stale or foreign one from the spare slot.
+      // (A multi-file offer never gets here: the flash holds one application image and refuses it at start.)
+      const staged = await flash.readStaged()
+      if (staged?.image.version !== version) {
+        throw new LinkkitError(
+          'ERR_PERSISTENCE',
+          `the spare slot holds ${staged === undefined ? 'no verified image' : `version ${staged.image.version}`}, not ${version}; not activated`,
+        )
+      }
+      return (await flash.activate()).version
     },
     async close() {
       await flash?.close()

@@ -1,0 +1,36 @@
+/** Options of `FilePersistence`: `path` (one image) or `dir` (a file per name). */
+export interface FilePersistenceOptions {
+  /**
+   * One-image mode: where the verified image ends up. While downloading, the bytes go to
+   * `<path>.part` and the image they belong to to `<path>.part.json`, both in the same directory
+   * so the final rename is atomic. The directory must exist. A multi-file offer is refused at its
+   * first `start` (`ERR_PERSISTENCE`, `details.reason: 'multi-file'`, step -4), before any byte.
+   * Give either `path` or `dir`.
+   */
+  path?: string
+  /**
+   * Directory mode: every file of an offer is stored as `<dir>/<file name>` (a single-file offer as
+   * `<dir>/<imageName>`), staged in `<dir>/.linkkit-ota/`, and the files of a multi-file offer
+   * replace the old ones together once the last one is verified. File names that could leave the
+   * directory (a separator, a leading dot…) are refused at the first `start`. The directory must exist.
+   */
+  dir?: string
+  /**
+   * Directory mode: the file name a single-file offer (which names no file) is stored under.
+   * @default 'firmware.bin'
+   */
+  imageName?: string
+  /**
+   * Flush the image to the disk before the rename and the directory after it, so a power loss
+   * right after `stop({ ok: true })` leaves either the old or the new file, complete.
+   * @default true
+   */
+  fsync?: boolean
+  /**
+   * Chunks are gathered into writes of this many bytes: network chunks are small (16–64 KiB) and
+   * one write syscall each costs more than the copy. A crash loses at most this much of the staged
+   * download, which then resumes from what reached the file. 0 writes every chunk as it comes.
+   * @default 1048576
+   */
+  writeBufferBytes?: number
+}
