@@ -82,6 +82,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     return this.#queue.size
   }
 
+  /** Bytes (payloads and topics) waiting in the offline queue; bounded by `offlineQueue.maxBytes`. */
+  get queuedBytes(): number {
+    return this.#queue.bytes
+  }
+
   /** A fresh Alink message id (decimal string). */
   nextId(): string {
     return this.#ids.next()

@@ -34,7 +34,7 @@ export const ErrorCodes = {
   ERR_SUBSCRIBE_FAILED: 'The broker refused a SUBSCRIBE (SUBACK failure).',
   /** QoS 1 publishes are queued and resent after the reconnect. */
   ERR_PUBLISH_FAILED: 'A publish could not be delivered to the broker.',
-  /** Raise `offlineQueue.maxSize` or publish less while offline. */
+  /** Raise `offlineQueue.maxSize` / `maxBytes`, or publish less while offline. */
   ERR_OFFLINE_QUEUE_FULL:
     'The offline queue is full; the oldest or newest message was dropped per the policy.',
   // request / reply

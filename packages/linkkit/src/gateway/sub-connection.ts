@@ -98,6 +98,10 @@ export class SubDeviceConnection extends Connection {
     return this.#queue.size
   }
 
+  override get queuedBytes(): number {
+    return this.#queue.bytes
+  }
+
   /** Logs the sub-device in through its SubDevice (same as `subDevice.connect()`). */
   override connect(): Promise<this> {
     return this.#hooks.connect().then(() => this)
