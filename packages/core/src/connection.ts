@@ -14,6 +14,7 @@ import type {
 } from './connection-types.js'
 import { payloadBytes } from './connection-types.js'
 import { LinkkitError, toLinkkitError } from './errors.js'
+import { peekId } from './inbound-json.js'
 import { createLogger } from './logger.js'
 import { OfflineQueue, type QueuedPublish } from './offline-queue.js'
 import {
@@ -234,7 +235,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     try {
       reply = parseReply(payload, topic)
     } catch (error) {
-      this.#report(toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD'), topic)
+      const err = toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD')
+      const id = peekId(payload)
+      if (id === undefined || !this.#pending.failReply(topic, id, err)) this.#report(err, topic)
       return true
     }
     if (this.#pending.settle(topic, reply)) return true

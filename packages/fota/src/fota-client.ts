@@ -4,6 +4,7 @@ import {
   type DeviceIdentity,
   LinkkitError,
   parseJson,
+  peekId,
   Topics,
   toLinkkitError,
 } from '@linkkit/core'
@@ -272,6 +273,8 @@ export class FotaClient extends EventEmitter<FotaEvents> {
       if (id !== undefined) void this.#connection.reply(Topics.reply(topic), id, 200, {}).catch(() => {})
       this.#emitSafely('config', offer)
     } catch (error) {
+      // A push refused unparsed (over the inbound limits) is still answered when its head names the id.
+      id ??= peekId(payload)
       if (id !== undefined)
         void this.#connection.reply(Topics.reply(topic), id, 460, {}, 'invalid config push').catch(() => {})
       this.#emitError(offerError(error, topic))

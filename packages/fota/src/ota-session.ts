@@ -4,6 +4,7 @@ import {
   LinkkitError,
   normaliseId,
   parseJson,
+  peekId,
   Topics,
   toLinkkitError,
 } from '@linkkit/core'
@@ -298,6 +299,8 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       this.#accept('cota', undefined, parseConfigOffer(body?.[field]))
       if (id !== undefined) this.#replyQuietly(topic, id, 200)
     } catch (error) {
+      // A push refused unparsed (over the inbound limits) is still answered when its head names the id.
+      if (field === 'params') id ??= peekId(payload)
       if (id !== undefined) this.#replyQuietly(topic, id, 460)
       this.#fail(toLinkkitError(error, 'ERR_OFFER_INVALID'))
     }

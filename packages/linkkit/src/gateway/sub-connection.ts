@@ -13,6 +13,7 @@ import {
   type PublishOptions,
   parseReply,
   payloadBytes,
+  peekId,
   type RequestOptions,
   sendRequest,
   TopicRouter,
@@ -166,7 +167,9 @@ export class SubDeviceConnection extends Connection {
       try {
         if (this.#pending.settle(topic, parseReply(payload, topic))) return
       } catch (error) {
-        this.#emitSafe('error', toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD'))
+        const err = toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD')
+        const id = peekId(payload)
+        if (id === undefined || !this.#pending.failReply(topic, id, err)) this.#emitSafe('error', err)
         return
       }
     }
