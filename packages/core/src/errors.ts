@@ -74,6 +74,10 @@ export const ErrorCodes = {
   ERR_DOWNLOAD_FAILED: 'The firmware download failed after the retry budget was spent.',
   /** Raise `idleTimeoutMs` on slow links. Reported as step -2. */
   ERR_DOWNLOAD_TIMEOUT: 'The firmware server stalled past the idle timeout.',
+  /** Not retried; lower `minBytesPerSecond` (or widen `rateWindowMs`) for very slow links. Reported as step -2. */
+  ERR_DOWNLOAD_TOO_SLOW: 'The firmware server sent fewer bytes per second than the minimum rate.',
+  /** Raise `deadlineMs` for huge images on slow links. Reported as step -2. */
+  ERR_DOWNLOAD_DEADLINE: 'The firmware download did not finish within its overall deadline.',
   /** The served file differs from the package. Reported as step -3. */
   ERR_SIZE_MISMATCH: 'The firmware image is shorter or longer than the offer says.',
   /** Nothing is committed. Reported as step -3. */

@@ -49,6 +49,12 @@ export interface OtaSessionOptions {
   tls?: DownloadTlsOptions
   /** @default 30000 */
   idleTimeoutMs?: number
+  /** Deadline of each fetch run, retries included (see `DownloadOptions.deadlineMs`). @default 86400000 */
+  deadlineMs?: number
+  /** Slowest accepted transfer; time your loop takes between `fetchYield` calls does not count. @default 1024 */
+  minBytesPerSecond?: number
+  /** Window `minBytesPerSecond` is judged over. @default 60000 */
+  rateWindowMs?: number
   /** Retry budget of a fetch before `fetchYield` rejects; the next call resumes anyway. */
   retry?: Partial<DownloadRetryOptions>
 }
@@ -271,6 +277,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       allowHttp: this.#options.allowHttp === true,
       ...(this.#options.tls ? { tls: this.#options.tls } : {}),
       ...(this.#options.idleTimeoutMs ? { idleTimeoutMs: this.#options.idleTimeoutMs } : {}),
+      ...pick(this.#options, ['deadlineMs', 'minBytesPerSecond', 'rateWindowMs']),
       ...(this.#options.retry ? { retry: this.#options.retry } : {}),
       logger: this.#connection.logger,
     })
@@ -335,4 +342,11 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+/** The named options that are set, so the downloader's defaults apply to the others. */
+function pick<T extends object, K extends keyof T>(source: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {}
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key]
+  return out
 }

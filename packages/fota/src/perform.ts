@@ -9,7 +9,15 @@ import type { FirmwareFile, FirmwareImage, FirmwareOffer, FirmwarePersistence } 
 /** Downloader settings a FOTA download passes through. */
 export type DownloadTuning = Pick<
   DownloadOptions,
-  'allowHttp' | 'tls' | 'chunkSizeBytes' | 'idleTimeoutMs' | 'retry' | 'signal'
+  | 'allowHttp'
+  | 'tls'
+  | 'chunkSizeBytes'
+  | 'idleTimeoutMs'
+  | 'deadlineMs'
+  | 'minBytesPerSecond'
+  | 'rateWindowMs'
+  | 'retry'
+  | 'signal'
 >
 
 /** Local progress of a download, emitted as `fota:progress`. */
@@ -69,6 +77,8 @@ export function failureStep(error: LinkkitError): number {
     case 'ERR_DOWNLOAD_FAILED':
     case 'ERR_DOWNLOAD_HTTP_STATUS':
     case 'ERR_DOWNLOAD_TIMEOUT':
+    case 'ERR_DOWNLOAD_TOO_SLOW':
+    case 'ERR_DOWNLOAD_DEADLINE':
     case 'ERR_HTTP_NOT_ALLOWED':
       return OtaProgress.FetchFailed
     default:

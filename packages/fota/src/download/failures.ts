@@ -5,10 +5,6 @@ export class SinkFailure {
   constructor(readonly error: unknown) {}
 }
 
-export function abortedError(signal: AbortSignal): LinkkitError {
-  return new LinkkitError('ERR_ABORTED', 'firmware download aborted', { cause: signal.reason })
-}
-
 /** The first LinkkitError in an error's cause chain (got wraps errors thrown inside its hooks). */
 export function findLinkkitError(error: unknown): LinkkitError | undefined {
   let current = error
