@@ -25,6 +25,7 @@ import {
 import { PendingRequests } from './pending-requests.js'
 import { sendRequest } from './request.js'
 import { type MessageHandler, TopicRouter } from './router.js'
+import { emitError } from './safe-emit.js'
 import { type Qos, SubscriptionSet } from './subscriptions.js'
 import { assertTopicName, type DeviceIdentity } from './topics.js'
 
@@ -219,7 +220,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
 
   #report(error: LinkkitError, topic?: string): void {
     this.logger.warn({ code: error.code, topic }, error.message)
-    this.emit('error', error)
+    emitError(this, error, this.logger)
   }
 
   #onMessage(topic: string, payload: Buffer): void {

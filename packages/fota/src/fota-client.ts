@@ -5,6 +5,7 @@ import {
   LinkkitError,
   parseJson,
   peekId,
+  safeEmit,
   Topics,
   toLinkkitError,
 } from '@linkkit/core'
@@ -286,13 +287,12 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     this.#emitSafely('error', error)
   }
 
-  /** Listeners must not break protocol handling by throwing. */
-  #emitSafely<E extends keyof FotaEvents>(event: E, ...args: Parameters<FotaEvents[E]>): void {
-    try {
-      ;(this.emit as (e: E, ...a: Parameters<FotaEvents[E]>) => boolean)(event, ...args)
-    } catch (error) {
-      this.#logger.error({ event, err: (error as Error).message }, 'listener threw')
-    }
+  /** Listeners must not break protocol handling by throwing; an unheard `error` still reaches stderr. */
+  #emitSafely<E extends EventEmitter.EventNames<FotaEvents>>(
+    event: E,
+    ...args: EventEmitter.EventArgs<FotaEvents, E>
+  ): void {
+    safeEmit<FotaEvents, E>(this, this.#logger, event, ...args)
   }
 
   /** Unsubscribes the OTA topics and removes every listener. Idempotent. */

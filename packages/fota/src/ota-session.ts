@@ -1,10 +1,12 @@
 import {
   type Connection,
   type DeviceIdentity,
+  emitError,
   LinkkitError,
   normaliseId,
   parseJson,
   peekId,
+  safeEmit,
   Topics,
   toLinkkitError,
 } from '@linkkit/core'
@@ -282,7 +284,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       logger: this.#connection.logger,
     })
     this.#state = OtaState.Pushed
-    this.emit('pushed', type)
+    safeEmit(this, this.#connection.logger, 'pushed', type)
   }
 
   #onPush(topic: string, payload: Buffer): void {
@@ -291,7 +293,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       if (topic === Topics.otaRequest(this.#identity) && !JSON.stringify(body).includes('"url"')) return
       this.#accept('fota', parseUpgradePush(body), undefined)
     } catch (error) {
-      this.#fail(toLinkkitError(error, 'ERR_OFFER_INVALID'))
+      this.#failUnasked(toLinkkitError(error, 'ERR_OFFER_INVALID'))
       void this.#reporter.report(OtaProgress.GeneralFailed, 'invalid offer')
     }
   }
@@ -309,7 +311,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       // A push refused unparsed (over the inbound limits) is still answered when its head names the id.
       if (field === 'params') id ??= peekId(payload)
       if (id !== undefined) this.#replyQuietly(topic, id, 460)
-      this.#fail(toLinkkitError(error, 'ERR_OFFER_INVALID'))
+      this.#failUnasked(toLinkkitError(error, 'ERR_OFFER_INVALID'))
     }
   }
 
@@ -322,10 +324,17 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
     })
   }
 
+  /** A failure the caller is about to receive as a rejection: kept and emitted, never warned about. */
   #fail(error: LinkkitError): LinkkitError {
     this.lastError = error
-    if (this.listenerCount('error') > 0) this.emit('error', error)
+    if (this.listenerCount('error') > 0) safeEmit(this, this.#connection.logger, 'error', error)
     return error
+  }
+
+  /** A failure no call returns (a refused push): kept, emitted, and on stderr when nobody listens. */
+  #failUnasked(error: LinkkitError): void {
+    this.lastError = error
+    emitError(this, error, this.#connection.logger)
   }
 
   /** IOT_OTA_Deinit */

@@ -15,10 +15,12 @@ import {
   payloadBytes,
   peekId,
   type RequestOptions,
+  safeEmit,
   sendRequest,
   TopicRouter,
   toLinkkitError,
 } from '@linkkit/core'
+import type { EventEmitter } from 'eventemitter3'
 
 type Phase = 'idle' | 'connecting' | 'online' | 'resuming' | 'closed'
 
@@ -284,11 +286,10 @@ export class SubDeviceConnection extends Connection {
     else await undo()
   }
 
-  #emitSafe<E extends keyof ConnectionEvents>(event: E, ...args: Parameters<ConnectionEvents[E]>): void {
-    try {
-      ;(this.emit as (e: E, ...a: Parameters<ConnectionEvents[E]>) => boolean)(event, ...args)
-    } catch (error) {
-      this.logger.error({ err: error, event }, 'a listener threw')
-    }
+  #emitSafe<E extends EventEmitter.EventNames<ConnectionEvents>>(
+    event: E,
+    ...args: EventEmitter.EventArgs<ConnectionEvents, E>
+  ): void {
+    safeEmit<ConnectionEvents, E>(this, this.logger, event, ...args)
   }
 }
