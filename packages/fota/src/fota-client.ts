@@ -54,7 +54,7 @@ export interface FotaEvents {
   'fota:progress': (progress: FotaProgress) => void
   /** A remote configuration is offered (ITE_COTA). */
   config: (offer: ConfigOffer) => void
-  /** Refused offers (`ERR_OFFER_INVALID`), failed informs and `autoDownload` failures. */
+  /** Refused offers (`ERR_OFFER_INVALID`), failed informs and `autoDownload` failures. Without a listener it is printed once per code as a `LinkkitWarning` (docs/errors.md). */
   error: (error: LinkkitError) => void
 }
 

@@ -65,7 +65,7 @@ export interface OtaSessionOptions {
 export interface OtaSessionEvents {
   /** An offer was accepted (IOT_OTA_SetOnPushedCallback). */
   pushed: (type: OtaType) => void
-  /** A failure, also kept in `lastError` (IOT_OTA_GetLastError). */
+  /** A failure, also kept in `lastError` (IOT_OTA_GetLastError). A refused push without a listener is printed once per code as a `LinkkitWarning`. */
   error: (error: LinkkitError) => void
 }
 
