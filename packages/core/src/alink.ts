@@ -1,4 +1,5 @@
 import { LinkkitError } from './errors.js'
+import { parseJson } from './inbound-json.js'
 
 /** An Alink request, either direction (PROTOCOL.md §2.1). */
 export interface AlinkRequest<P = unknown> {
@@ -70,15 +71,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Parses JSON or throws ERR_MALFORMED_PAYLOAD naming the topic. */
-export function parseJson(payload: Buffer | string, topic: string): unknown {
-  try {
-    return JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'))
-  } catch (cause) {
-    throw new LinkkitError('ERR_MALFORMED_PAYLOAD', `payload on ${topic} is not valid JSON`, { topic, cause })
-  }
-}
-
 /** The id of a message as the canonical string, accepting the numeric ids some SDKs send. */
 export function normaliseId(value: unknown): string | undefined {
   if (typeof value === 'string' && value.length > 0 && value.length <= 64) return value
@@ -86,7 +78,7 @@ export function normaliseId(value: unknown): string | undefined {
   return undefined
 }
 
-/** Validates a reply envelope: `id` and numeric `code` are mandatory (PROTOCOL.md §2.1). */
+/** Validates a reply envelope within the inbound limits: `id` and numeric `code` are mandatory (PROTOCOL.md §2.1). */
 export function parseReply(payload: Buffer | string, topic: string): AlinkReply {
   const body = parseJson(payload, topic)
   if (!isRecord(body))
@@ -102,7 +94,7 @@ export function parseReply(payload: Buffer | string, topic: string): AlinkReply 
   return reply
 }
 
-/** Validates a request envelope: `id` and `params` are mandatory; `method` may be absent (4.x). */
+/** Validates a request envelope within the inbound limits: `id` and `params` are mandatory; `method` may be absent (4.x). */
 export function parseRequest(payload: Buffer | string, topic: string): AlinkRequest {
   const body = parseJson(payload, topic)
   if (!isRecord(body))

@@ -9,7 +9,7 @@ export interface ConnectionEvents {
   disconnected: (info: { error?: LinkkitError }) => void
   /** A reconnect attempt is scheduled after `delayMs`. */
   reconnecting: (info: { attempt: number; delayMs: number }) => void
-  /** Something no promise could report: a refused reconnect, a malformed inbound message, a failed resubscription. */
+  /** Something no promise could report: a refused reconnect, a malformed inbound message, a failed resubscription. Without a listener it is printed once per code as a `LinkkitWarning` (docs/errors.md). */
   error: (error: LinkkitError) => void
   /** Every inbound message, raw, before it is routed. */
   message: (topic: string, payload: Buffer) => void

@@ -14,6 +14,7 @@ import type {
 } from './connection-types.js'
 import { payloadBytes } from './connection-types.js'
 import { LinkkitError, toLinkkitError } from './errors.js'
+import { peekId } from './inbound-json.js'
 import { createLogger } from './logger.js'
 import { OfflineQueue, type QueuedPublish } from './offline-queue.js'
 import {
@@ -24,6 +25,7 @@ import {
 import { PendingRequests } from './pending-requests.js'
 import { sendRequest } from './request.js'
 import { type MessageHandler, TopicRouter } from './router.js'
+import { emitError } from './safe-emit.js'
 import { type Qos, SubscriptionSet } from './subscriptions.js'
 import { assertTopicName, type DeviceIdentity } from './topics.js'
 
@@ -80,6 +82,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   /** Messages waiting in the offline queue. */
   get queuedCount(): number {
     return this.#queue.size
+  }
+
+  /** Bytes (payloads and topics) waiting in the offline queue; bounded by `offlineQueue.maxBytes`. */
+  get queuedBytes(): number {
+    return this.#queue.bytes
   }
 
   /** A fresh Alink message id (decimal string). */
@@ -213,7 +220,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
 
   #report(error: LinkkitError, topic?: string): void {
     this.logger.warn({ code: error.code, topic }, error.message)
-    this.emit('error', error)
+    emitError(this, error, this.logger)
   }
 
   #onMessage(topic: string, payload: Buffer): void {
@@ -229,7 +236,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     try {
       reply = parseReply(payload, topic)
     } catch (error) {
-      this.#report(toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD'), topic)
+      const err = toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD')
+      const id = peekId(payload)
+      if (id === undefined || !this.#pending.failReply(topic, id, err)) this.#report(err, topic)
       return true
     }
     if (this.#pending.settle(topic, reply)) return true

@@ -5,6 +5,7 @@ import { connackError, transportError } from './connack.js'
 import { LinkkitError } from './errors.js'
 import { createLogger, type LoggerOption } from './logger.js'
 import { DEFAULT_REGION, regionBrokerUrl, type TlsOptions } from './options.js'
+import { detachedCause } from './redact.js'
 import { formatClientId, hmacHex, registerSignContent, type SignMethod } from './sign.js'
 import { assertTopicSegment } from './topics.js'
 
@@ -113,15 +114,16 @@ async function registerOverHttps(
         },
       })
       .json()
-  } catch (cause) {
-    const status = (cause as { response?: { statusCode?: number } }).response?.statusCode
+  } catch (error) {
+    if (options.signal?.aborted) throw new LinkkitError('ERR_ABORTED', 'registration aborted')
+    const status = (error as { response?: { statusCode?: number } }).response?.statusCode
+    // got's error holds the form (`random` and `sign` buy a device secret when replayed) and the
+    // body; the cause keeps only what says why, as the firmware downloader does.
+    const cause = detachedCause(error)
     throw new LinkkitError(
       'ERR_DYNREG_FAILED',
-      `registration request failed${status ? ` (HTTP ${status})` : ''}`,
-      {
-        cause,
-        httpStatus: status,
-      },
+      `registration request failed${status ? ` (HTTP ${status})` : ''}: ${cause.message}`,
+      { cause, httpStatus: status },
     )
   }
   const code = (body as { code?: unknown })?.code

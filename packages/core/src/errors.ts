@@ -41,7 +41,7 @@ export const ErrorCodes = {
   ERR_SUBSCRIBE_FAILED: 'The broker refused a SUBSCRIBE (SUBACK failure).',
   /** QoS 1 publishes are queued and resent after the reconnect. */
   ERR_PUBLISH_FAILED: 'A publish could not be delivered to the broker.',
-  /** Raise `offlineQueue.maxSize` or publish less while offline. */
+  /** Raise `offlineQueue.maxSize` / `maxBytes`, or publish less while offline. */
   ERR_OFFLINE_QUEUE_FULL:
     'The offline queue is full; the oldest or newest message was dropped per the policy.',
   // request / reply
@@ -81,6 +81,10 @@ export const ErrorCodes = {
   ERR_DOWNLOAD_FAILED: 'The firmware download failed after the retry budget was spent.',
   /** Raise `idleTimeoutMs` on slow links. Reported as step -2. */
   ERR_DOWNLOAD_TIMEOUT: 'The firmware server stalled past the idle timeout.',
+  /** Not retried; lower `minBytesPerSecond` (or widen `rateWindowMs`) for very slow links. Reported as step -2. */
+  ERR_DOWNLOAD_TOO_SLOW: 'The firmware server sent fewer bytes per second than the minimum rate.',
+  /** Raise `deadlineMs` for huge images on slow links. Reported as step -2. */
+  ERR_DOWNLOAD_DEADLINE: 'The firmware download did not finish within its overall deadline.',
   /** The served file differs from the package. Reported as step -3. */
   ERR_SIZE_MISMATCH: 'The firmware image is shorter or longer than the offer says.',
   /** Nothing is committed. Reported as step -3. */

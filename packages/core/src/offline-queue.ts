@@ -7,13 +7,24 @@ export type OverflowPolicy = 'drop-oldest' | 'reject-new'
 export interface OfflineQueueOptions {
   /** Most QoS1 messages held while offline. 0 disables queueing (offline publishes reject). @default 1000 */
   maxSize: number
-  /** What to do when full: reject the new publish, or drop (and reject) the oldest queued one. @default 'reject-new' */
+  /**
+   * Most bytes held while offline (payloads and topics). A publish that would go beyond it overflows
+   * like one beyond `maxSize`; one larger than the whole bound is refused under either policy.
+   * @default 4194304 (4 MiB)
+   */
+  maxBytes: number
+  /** What to do when full: reject the new publish, or drop (and reject) the oldest queued ones. @default 'reject-new' */
   overflow: OverflowPolicy
 }
 
-/** 1000 messages; a publish beyond that rejects. */
+/**
+ * 1000 messages or 4 MiB, whichever comes first; a publish beyond that rejects. 4 MiB holds the
+ * 1000 messages at 4 KiB each (telemetry posts are far smaller), and keeps a device that keeps
+ * publishing through a long outage, or publishes large messages, from filling its RAM.
+ */
 export const DEFAULT_OFFLINE_QUEUE: Readonly<OfflineQueueOptions> = Object.freeze({
   maxSize: 1000,
+  maxBytes: 4 * 1024 * 1024,
   overflow: 'reject-new',
 })
 
@@ -31,10 +42,16 @@ export interface QueuedPublish {
   reject: (error: LinkkitError) => void
 }
 
+/** What one queued publish counts against `maxBytes`. */
+function bytesOf(entry: QueuedPublish): number {
+  return entry.payload.length + Buffer.byteLength(entry.topic)
+}
+
 /** A bounded FIFO of publishes made while offline, flushed in order on reconnect. */
 export class OfflineQueue {
   readonly #items: QueuedPublish[] = []
   readonly #options: OfflineQueueOptions
+  #bytes = 0
 
   constructor(options: OfflineQueueOptions) {
     this.#options = options
@@ -45,37 +62,65 @@ export class OfflineQueue {
     return this.#items.length
   }
 
-  /** Adds an entry; returns the entry that overflowed (already rejected), if any. */
+  /** Bytes waiting (payloads and topics). */
+  get bytes(): number {
+    return this.#bytes
+  }
+
+  /**
+   * Adds an entry. Returns the entry that overflowed (already rejected), if any: the new one when it
+   * was refused, or the oldest one dropped to make room (under `drop-oldest` every dropped entry is rejected).
+   */
   push(entry: QueuedPublish): QueuedPublish | undefined {
-    if (this.#items.length < this.#options.maxSize) {
-      this.#items.push(entry)
+    const size = bytesOf(entry)
+    const { maxSize, maxBytes, overflow } = this.#options
+    const fits = () => this.#items.length < maxSize && this.#bytes + size <= maxBytes
+    if (fits()) {
+      this.#add(entry, size)
       return undefined
     }
-    const error = (topic: string) =>
-      new LinkkitError(
-        'ERR_OFFLINE_QUEUE_FULL',
-        `offline queue full (${this.#options.maxSize}); dropped a publish`,
-        {
-          topic,
-        },
-      )
-    if (this.#options.overflow === 'drop-oldest' && this.#items.length > 0) {
-      const dropped = this.#items.shift()!
-      this.#items.push(entry)
-      dropped.reject(error(dropped.topic))
-      return dropped
+    if (overflow === 'drop-oldest' && maxSize > 0 && size <= maxBytes) {
+      let first: QueuedPublish | undefined
+      while (!fits()) {
+        const dropped = this.#take()!
+        first ??= dropped
+        dropped.reject(this.#full(dropped.topic))
+      }
+      this.#add(entry, size)
+      return first
     }
-    entry.reject(error(entry.topic))
+    entry.reject(this.#full(entry.topic))
     return entry
   }
 
   /** Removes and returns every entry, oldest first. */
   drain(): QueuedPublish[] {
+    this.#bytes = 0
     return this.#items.splice(0)
   }
 
   /** Rejects and drops every queued message (on close or a fatal failure). */
   rejectAll(error: LinkkitError): void {
     for (const entry of this.drain()) entry.reject(error)
+  }
+
+  #add(entry: QueuedPublish, size: number): void {
+    this.#items.push(entry)
+    this.#bytes += size
+  }
+
+  #take(): QueuedPublish | undefined {
+    const entry = this.#items.shift()
+    if (entry !== undefined) this.#bytes -= bytesOf(entry)
+    return entry
+  }
+
+  #full(topic: string): LinkkitError {
+    const { maxSize, maxBytes } = this.#options
+    return new LinkkitError(
+      'ERR_OFFLINE_QUEUE_FULL',
+      `offline queue full (${maxSize} messages, ${maxBytes} bytes); dropped a publish`,
+      { topic, details: { maxSize, maxBytes, queued: this.#items.length, queuedBytes: this.#bytes } },
+    )
   }
 }

@@ -54,7 +54,7 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number
   /** Automatic reconnect with exponential backoff and jitter, or `false` to fail on the first drop. @default { enabled: true, initialDelayMs: 1000, maxDelayMs: 60000, multiplier: 2, jitter: 0.5 } */
   reconnect?: Partial<ReconnectOptions> | false
-  /** QoS 1 publishes held while reconnecting. @default { maxSize: 1000, overflow: 'reject-new' } */
+  /** QoS 1 publishes held while reconnecting. @default { maxSize: 1000, maxBytes: 4194304, overflow: 'reject-new' } */
   offlineQueue?: Partial<OfflineQueueOptions>
   /** A pino logger or a level; silent by default, secrets redacted. */
   logger?: LoggerOption
@@ -157,6 +157,7 @@ export function resolveConnectionOptions(options: ConnectionOptions): Readonly<R
   }
   const offlineQueue = { ...DEFAULT_OFFLINE_QUEUE, ...options.offlineQueue }
   positiveInt(offlineQueue.maxSize, 'offlineQueue.maxSize', 0, 0)
+  positiveInt(offlineQueue.maxBytes, 'offlineQueue.maxBytes', 0, 0)
   if (offlineQueue.overflow !== 'drop-oldest' && offlineQueue.overflow !== 'reject-new') {
     throw invalid("offlineQueue.overflow must be 'drop-oldest' or 'reject-new'")
   }

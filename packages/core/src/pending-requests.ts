@@ -83,6 +83,17 @@ export class PendingRequests {
     return true
   }
 
+  /**
+   * Fails the request with this id when it waits on `topic`: its reply came but was refused (too
+   * large, too deep, not JSON), so the caller learns now rather than at the timeout. Returns false
+   * when no such request waits.
+   */
+  failReply(topic: string, id: string, error: LinkkitError): boolean {
+    if (this.#pending.get(id)?.topic !== topic) return false
+    this.#take(id)?.reject(error)
+    return true
+  }
+
   /** Removes a request that could not be sent, rejecting it. */
   fail(id: string, error: LinkkitError): void {
     this.#take(id)?.reject(error)

@@ -4,6 +4,8 @@ import {
   type DeviceIdentity,
   LinkkitError,
   parseJson,
+  peekId,
+  safeEmit,
   Topics,
   toLinkkitError,
 } from '@linkkit/core'
@@ -52,7 +54,7 @@ export interface FotaEvents {
   'fota:progress': (progress: FotaProgress) => void
   /** A remote configuration is offered (ITE_COTA). */
   config: (offer: ConfigOffer) => void
-  /** Refused offers (`ERR_OFFER_INVALID`), failed informs and `autoDownload` failures. */
+  /** Refused offers (`ERR_OFFER_INVALID`), failed informs and `autoDownload` failures. Without a listener it is printed once per code as a `LinkkitWarning` (docs/errors.md). */
   error: (error: LinkkitError) => void
 }
 
@@ -277,6 +279,8 @@ export class FotaClient extends EventEmitter<FotaEvents> {
       if (id !== undefined) void this.#connection.reply(Topics.reply(topic), id, 200, {}).catch(() => {})
       this.#emitSafely('config', offer)
     } catch (error) {
+      // A push refused unparsed (over the inbound limits) is still answered when its head names the id.
+      id ??= peekId(payload)
       if (id !== undefined)
         void this.#connection.reply(Topics.reply(topic), id, 460, {}, 'invalid config push').catch(() => {})
       this.#emitError(offerError(error, topic))
@@ -288,13 +292,12 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     this.#emitSafely('error', error)
   }
 
-  /** Listeners must not break protocol handling by throwing. */
-  #emitSafely<E extends keyof FotaEvents>(event: E, ...args: Parameters<FotaEvents[E]>): void {
-    try {
-      ;(this.emit as (e: E, ...a: Parameters<FotaEvents[E]>) => boolean)(event, ...args)
-    } catch (error) {
-      this.#logger.error({ event, err: (error as Error).message }, 'listener threw')
-    }
+  /** Listeners must not break protocol handling by throwing; an unheard `error` still reaches stderr. */
+  #emitSafely<E extends EventEmitter.EventNames<FotaEvents>>(
+    event: E,
+    ...args: EventEmitter.EventArgs<FotaEvents, E>
+  ): void {
+    safeEmit<FotaEvents, E>(this, this.#logger, event, ...args)
   }
 
   /**

@@ -1,9 +1,12 @@
 import {
   type Connection,
   type DeviceIdentity,
+  emitError,
   LinkkitError,
   normaliseId,
   parseJson,
+  peekId,
+  safeEmit,
   Topics,
   toLinkkitError,
 } from '@linkkit/core'
@@ -48,6 +51,12 @@ export interface OtaSessionOptions {
   tls?: DownloadTlsOptions
   /** @default 30000 */
   idleTimeoutMs?: number
+  /** Deadline of each fetch run, retries included (see `DownloadOptions.deadlineMs`). @default 86400000 */
+  deadlineMs?: number
+  /** Slowest accepted transfer; time your loop takes between `fetchYield` calls does not count. @default 1024 */
+  minBytesPerSecond?: number
+  /** Window `minBytesPerSecond` is judged over. @default 60000 */
+  rateWindowMs?: number
   /** Retry budget of a fetch before `fetchYield` rejects; the next call resumes anyway. */
   retry?: Partial<DownloadRetryOptions>
 }
@@ -56,7 +65,7 @@ export interface OtaSessionOptions {
 export interface OtaSessionEvents {
   /** An offer was accepted (IOT_OTA_SetOnPushedCallback). */
   pushed: (type: OtaType) => void
-  /** A failure, also kept in `lastError` (IOT_OTA_GetLastError). */
+  /** A failure, also kept in `lastError` (IOT_OTA_GetLastError). A refused push without a listener is printed once per code as a `LinkkitWarning`. */
   error: (error: LinkkitError) => void
 }
 
@@ -270,11 +279,12 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       allowHttp: this.#options.allowHttp === true,
       ...(this.#options.tls ? { tls: this.#options.tls } : {}),
       ...(this.#options.idleTimeoutMs ? { idleTimeoutMs: this.#options.idleTimeoutMs } : {}),
+      ...pick(this.#options, ['deadlineMs', 'minBytesPerSecond', 'rateWindowMs']),
       ...(this.#options.retry ? { retry: this.#options.retry } : {}),
       logger: this.#connection.logger,
     })
     this.#state = OtaState.Pushed
-    this.emit('pushed', type)
+    safeEmit(this, this.#connection.logger, 'pushed', type)
   }
 
   #onPush(topic: string, payload: Buffer): void {
@@ -283,7 +293,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       if (topic === Topics.otaRequest(this.#identity) && !JSON.stringify(body).includes('"url"')) return
       this.#accept('fota', parseUpgradePush(body), undefined)
     } catch (error) {
-      this.#fail(toLinkkitError(error, 'ERR_OFFER_INVALID'))
+      this.#failUnasked(toLinkkitError(error, 'ERR_OFFER_INVALID'))
       void this.#reporter.report(OtaProgress.GeneralFailed, 'invalid offer')
     }
   }
@@ -298,8 +308,10 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       this.#accept('cota', undefined, parseConfigOffer(body?.[field]))
       if (id !== undefined) this.#replyQuietly(topic, id, 200)
     } catch (error) {
+      // A push refused unparsed (over the inbound limits) is still answered when its head names the id.
+      if (field === 'params') id ??= peekId(payload)
       if (id !== undefined) this.#replyQuietly(topic, id, 460)
-      this.#fail(toLinkkitError(error, 'ERR_OFFER_INVALID'))
+      this.#failUnasked(toLinkkitError(error, 'ERR_OFFER_INVALID'))
     }
   }
 
@@ -312,10 +324,17 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
     })
   }
 
+  /** A failure the caller is about to receive as a rejection: kept and emitted, never warned about. */
   #fail(error: LinkkitError): LinkkitError {
     this.lastError = error
-    if (this.listenerCount('error') > 0) this.emit('error', error)
+    if (this.listenerCount('error') > 0) safeEmit(this, this.#connection.logger, 'error', error)
     return error
+  }
+
+  /** A failure no call returns (a refused push): kept, emitted, and on stderr when nobody listens. */
+  #failUnasked(error: LinkkitError): void {
+    this.lastError = error
+    emitError(this, error, this.#connection.logger)
   }
 
   /** IOT_OTA_Deinit */
@@ -332,4 +351,11 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+/** The named options that are set, so the downloader's defaults apply to the others. */
+function pick<T extends object, K extends keyof T>(source: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {}
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key]
+  return out
 }

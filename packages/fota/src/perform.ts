@@ -9,7 +9,15 @@ import type { FirmwareFile, FirmwareImage, FirmwareOffer, FirmwarePersistence } 
 /** Downloader settings a FOTA download passes through. */
 export type DownloadTuning = Pick<
   DownloadOptions,
-  'allowHttp' | 'tls' | 'chunkSizeBytes' | 'idleTimeoutMs' | 'retry' | 'signal'
+  | 'allowHttp'
+  | 'tls'
+  | 'chunkSizeBytes'
+  | 'idleTimeoutMs'
+  | 'deadlineMs'
+  | 'minBytesPerSecond'
+  | 'rateWindowMs'
+  | 'retry'
+  | 'signal'
 >
 
 /** Local progress of a download, emitted as `fota:progress`. */
@@ -69,6 +77,8 @@ export function failureStep(error: LinkkitError): number {
     case 'ERR_DOWNLOAD_FAILED':
     case 'ERR_DOWNLOAD_HTTP_STATUS':
     case 'ERR_DOWNLOAD_TIMEOUT':
+    case 'ERR_DOWNLOAD_TOO_SLOW':
+    case 'ERR_DOWNLOAD_DEADLINE':
     case 'ERR_HTTP_NOT_ALLOWED':
       return OtaProgress.FetchFailed
     default:
@@ -87,6 +97,8 @@ const interruptions: ReadonlySet<string> = new Set([
   'ERR_DOWNLOAD_FAILED', // transport failures past the retry budget
   'ERR_DOWNLOAD_TIMEOUT', // a stall past the idle timeout
   'ERR_DOWNLOAD_HTTP_STATUS', // e.g. a signed URL that expired (403): a new offer brings a new one
+  'ERR_DOWNLOAD_TOO_SLOW', // a trickle below the minimum rate: what arrived is sound
+  'ERR_DOWNLOAD_DEADLINE', // the overall deadline passed: what arrived is sound
 ])
 
 /**

@@ -2,13 +2,16 @@ import { readFileSync } from 'node:fs'
 import {
   Connection,
   createLogger,
+  forwardErrors,
   LinkkitError,
   type RegisteredDevice,
   registerDevice,
+  safeEmit,
   toLinkkitError,
 } from '@linkkit/core'
 import { FotaClient } from '@linkkit/fota'
 import { parseThingModel, ThingClient, ThingModel } from '@linkkit/thing-model'
+import type { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import type { DeviceEvents } from './events.js'
 import { SubDevices } from './gateway/sub-devices.js'
@@ -108,27 +111,27 @@ export class Device extends ThingSurface<DeviceEvents> {
     connection.on('connected', (info) => this.#safeEmit('connected', info))
     connection.on('disconnected', (info) => this.#safeEmit('disconnected', info))
     connection.on('reconnecting', (info) => this.#safeEmit('reconnecting', info))
-    connection.on('error', (error) => this.#safeEmit('error', error))
+    // A child's error a listener of the child heard is not reported as unheard on the device.
+    forwardErrors(connection, this, this.logger)
     connection.on('message', (topic, payload) => this.#safeEmit('message', topic, payload))
     thing.on('property:set', (event) => this.#safeEmit('property:set', event))
     thing.on('service', (event) => this.#safeEmit('service', event))
-    thing.on('error', (error) => this.#safeEmit('error', error))
+    forwardErrors(thing, this, this.logger)
     fota.on('fota', (offer) => this.#safeEmit('fota', offer))
     fota.on('fota:progress', (progress) => this.#safeEmit('fota:progress', progress))
     fota.on('config', (offer) => this.#safeEmit('config', offer))
-    fota.on('error', (error) => this.#safeEmit('error', error))
+    forwardErrors(fota, this, this.logger)
     this.#connection = connection
     this.#thing = thing
     this.#fota = fota
   }
 
-  /** A throwing listener must not break the session; it is logged instead. */
-  #safeEmit<E extends keyof DeviceEvents>(event: E, ...args: Parameters<DeviceEvents[E]>): void {
-    try {
-      ;(this.emit as (e: E, ...a: Parameters<DeviceEvents[E]>) => boolean)(event, ...args)
-    } catch (error) {
-      this.logger.error({ event, err: (error as Error).message }, 'a listener threw')
-    }
+  /** A throwing listener must not break the session; an unheard `error` still reaches stderr. */
+  #safeEmit<E extends EventEmitter.EventNames<DeviceEvents>>(
+    event: E,
+    ...args: EventEmitter.EventArgs<DeviceEvents, E>
+  ): void {
+    safeEmit<DeviceEvents, E>(this, this.logger, event, ...args)
   }
 
   /**

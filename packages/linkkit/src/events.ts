@@ -10,7 +10,7 @@ export interface DeviceEvents {
   disconnected: (info: { error?: LinkkitError }) => void
   /** A reconnect attempt is scheduled after `delayMs`. */
   reconnecting: (info: { attempt: number; delayMs: number }) => void
-  /** Something went wrong that no promise could report: a malformed inbound message, a refused offer… */
+  /** Something went wrong that no promise could report: a malformed inbound message, a refused offer… Without a listener it is printed once per code as a `LinkkitWarning` (docs/errors.md). */
   error: (error: LinkkitError) => void
   /** The cloud offers firmware (ITE_FOTA / ITE_FOTA_MODULE); call `device.fota.download(offer)`. */
   fota: (offer: FirmwareOffer) => void

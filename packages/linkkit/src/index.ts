@@ -12,6 +12,8 @@ export {
   type ConnectionOptions,
   ErrorCodes,
   isLinkkitError,
+  LINKKIT_WARNING,
+  LISTENER_THREW,
   LinkkitError,
   type LinkkitErrorCode,
   registerDevice,

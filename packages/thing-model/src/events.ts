@@ -61,6 +61,6 @@ export interface ThingClientEvents {
   'cloud:error': (notice: CloudErrorNotice) => void
   /** Raw bytes on `down_raw`. */
   raw: (event: RawDownEvent) => void
-  /** Malformed or invalid inbound messages, failing handlers, cloud error notices; `.topic` says where. */
+  /** Malformed or invalid inbound messages, failing handlers, cloud error notices; `.topic` says where. Without a listener it is printed once per code as a `LinkkitWarning` (docs/errors.md). */
   error: (error: LinkkitError) => void
 }

@@ -1,4 +1,4 @@
-import { LinkkitError } from '@linkkit/core'
+import { DEFAULT_INBOUND_LIMITS, LinkkitError } from '@linkkit/core'
 import { parseThingModel, type ThingModel, type TslDocument } from './tsl/index.js'
 
 /** Which RRPC form(s) of synchronous service calls a client answers (PROTOCOL.md §2.3). */
@@ -65,8 +65,8 @@ export interface ResolvedThingClientOptions {
 const DEFAULTS = Object.freeze({
   rrpc: 'both',
   replyTimeoutMs: 5000,
-  maxPayloadBytes: 256 * 1024,
-  maxDepth: 32,
+  maxPayloadBytes: DEFAULT_INBOUND_LIMITS.maxPayloadBytes,
+  maxDepth: DEFAULT_INBOUND_LIMITS.maxDepth,
   maxConcurrentRequests: 64,
 } as const)
 

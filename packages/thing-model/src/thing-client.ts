@@ -1,4 +1,11 @@
-import { type AlinkReply, type Connection, LinkkitError, Topics, toLinkkitError } from '@linkkit/core'
+import {
+  type AlinkReply,
+  type Connection,
+  LinkkitError,
+  safeEmit,
+  Topics,
+  toLinkkitError,
+} from '@linkkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { EventArgs, EventName, Logger, ThingContext } from './context.js'
 import * as info from './device-info.js'
@@ -229,19 +236,15 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
   }
 
   #emitSafe<K extends EventName>(event: K, ...args: EventArgs<K>): void {
-    try {
-      this.emit(event, ...args)
-    } catch (error) {
-      this.#logger.error({ err: error, event }, 'an event listener threw')
-      if (event === 'error') return
-      this.#emitSafe(
-        'error',
-        new LinkkitError('ERR_SERVICE', `a '${event}' listener threw: ${describeError(error)}`, {
-          cause: error,
-          details: { event },
-        }),
-      )
-    }
+    const thrown = safeEmit<ThingClientEvents, K>(this, this.#logger, event, ...args)
+    if (thrown === undefined) return
+    this.#emitSafe(
+      'error',
+      new LinkkitError('ERR_SERVICE', `a '${event}' listener threw: ${describeError(thrown)}`, {
+        cause: thrown,
+        details: { event },
+      }),
+    )
   }
 
   #report(error: LinkkitError): void {

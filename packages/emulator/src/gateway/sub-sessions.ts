@@ -1,4 +1,4 @@
-import { sameIdentity } from '@linkkit/core'
+import { safeEmit, sameIdentity } from '@linkkit/core'
 import type { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import type { DeviceRegistry } from '../registry.js'
@@ -69,10 +69,6 @@ export class SubSessions {
   }
 
   #emit(event: 'device:online' | 'device:offline', info: DeviceConnectionInfo): void {
-    try {
-      this.#d.events.emit(event, info)
-    } catch (error) {
-      this.#d.logger.error({ err: error, event }, 'a listener threw')
-    }
+    safeEmit(this.#d.events, this.#d.logger, event, info)
   }
 }

@@ -1,4 +1,4 @@
-import { LinkkitError, Topics } from '@linkkit/core'
+import { LinkkitError, safeEmit, Topics } from '@linkkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import { type EmulatorClock, systemClock } from '../clock.js'
@@ -256,11 +256,13 @@ export class OtaService extends EventEmitter<OtaEvents> {
 
   /** Listeners cannot disturb the protocol handling that emits. */
   #emit<E extends keyof OtaEvents>(event: E, ...args: OtaEvents[E]): void {
-    try {
-      ;(this.emit as (event: E, ...args: OtaEvents[E]) => boolean)(event, ...args)
-    } catch (error) {
-      this.#logger.error({ err: error, event }, 'OTA event listener threw')
-    }
+    // OtaEvents lists each event's arguments as a tuple, which eventemitter3's ArgumentMap cannot index generically.
+    safeEmit<OtaEvents, E>(
+      this,
+      this.#logger,
+      event,
+      ...(args as unknown as EventEmitter.EventArgs<OtaEvents, E>),
+    )
   }
 
   #assertOpen(): void {

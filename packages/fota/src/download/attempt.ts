@@ -2,13 +2,8 @@ import type { Hash } from 'node:crypto'
 import { once } from 'node:events'
 import { type createLogger, LinkkitError } from '@linkkit/core'
 import got, { type Response, type StreamOptions } from 'got'
-import {
-  abortedError,
-  findLinkkitError,
-  isCertificateError,
-  SinkFailure,
-  transportError,
-} from './failures.js'
+import { findLinkkitError, isCertificateError, SinkFailure, transportError } from './failures.js'
+import { RateFloor, stopError } from './limits.js'
 import type { FirmwareSink, ResolvedDownload } from './options.js'
 import { type BodyPlan, checkResponse } from './response-check.js'
 
@@ -63,7 +58,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
       ),
     ),
   )
-  const onAbort = () => stop(abortedError(signal as AbortSignal))
+  const onAbort = () => stop(stopError(signal as AbortSignal))
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
     idle.arm()
@@ -74,7 +69,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
     return await readBody(stream, verdict.plan, ctx, idle)
   } catch (error) {
     if (error instanceof SinkFailure) throw error.error
-    if (signal?.aborted) throw interrupt?.code === 'ERR_ABORTED' ? interrupt : abortedError(signal)
+    if (signal?.aborted) throw stopError(signal)
     if (interrupt !== undefined) return { ok: false, error: interrupt }
     const fatal = findLinkkitError(error)
     if (fatal !== undefined) throw fatal
@@ -98,13 +93,16 @@ async function readBody(
   const heldBefore = state.received
   let position = plan.bodyStart
   const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const floor = new RateFloor(cfg.minBytesPerSecond, cfg.rateWindowMs)
   for (;;) {
-    // The idle clock runs only while we wait for the network, never while the sink works.
+    // The idle clock and the rate floor see only the waits for the network, never the sink's work.
     idle.arm()
+    const waitStart = performance.now()
     const next = await chunks.next()
     idle.disarm()
     if (next.done === true) break
     const chunk = next.value
+    floor.record(performance.now() - waitStart, chunk.length, ctx.where)
     const chunkStart = position
     position += chunk.length
     state.bytesReceived += chunk.length
@@ -127,7 +125,7 @@ async function readBody(
     } catch (error) {
       throw new SinkFailure(error)
     }
-    if (signal?.aborted) throw abortedError(signal)
+    if (signal?.aborted) throw stopError(signal)
   }
   const announcedEnd = plan.announced === undefined ? undefined : plan.bodyStart + plan.announced
   if (announcedEnd !== undefined && position < announcedEnd) {

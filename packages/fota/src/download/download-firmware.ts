@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import { createLogger, LinkkitError, redactUrl } from '@linkkit/core'
 import { type AttemptContext, runAttempt } from './attempt.js'
-import { abortedError } from './failures.js'
+import { downloadSignal, stopError } from './limits.js'
 import {
   type DownloadOptions,
   type DownloadResult,
   type FirmwareSink,
   type FirmwareSource,
+  type ResolvedDownload,
   resolveDownload,
 } from './options.js'
 import { retryDelayMs } from './retry-delay.js'
@@ -22,9 +23,11 @@ import { retryDelayMs } from './retry-delay.js'
  * failure (ERR_DOWNLOAD_TIMEOUT for a stall). It rejects at once with ERR_HTTP_NOT_ALLOWED (an
  * `http:` URL without `allowHttp`, before any request), ERR_DOWNLOAD_HTTP_STATUS (a 4xx, with
  * `httpStatus`), ERR_SIZE_MISMATCH (the server's file is longer or shorter than `size`; no extra byte
- * reaches the sink), ERR_DIGEST_MISMATCH (`details.expected`/`actual`) or ERR_ABORTED; an error the
- * sink or `onProgress` throws is rethrown unchanged, without retry. URLs in errors and logs never
- * carry their query string (signed URLs hold credentials there).
+ * reaches the sink), ERR_DIGEST_MISMATCH (`details.expected`/`actual`), ERR_DOWNLOAD_TOO_SLOW (a
+ * window of `rateWindowMs` spent waiting brought less than `minBytesPerSecond`), ERR_DOWNLOAD_DEADLINE
+ * (`deadlineMs` passed, retries and backoff included) or ERR_ABORTED; an error the sink or
+ * `onProgress` throws is rethrown unchanged, without retry. URLs in errors and logs never carry their
+ * query string (signed URLs hold credentials there).
  */
 export async function downloadFirmware(
   file: FirmwareSource,
@@ -39,8 +42,23 @@ export async function downloadFirmware(
       `refused plain http firmware URL ${where} (set allowHttp to accept it)`,
     )
   }
-  const { signal } = options
-  if (signal?.aborted) throw abortedError(signal)
+  if (options.signal?.aborted) throw stopError(options.signal)
+  const limits = downloadSignal(cfg.deadlineMs, where, options.signal)
+  try {
+    return await download(file, cfg, where, sink, options, limits.signal)
+  } finally {
+    limits.dispose()
+  }
+}
+
+async function download(
+  file: FirmwareSource,
+  cfg: Readonly<ResolvedDownload>,
+  where: string,
+  sink: FirmwareSink,
+  options: DownloadOptions,
+  signal: AbortSignal,
+): Promise<DownloadResult> {
   const log = createLogger(options.logger, 'fota-download')
   const ctx: AttemptContext = {
     cfg,
@@ -77,8 +95,8 @@ export async function downloadFirmware(
       { code: outcome.error.code, failures, delayMs, bytes: state.received },
       'resuming firmware download',
     )
-    await delay(delayMs, undefined, signal === undefined ? {} : { signal }).catch(() => {
-      throw abortedError(signal as AbortSignal)
+    await delay(delayMs, undefined, { signal }).catch(() => {
+      throw stopError(signal)
     })
   }
   const actual = ctx.hash.digest('hex')

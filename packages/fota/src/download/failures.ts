@@ -1,17 +1,8 @@
-import { LinkkitError } from '@linkkit/core'
+import { detachedCause, LinkkitError } from '@linkkit/core'
 
 /** Carries an error thrown by the caller's sink or progress callback past the network error handling. */
 export class SinkFailure {
   constructor(readonly error: unknown) {}
-}
-
-export function abortedError(signal: AbortSignal): LinkkitError {
-  return new LinkkitError('ERR_ABORTED', 'firmware download aborted', { cause: signal.reason })
-}
-
-/** Replaces the query string of every URL in `text`: signed URLs carry their credentials there. */
-export function redactText(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#]*)\?[^\s#]*/gi, '$1?[redacted]')
 }
 
 /** The first LinkkitError in an error's cause chain (got wraps errors thrown inside its hooks). */
@@ -26,14 +17,11 @@ export function findLinkkitError(error: unknown): LinkkitError | undefined {
 
 /**
  * A retryable transport failure. got's errors hold the request options (the signed URL among them),
- * so the cause is a fresh Error with only the redacted message and the system code (ECONNRESET…).
+ * so the cause is core's detached stand-in: the redacted message and the system code (ECONNRESET…).
  */
 export function transportError(error: unknown, where: string): LinkkitError {
-  const message = redactText(error instanceof Error ? error.message : String(error))
-  const code =
-    error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined
-  const cause = Object.assign(new Error(message), code === undefined ? {} : { code })
-  return new LinkkitError('ERR_DOWNLOAD_FAILED', `firmware download from ${where} failed: ${message}`, {
+  const cause = detachedCause(error)
+  return new LinkkitError('ERR_DOWNLOAD_FAILED', `firmware download from ${where} failed: ${cause.message}`, {
     cause,
   })
 }

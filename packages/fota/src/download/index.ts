@@ -1,7 +1,10 @@
 export { downloadFirmware } from './download-firmware.js'
 export {
+  DEFAULT_DEADLINE_MS,
   DEFAULT_DOWNLOAD_RETRY,
   DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MIN_BYTES_PER_SECOND,
+  DEFAULT_RATE_WINDOW_MS,
   type DownloadOptions,
   type DownloadResult,
   type DownloadRetryOptions,

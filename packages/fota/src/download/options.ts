@@ -51,6 +51,25 @@ export interface DownloadOptions {
   chunkSizeBytes?: number
   /** An attempt that sees no byte (or no response head) for this long is aborted and resumed. @default 30000 */
   idleTimeoutMs?: number
+  /**
+   * The whole download, retries and backoff included, must finish within this; otherwise it rejects
+   * with ERR_DOWNLOAD_DEADLINE (step -2). `Infinity` turns it off. The default is the longest
+   * upgrade timeout the platform lets a job set (1440 minutes): a download still running after
+   * that belongs to a job the cloud has given up on.
+   * @default 86400000 (24 h)
+   */
+  deadlineMs?: number
+  /**
+   * Slowest accepted transfer, in bytes per second of waiting for the network (time the sink takes
+   * does not count), judged over each `rateWindowMs` of waiting. Below it the download rejects with
+   * ERR_DOWNLOAD_TOO_SLOW (step -2), without retry: a server that trickles bytes to keep the idle
+   * timeout happy would trickle again. The default is far below the slowest links firmware goes over
+   * (GPRS and NB-IoT carry several KB/s) and far above a trickle. 0 turns it off.
+   * @default 1024
+   */
+  minBytesPerSecond?: number
+  /** How much waiting for the network `minBytesPerSecond` is judged over; a longer window forgives longer dips. @default 60000 */
+  rateWindowMs?: number
   /** Retry budget and backoff; an attempt that stored bytes resets the count. */
   retry?: Partial<DownloadRetryOptions>
   /** Cancels the download at any point (request, body, backoff); it then rejects with ERR_ABORTED. */
@@ -83,6 +102,18 @@ export const DEFAULT_DOWNLOAD_RETRY: Readonly<DownloadRetryOptions> = Object.fre
 /** 30 s without a byte aborts an attempt. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000
 
+/** 24 h for a whole download: the longest upgrade timeout a platform job can set (1440 minutes). */
+export const DEFAULT_DEADLINE_MS = 24 * 60 * 60 * 1000
+
+/** 1 KiB/s: below the slowest cellular links firmware travels over, far above a trickle. */
+export const DEFAULT_MIN_BYTES_PER_SECOND = 1024
+
+/** The rate floor is judged over each minute spent waiting for the network. */
+export const DEFAULT_RATE_WINDOW_MS = 60_000
+
+/** The longest delay a Node timer takes; longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /** Options after validation and defaults; a new frozen object, the caller's is never written. */
 export interface ResolvedDownload {
   url: URL
@@ -95,6 +126,9 @@ export interface ResolvedDownload {
   initialHash: Hash | undefined
   chunkSizeBytes: number | undefined
   idleTimeoutMs: number
+  deadlineMs: number
+  minBytesPerSecond: number
+  rateWindowMs: number
   retry: Readonly<DownloadRetryOptions>
 }
 
@@ -121,6 +155,15 @@ export function resolveDownload(file: FirmwareSource, options: DownloadOptions):
     optionError('chunkSizeBytes must be >= 1')
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
   if (!(idleTimeoutMs > 0)) optionError('idleTimeoutMs must be > 0')
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS
+  if (!(deadlineMs > 0 && (deadlineMs <= MAX_TIMER_MS || deadlineMs === Number.POSITIVE_INFINITY))) {
+    optionError(`deadlineMs must be > 0 and at most ${MAX_TIMER_MS} (or Infinity)`)
+  }
+  const minBytesPerSecond = options.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND
+  if (!(minBytesPerSecond >= 0 && Number.isFinite(minBytesPerSecond)))
+    optionError('minBytesPerSecond must be >= 0')
+  const rateWindowMs = options.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS
+  if (!(rateWindowMs > 0 && Number.isFinite(rateWindowMs))) optionError('rateWindowMs must be > 0')
   const retry = { ...DEFAULT_DOWNLOAD_RETRY, ...options.retry }
   if (!Number.isInteger(retry.limit) || retry.limit < 0)
     optionError('retry.limit must be a non-negative integer')
@@ -138,6 +181,9 @@ export function resolveDownload(file: FirmwareSource, options: DownloadOptions):
     initialHash: options.initialHash,
     chunkSizeBytes: chunk,
     idleTimeoutMs,
+    deadlineMs,
+    minBytesPerSecond,
+    rateWindowMs,
     retry: Object.freeze(retry),
   })
 }

@@ -7,6 +7,7 @@ import {
   Topics,
   toLinkkitError,
 } from '@linkkit/core'
+import type { EventEmitter } from 'eventemitter3'
 import type { SubDevice } from './sub-device.js'
 import type { SubDeviceNotice, SubDevicesEvents, TopoChangeKind } from './types.js'
 
@@ -14,7 +15,10 @@ import type { SubDeviceNotice, SubDevicesEvents, TopoChangeKind } from './types.
 export interface NoticeContext {
   readonly gateway: Connection
   find(identity: DeviceIdentity): SubDevice | undefined
-  emit<E extends keyof SubDevicesEvents>(event: E, ...args: Parameters<SubDevicesEvents[E]>): void
+  emit<E extends EventEmitter.EventNames<SubDevicesEvents>>(
+    event: E,
+    ...args: EventEmitter.EventArgs<SubDevicesEvents, E>
+  ): void
   report(error: LinkkitError): void
 }
 

@@ -13,11 +13,14 @@ import {
   type PublishOptions,
   parseReply,
   payloadBytes,
+  peekId,
   type RequestOptions,
+  safeEmit,
   sendRequest,
   TopicRouter,
   toLinkkitError,
 } from '@linkkit/core'
+import type { EventEmitter } from 'eventemitter3'
 
 type Phase = 'idle' | 'connecting' | 'online' | 'resuming' | 'closed'
 
@@ -98,6 +101,10 @@ export class SubDeviceConnection extends Connection {
     return this.#queue.size
   }
 
+  override get queuedBytes(): number {
+    return this.#queue.bytes
+  }
+
   /** Logs the sub-device in through its SubDevice (same as `subDevice.connect()`). */
   override connect(): Promise<this> {
     return this.#hooks.connect().then(() => this)
@@ -162,7 +169,9 @@ export class SubDeviceConnection extends Connection {
       try {
         if (this.#pending.settle(topic, parseReply(payload, topic))) return
       } catch (error) {
-        this.#emitSafe('error', toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD'))
+        const err = toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD')
+        const id = peekId(payload)
+        if (id === undefined || !this.#pending.failReply(topic, id, err)) this.#emitSafe('error', err)
         return
       }
     }
@@ -277,11 +286,10 @@ export class SubDeviceConnection extends Connection {
     else await undo()
   }
 
-  #emitSafe<E extends keyof ConnectionEvents>(event: E, ...args: Parameters<ConnectionEvents[E]>): void {
-    try {
-      ;(this.emit as (e: E, ...a: Parameters<ConnectionEvents[E]>) => boolean)(event, ...args)
-    } catch (error) {
-      this.logger.error({ err: error, event }, 'a listener threw')
-    }
+  #emitSafe<E extends EventEmitter.EventNames<ConnectionEvents>>(
+    event: E,
+    ...args: EventEmitter.EventArgs<ConnectionEvents, E>
+  ): void {
+    safeEmit<ConnectionEvents, E>(this, this.logger, event, ...args)
   }
 }

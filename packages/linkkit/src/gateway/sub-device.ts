@@ -1,6 +1,15 @@
-import { type Connection, isLinkkitError, LinkkitError, type SignMethod, toLinkkitError } from '@linkkit/core'
+import {
+  type Connection,
+  forwardErrors,
+  isLinkkitError,
+  LinkkitError,
+  type SignMethod,
+  safeEmit,
+  toLinkkitError,
+} from '@linkkit/core'
 import { FotaClient } from '@linkkit/fota'
 import { ThingClient, type ThingModel } from '@linkkit/thing-model'
+import type { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import { ThingSurface } from '../thing-surface.js'
 import type { SubDeviceCredentials } from './gateway-requests.js'
@@ -70,18 +79,19 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
     })
     this.thing = new ThingClient(this.connection, thingModel ? { thingModel } : {})
     this.fota = new FotaClient(this.connection, options.firmware ?? {})
-    const forward = <E extends 'error' | 'fota' | 'fota:progress' | 'property:set' | 'service' | 'config'>(
-      event: E,
-    ) => ((...args: Parameters<SubDeviceEvents[E]>) => this.#emit(event, ...args)) as SubDeviceEvents[E]
-    this.connection.on('error', forward('error'))
+    const forward = <E extends 'fota' | 'fota:progress' | 'property:set' | 'service' | 'config'>(event: E) =>
+      ((...args: EventEmitter.EventArgs<SubDeviceEvents, E>) =>
+        this.#emit(event, ...args)) as SubDeviceEvents[E]
+    // A child's error a listener of the child heard is not reported as unheard on the sub-device.
+    forwardErrors(this.connection, this, host.logger)
     this.connection.on('message', (topic, payload) => this.#emit('message', topic, payload))
     this.thing.on('property:set', forward('property:set'))
     this.thing.on('service', forward('service'))
-    this.thing.on('error', forward('error'))
+    forwardErrors(this.thing, this, host.logger)
     this.fota.on('fota', forward('fota'))
     this.fota.on('fota:progress', forward('fota:progress'))
     this.fota.on('config', forward('config'))
-    this.fota.on('error', forward('error'))
+    forwardErrors(this.fota, this, host.logger)
   }
 
   /** The sub-device's product key. */
@@ -313,12 +323,11 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
     await this.close()
   }
 
-  /** A throwing listener must not break the session; it is logged instead. */
-  #emit<E extends keyof SubDeviceEvents>(event: E, ...args: Parameters<SubDeviceEvents[E]>): void {
-    try {
-      ;(this.emit as (e: E, ...a: Parameters<SubDeviceEvents[E]>) => boolean)(event, ...args)
-    } catch (error) {
-      this.#host.logger.error({ event, err: (error as Error).message }, 'a listener threw')
-    }
+  /** A throwing listener must not break the session; an unheard `error` still reaches stderr. */
+  #emit<E extends EventEmitter.EventNames<SubDeviceEvents>>(
+    event: E,
+    ...args: EventEmitter.EventArgs<SubDeviceEvents, E>
+  ): void {
+    safeEmit<SubDeviceEvents, E>(this, this.#host.logger, event, ...args)
   }
 }

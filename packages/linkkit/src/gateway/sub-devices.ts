@@ -5,6 +5,7 @@ import {
   type DeviceIdentity,
   identityKey,
   LinkkitError,
+  safeEmit,
   Topics,
   toLinkkitError,
   topicIdentity,
@@ -269,11 +270,11 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
     this.#emit('relogin', { loggedIn: again.length - failed.length, failed })
   }
 
-  #emit<E extends keyof SubDevicesEvents>(event: E, ...args: Parameters<SubDevicesEvents[E]>): void {
-    try {
-      ;(this.emit as (e: E, ...a: Parameters<SubDevicesEvents[E]>) => boolean)(event, ...args)
-    } catch (error) {
-      this.logger.error({ event, err: (error as Error).message }, 'a listener threw')
-    }
+  /** A throwing listener must not break the gateway; an unheard `error` still reaches stderr. */
+  #emit<E extends EventEmitter.EventNames<SubDevicesEvents>>(
+    event: E,
+    ...args: EventEmitter.EventArgs<SubDevicesEvents, E>
+  ): void {
+    safeEmit<SubDevicesEvents, E>(this, this.logger, event, ...args)
   }
 }

@@ -119,6 +119,6 @@ export interface SubDevicesEvents {
   'subdevice:notice': (info: DeviceIdentity & { notice: SubDeviceNotice }) => void
   /** After the gateway reconnected: how many sub-devices are logged in again, and which failed. */
   relogin: (result: { loggedIn: number; failed: Array<DeviceIdentity & { error: LinkkitError }> }) => void
-  /** Failed re-logins, malformed notices and the like. */
+  /** Failed re-logins, malformed notices and the like. Without a listener it is printed once per code as a `LinkkitWarning` (docs/errors.md). */
   error: (error: LinkkitError) => void
 }
