@@ -26,6 +26,7 @@ import { sendRequest } from './request.js'
 import { type MessageHandler, TopicRouter } from './router.js'
 import { type Qos, SubscriptionSet } from './subscriptions.js'
 import { assertTopicName, type DeviceIdentity } from './topics.js'
+import { WithdrawableQueue } from './withdrawable-queue.js'
 
 /** One device's MQTT session: signing, subscriptions, reconnect with backoff, offline queue, request/reply. */
 export class Connection extends EventEmitter<ConnectionEvents> implements DeviceIdentity {
@@ -35,7 +36,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   readonly logger: Logger
   readonly #router: TopicRouter
   readonly #subscriptions = new SubscriptionSet()
-  readonly #queue: OfflineQueue
+  readonly #queue: WithdrawableQueue
   readonly #pending = new PendingRequests()
   readonly #ids = new AlinkIds()
   #client: MqttClient | undefined
@@ -54,7 +55,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     this.#router = new TopicRouter((error, topic) =>
       this.#report(toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD'), topic),
     )
-    this.#queue = new OfflineQueue(this.options.offlineQueue)
+    this.#queue = new WithdrawableQueue(new OfflineQueue(this.options.offlineQueue))
   }
 
   /** The device's product key. */
@@ -286,18 +287,25 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   }
 
   /**
-   * Publishes; QoS1 resolves on PUBACK. While reconnecting, QoS1 messages wait in the bounded
-   * offline queue and are sent in order once the session is back; QoS0 ones are refused.
+   * Publishes; QoS 1 resolves on PUBACK, QoS 0 once handed to the socket. While (re)connecting,
+   * QoS 1 messages (and any with `queueOffline: true`) wait in the bounded offline queue and are
+   * sent in order once the session is back; the others reject with ERR_NOT_CONNECTED.
    */
   publish(topic: string, payload: Payload, options: PublishOptions = {}): Promise<void> {
     const qos = options.qos ?? 1
     assertTopicName(topic)
     const body = payloadBytes(payload)
+    const { signal } = options
+    if (signal?.aborted)
+      return Promise.reject(
+        new LinkkitError('ERR_ABORTED', 'publish aborted', { topic, cause: signal.reason }),
+      )
+    const queueOffline = options.queueOffline ?? qos === 1
     return new Promise<void>((resolve, reject) => {
       const entry: QueuedPublish = { topic, payload: body, qos, resolve, reject }
       if (this.#state === 'connected') this.#send(entry)
-      else if ((this.#state === 'reconnecting' || this.#state === 'connecting') && qos === 1) {
-        const overflowed = this.#queue.push(entry)
+      else if ((this.#state === 'reconnecting' || this.#state === 'connecting') && queueOffline) {
+        const overflowed = this.#queue.push(entry, signal)
         if (overflowed && overflowed !== entry)
           this.#report(new LinkkitError('ERR_OFFLINE_QUEUE_FULL', undefined, { topic }))
       } else reject(this.#notConnected(topic))
@@ -327,6 +335,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   /**
    * Sends an Alink request on `topic` and resolves with the `<topic>_reply` that carries its id.
    * A non-200 reply rejects with ERR_REPLY (`replyCode`); no reply in time rejects with ERR_REQUEST_TIMEOUT.
+   * It goes at QoS `options.qos ?? alinkQos` (0 by default: the reply is the acknowledgement) and,
+   * while reconnecting, waits in the offline queue unless `queueOffline: false`.
    */
   request<D = unknown>(topic: string, params: unknown, options: RequestOptions = {}): Promise<AlinkReply<D>> {
     return sendRequest<D>(
@@ -338,6 +348,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
         },
         pending: this.#pending,
         defaultTimeoutMs: this.options.requestTimeoutMs,
+        defaultQos: this.options.alinkQos,
       },
       topic,
       params,

@@ -52,6 +52,7 @@ interface Settings {
   minKeepaliveSeconds: number
   registerCloseDelayMs: number
   requestTimeoutMs: number
+  noDelay: boolean
 }
 
 const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -61,6 +62,7 @@ const DEFAULTS: Readonly<Settings> = Object.freeze({
   minKeepaliveSeconds: 30,
   registerCloseDelayMs: 100,
   requestTimeoutMs: 5000,
+  noDelay: false,
 })
 
 /**
@@ -114,6 +116,10 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
         })
       }
     }
+    if (typeof o.noDelay !== 'boolean')
+      throw new LinkkitError('ERR_INVALID_OPTIONS', 'noDelay must be a boolean', {
+        details: { name: 'noDelay' },
+      })
     const logger = createLogger(options.logger)
     const broker = await Aedes.createBroker({})
     const emu = new Emulator(broker, logger, o)
@@ -196,8 +202,8 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       onInvalid: (info) => this.emit('alink:invalid', info),
       requestTimeoutMs: o.requestTimeoutMs,
     })
-    // Small MQTT packets must not wait for Nagle's algorithm (40 ms with delayed ACKs).
-    this.#mqttServer = createServer({ noDelay: true }, (socket) => broker.handle(socket))
+    // Nagle's algorithm stays on unless `noDelay` (as in Mosquitto's default `set_tcp_nodelay false`).
+    this.#mqttServer = createServer({ noDelay: o.noDelay }, (socket) => broker.handle(socket))
     this.#mqttSockets = trackSockets(this.#mqttServer)
     this.#httpServer = createHttpServer(this.http.handle)
     this.http.route(
