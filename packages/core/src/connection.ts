@@ -22,7 +22,7 @@ import {
   resolveConnectionOptions,
 } from './options.js'
 import { PendingRequests } from './pending-requests.js'
-import { sendRequest } from './request.js'
+import { type RequestChannel, sendRequest } from './request.js'
 import { type MessageHandler, TopicRouter } from './router.js'
 import { type Qos, SubscriptionSet } from './subscriptions.js'
 import { assertTopicName, type DeviceIdentity } from './topics.js'
@@ -39,6 +39,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   readonly #queue: WithdrawableQueue
   readonly #pending = new PendingRequests()
   readonly #ids = new AlinkIds()
+  /** How `request` reaches this session; made once, not per request. */
+  #channel: RequestChannel | undefined
   #client: MqttClient | undefined
   #state: ConnectionState = 'idle'
   #attempt = 0
@@ -148,7 +150,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     if (this.#state === 'closed' || this.#client?.connected !== true) return
     this.#state = 'connected'
     this.#everConnected = true
-    for (const entry of this.#queue.drain()) this.#send(entry)
+    for (const e of this.#queue.drain()) this.#send(e.topic, e.payload, e.qos, e.resolve, e.reject)
     this.logger.info({ sessionPresent, reconnect }, 'connected')
     this.#settleConnect?.()
     this.emit('connected', { sessionPresent, reconnect })
@@ -294,7 +296,10 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   publish(topic: string, payload: Payload, options: PublishOptions = {}): Promise<void> {
     const qos = options.qos ?? 1
     assertTopicName(topic)
-    const body = payloadBytes(payload)
+    // Text (and JSON) goes to MQTT.js as a string, which encodes it straight into the packet;
+    // only what waits in the offline queue is held as bytes.
+    const wire =
+      typeof payload === 'string' || payload instanceof Uint8Array ? payload : JSON.stringify(payload)
     const { signal } = options
     if (signal?.aborted)
       return Promise.reject(
@@ -302,9 +307,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
       )
     const queueOffline = options.queueOffline ?? qos === 1
     return new Promise<void>((resolve, reject) => {
-      const entry: QueuedPublish = { topic, payload: body, qos, resolve, reject }
-      if (this.#state === 'connected') this.#send(entry)
+      if (this.#state === 'connected') this.#send(topic, wire, qos, resolve, reject)
       else if ((this.#state === 'reconnecting' || this.#state === 'connecting') && queueOffline) {
+        const entry: QueuedPublish = { topic, payload: payloadBytes(wire), qos, resolve, reject }
         const overflowed = this.#queue.push(entry, signal)
         if (overflowed && overflowed !== entry)
           this.#report(new LinkkitError('ERR_OFFLINE_QUEUE_FULL', undefined, { topic }))
@@ -317,18 +322,22 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     return new LinkkitError('ERR_NOT_CONNECTED', `cannot publish to ${topic}: ${this.#state}`, { topic })
   }
 
-  #send(entry: QueuedPublish): void {
+  #send(
+    topic: string,
+    payload: string | Uint8Array,
+    qos: Qos,
+    resolve: () => void,
+    reject: (error: LinkkitError) => void,
+  ): void {
     const client = this.#client
     if (!client) {
-      entry.reject(this.#notConnected(entry.topic))
+      reject(this.#notConnected(topic))
       return
     }
-    client.publish(entry.topic, entry.payload, { qos: entry.qos }, (error) => {
-      if (error)
-        entry.reject(
-          new LinkkitError('ERR_PUBLISH_FAILED', error.message, { topic: entry.topic, cause: error }),
-        )
-      else entry.resolve()
+    const bytes = typeof payload === 'string' ? payload : payloadBytes(payload)
+    client.publish(topic, bytes, { qos }, (error) => {
+      if (error) reject(new LinkkitError('ERR_PUBLISH_FAILED', error.message, { topic, cause: error }))
+      else resolve()
     })
   }
 
@@ -339,21 +348,19 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
    * while reconnecting, waits in the offline queue unless `queueOffline: false`.
    */
   request<D = unknown>(topic: string, params: unknown, options: RequestOptions = {}): Promise<AlinkReply<D>> {
-    return sendRequest<D>(
-      {
-        nextId: () => this.nextId(),
-        publish: (t, payload, o) => this.publish(t, payload, o),
-        ensureReplyRoute: async (replyTopic) => {
-          if (!this.#subscriptions.covers(replyTopic)) await this.subscribe(replyTopic, undefined, { qos: 1 })
-        },
-        pending: this.#pending,
-        defaultTimeoutMs: this.options.requestTimeoutMs,
-        defaultQos: this.options.alinkQos,
+    this.#channel ??= {
+      nextId: () => this.nextId(),
+      publish: (t, payload, o) => this.publish(t, payload, o),
+      ensureReplyRoute: (replyTopic) => {
+        if (this.#subscriptions.covers(replyTopic)) return undefined
+        return this.subscribe(replyTopic, undefined, { qos: 1 }).then(() => {})
       },
-      topic,
-      params,
-      options,
-    )
+      pending: this.#pending,
+      defaultTimeoutMs: this.options.requestTimeoutMs,
+      defaultQos: this.options.alinkQos,
+      isConnected: () => this.#state === 'connected',
+    }
+    return sendRequest<D>(this.#channel, topic, params, options)
   }
 
   /** Answers a cloud request on `topic` with `{ id, code, data }` (QoS 0, as the C SDKs do). */

@@ -10,14 +10,19 @@ export interface RequestChannel {
   nextId(): string
   /** Publishes (with `queueOffline`, waits in the offline queue while reconnecting). */
   publish(topic: string, payload: Payload, options: PublishOptions): Promise<void>
-  /** Makes sure replies on `replyTopic` reach this session (a SUBSCRIBE when no filter covers it yet). */
-  ensureReplyRoute(replyTopic: string): Promise<void>
+  /**
+   * Makes sure replies on `replyTopic` reach this session (a SUBSCRIBE when no filter covers it
+   * yet); undefined when they already do.
+   */
+  ensureReplyRoute(replyTopic: string): Promise<void> | undefined
   /** Requests waiting for their `_reply`. */
   pending: PendingRequests
   /** Timeout when the request names none. */
   defaultTimeoutMs: number
   /** QoS when the request names none (the connection's `alinkQos`). */
   defaultQos: Qos
+  /** Whether a publish made now goes straight out (else it waits in the offline queue or is refused). */
+  isConnected(): boolean
 }
 
 /**
@@ -45,21 +50,24 @@ export async function sendRequest<D>(
     return { id, code: 200, data: undefined as D }
   }
   const replyTopic = `${topic}_reply`
-  await channel.ensureReplyRoute(replyTopic)
+  const routing = channel.ensureReplyRoute(replyTopic)
+  if (routing !== undefined) await routing
   const reply = channel.pending.wait(
     id,
     replyTopic,
     options.timeoutMs ?? channel.defaultTimeoutMs,
     options.signal,
   )
-  // Settled (reply, timeout, abort) before it left the offline queue: withdraw it.
-  const withdraw = new AbortController()
+  // A request that waits in the offline queue is withdrawn once settled (reply, timeout, abort).
+  // Online, it goes straight out: no AbortController (creating and firing one costs more than
+  // the rest of the request).
+  const withdraw = channel.isConnected() ? undefined : new AbortController()
   channel
-    .publish(topic, body, { qos, queueOffline, signal: withdraw.signal })
+    .publish(topic, body, { qos, queueOffline, signal: withdraw?.signal })
     .catch((error: unknown) => channel.pending.fail(id, toLinkkitError(error, 'ERR_PUBLISH_FAILED')))
   try {
     return (await reply) as AlinkReply<D>
   } finally {
-    withdraw.abort()
+    withdraw?.abort()
   }
 }

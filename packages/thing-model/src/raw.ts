@@ -81,12 +81,12 @@ export class RawChannel {
       this.#waiters.push(waiter)
       pending = waiter
     })
-    // Settled (reply, timeout, abort) before it left the offline queue: withdraw it.
-    const withdraw = new AbortController()
+    // Settled (reply, timeout, abort) while it still waits in the offline queue: withdraw it.
+    const withdraw = this.#ctx.connection.connected ? undefined : new AbortController()
     const publishOptions = {
       qos: options.qos ?? this.#ctx.connection.options.alinkQos,
       queueOffline: options.queueOffline ?? true,
-      signal: withdraw.signal,
+      signal: withdraw?.signal,
     }
     this.#ctx.connection.publish(topic, bytes, publishOptions).catch((error: unknown) => {
       pending?.reject(toLinkkitError(error, 'ERR_PUBLISH_FAILED'))
@@ -94,7 +94,7 @@ export class RawChannel {
     try {
       return await reply
     } finally {
-      withdraw.abort()
+      withdraw?.abort()
     }
   }
 

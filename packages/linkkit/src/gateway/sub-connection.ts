@@ -153,6 +153,7 @@ export class SubDeviceConnection extends Connection {
           pending: this.#pending,
           defaultTimeoutMs: this.options.requestTimeoutMs,
           defaultQos: this.options.alinkQos,
+          isConnected: () => this.connected,
         },
         topic,
         params,
