@@ -6,6 +6,7 @@ import { coreBench } from './core.bench.js'
 import { fotaBench } from './fota.bench.js'
 import { gatewayBench } from './gateway.bench.js'
 import { preAuthBench } from './pre-auth.bench.js'
+import { roundtripBench } from './roundtrip.bench.js'
 import { thingBench } from './thing.bench.js'
 
 const only = process.argv[2]
@@ -15,6 +16,7 @@ if (!only || only === 'core') {
   lines.push(...(await coreBench(undefined)))
   if (mosquitto) lines.push(...(await coreBench(mosquitto)))
 }
+if (!only || only === 'roundtrip') lines.push(...(await roundtripBench()))
 if (!only || only === 'thing') lines.push(...(await thingBench()))
 if (!only || only === 'fota') lines.push(...(await fotaBench()))
 if (!only || only === 'gateway') lines.push(...(await gatewayBench()))

@@ -24,7 +24,7 @@ async function windowed(total: number, window: number, send: () => Promise<unkno
   await Promise.all(Array.from({ length: window }, worker))
 }
 
-/** Raw MQTT.js doing the same Alink request/reply by hand: ids, JSON, matching replies. */
+/** Raw MQTT.js doing the same Alink request/reply by hand: ids, JSON, matching replies, at QoS 0 as linkkit. */
 async function rawClient(url: string): Promise<{ post: () => Promise<void>; close: () => Promise<void> }> {
   const client = await mqtt.connectAsync(url, rawOptions(productKey, deviceName, deviceSecret))
   await client.subscribeAsync(`/sys/${productKey}/${deviceName}/thing/event/+/post_reply`, { qos: 1 })
@@ -41,7 +41,7 @@ async function rawClient(url: string): Promise<{ post: () => Promise<void>; clos
         const msgId = String(++id)
         waiting.set(msgId, resolve)
         const body = { id: msgId, version: '1.0', params: props, method: 'thing.event.property.post' }
-        client.publish(topic, JSON.stringify(body), { qos: 1 }, (err) => err && reject(err))
+        client.publish(topic, JSON.stringify(body), { qos: 0 }, (err) => err && reject(err))
       }),
     close: () => client.endAsync(),
   }

@@ -25,6 +25,18 @@ export type Payload = string | Uint8Array | Record<string, unknown> | unknown[]
 export interface PublishOptions {
   /** @default 1 */
   qos?: Qos
+  /**
+   * While the connection is (re)connecting: `true` waits in the bounded offline queue and is sent
+   * in order once the session is back; `false` rejects at once with `ERR_NOT_CONNECTED`. A closed
+   * or failed connection (and one never connected) always rejects.
+   * @default true for QoS 1, false for QoS 0
+   */
+  queueOffline?: boolean
+  /**
+   * Withdraws the publish while it still waits in the offline queue: it rejects with
+   * `ERR_ABORTED` and is never sent. No effect once the publish left for the broker.
+   */
+  signal?: AbortSignal
 }
 
 /** Options of `request`. */
@@ -37,8 +49,19 @@ export interface RequestOptions {
   signal?: AbortSignal
   /** `0` asks the cloud not to reply: the promise resolves once sent with no reply. @default 1 */
   ack?: 0 | 1
-  /** @default 1 */
+  /**
+   * QoS of the request. The `_reply` is the acknowledgement, so requests go at QoS 0 as the C SDK
+   * sends them; QoS 1 adds a PUBACK (and a resend after a reconnect) per request.
+   * @default the connection's `alinkQos` (0 unless set)
+   */
   qos?: Qos
+  /**
+   * While the connection is (re)connecting the request waits in the offline queue (whatever its
+   * QoS) and is sent once the session is back; its timeout keeps running, and a request that timed
+   * out or was aborted before it left the queue is never sent. `false` rejects at once with
+   * `ERR_NOT_CONNECTED` instead. @default true
+   */
+  queueOffline?: boolean
 }
 
 /** Bytes of a payload: text as UTF-8, bytes as they are, anything else as JSON. */

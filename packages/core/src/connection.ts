@@ -23,11 +23,12 @@ import {
   resolveConnectionOptions,
 } from './options.js'
 import { PendingRequests } from './pending-requests.js'
-import { sendRequest } from './request.js'
+import { type RequestChannel, sendRequest } from './request.js'
 import { type MessageHandler, TopicRouter } from './router.js'
 import { emitError } from './safe-emit.js'
 import { type Qos, SubscriptionSet } from './subscriptions.js'
 import { assertTopicName, type DeviceIdentity } from './topics.js'
+import { WithdrawableQueue } from './withdrawable-queue.js'
 
 /** One device's MQTT session: signing, subscriptions, reconnect with backoff, offline queue, request/reply. */
 export class Connection extends EventEmitter<ConnectionEvents> implements DeviceIdentity {
@@ -37,9 +38,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   readonly logger: Logger
   readonly #router: TopicRouter
   readonly #subscriptions = new SubscriptionSet()
-  readonly #queue: OfflineQueue
+  readonly #queue: WithdrawableQueue
   readonly #pending = new PendingRequests()
   readonly #ids = new AlinkIds()
+  /** How `request` reaches this session; made once, not per request. */
+  #channel: RequestChannel | undefined
   #client: MqttClient | undefined
   #state: ConnectionState = 'idle'
   #attempt = 0
@@ -56,7 +59,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     this.#router = new TopicRouter((error, topic) =>
       this.#report(toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD'), topic),
     )
-    this.#queue = new OfflineQueue(this.options.offlineQueue)
+    this.#queue = new WithdrawableQueue(new OfflineQueue(this.options.offlineQueue))
   }
 
   /** The device's product key. */
@@ -154,7 +157,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     if (this.#state === 'closed' || this.#client?.connected !== true) return
     this.#state = 'connected'
     this.#everConnected = true
-    for (const entry of this.#queue.drain()) this.#send(entry)
+    for (const e of this.#queue.drain()) this.#send(e.topic, e.payload, e.qos, e.resolve, e.reject)
     this.logger.info({ sessionPresent, reconnect }, 'connected')
     this.#settleConnect?.()
     this.emit('connected', { sessionPresent, reconnect })
@@ -295,18 +298,28 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   }
 
   /**
-   * Publishes; QoS1 resolves on PUBACK. While reconnecting, QoS1 messages wait in the bounded
-   * offline queue and are sent in order once the session is back; QoS0 ones are refused.
+   * Publishes; QoS 1 resolves on PUBACK, QoS 0 once handed to the socket. While (re)connecting,
+   * QoS 1 messages (and any with `queueOffline: true`) wait in the bounded offline queue and are
+   * sent in order once the session is back; the others reject with ERR_NOT_CONNECTED.
    */
   publish(topic: string, payload: Payload, options: PublishOptions = {}): Promise<void> {
     const qos = options.qos ?? 1
     assertTopicName(topic)
-    const body = payloadBytes(payload)
+    // Text (and JSON) goes to MQTT.js as a string, which encodes it straight into the packet;
+    // only what waits in the offline queue is held as bytes.
+    const wire =
+      typeof payload === 'string' || payload instanceof Uint8Array ? payload : JSON.stringify(payload)
+    const { signal } = options
+    if (signal?.aborted)
+      return Promise.reject(
+        new LinkkitError('ERR_ABORTED', 'publish aborted', { topic, cause: signal.reason }),
+      )
+    const queueOffline = options.queueOffline ?? qos === 1
     return new Promise<void>((resolve, reject) => {
-      const entry: QueuedPublish = { topic, payload: body, qos, resolve, reject }
-      if (this.#state === 'connected') this.#send(entry)
-      else if ((this.#state === 'reconnecting' || this.#state === 'connecting') && qos === 1) {
-        const overflowed = this.#queue.push(entry)
+      if (this.#state === 'connected') this.#send(topic, wire, qos, resolve, reject)
+      else if ((this.#state === 'reconnecting' || this.#state === 'connecting') && queueOffline) {
+        const entry: QueuedPublish = { topic, payload: payloadBytes(wire), qos, resolve, reject }
+        const overflowed = this.#queue.push(entry, signal)
         if (overflowed && overflowed !== entry)
           this.#report(new LinkkitError('ERR_OFFLINE_QUEUE_FULL', undefined, { topic }))
       } else reject(this.#notConnected(topic))
@@ -318,40 +331,45 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
     return new LinkkitError('ERR_NOT_CONNECTED', `cannot publish to ${topic}: ${this.#state}`, { topic })
   }
 
-  #send(entry: QueuedPublish): void {
+  #send(
+    topic: string,
+    payload: string | Uint8Array,
+    qos: Qos,
+    resolve: () => void,
+    reject: (error: LinkkitError) => void,
+  ): void {
     const client = this.#client
     if (!client) {
-      entry.reject(this.#notConnected(entry.topic))
+      reject(this.#notConnected(topic))
       return
     }
-    client.publish(entry.topic, entry.payload, { qos: entry.qos }, (error) => {
-      if (error)
-        entry.reject(
-          new LinkkitError('ERR_PUBLISH_FAILED', error.message, { topic: entry.topic, cause: error }),
-        )
-      else entry.resolve()
+    const bytes = typeof payload === 'string' ? payload : payloadBytes(payload)
+    client.publish(topic, bytes, { qos }, (error) => {
+      if (error) reject(new LinkkitError('ERR_PUBLISH_FAILED', error.message, { topic, cause: error }))
+      else resolve()
     })
   }
 
   /**
    * Sends an Alink request on `topic` and resolves with the `<topic>_reply` that carries its id.
    * A non-200 reply rejects with ERR_REPLY (`replyCode`); no reply in time rejects with ERR_REQUEST_TIMEOUT.
+   * It goes at QoS `options.qos ?? alinkQos` (0 by default: the reply is the acknowledgement) and,
+   * while reconnecting, waits in the offline queue unless `queueOffline: false`.
    */
   request<D = unknown>(topic: string, params: unknown, options: RequestOptions = {}): Promise<AlinkReply<D>> {
-    return sendRequest<D>(
-      {
-        nextId: () => this.nextId(),
-        publish: (t, payload, o) => this.publish(t, payload, o),
-        ensureReplyRoute: async (replyTopic) => {
-          if (!this.#subscriptions.covers(replyTopic)) await this.subscribe(replyTopic, undefined, { qos: 1 })
-        },
-        pending: this.#pending,
-        defaultTimeoutMs: this.options.requestTimeoutMs,
+    this.#channel ??= {
+      nextId: () => this.nextId(),
+      publish: (t, payload, o) => this.publish(t, payload, o),
+      ensureReplyRoute: (replyTopic) => {
+        if (this.#subscriptions.covers(replyTopic)) return undefined
+        return this.subscribe(replyTopic, undefined, { qos: 1 }).then(() => {})
       },
-      topic,
-      params,
-      options,
-    )
+      pending: this.#pending,
+      defaultTimeoutMs: this.options.requestTimeoutMs,
+      defaultQos: this.options.alinkQos,
+      isConnected: () => this.#state === 'connected',
+    }
+    return sendRequest<D>(this.#channel, topic, params, options)
   }
 
   /** Answers a cloud request on `topic` with `{ id, code, data }` (QoS 0, as the C SDKs do). */

@@ -33,7 +33,7 @@ export const ErrorCodes = {
   ERR_CONNECT_TIMEOUT: 'No CONNACK arrived within the connect timeout.',
   /** `details.errno` says why (e.g. `ECONNREFUSED`, a certificate error). */
   ERR_CONNECTION: 'The transport to the broker failed (DNS, TCP, TLS).',
-  /** Connect first; QoS 1 publishes wait in the offline queue while reconnecting, QoS 0 ones do not. */
+  /** Connect first; requests and QoS 1 publishes wait in the offline queue while reconnecting, plain QoS 0 publishes do not. */
   ERR_NOT_CONNECTED: 'The call needs a live connection and the device is not connected.',
   /** Open a new object; `close()` itself is idempotent. */
   ERR_CLOSED: 'The object was closed; no further calls are accepted.',
@@ -97,6 +97,8 @@ export const ErrorCodes = {
   ERR_OTA_STATE: 'The OTA call is not valid in the current state.',
   /** Wait for the running download of the module, or cancel it. */
   ERR_OTA_BUSY: 'An OTA download is already in progress for this module.',
+  /** Declare it in `firmware.modules` (or pass a persistence to `download`). Reported as step -1. */
+  ERR_MODULE_UNDECLARED: 'A firmware offer names a module the device did not declare; nothing was written.',
   /** Open the flash file again (a reboot). Reported as step -4. */
   ERR_FLASH_POWER_CUT: 'A simulated power cut interrupted the flash (FlashSimPersistence fault injection).',
   /** Provision the flash with `FlashSimPersistence.provision()`. */

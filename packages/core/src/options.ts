@@ -3,6 +3,7 @@ import { LinkkitError } from './errors.js'
 import type { LoggerOption } from './logger.js'
 import { DEFAULT_OFFLINE_QUEUE, type OfflineQueueOptions } from './offline-queue.js'
 import { isSignMethod, type SignMethod } from './sign.js'
+import type { Qos } from './subscriptions.js'
 import { assertTopicSegment } from './topics.js'
 
 /** TLS settings for `mqtts://` brokers. Certificate verification stays on unless turned off by name. */
@@ -52,9 +53,16 @@ export interface ConnectionOptions {
   connectTimeoutMs?: number
   /** Default timeout of a request waiting for its `_reply`. @default 10000 */
   requestTimeoutMs?: number
+  /**
+   * QoS of Alink requests (property and event posts, firmware/get, config get, gateway requests…)
+   * when a call names none. The `_reply` is the acknowledgement, so the C SDK and the vendor Node
+   * SDK send them at QoS 0; `1` adds a PUBACK per request (about 40 ms a round trip through a
+   * broker that leaves Nagle's algorithm on, as Mosquitto does by default). @default 0
+   */
+  alinkQos?: Qos
   /** Automatic reconnect with exponential backoff and jitter, or `false` to fail on the first drop. @default { enabled: true, initialDelayMs: 1000, maxDelayMs: 60000, multiplier: 2, jitter: 0.5 } */
   reconnect?: Partial<ReconnectOptions> | false
-  /** QoS 1 publishes held while reconnecting. @default { maxSize: 1000, maxBytes: 4194304, overflow: 'reject-new' } */
+  /** Requests and QoS 1 publishes held while reconnecting (see `PublishOptions.queueOffline`). @default { maxSize: 1000, maxBytes: 4194304, overflow: 'reject-new' } */
   offlineQueue?: Partial<OfflineQueueOptions>
   /** A pino logger or a level; silent by default, secrets redacted. */
   logger?: LoggerOption
@@ -88,6 +96,8 @@ export interface ResolvedConnectionOptions {
   connectTimeoutMs: number
   /** See {@link ConnectionOptions.requestTimeoutMs}. */
   requestTimeoutMs: number
+  /** See {@link ConnectionOptions.alinkQos}. */
+  alinkQos: Qos
   /** See {@link ConnectionOptions.reconnect}. */
   reconnect: ReconnectOptions
   /** See {@link ConnectionOptions.offlineQueue}. */
@@ -155,6 +165,8 @@ export function resolveConnectionOptions(options: ConnectionOptions): Readonly<R
   ) {
     throw invalid('reconnect delays must satisfy 0 ≤ initialDelayMs ≤ maxDelayMs and multiplier ≥ 1')
   }
+  const alinkQos = options.alinkQos ?? 0
+  if (alinkQos !== 0 && alinkQos !== 1) throw invalid('alinkQos must be 0 or 1')
   const offlineQueue = { ...DEFAULT_OFFLINE_QUEUE, ...options.offlineQueue }
   positiveInt(offlineQueue.maxSize, 'offlineQueue.maxSize', 0, 0)
   positiveInt(offlineQueue.maxBytes, 'offlineQueue.maxBytes', 0, 0)
@@ -174,6 +186,7 @@ export function resolveConnectionOptions(options: ConnectionOptions): Readonly<R
     cleanSession: options.cleanSession ?? true,
     connectTimeoutMs: positiveInt(options.connectTimeoutMs, 'connectTimeoutMs', 10_000),
     requestTimeoutMs: positiveInt(options.requestTimeoutMs, 'requestTimeoutMs', 10_000),
+    alinkQos,
     reconnect,
     offlineQueue,
     logger: options.logger,

@@ -3,14 +3,26 @@ import { LinkkitError } from './errors.js'
 
 interface Pending {
   topic: string
+  /** When it times out (ms on the `performance.now()` clock). */
+  deadline: number
+  timeoutMs: number
   resolve: (reply: AlinkReply) => void
   reject: (error: LinkkitError) => void
-  dispose: () => void
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
 }
 
-/** Requests waiting for their `_reply`, matched by Alink id; each with a timeout and an optional AbortSignal. */
+/**
+ * Requests waiting for their `_reply`, matched by Alink id; each with a timeout and an optional
+ * AbortSignal. One timer serves every timeout: it is armed for the earliest deadline and, when it
+ * fires, rejects what is due and re-arms for the next, so a request costs no timer of its own.
+ */
 export class PendingRequests {
   readonly #pending = new Map<string, Pending>()
+  /** Requests waiting per reply topic, so routing a message does not scan every request. */
+  readonly #topics = new Map<string, number>()
+  #timer: NodeJS.Timeout | undefined
+  #armedFor = Number.POSITIVE_INFINITY
 
   /** Requests waiting for their reply. */
   get size(): number {
@@ -19,8 +31,7 @@ export class PendingRequests {
 
   /** Whether some request waits for a reply on this topic. */
   waitsOn(topic: string): boolean {
-    for (const pending of this.#pending.values()) if (pending.topic === topic) return true
-    return false
+    return this.#topics.has(topic)
   }
 
   /** Registers id before the request is sent; the promise settles on reply, timeout or abort. */
@@ -31,30 +42,27 @@ export class PendingRequests {
       )
     }
     return new Promise<AlinkReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#take(id)?.reject(
-          new LinkkitError('ERR_REQUEST_TIMEOUT', `no reply on ${replyTopic} within ${timeoutMs} ms`, {
-            topic: replyTopic,
-            details: { id, timeoutMs },
-          }),
-        )
-      }, timeoutMs)
-      timer.unref?.()
-      const onAbort = () => {
-        this.#take(id)?.reject(
-          new LinkkitError('ERR_ABORTED', 'request aborted', { topic: replyTopic, cause: signal?.reason }),
-        )
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.#pending.set(id, {
+      const deadline = performance.now() + timeoutMs
+      const pending: Pending = {
         topic: replyTopic,
+        deadline,
+        timeoutMs,
         resolve,
         reject,
-        dispose: () => {
-          clearTimeout(timer)
-          signal?.removeEventListener('abort', onAbort)
-        },
-      })
+        signal,
+        onAbort: undefined,
+      }
+      if (signal !== undefined) {
+        pending.onAbort = () => {
+          this.#take(id)?.reject(
+            new LinkkitError('ERR_ABORTED', 'request aborted', { topic: replyTopic, cause: signal.reason }),
+          )
+        }
+        signal.addEventListener('abort', pending.onAbort, { once: true })
+      }
+      this.#pending.set(id, pending)
+      this.#topics.set(replyTopic, (this.#topics.get(replyTopic) ?? 0) + 1)
+      if (deadline < this.#armedFor) this.#arm(deadline)
     })
   }
 
@@ -104,11 +112,49 @@ export class PendingRequests {
     for (const id of [...this.#pending.keys()]) this.#take(id)?.reject(error)
   }
 
+  #arm(deadline: number, delayMs = deadline - performance.now()): void {
+    clearTimeout(this.#timer)
+    this.#armedFor = deadline
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, delayMs))
+    this.#timer.unref?.()
+  }
+
+  /**
+   * The timer reached the deadline it was armed for: rejects every request due by then and re-arms
+   * for the earliest one left. Due-ness is judged against that deadline, not a fresh clock reading,
+   * so timeouts follow the timer (and fake timers in tests) exactly as one timer per request would.
+   */
+  #expire(): void {
+    const reached = this.#armedFor
+    this.#timer = undefined
+    this.#armedFor = Number.POSITIVE_INFINITY
+    let next = Number.POSITIVE_INFINITY
+    for (const [id, pending] of this.#pending) {
+      if (pending.deadline <= reached) {
+        this.#take(id)
+        pending.reject(
+          new LinkkitError(
+            'ERR_REQUEST_TIMEOUT',
+            `no reply on ${pending.topic} within ${pending.timeoutMs} ms`,
+            {
+              topic: pending.topic,
+              details: { id, timeoutMs: pending.timeoutMs },
+            },
+          ),
+        )
+      } else if (pending.deadline < next) next = pending.deadline
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#arm(next, next - reached)
+  }
+
   #take(id: string): Pending | undefined {
     const pending = this.#pending.get(id)
     if (pending === undefined) return undefined
     this.#pending.delete(id)
-    pending.dispose()
+    const count = (this.#topics.get(pending.topic) ?? 1) - 1
+    if (count > 0) this.#topics.set(pending.topic, count)
+    else this.#topics.delete(pending.topic)
+    if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort)
     return pending
   }
 }

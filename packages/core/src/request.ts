@@ -1,26 +1,38 @@
 import { type AlinkReply, requestEnvelope } from './alink.js'
 import type { Payload, PublishOptions, RequestOptions } from './connection-types.js'
-import { toLinkkitError } from './errors.js'
+import { LinkkitError, toLinkkitError } from './errors.js'
 import type { PendingRequests } from './pending-requests.js'
+import type { Qos } from './subscriptions.js'
 
 /** What an Alink request needs from the session that carries it. */
 export interface RequestChannel {
   /** A fresh Alink id. */
   nextId(): string
-  /** Publishes (QoS1 waits in the offline queue while reconnecting). */
+  /** Publishes (with `queueOffline`, waits in the offline queue while reconnecting). */
   publish(topic: string, payload: Payload, options: PublishOptions): Promise<void>
-  /** Makes sure replies on `replyTopic` reach this session (a SUBSCRIBE when no filter covers it yet). */
-  ensureReplyRoute(replyTopic: string): Promise<void>
+  /**
+   * Makes sure replies on `replyTopic` reach this session (a SUBSCRIBE when no filter covers it
+   * yet); undefined when they already do.
+   */
+  ensureReplyRoute(replyTopic: string): Promise<void> | undefined
   /** Requests waiting for their `_reply`. */
   pending: PendingRequests
   /** Timeout when the request names none. */
   defaultTimeoutMs: number
+  /** QoS when the request names none (the connection's `alinkQos`). */
+  defaultQos: Qos
+  /** Whether a publish made now goes straight out (else it waits in the offline queue or is refused). */
+  isConnected(): boolean
 }
 
 /**
  * Sends an Alink request on `topic` and resolves with the `<topic>_reply` that carries its id
  * (shared by a device's Connection and a sub-device's session over its gateway). `ack: 0` resolves
  * once sent. A non-200 reply rejects with ERR_REPLY; none in time with ERR_REQUEST_TIMEOUT.
+ *
+ * The request goes at `options.qos`, else the channel's default (QoS 0: the reply is the
+ * acknowledgement). While the session is reconnecting it waits in the offline queue unless
+ * `queueOffline: false`; a request that times out or is aborted there is withdrawn, never sent late.
  */
 export async function sendRequest<D>(
   channel: RequestChannel,
@@ -28,23 +40,34 @@ export async function sendRequest<D>(
   params: unknown,
   options: RequestOptions,
 ): Promise<AlinkReply<D>> {
+  const qos = options.qos ?? channel.defaultQos
+  if (qos !== 0 && qos !== 1) throw new LinkkitError('ERR_INVALID_ARGUMENT', 'qos must be 0 or 1')
   const id = channel.nextId()
   const body = requestEnvelope(id, params, options)
-  const qos = options.qos ?? 1
+  const queueOffline = options.queueOffline ?? true
   if (options.ack === 0) {
-    await channel.publish(topic, body, { qos })
+    await channel.publish(topic, body, { qos, queueOffline, signal: options.signal })
     return { id, code: 200, data: undefined as D }
   }
   const replyTopic = `${topic}_reply`
-  await channel.ensureReplyRoute(replyTopic)
+  const routing = channel.ensureReplyRoute(replyTopic)
+  if (routing !== undefined) await routing
   const reply = channel.pending.wait(
     id,
     replyTopic,
     options.timeoutMs ?? channel.defaultTimeoutMs,
     options.signal,
   )
+  // A request that waits in the offline queue is withdrawn once settled (reply, timeout, abort).
+  // Online, it goes straight out: no AbortController (creating and firing one costs more than
+  // the rest of the request).
+  const withdraw = channel.isConnected() ? undefined : new AbortController()
   channel
-    .publish(topic, body, { qos })
+    .publish(topic, body, { qos, queueOffline, signal: withdraw?.signal })
     .catch((error: unknown) => channel.pending.fail(id, toLinkkitError(error, 'ERR_PUBLISH_FAILED')))
-  return (await reply) as AlinkReply<D>
+  try {
+    return (await reply) as AlinkReply<D>
+  } finally {
+    withdraw?.abort()
+  }
 }

@@ -9,9 +9,12 @@ export type Qos = 0 | 1
  */
 export class SubscriptionSet {
   readonly #filters = new Map<string, { qos: Qos; count: number }>()
+  /** `covers` answers for topics asked before (every request asks for its reply topic); reset on any change. */
+  readonly #covered = new Map<string, boolean>()
 
   /** Adds a reference; returns true when the filter is new (and must be sent to the broker). */
   add(filter: string, qos: Qos): boolean {
+    this.#covered.clear()
     const entry = this.#filters.get(filter)
     if (entry) {
       entry.count++
@@ -27,6 +30,7 @@ export class SubscriptionSet {
 
   /** Drops a reference; returns true when the last one went (and the broker must be told). */
   release(filter: string): boolean {
+    this.#covered.clear()
     const entry = this.#filters.get(filter)
     if (!entry) return false
     entry.count--
@@ -37,8 +41,19 @@ export class SubscriptionSet {
 
   /** Whether some wanted filter already covers this topic. */
   covers(topic: string): boolean {
-    for (const filter of this.#filters.keys()) if (topicMatches(filter, topic)) return true
-    return false
+    let covered = this.#covered.get(topic)
+    if (covered === undefined) {
+      covered = false
+      for (const filter of this.#filters.keys()) {
+        if (topicMatches(filter, topic)) {
+          covered = true
+          break
+        }
+      }
+      if (this.#covered.size >= 1024) this.#covered.clear()
+      this.#covered.set(topic, covered)
+    }
+    return covered
   }
 
   /** The QoS a filter was subscribed with. */

@@ -66,6 +66,7 @@ interface Settings {
   registerCloseDelayMs: number
   requestTimeoutMs: number
   clock: EmulatorClock
+  noDelay: boolean
 }
 
 const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -76,6 +77,7 @@ const DEFAULTS: Readonly<Settings> = Object.freeze({
   registerCloseDelayMs: 100,
   requestTimeoutMs: 5000,
   clock: systemClock,
+  noDelay: false,
 })
 
 /**
@@ -141,6 +143,10 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       options.firmwareBaseUrl === undefined
         ? undefined
         : publicBaseUrl(options.firmwareBaseUrl, 'firmwareBaseUrl')
+    if (typeof o.noDelay !== 'boolean')
+      throw new LinkkitError('ERR_INVALID_OPTIONS', 'noDelay must be a boolean', {
+        details: { name: 'noDelay' },
+      })
     const logger = createLogger(options.logger)
     const broker = await Aedes.createBroker({})
     const emu = new Emulator(broker, logger, o, access)
@@ -228,8 +234,8 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       onInvalid: (info) => this.emit('alink:invalid', info),
       requestTimeoutMs: o.requestTimeoutMs,
     })
-    // Small MQTT packets must not wait for Nagle's algorithm (40 ms with delayed ACKs).
-    this.#mqttServer = createServer({ noDelay: true }, (socket) => broker.handle(socket))
+    // Nagle's algorithm stays on unless `noDelay` (as in Mosquitto's default `set_tcp_nodelay false`).
+    this.#mqttServer = createServer({ noDelay: o.noDelay }, (socket) => broker.handle(socket))
     this.#mqttSockets = trackSockets(this.#mqttServer)
     capBytesBeforeConnack(this.#mqttServer, broker, logger)
     this.#httpServer = createHttpServer(this.http.handle)

@@ -74,6 +74,13 @@ export interface EmulatorOptions {
   registerCloseDelayMs?: number
   /** How long `setProperties`, `invokeService` and the other downlink requests wait for the device. @default 5000 */
   requestTimeoutMs?: number
+  /**
+   * Sets `TCP_NODELAY` on every MQTT connection (Nagle's algorithm off). Off by default, as in
+   * Mosquitto's default configuration (`set_tcp_nodelay false`); the platform documents no setting.
+   * With Nagle on, a QoS 1 publish answered by a reply costs about 40 ms (the PUBACK and the
+   * reply wait for the client's delayed ACK); QoS 0 request/reply is not affected. @default false
+   */
+  noDelay?: boolean
   /** A pino logger or a level. @default silent */
   logger?: Logger | Level | 'silent'
   /**

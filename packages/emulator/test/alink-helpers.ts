@@ -12,6 +12,8 @@ export function lampEmulator(options: EmulatorOptions & { tsl?: boolean } = {}):
   return Emulator.start({
     devices: [DEVICE],
     products: tsl ? [{ productKey: PK, thingModel: LAMP_TSL }] : [],
+    // `request` below posts at QoS 1: with Nagle's algorithm on each reply would wait ~40 ms.
+    noDelay: true,
     ...rest,
   })
 }

@@ -22,6 +22,9 @@ export function startEmulator(count: number, options: EmulatorOptions = {}): Pro
   return Emulator.start({
     devices: [GW, ...Array.from({ length: count }, (_, i) => sub(i + 1))],
     requestTimeoutMs: 1000,
+    // These tests drive the platform's logic with QoS 1 requests (`request` below): with Nagle's
+    // algorithm on, each reply would wait ~40 ms behind its PUBACK for the client's delayed ACK.
+    noDelay: true,
     ...options,
     products: [GW_PRODUCT, ...(options.products ?? [])],
   })

@@ -225,11 +225,16 @@ describe('OTA job lifecycle: one offer per (re)connect', () => {
     return { c, offers: () => topics.filter((t) => t === UPGRADE).length }
   }
 
-  /** Resolves once everything the emulator sent the client before now has arrived. */
+  /**
+   * Resolves once everything the emulator sent the client before now has arrived, and the emulator
+   * has the client's PUBACKs for it: the PUBACK of a publish made after them comes back only once
+   * the broker read them (one TCP stream), so nothing is left for MQTT itself to redeliver.
+   */
   async function settled(emu: Emulator, c: MqttClient): Promise<void> {
     const sentinel = nextOn(c, SENTINEL)
     await emu.publish(SENTINEL, '{}', { qos: 1 })
     await sentinel
+    await send(c, INFORM, { id: 0, params: { version: '1.0.0' } })
   }
 
   it.each([

@@ -2,9 +2,11 @@ import {
   type Connection,
   createLogger,
   type DeviceIdentity,
+  isLinkkitError,
   LinkkitError,
   parseJson,
   peekId,
+  type RequestOptions,
   safeEmit,
   Topics,
   toLinkkitError,
@@ -14,7 +16,13 @@ import type { Logger } from 'pino'
 import { type ConfigOffer, fetchConfig, parseConfigOffer } from './cota.js'
 import { parseOfferData, parseUpgradePush } from './offer.js'
 import { type DownloadTuning, type FotaProgress, type FotaResult, performFota } from './perform.js'
-import { assertVersion, informVersion, type ProgressPolicy, ProgressReporter } from './progress.js'
+import {
+  assertVersion,
+  informVersion,
+  OtaProgress,
+  type ProgressPolicy,
+  ProgressReporter,
+} from './progress.js'
 import type { FirmwareOffer, FirmwarePersistence } from './types.js'
 
 /** Firmware of one module: the version running now and where new images go. */
@@ -46,6 +54,12 @@ export interface FotaDownloadOptions extends Omit<DownloadTuning, 'allowHttp' | 
   persistence?: FirmwarePersistence
 }
 
+/**
+ * Options of `request` and `requestConfig`: a timeout, a cancel signal, and the request's QoS
+ * (default the connection's `alinkQos`, 0) and offline behaviour (queued while reconnecting).
+ */
+export type FotaRequestOptions = Pick<RequestOptions, 'timeoutMs' | 'signal' | 'qos' | 'queueOffline'>
+
 /** Events of a `FotaClient` (and so of `device.fota`). */
 export interface FotaEvents {
   /** The cloud offers firmware (push, firmware/get reply or legacy request reply). ITE_FOTA / ITE_FOTA_MODULE. */
@@ -54,7 +68,7 @@ export interface FotaEvents {
   'fota:progress': (progress: FotaProgress) => void
   /** A remote configuration is offered (ITE_COTA). */
   config: (offer: ConfigOffer) => void
-  /** Refused offers (`ERR_OFFER_INVALID`), failed informs and `autoDownload` failures. Without a listener it is printed once per code as a `LinkkitWarning` (docs/errors.md). */
+  /** Refused offers (`ERR_OFFER_INVALID`, `ERR_MODULE_UNDECLARED`), failed informs and `autoDownload` failures. Without a listener it is printed once per code as a `LinkkitWarning` (docs/errors.md). */
   error: (error: LinkkitError) => void
 }
 
@@ -104,7 +118,12 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     await on(Topics.reply(Topics.otaFirmwareGet(id)), (topic, payload) =>
       this.#onFirmwareGetReply(topic, payload),
     )
-    await on(Topics.configPush(id), (topic, payload) => this.#onConfigPush(topic, payload))
+    // QoS as the C SDK subscribes: upgrade QoS 1, config push QoS 0 (docs/protocol.md §3.1).
+    this.#cleanups.push(
+      await c.subscribe(Topics.configPush(id), (topic, payload) => this.#onConfigPush(topic, payload), {
+        qos: 0,
+      }),
+    )
     const onConnected = () => void this.#informAll()
     c.on('connected', onConnected)
     this.#cleanups.push(() => c.off('connected', onConnected))
@@ -137,10 +156,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
    * Asks the cloud for pending firmware (`thing.ota.firmware.get`). Resolves with the offer (also
    * emitted as `fota`, and downloaded when `autoDownload` is on) or undefined when nothing is pending.
    */
-  async request(
-    module?: string,
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<FirmwareOffer | undefined> {
+  async request(module?: string, options: FotaRequestOptions = {}): Promise<FirmwareOffer | undefined> {
     const params = module === undefined ? {} : { module }
     const reply = await this.#connection.request(Topics.otaFirmwareGet(this.#identity), params, {
       method: 'thing.ota.firmware.get',
@@ -159,10 +175,16 @@ export class FotaClient extends EventEmitter<FotaEvents> {
    * Streams the offered image into the module's persistence, verifies it and reports progress.
    * Resolves with the verified result; rejects with a coded LinkkitError (ERR_OTA_BUSY while the same
    * module downloads; ERR_DOWNLOAD_*, ERR_DIGEST_MISMATCH, ERR_SIZE_MISMATCH, ERR_PERSISTENCE_* otherwise).
+   *
+   * An offer for a module the device did not declare (no `modules[name]`, no `options.persistence`)
+   * is refused before anything is fetched or written: the platform gets progress `-1` with a `desc`
+   * naming the module, an `error` event is emitted, and the call rejects with ERR_MODULE_UNDECLARED.
    */
   async download(offer: FirmwareOffer, options: FotaDownloadOptions = {}): Promise<FotaResult> {
     if (this.#closing.signal.aborted) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
     const module = offer.module ?? 'default'
+    if (options.persistence === undefined && this.#undeclared(offer))
+      throw await this.#refuseUndeclared(offer)
     const persistence = options.persistence ?? this.#persistenceFor(offer.module)
     if (!persistence) {
       throw new LinkkitError('ERR_INVALID_OPTIONS', `no persistence configured for module ${module}`)
@@ -196,9 +218,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   }
 
   /** Requests the product's remote configuration (`thing.config.get`); resolves with the offer or undefined. */
-  async requestConfig(
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<ConfigOffer | undefined> {
+  async requestConfig(options: FotaRequestOptions = {}): Promise<ConfigOffer | undefined> {
     const reply = await this.#connection.request(
       Topics.configGet(this.#identity),
       { configScope: 'product', getType: 'file' },
@@ -220,6 +240,27 @@ export class FotaClient extends EventEmitter<FotaEvents> {
       tls: this.#options.tls,
       logger: this.#logger,
     })
+  }
+
+  /** A named module with no entry in `modules`: the device cannot know where its image goes. */
+  #undeclared(offer: FirmwareOffer): boolean {
+    return offer.module !== undefined && !Object.hasOwn(this.#options.modules ?? {}, offer.module)
+  }
+
+  /** Tells the platform (step -1 with the reason) and the application (`error`); returns the error to throw. */
+  async #refuseUndeclared(offer: FirmwareOffer): Promise<LinkkitError> {
+    const module = offer.module ?? 'default'
+    const desc = `module ${module} is not declared on this device`.slice(0, 128)
+    const error = new LinkkitError('ERR_MODULE_UNDECLARED', `firmware ${offer.version}: ${desc}`, {
+      details: { module, version: offer.version },
+    })
+    this.#logger.warn({ module, version: offer.version }, 'offer for an undeclared module refused')
+    await new ProgressReporter(this.#connection, this.#identity, offer.module).report(
+      OtaProgress.GeneralFailed,
+      desc,
+    )
+    this.#emitError(error)
+    return error
   }
 
   #persistenceFor(module: string | undefined): FirmwarePersistence | undefined {
@@ -252,10 +293,16 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   #accept(offer: FirmwareOffer): void {
     this.#logger.info({ version: offer.version, module: offer.module, size: offer.size }, 'firmware offered')
     this.#emitSafely('fota', offer)
-    if (this.#options.autoDownload && this.#persistenceFor(offer.module)) {
+    if (!this.#options.autoDownload) return
+    // An undeclared module is refused (step -1), unless a `fota` listener already took it into an
+    // adapter of its own (`download(offer, { persistence })` marks the module busy synchronously).
+    const refuse = this.#undeclared(offer) && !this.#busy.has(offer.module ?? 'default')
+    if (refuse || this.#persistenceFor(offer.module)) {
       this.download(offer).catch((error: unknown) => {
+        // download() already emitted the refusal of an undeclared module.
         // A download stopped by close() is no failure to report.
-        if (!this.#closing.signal.aborted) this.#emitError(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED'))
+        if (!isLinkkitError(error, 'ERR_MODULE_UNDECLARED') && !this.#closing.signal.aborted)
+          this.#emitError(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED'))
       })
     }
   }

@@ -255,13 +255,21 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
     if (this.#state !== OtaState.Closed) this.#state = OtaState.Inited
   }
 
-  /** Asks for the product configuration (iotx_ota_get_config → thing.config.get); the reply arrives as an offer. */
+  /**
+   * Asks for the product configuration (iotx_ota_get_config → thing.config.get); the reply arrives
+   * as an offer. Sent at the connection's `alinkQos` (QoS 0, as the C SDK does) and queued while
+   * reconnecting.
+   */
   async requestConfig(): Promise<void> {
-    await this.#connection.publish(Topics.configGet(this.#identity), {
+    const body = {
       id: this.#connection.nextId(),
       version: '1.0',
       params: { configScope: 'product', getType: 'file' },
       method: 'thing.config.get',
+    }
+    await this.#connection.publish(Topics.configGet(this.#identity), body, {
+      qos: this.#connection.options.alinkQos,
+      queueOffline: true,
     })
   }
 

@@ -72,7 +72,11 @@ export class ProgressReporter {
     this.#now = now
   }
 
-  /** Publishes one step now. Failures to publish are logged, never thrown: progress must not break a download. */
+  /**
+   * Publishes one step now, at QoS 0 as the C SDK does (`IOT_OTA_ReportProgress`); while
+   * reconnecting it waits in the offline queue. Failures to publish are logged, never thrown:
+   * progress must not break a download.
+   */
   async report(step: number, desc = ''): Promise<void> {
     assertStep(step)
     const params: Record<string, string> = { step: String(step), desc }
@@ -82,7 +86,11 @@ export class ProgressReporter {
       this.#lastAt = this.#now()
     }
     try {
-      await this.#connection.publish(this.#topic, { id: this.#connection.nextId(), params }, { qos: 1 })
+      await this.#connection.publish(
+        this.#topic,
+        { id: this.#connection.nextId(), params },
+        { qos: 0, queueOffline: true },
+      )
     } catch (error) {
       this.#connection.logger.warn(
         { step, code: (error as LinkkitError).code },
@@ -111,7 +119,10 @@ export class ProgressReporter {
   }
 }
 
-/** Version inform `{"id","params":{"version","module"?}}` on `/ota/device/inform/{pk}/{dn}` (PROTOCOL.md §3.2). */
+/**
+ * Version inform `{"id","params":{"version","module"?}}` on `/ota/device/inform/{pk}/{dn}`
+ * (docs/protocol.md §3.2), at QoS 1 as the C SDK sends it (`IOT_OTA_ReportVersion`).
+ */
 export async function informVersion(
   connection: Connection,
   identity: DeviceIdentity,

@@ -23,6 +23,9 @@ export function startEmulator(count: number, options: EmulatorOptions = {}): Pro
   return Emulator.start({
     devices: [GW, ...Array.from({ length: count }, (_, i) => sub(i + 1))],
     requestTimeoutMs: 2000,
+    // Gateway flows are chains of small packets (replies after PUBACKs and SUBACKs); with Nagle's
+    // algorithm on, some wait ~40 ms for a delayed ACK. These tests are about the flows, not TCP.
+    noDelay: true,
     ...options,
     // Only a gateway may register sub-devices.
     products: [

@@ -12,8 +12,12 @@ export type RawHandler = (
 export interface PostRawOptions {
   /** @default the connection's requestTimeoutMs */
   timeoutMs?: number
-  /** Cancels the wait (`ERR_ABORTED`). */
+  /** Cancels the wait (`ERR_ABORTED`); a post still waiting in the offline queue is then never sent. */
   signal?: AbortSignal
+  /** @default the connection's `alinkQos` (0 unless set): the `up_raw_reply` is the acknowledgement */
+  qos?: 0 | 1
+  /** Wait in the offline queue while reconnecting (`false`: reject at once with `ERR_NOT_CONNECTED`). @default true */
+  queueOffline?: boolean
 }
 
 interface Waiter {
@@ -42,6 +46,8 @@ export class RawChannel {
   async post(bytes: Uint8Array, options: PostRawOptions = {}): Promise<Buffer> {
     if (!(bytes instanceof Uint8Array))
       throw new LinkkitError('ERR_INVALID_ARGUMENT', 'raw data must be bytes')
+    if (options.qos !== undefined && options.qos !== 0 && options.qos !== 1)
+      throw new LinkkitError('ERR_INVALID_ARGUMENT', 'qos must be 0 or 1')
     const topic = this.upTopic
     const timeoutMs = options.timeoutMs ?? this.#ctx.connection.options.requestTimeoutMs
     const { signal } = options
@@ -75,10 +81,21 @@ export class RawChannel {
       this.#waiters.push(waiter)
       pending = waiter
     })
-    this.#ctx.connection.publish(topic, bytes, { qos: 1 }).catch((error: unknown) => {
+    // Settled (reply, timeout, abort) while it still waits in the offline queue: withdraw it.
+    const withdraw = this.#ctx.connection.connected ? undefined : new AbortController()
+    const publishOptions = {
+      qos: options.qos ?? this.#ctx.connection.options.alinkQos,
+      queueOffline: options.queueOffline ?? true,
+      signal: withdraw?.signal,
+    }
+    this.#ctx.connection.publish(topic, bytes, publishOptions).catch((error: unknown) => {
       pending?.reject(toLinkkitError(error, 'ERR_PUBLISH_FAILED'))
     })
-    return reply
+    try {
+      return await reply
+    } finally {
+      withdraw?.abort()
+    }
   }
 
   onUpReply(payload: Buffer): void {

@@ -8,8 +8,18 @@ export interface PostOptions {
   ack?: 0 | 1
   /** @default the connection's requestTimeoutMs */
   timeoutMs?: number
-  /** Cancels the wait (`ERR_ABORTED`). */
+  /** Cancels the wait (`ERR_ABORTED`); a post still waiting in the offline queue is then never sent. */
   signal?: AbortSignal
+  /**
+   * QoS 1 for this call only. The `_reply` is the acknowledgement, so posts go at QoS 0 as the C
+   * SDK sends them. @default the connection's `alinkQos` (0 unless `alinkQos: 1` was given)
+   */
+  qos?: 0 | 1
+  /**
+   * While reconnecting the post waits in the offline queue (its timeout keeps running) and is sent
+   * after the reconnect; `false` rejects at once with `ERR_NOT_CONNECTED`. @default true
+   */
+  queueOffline?: boolean
 }
 
 /** A property value with the time it was sampled (ms since the epoch). */
@@ -39,11 +49,16 @@ export function send(
   if (options.ack !== undefined && options.ack !== 0 && options.ack !== 1) {
     return Promise.reject(invalidArgument('ack must be 0 or 1'))
   }
+  if (options.qos !== undefined && options.qos !== 0 && options.qos !== 1) {
+    return Promise.reject(invalidArgument('qos must be 0 or 1'))
+  }
   return ctx.connection.request(topic, params, {
     method,
     ack: options.ack,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    qos: options.qos,
+    queueOffline: options.queueOffline,
   })
 }
 

@@ -7,9 +7,13 @@ import { Aedes } from 'aedes'
  */
 export class PlainBroker {
   port = 0
-  published: Array<{ topic: string; payload: Buffer; clientId: string | undefined }> = []
+  /** Every client publish as the broker received it, with its QoS on the wire. */
+  published: Array<{ topic: string; payload: Buffer; clientId: string | undefined; qos: number }> = []
+  /** Every granted subscription, with the QoS the client asked for. */
+  subscribed: Array<{ topic: string; qos: number; clientId: string }> = []
   connects: Array<{ clientId: string; username: string | undefined; password: string | undefined }> = []
   #broker: Aedes | undefined
+  #answers: ((topic: string) => boolean) | undefined
   #server: Server | undefined
   #sockets = new Set<Socket>()
 
@@ -17,6 +21,14 @@ export class PlainBroker {
     const b = new PlainBroker()
     await b.start()
     return b
+  }
+
+  /**
+   * Plays the cloud from inside the broker: every client publish on a topic `which` accepts is
+   * answered `{ id, code: 200, data: {} }` on `<topic>_reply` (kept across stop/start).
+   */
+  answerRequests(which: (topic: string) => boolean): void {
+    this.#answers = which
   }
 
   get url(): string {
@@ -36,7 +48,16 @@ export class PlainBroker {
           topic: packet.topic,
           payload: Buffer.from(packet.payload),
           clientId: client.id,
+          qos: packet.qos,
         })
+      if (client && this.#answers?.(packet.topic)) {
+        const { id } = JSON.parse(Buffer.from(packet.payload).toString()) as { id: string }
+        const reply = JSON.stringify({ id, code: 200, data: {} })
+        setImmediate(() => this.publish(`${packet.topic}_reply`, reply, 0).catch(() => {}))
+      }
+    })
+    broker.on('subscribe', (subs, client) => {
+      for (const sub of subs) this.subscribed.push({ topic: sub.topic, qos: sub.qos, clientId: client.id })
     })
     const server = createServer((socket) => {
       this.#sockets.add(socket)

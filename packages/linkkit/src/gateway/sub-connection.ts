@@ -19,6 +19,7 @@ import {
   sendRequest,
   TopicRouter,
   toLinkkitError,
+  WithdrawableQueue,
 } from '@linkkit/core'
 import type { EventEmitter } from 'eventemitter3'
 
@@ -44,8 +45,8 @@ const NO_SESSION = 520
  * `deliver()`, so routing a message costs one map lookup however many sub-devices there are.
  * Broker subscriptions exist only while the sub-device is logged in: they are made at login and
  * dropped at logout and when the gateway's link drops, and made again after the re-login (the
- * platform refuses a sub-device's topics before its session exists). QoS 1 publishes made while
- * logging in or logging in again wait in this connection's own offline queue.
+ * platform refuses a sub-device's topics before its session exists). Requests and QoS 1 publishes
+ * made while logging in or logging in again wait in this connection's own offline queue.
  *
  * The options given to `Connection` carry the sub-device's identity only; it never signs a CONNECT.
  */
@@ -56,7 +57,7 @@ export class SubDeviceConnection extends Connection {
   readonly #identity: DeviceIdentity
   readonly #router: TopicRouter
   readonly #pending = new PendingRequests()
-  readonly #queue: OfflineQueue
+  readonly #queue: WithdrawableQueue
   /** Broker filters wanted while online, each with its undo once subscribed on the gateway. */
   readonly #broker = new Map<string, (() => Promise<void>) | undefined>()
   #phase: Phase = 'idle'
@@ -69,6 +70,7 @@ export class SubDeviceConnection extends Connection {
       deviceSecret: 'carried-by-gateway',
       brokerUrl: o.brokerUrl,
       requestTimeoutMs: o.requestTimeoutMs,
+      alinkQos: o.alinkQos,
       offlineQueue: o.offlineQueue,
       reconnect: false,
       logger: gateway.logger,
@@ -76,7 +78,7 @@ export class SubDeviceConnection extends Connection {
     this.gateway = gateway
     this.#hooks = hooks
     this.#identity = { productKey: identity.productKey, deviceName: identity.deviceName }
-    this.#queue = new OfflineQueue(o.offlineQueue)
+    this.#queue = new WithdrawableQueue(new OfflineQueue(o.offlineQueue))
     this.#router = new TopicRouter((error, topic) =>
       this.#emitSafe('error', toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD', `failed to handle ${topic}`)),
     )
@@ -126,11 +128,17 @@ export class SubDeviceConnection extends Connection {
 
   override publish(topic: string, payload: Payload, options: PublishOptions = {}): Promise<void> {
     const qos = options.qos ?? 1
-    if (this.#phase === 'online') return this.gateway.publish(topic, payload, { qos })
-    if ((this.#phase === 'connecting' || this.#phase === 'resuming') && qos === 1) {
+    const queueOffline = options.queueOffline ?? qos === 1
+    if (this.#phase === 'online') return this.gateway.publish(topic, payload, { ...options, qos })
+    const { signal } = options
+    if (signal?.aborted)
+      return Promise.reject(
+        new LinkkitError('ERR_ABORTED', 'publish aborted', { topic, cause: signal.reason }),
+      )
+    if ((this.#phase === 'connecting' || this.#phase === 'resuming') && queueOffline) {
       return new Promise<void>((resolve, reject) => {
         const entry = { topic, payload: payloadBytes(payload), qos, resolve, reject } as const
-        const overflowed = this.#queue.push(entry)
+        const overflowed = this.#queue.push(entry, signal)
         if (overflowed && overflowed !== entry)
           this.#emitSafe('error', new LinkkitError('ERR_OFFLINE_QUEUE_FULL', undefined, { topic }))
       })
@@ -151,6 +159,8 @@ export class SubDeviceConnection extends Connection {
           ensureReplyRoute: (replyTopic) => this.#want(this.#brokerFilter(replyTopic)),
           pending: this.#pending,
           defaultTimeoutMs: this.options.requestTimeoutMs,
+          defaultQos: this.options.alinkQos,
+          isConnected: () => this.connected,
         },
         topic,
         params,
@@ -178,7 +188,7 @@ export class SubDeviceConnection extends Connection {
     this.#router.dispatch(topic, payload)
   }
 
-  /** The login started: QoS 1 publishes wait for it. */
+  /** The login started: requests and QoS 1 publishes wait for it. */
   connecting(): void {
     if (this.#phase === 'idle') this.#phase = 'connecting'
   }
@@ -193,7 +203,7 @@ export class SubDeviceConnection extends Connection {
     this.#phase = 'online'
     for (const entry of this.#queue.drain()) {
       this.gateway
-        .publish(entry.topic, entry.payload, { qos: entry.qos })
+        .publish(entry.topic, entry.payload, { qos: entry.qos, queueOffline: true })
         .then(entry.resolve, (error: unknown) => entry.reject(toLinkkitError(error, 'ERR_PUBLISH_FAILED')))
     }
     this.#emitSafe('connected', { sessionPresent: false, reconnect })
