@@ -20,7 +20,7 @@ import { describe, expect, it } from 'vitest'
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8')
 const page = read('./c-to-typescript.md')
 
-/** The C names the page must map (PROTOCOL.md §4.1–§4.3: IOT_OTA_*, IOT_OTAG_*, IOT_OTAP_*, IOT_Linkkit_*, FOTA's ITE_* and ITM_MSG_*, the HAL). */
+/** The C names the page must map (docs/protocol.md §4.1–§4.3: IOT_OTA_*, IOT_OTAG_*, IOT_OTAP_*, IOT_Linkkit_*, FOTA's ITE_* and ITM_MSG_*, the HAL). */
 const REQUIRED = [
   ...['Init', 'Deinit', 'Ioctl', 'GetLastError', 'ReportVersion', 'FetchYield', 'IsFetchFinish'].map(
     (n) => `IOT_OTA_${n}`,

@@ -135,9 +135,9 @@ describe('docs/protocol.md section numbers', () => {
     let citations = 0
     for (const file of citingFiles()) {
       const text = readFileSync(file, 'utf8')
-      // `PROTOCOL.md §2.3` (before the rewrite) or `docs/protocol.md §2.3`, and any `, §x.y` after it.
+      // `docs/protocol.md §2.3` in code, `[protocol.md](protocol.md) §2.3` in pages, and any `, §x.y` after it.
       for (const m of text.matchAll(
-        /protocol\.md((?:[ ,;–-]*§ ?\d+(?:\.\d+)?(?: (?:item|quirk) \d+)?)+)/gi,
+        /protocol\.md(?:\]\([^)]*\))?((?:[ ,;–-]*§ ?\d+(?:\.\d+)?(?: (?:item|quirk) \d+)?)+)/gi,
       )) {
         for (const ref of (m[1] ?? '').matchAll(/§ ?(\d+(?:\.\d+)?)(?: (?:item|quirk) (\d+))?/g)) {
           citations += 1

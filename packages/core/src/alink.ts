@@ -1,7 +1,7 @@
 import { LinkkitError } from './errors.js'
 import { parseJson } from './inbound-json.js'
 
-/** An Alink request, either direction (PROTOCOL.md §2.1). */
+/** An Alink request, either direction (docs/protocol.md §2.1). */
 export interface AlinkRequest<P = unknown> {
   /** Request id, a decimal string; the reply carries it back. */
   id: string
@@ -11,7 +11,7 @@ export interface AlinkRequest<P = unknown> {
   params: P
   /** E.g. `thing.event.property.post`; 4.x devices omit it (the topic says it). */
   method?: string
-  /** `ack: 0` asks the cloud for no reply (PROTOCOL.md §2.1). */
+  /** `ack: 0` asks the cloud for no reply (docs/protocol.md §2.1). */
   sys?: {
     /** 0: no reply; 1 or absent: reply. */
     ack?: 0 | 1
@@ -22,7 +22,7 @@ export interface AlinkRequest<P = unknown> {
 export interface AlinkReply<D = unknown> {
   /** The id of the request this answers. */
   id: string
-  /** 200 for success; anything else is an error code (PROTOCOL.md §2.4). */
+  /** 200 for success; anything else is an error code (docs/protocol.md §2.4). */
   code: number
   /** The result, `{}` when there is none. */
   data: D
@@ -35,7 +35,7 @@ export interface AlinkReply<D = unknown> {
 }
 
 /**
- * Alink ids are decimal strings, "0–4294967295", unique per device per day (PROTOCOL.md §2.1).
+ * Alink ids are decimal strings, "0–4294967295", unique per device per day (docs/protocol.md §2.1).
  * A counter seeded from the clock keeps ids unique across restarts within a day.
  */
 export class AlinkIds {
@@ -53,7 +53,7 @@ export class AlinkIds {
 }
 
 /**
- * The request envelope `{ id, version: '1.0', params, sys?, method? }` (PROTOCOL.md §2.1): `sys.ack`
+ * The request envelope `{ id, version: '1.0', params, sys?, method? }` (docs/protocol.md §2.1): `sys.ack`
  * only when it is 0 (the cloud then sends no reply), `method` only when given (4.x omits it).
  */
 export function requestEnvelope(
@@ -78,7 +78,7 @@ export function normaliseId(value: unknown): string | undefined {
   return undefined
 }
 
-/** Validates a reply envelope within the inbound limits: `id` and numeric `code` are mandatory (PROTOCOL.md §2.1). */
+/** Validates a reply envelope within the inbound limits: `id` and numeric `code` are mandatory (docs/protocol.md §2.1). */
 export function parseReply(payload: Buffer | string, topic: string): AlinkReply {
   const body = parseJson(payload, topic)
   if (!isRecord(body))

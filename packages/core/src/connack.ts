@@ -3,7 +3,7 @@ import { LinkkitError } from './errors.js'
 /**
  * Maps an MQTT 3.1.1 CONNACK return code to a coded error. The emulator uses the standard codes:
  * 4 = bad credentials / signature, 5 = not authorized (unknown or disabled device), 3 = keepalive
- * out of range or server unavailable (PROTOCOL.md §1.2; the real platform's numbering is ambiguous).
+ * out of range or server unavailable (docs/protocol.md §1.2; the real platform's numbering is ambiguous).
  */
 export function connackError(returnCode: number): LinkkitError {
   const details = { returnCode }

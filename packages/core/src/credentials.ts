@@ -1,6 +1,6 @@
 import { formatClientId, type SignMethod, signPassword } from './sign.js'
 
-/** What MQTT CONNECT carries for a device (PROTOCOL.md §1.2). */
+/** What MQTT CONNECT carries for a device (docs/protocol.md §1.2). */
 export interface MqttCredentials {
   /** `<base>|k=v,…|`, the full MQTT clientId. */
   clientId: string
@@ -22,7 +22,7 @@ export interface CredentialInput {
   signMethod: SignMethod
   /** The clientId text before the first `|`; it enters the sign content. */
   clientIdBase: string
-  /** Plain TCP is securemode 3, TLS is 2 (PROTOCOL.md §1.2). */
+  /** Plain TCP is securemode 3, TLS is 2 (docs/protocol.md §1.2). */
   secure: boolean
   /** Milliseconds since the epoch sent as `timestamp` and signed. */
   timestamp: number
@@ -33,7 +33,7 @@ export interface CredentialInput {
 }
 
 /**
- * The CONNECT credentials (PROTOCOL.md §1.2): clientId `<base>|securemode=…,signmethod=…,timestamp=…,_v=…,lan=…|`,
+ * The CONNECT credentials (docs/protocol.md §1.2): clientId `<base>|securemode=…,signmethod=…,timestamp=…,_v=…,lan=…|`,
  * username `dn&pk` (device name first), password = hex HMAC over the alphabetically ordered content.
  */
 export function buildCredentials(input: CredentialInput): MqttCredentials {

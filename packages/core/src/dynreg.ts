@@ -9,7 +9,7 @@ import { detachedCause } from './redact.js'
 import { formatClientId, hmacHex, registerSignContent, type SignMethod } from './sign.js'
 import { assertTopicSegment } from './topics.js'
 
-/** Options of dynamic registration ("one product one secret", PROTOCOL.md §1.4). */
+/** Options of dynamic registration ("one product one secret", docs/protocol.md §1.4). */
 export interface RegisterOptions {
   /** The product of the device to register. */
   productKey: string
@@ -185,7 +185,7 @@ function registerOverMqtt(
     )
     const onAbort = () => finish(new LinkkitError('ERR_ABORTED', 'registration aborted'))
     options.signal?.addEventListener('abort', onAbort, { once: true })
-    // The platform pushes /ext/register right after CONNACK without any SUBSCRIBE (PROTOCOL.md §1.4).
+    // The platform pushes /ext/register right after CONNACK without any SUBSCRIBE (docs/protocol.md §1.4).
     client.on('message', (topic, payload) => {
       if (topic !== '/ext/register') return
       try {

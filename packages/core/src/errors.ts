@@ -49,7 +49,7 @@ export const ErrorCodes = {
   ERR_REQUEST_TIMEOUT: 'No reply arrived for a request within its timeout.',
   /** The cancellation you asked for. */
   ERR_ABORTED: 'The operation was cancelled through its AbortSignal.',
-  /** `replyCode` and `details` carry the reply (PROTOCOL.md §2.4 lists the codes). */
+  /** `replyCode` and `details` carry the reply (docs/protocol.md §2.4 lists the codes). */
   ERR_REPLY: 'The cloud replied with a non-200 code; `replyCode` carries it.',
   /** Emitted as an `error` event; the cloud is answered 460 when possible. */
   ERR_MALFORMED_PAYLOAD: 'An inbound message is not valid JSON or lacks the fields the protocol requires.',

@@ -123,7 +123,7 @@ function positiveInt(value: unknown, name: string, fallback: number, min = 1): n
   return value
 }
 
-/** The broker URL for a region: `mqtts://<pk>.iot-as-mqtt.<region>.aliyuncs.com:443` (PROTOCOL.md §1.1). */
+/** The broker URL for a region: `mqtts://<pk>.iot-as-mqtt.<region>.aliyuncs.com:443` (docs/protocol.md §1.1). */
 export function regionBrokerUrl(productKey: string, region: string): string {
   assertTopicSegment(region, 'region')
   if (!/^[a-z0-9-]+$/.test(region)) throw invalid(`region ${JSON.stringify(region)} is not a region id`)

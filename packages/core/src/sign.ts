@@ -15,7 +15,7 @@ export function isSignMethod(value: unknown): value is SignMethod {
 
 /**
  * Parses the sign method spellings seen on the wire: `hmacsha256`, and the camel-case `hmacSha256`
- * the C SDKs use in gateway messages (PROTOCOL.md §5). Returns undefined for anything else.
+ * the C SDKs use in gateway messages (docs/protocol.md §5). Returns undefined for anything else.
  */
 export function parseSignMethod(value: unknown): SignMethod | undefined {
   if (typeof value !== 'string') return undefined
@@ -28,7 +28,7 @@ export function hmacHex(method: SignMethod, secret: string, content: string): st
   return createHmac(HMAC_ALGORITHM[method], secret).update(content, 'utf8').digest('hex')
 }
 
-/** What the MQTT password signs (PROTOCOL.md §1.2). */
+/** What the MQTT password signs (docs/protocol.md §1.2). */
 export interface SignParams {
   /** The device's product key. */
   productKey: string
@@ -42,7 +42,7 @@ export interface SignParams {
 
 /**
  * The password sign content: `name + value` for clientId, deviceName, productKey, timestamp in
- * alphabetical order of name, leaving out the optional ones that are absent (PROTOCOL.md §1.2).
+ * alphabetical order of name, leaving out the optional ones that are absent (docs/protocol.md §1.2).
  */
 export function signContent(params: SignParams): string {
   let content = ''
@@ -52,7 +52,7 @@ export function signContent(params: SignParams): string {
   return content
 }
 
-/** The MQTT password: hex HMAC of the sign content with the device secret (PROTOCOL.md §1.2). */
+/** The MQTT password: hex HMAC of the sign content with the device secret (docs/protocol.md §1.2). */
 export function signPassword(method: SignMethod, deviceSecret: string, params: SignParams): string {
   return hmacHex(method, deviceSecret, signContent(params))
 }

@@ -1,6 +1,6 @@
 import { LinkkitError } from './errors.js'
 
-/** Topics longer than this are refused by the C SDKs (CONFIG_MQTT_TOPIC_MAXLEN, PROTOCOL.md §1.2). */
+/** Topics longer than this are refused by the C SDKs (CONFIG_MQTT_TOPIC_MAXLEN, docs/protocol.md §1.2). */
 export const MAX_TOPIC_BYTES = 128
 /** ProductKey, DeviceName and identifiers are bounded well under the topic limit. */
 export const MAX_SEGMENT_LENGTH = 64
@@ -71,7 +71,7 @@ export interface DeviceIdentity {
 }
 
 /**
- * The device whose namespace a topic or filter lies in (PROTOCOL.md §2.2, §3.1, §5): `/sys/{pk}/{dn}/…`,
+ * The device whose namespace a topic or filter lies in (docs/protocol.md §2.2, §3.1, §5): `/sys/{pk}/{dn}/…`,
  * `/ota/device/{op}/{pk}/{dn}`, `/ext/{ntp,session,error}/{pk}/{dn}…`, `/ext/rrpc/{id}/sys/{pk}/{dn}/…`,
  * `/ext/rrpc/{id}/{pk}/{dn}/user/…`, `/shadow/{op}/{pk}/{dn}` and custom `/{pk}/{dn}/user/…`.
  * Undefined for any other topic, and when the productKey or deviceName level is a wildcard.
@@ -120,7 +120,7 @@ function id(d: DeviceIdentity): string {
   return `${assertTopicSegment(d.productKey, 'productKey')}/${assertTopicSegment(d.deviceName, 'deviceName')}`
 }
 
-/** Topic builders for the device's topics (PROTOCOL.md §2.2, §3.1). Every value is validated. */
+/** Topic builders for the device's topics (docs/protocol.md §2.2, §3.1). Every value is validated. */
 export const Topics = {
   /** `/sys/${pk}/${dn}/${rest}`. */
   sys: (d: DeviceIdentity, rest: string): string => `/sys/${id(d)}/${rest}`,

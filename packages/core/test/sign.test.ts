@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { formatClientId, hexEquals, parseClientId, signContent, signPassword } from '../src/sign.js'
 
-// Test vectors from PROTOCOL.md §1.2 (fake credentials).
+// Test vectors from docs/protocol.md §1.2 (fake credentials).
 const pk = 'a1B2c3D4e5F'
 const dn = 'device001'
 const ds = '0123456789abcdef0123456789abcdef'

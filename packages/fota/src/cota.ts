@@ -3,7 +3,7 @@ import { type DownloadTlsOptions, downloadFirmware } from './download/index.js'
 import { parseSignMethod } from './offer.js'
 import type { SignMethod } from './types.js'
 
-/** A remote configuration file offered by `thing.config.push` or a `thing.config.get` reply (PROTOCOL.md §2.3). */
+/** A remote configuration file offered by `thing.config.push` or a `thing.config.get` reply (docs/protocol.md §2.3). */
 export interface ConfigOffer {
   /** The configuration's id (`IOT_OTAG_COTA_CONFIG_ID`). */
   configId: string

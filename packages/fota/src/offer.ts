@@ -1,14 +1,14 @@
 import { assertTopicSegment, LinkkitError } from '@linkkit/core'
 import type { FirmwareFile, FirmwareOffer, SignMethod } from './types.js'
 
-/** At most this many files in a multi-file offer (4.x limit, PROTOCOL.md §3.3). */
+/** At most this many files in a multi-file offer (4.x limit, docs/protocol.md §3.3). */
 export const MAX_OFFER_FILES = 20
-/** Target versions are 1–64 characters in the cloud API (PROTOCOL.md §3.3). */
+/** Target versions are 1–64 characters in the cloud API (docs/protocol.md §3.3). */
 const MAX_VERSION_LENGTH = 64
 
 /**
  * Accepted spellings of `signMethod`: older docs and 3.x say `Md5`, newer docs `MD5`, 4.x accepts
- * `SHA256`/`Sha256` (PROTOCOL.md §3.3, §7). Anything else is refused rather than guessed.
+ * `SHA256`/`Sha256` (docs/protocol.md §3.3, §7). Anything else is refused rather than guessed.
  */
 export function parseSignMethod(value: unknown): SignMethod | undefined {
   if (typeof value !== 'string') return undefined
@@ -130,7 +130,7 @@ export function parseOfferData(data: unknown): FirmwareOffer {
 
 /**
  * Parses an upgrade push envelope `{"code":"1000","message":"success","data":{…},"id":…}`.
- * Like 3.x we require `data` and ignore `code`; unlike 3.x we also accept the newer `code: 200` sample (PROTOCOL.md §3.3).
+ * Like 3.x we require `data` and ignore `code`; unlike 3.x we also accept the newer `code: 200` sample (docs/protocol.md §3.3).
  */
 export function parseUpgradePush(body: unknown): FirmwareOffer {
   if (!isRecord(body)) throw invalid('push is not a JSON object')

@@ -71,7 +71,7 @@ export interface OtaSessionEvents {
 
 /**
  * The basic OTA API, one for one with IOT_OTA_*: a state machine INITED → PUSHED → FETCHING →
- * FETCHED driven by the caller's fetchYield loop. Unlike 3.x, `reset()` really resets (PROTOCOL.md §4.1).
+ * FETCHED driven by the caller's fetchYield loop. Unlike 3.x, `reset()` really resets (docs/protocol.md §4.1).
  */
 export class OtaSession extends EventEmitter<OtaSessionEvents> {
   /** Resolves once the OTA topics are subscribed (IOT_OTA_Init). */
@@ -307,7 +307,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   }
 
   #onConfig(topic: string, payload: Buffer, field: 'params' | 'data'): void {
-    // A config push (`params`) is a cloud request: it gets a push_reply, 200 or 460 (PROTOCOL.md §2.3).
+    // A config push (`params`) is a cloud request: it gets a push_reply, 200 or 460 (docs/protocol.md §2.3).
     let id: string | undefined
     try {
       const body = parseJson(payload, topic) as Record<string, unknown>

@@ -62,7 +62,7 @@ export interface FotaResult {
 }
 
 /**
- * The progress step a failure is reported with (PROTOCOL.md §3.5): -4 when persistence failed,
+ * The progress step a failure is reported with (docs/protocol.md §3.5): -4 when persistence failed,
  * -3 when the image does not match the offer, -2 when it could not be fetched, -1 otherwise.
  */
 export function failureStep(error: LinkkitError): number {

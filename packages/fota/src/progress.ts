@@ -1,6 +1,6 @@
 import { type Connection, type DeviceIdentity, LinkkitError, Topics } from '@linkkit/core'
 
-/** Progress steps of `/ota/device/progress` (IOT_OTA_Progress_t, PROTOCOL.md §3.5). */
+/** Progress steps of `/ota/device/progress` (IOT_OTA_Progress_t, docs/protocol.md §3.5). */
 export const OtaProgress = {
   /** Flash (persistence) write failed — IOT_OTAP_BURN_FAILED. */
   BurnFailed: -4,
@@ -33,7 +33,7 @@ export const DEFAULT_PROGRESS_POLICY: Readonly<ProgressPolicy> = Object.freeze({
   minIntervalMs: 50,
 })
 
-/** Checks a step is an integer in [-4, 100]; 3.x rejects anything else (PROTOCOL.md §3.5). */
+/** Checks a step is an integer in [-4, 100]; 3.x rejects anything else (docs/protocol.md §3.5). */
 export function assertStep(step: number): number {
   if (!Number.isInteger(step) || step < -4 || step > 100) {
     throw new LinkkitError(

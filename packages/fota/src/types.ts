@@ -3,7 +3,7 @@ import type { LinkkitError } from '@linkkit/core'
 /** Digest algorithms an offer can name. The wire spellings Md5/MD5/SHA256/Sha256 all map here. */
 export type SignMethod = 'Md5' | 'SHA256'
 
-/** One file of a firmware offer (PROTOCOL.md §3.3). */
+/** One file of a firmware offer (docs/protocol.md §3.3). */
 export interface FirmwareFile {
   /** File name for multi-file offers; undefined for a single-file offer. */
   name?: string

@@ -8,7 +8,7 @@ import { type Rig, startRig, waitFor } from './helpers/rig.js'
 const config = Buffer.from(JSON.stringify({ reportIntervalSeconds: 30, thresholds: [1, 2, 3] }))
 const sha256 = createHash('sha256').update(config).digest('hex')
 
-/** Sends `thing.config.push` (PROTOCOL.md §2.3) and collects the device's push_reply messages. */
+/** Sends `thing.config.push` (docs/protocol.md §2.3) and collects the device's push_reply messages. */
 function configChannel(rig: Rig) {
   const pushTopic = Topics.configPush(rig.identity)
   const replies: Array<{ id: string; code: number; data: unknown }> = []

@@ -71,7 +71,7 @@ export class Device extends ThingSurface<DeviceEvents> {
   }
 
   /**
-   * This device as a gateway: its sub-devices, topology and pack posts (PROTOCOL.md §5). Touch it
+   * This device as a gateway: its sub-devices, topology and pack posts (docs/protocol.md §5). Touch it
    * before `connect()` (e.g. to add listeners) so the platform's notices to the gateway are
    * subscribed by the time `connect()` resolves.
    */

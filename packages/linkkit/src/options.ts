@@ -23,7 +23,7 @@ export interface LinkkitOptions extends Omit<ConnectionOptions, 'deviceSecret'> 
   /** Firmware version, persistence adapter and OTA policy. */
   firmware?: FirmwareOptions
   /**
-   * Receive sync services over `/ext/rrpc/…` (clientId `ext=1`, PROTOCOL.md §1.5) in addition to the legacy
+   * Receive sync services over `/ext/rrpc/…` (clientId `ext=1`, docs/protocol.md §1.5) in addition to the legacy
    * `/sys/…/rrpc/request/…`. @default true
    */
   extRrpc?: boolean

@@ -33,7 +33,7 @@ describe('sub-device OTA through a gateway', () => {
       }),
     )
     await gw.subdevices.connectAll()
-    // Each informs its version on its own topic right after login (PROTOCOL.md §3.2).
+    // Each informs its version on its own topic right after login (docs/protocol.md §3.2).
     for (const lamp of lamps) {
       await expect.poll(() => emu.device(lamp.productKey, lamp.deviceName)?.version).toBe('1.0.0')
     }

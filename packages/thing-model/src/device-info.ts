@@ -7,7 +7,7 @@ import { invalidArgument, type PostOptions, send } from './uplink.js'
 /** Options of requests that always wait for a reply (desired, tags). */
 export type RequestOptions = Omit<PostOptions, 'ack'>
 
-/** A device tag (PROTOCOL.md §2.3 "Tags (deviceinfo)"). */
+/** A device tag (docs/protocol.md §2.3 "Tags (deviceinfo)"). */
 export interface DeviceTag {
   /** The tag's key. */
   attrKey: string

@@ -84,7 +84,7 @@ export class Downlinks {
 
   /**
    * `/sys/${pk}/${dn}/thing/service/#`: property set and get first (the filter matches them too,
-   * PROTOCOL.md §2.3), then async services; `*_reply` echoes of our own answers are dropped.
+   * docs/protocol.md §2.3), then async services; `*_reply` echoes of our own answers are dropped.
    */
   readonly service: Route = (topic, payload) => {
     const rest = topic.slice(`${this.#sys}thing/service/`.length)

@@ -2,7 +2,7 @@
 const MAX_EXPECTED = 256
 
 /**
- * An `/ext/rrpc` reply is published to the very topic the request came on (PROTOCOL.md §2.2), and
+ * An `/ext/rrpc` reply is published to the very topic the request came on (docs/protocol.md §2.2), and
  * a broker hands it back to us as we are subscribed there (MQTT 3.1.1 has no "no local"). The
  * filter remembers the topics we answered on so their echo is dropped before it is parsed, which
  * matters for raw replies whose bytes cannot be told from a request. The real platform does not

@@ -1,6 +1,6 @@
 import type { LinkkitError } from '@linkkit/core'
 
-/** A property set the cloud sent, after validation (PROTOCOL.md §2.3 "Property set"). */
+/** A property set the cloud sent, after validation (docs/protocol.md §2.3 "Property set"). */
 export interface PropertySetEvent {
   /** The validated values, identifier → value. */
   params: Record<string, unknown>
@@ -8,7 +8,7 @@ export interface PropertySetEvent {
   id: string
 }
 
-/** A service invocation that passed validation (PROTOCOL.md §2.3 "Service invoke"). */
+/** A service invocation that passed validation (docs/protocol.md §2.3 "Service invoke"). */
 export interface ServiceEvent {
   /** The service's identifier. */
   serviceId: string
@@ -20,7 +20,7 @@ export interface ServiceEvent {
   sync: boolean
 }
 
-/** A notice on `/ext/error/${pk}/${dn}` (PROTOCOL.md §2.3 "Cloud error notice"). */
+/** A notice on `/ext/error/${pk}/${dn}` (docs/protocol.md §2.3 "Cloud error notice"). */
 export interface CloudErrorNotice {
   /** The platform's error code, when the notice has one. */
   code: number | undefined

@@ -42,7 +42,7 @@ export function readJson(
 }
 
 /**
- * Reads an Alink request (PROTOCOL.md §2.1): `id` (string or number) and `params` are required;
+ * Reads an Alink request (docs/protocol.md §2.1): `id` (string or number) and `params` are required;
  * `method` and `version` may be absent (4.x omits `method`). Never throws.
  */
 export function readRequest(topic: string, payload: Buffer, limits: InboundLimits): Inbound {

@@ -27,7 +27,7 @@ interface Waiter {
 
 /**
  * The server time for `deviceSendTime` `t0`, arrival `t3` and the server's receive/send times:
- * "(serverRecvTime + serverSendTime + deviceRecvTime − deviceSendTime) / 2" (PROTOCOL.md §2.3).
+ * "(serverRecvTime + serverSendTime + deviceRecvTime − deviceSendTime) / 2" (docs/protocol.md §2.3).
  */
 export function ntpTime(t0: number, serverRecv: number, serverSend: number, t3: number): NtpResult {
   const serverTimeMs = (serverRecv + serverSend + t3 - t0) / 2

@@ -1,7 +1,7 @@
 import { DEFAULT_INBOUND_LIMITS, LinkkitError } from '@linkkit/core'
 import { parseThingModel, type ThingModel, type TslDocument } from './tsl/index.js'
 
-/** Which RRPC form(s) of synchronous service calls a client answers (PROTOCOL.md §2.3). */
+/** Which RRPC form(s) of synchronous service calls a client answers (docs/protocol.md §2.3). */
 export type RrpcMode = 'legacy' | 'ext' | 'both'
 
 /** Options of `new ThingClient(connection, options)`. */
@@ -10,14 +10,14 @@ export interface ThingClientOptions {
   thingModel?: ThingModel | TslDocument
   /**
    * `legacy`: `/sys/${pk}/${dn}/rrpc/request/+`; `ext`: `/ext/rrpc/+/sys/${pk}/${dn}/...`, which the
-   * platform only uses when the clientId carries `ext=1` (bit0, PROTOCOL.md §1.5): pass
+   * platform only uses when the clientId carries `ext=1` (bit0, docs/protocol.md §1.5): pass
    * `clientIdExtensions: { ext: '1' }` to the `Connection`.
    * @default 'both'
    */
   rrpc?: RrpcMode
   /**
    * How long a handler may take before the cloud is answered 400 and an `error` is emitted. The
-   * cloud waits about 7 s for a sync service (PROTOCOL.md §2.3), so later answers reach no one.
+   * cloud waits about 7 s for a sync service (docs/protocol.md §2.3), so later answers reach no one.
    * `onService(id, handler, { timeoutMs })` overrides it per service (slow async services).
    * @default 5000
    */
@@ -35,7 +35,7 @@ export interface ThingClientOptions {
    */
   maxDepth?: number
   /**
-   * Cloud requests handled at once; more are answered 429 "too many requests" (PROTOCOL.md §2.4)
+   * Cloud requests handled at once; more are answered 429 "too many requests" (docs/protocol.md §2.4)
    * so a flood cannot pile up handlers and timers.
    * @default 64
    */

@@ -15,7 +15,7 @@ export interface HandlerInfo {
 /** Applies a property set; resolving means applied (reply 200). Throw a `ServiceError` to answer a code. */
 export type PropertySetHandler = (params: Record<string, unknown>, info: HandlerInfo) => void | Promise<void>
 
-/** Returns the current values of the requested properties (3.x property get, PROTOCOL.md §2.3). */
+/** Returns the current values of the requested properties (3.x property get, docs/protocol.md §2.3). */
 export type PropertyGetHandler = (
   identifiers: string[],
   info: HandlerInfo,

@@ -27,7 +27,7 @@ interface Waiter {
 
 /**
  * Raw (pass-through) data: `thing/model/up_raw` → `up_raw_reply` and `down_raw` → `down_raw_reply`
- * (PROTOCOL.md §2.2). Raw messages carry no id, so each `up_raw_reply` settles the oldest waiting
+ * (docs/protocol.md §2.2). Raw messages carry no id, so each `up_raw_reply` settles the oldest waiting
  * `postRaw`.
  */
 export class RawChannel {

@@ -1,7 +1,7 @@
 import { LinkkitError } from '@linkkit/core'
 
 /**
- * The codes a device answers cloud requests with. PROTOCOL.md §2.4 lists the device-side ones:
+ * The codes a device answers cloud requests with. docs/protocol.md §2.4 lists the device-side ones:
  * "`200` success, `400` request error (internal), `460` request parameter error, `429` too many
  * requests, `100000–110000` device-defined"; TSL violations are answered with the platform's 63xx
  * code of the violated rule (the thing model's `details.platformCode`).
@@ -22,9 +22,9 @@ export const DeviceReplyCodes = {
   methodNotExist: 6300,
 } as const
 
-/** Smallest and largest device-defined reply code (PROTOCOL.md §2.4). */
+/** Smallest and largest device-defined reply code (docs/protocol.md §2.4). */
 export const DEVICE_CODE_MIN = 100_000
-/** Largest device-defined reply code (PROTOCOL.md §2.4). */
+/** Largest device-defined reply code (docs/protocol.md §2.4). */
 export const DEVICE_CODE_MAX = 110_000
 
 /**

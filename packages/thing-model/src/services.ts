@@ -29,7 +29,7 @@ interface Registered {
   timeoutMs: number | undefined
 }
 
-/** Async and sync service invocations (PROTOCOL.md §2.3 "Service invoke"). */
+/** Async and sync service invocations (docs/protocol.md §2.3 "Service invoke"). */
 export class ServiceDownlinks {
   readonly #handlers = new Map<string, Registered>()
   readonly #ctx: ThingContext

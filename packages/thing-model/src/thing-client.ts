@@ -29,7 +29,7 @@ import { ValueStore } from './value-store.js'
 /**
  * The Alink thing-model surface of one device on a `Connection`: property posts and sets,
  * events, services (async and both RRPC forms), desired properties, tags, NTP and raw data
- * (PROTOCOL.md §2). Uplinks are validated against the thing model before anything is sent;
+ * (docs/protocol.md §2). Uplinks are validated against the thing model before anything is sent;
  * downlinks are validated before a handler sees them and always answered.
  */
 export class ThingClient extends EventEmitter<ThingClientEvents> {
@@ -202,7 +202,7 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
     return info.deleteTags(this.#ctx, keys, options)
   }
 
-  /** Asks the cloud for its time (PROTOCOL.md §2.3 "NTP"). QoS 0: rejects ERR_NOT_CONNECTED offline. */
+  /** Asks the cloud for its time (docs/protocol.md §2.3 "NTP"). QoS 0: rejects ERR_NOT_CONNECTED offline. */
   ntp(options?: NtpOptions): Promise<NtpResult> {
     if (this.#closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
     return this.#ntp.request(options)

@@ -4,7 +4,7 @@ import { isRecord } from './inbound.js'
 
 /** Options of every uplink that waits for the cloud's `_reply`. */
 export interface PostOptions {
-  /** `0`: the cloud sends no reply and the call resolves once sent (PROTOCOL.md §2.1 `sys.ack`). @default 1 */
+  /** `0`: the cloud sends no reply and the call resolves once sent (docs/protocol.md §2.1 `sys.ack`). @default 1 */
   ack?: 0 | 1
   /** @default the connection's requestTimeoutMs */
   timeoutMs?: number
@@ -30,7 +30,7 @@ export interface PropertySample {
   time?: number
 }
 
-/** Cloud limit per message: "map size must less than 200" (PROTOCOL.md §2.3, code 6106). */
+/** Cloud limit per message: "map size must less than 200" (docs/protocol.md §2.3, code 6106). */
 export const MAX_PROPERTIES_PER_POST = 200
 
 export function invalidArgument(message: string): LinkkitError {
@@ -104,7 +104,7 @@ export async function postEvent(
   return send(ctx, Topics.eventPost(ctx.connection, eventId), `thing.event.${eventId}.post`, params, options)
 }
 
-/** Params of `postBatch`: samples per property and per event (PROTOCOL.md §2.3 "Batch post"). */
+/** Params of `postBatch`: samples per property and per event (docs/protocol.md §2.3 "Batch post"). */
 export interface BatchPost {
   /** Samples per property identifier. */
   properties?: Record<string, PropertySample[]>
@@ -182,7 +182,7 @@ export interface HistoryEntry {
   >
 }
 
-/** `thing.event.property.history.post`: params is an array (PROTOCOL.md §2.3 "History post"). */
+/** `thing.event.property.history.post`: params is an array (docs/protocol.md §2.3 "History post"). */
 export async function postHistory(
   ctx: ThingContext,
   entries: HistoryEntry[],

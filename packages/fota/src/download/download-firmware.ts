@@ -75,7 +75,7 @@ async function download(
   while (state.received < cfg.size) {
     const heldBefore = state.received
     const outcome = await runAttempt(ctx)
-    // Like the C SDK's retry window (PROTOCOL.md §4.4): any byte of progress restarts the count.
+    // Like the C SDK's retry window (docs/protocol.md §4.4): any byte of progress restarts the count.
     if (state.received > heldBefore) failures = 0
     if (outcome.ok) continue
     failures += 1

@@ -15,7 +15,7 @@ export type FirmwareSink = (chunk: Uint8Array, offset: number) => Promise<void> 
 export interface DownloadRetryOptions {
   /**
    * Failed attempts in a row before giving up. An attempt that passed at least one byte to the sink
-   * resets the count, as the C SDK resets its retry window after any successful read (PROTOCOL.md §4.4).
+   * resets the count, as the C SDK resets its retry window after any successful read (docs/protocol.md §4.4).
    * @default 5
    */
   limit: number

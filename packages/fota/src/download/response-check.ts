@@ -16,7 +16,7 @@ export type ResponseVerdict = { ok: true; plan: BodyPlan } | { ok: false; error:
  * a file of another size than the offer), returns `ok: false` for ones worth a resume (5xx, a
  * malformed or misplaced 206). A 200 to a ranged request is accepted: the caller skips the bytes it
  * already holds, because the 3.x SDK shows that a 200 full body after a resume would otherwise
- * corrupt the image (PROTOCOL.md §3.6).
+ * corrupt the image (docs/protocol.md §3.6).
  */
 export function checkResponse(
   status: number,

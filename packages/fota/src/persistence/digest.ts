@@ -3,7 +3,7 @@ import type { FirmwareImage, SignMethod } from '../types.js'
 
 const algorithms = { Md5: 'md5', SHA256: 'sha256' } as const satisfies Record<SignMethod, string>
 
-/** A fresh incremental hash for the offer's sign method (MD5 or SHA-256, PROTOCOL.md §3.3). */
+/** A fresh incremental hash for the offer's sign method (MD5 or SHA-256, docs/protocol.md §3.3). */
 export function createImageHash(signMethod: SignMethod): Hash {
   return createHash(algorithms[signMethod])
 }

@@ -14,7 +14,7 @@ export interface OfferFields {
 }
 
 /**
- * The `data` of an upgrade push for a served file, as PROTOCOL.md §6 item 6 recommends: `md5`
+ * The `data` of an upgrade push for a served file, as docs/protocol.md §6 item 6 recommends: `md5`
  * always (3.x needs it), `sign` per `signMethod`, `module` only for a non-default module.
  */
 export function offerData(file: FirmwareFileInfo, fields: OfferFields = {}): Record<string, unknown> {

@@ -45,7 +45,7 @@ export interface Rig extends AsyncDisposable {
   informs: InformSeen[]
   /** Every uplink the device published, in order. */
   uplinks: UplinkContext[]
-  /** Sends an upgrade push `{"code":"1000","data":…,"id":1,"message":"success"}` (PROTOCOL.md §3.3). */
+  /** Sends an upgrade push `{"code":"1000","data":…,"id":1,"message":"success"}` (docs/protocol.md §3.3). */
   push(data: unknown): Promise<void>
   /** Sends a raw payload on the device's upgrade topic. */
   pushRaw(payload: string | Uint8Array): Promise<void>

@@ -14,14 +14,14 @@ export interface SubDeviceCredentials extends DeviceIdentity {
   cleanSession: boolean
 }
 
-/** The C SDKs write sign methods camel-cased in gateway messages (PROTOCOL.md §5). */
+/** The C SDKs write sign methods camel-cased in gateway messages (docs/protocol.md §5). */
 export const CAMEL: Readonly<Record<SignMethod, string>> = {
   hmacmd5: 'hmacMd5',
   hmacsha1: 'hmacSha1',
   hmacsha256: 'hmacSha256',
 }
 
-/** clientId, timestamp and sign = HMAC(deviceSecret, "clientId…deviceName…productKey…timestamp…") (PROTOCOL.md §5). */
+/** clientId, timestamp and sign = HMAC(deviceSecret, "clientId…deviceName…productKey…timestamp…") (docs/protocol.md §5). */
 export function signed(sub: SubDeviceCredentials, now: number) {
   const clientId = `${sub.productKey}.${sub.deviceName}`
   const timestamp = String(now)

@@ -30,7 +30,7 @@ export interface Registration {
 }
 
 /**
- * The gateway's own requests about its sub-devices (PROTOCOL.md §5), on the gateway's topics.
+ * The gateway's own requests about its sub-devices (docs/protocol.md §5), on the gateway's topics.
  * Batch requests are all-or-nothing on the platform; when a refusal names the devices that
  * failed, those get their own error and the others are sent once more without them.
  */

@@ -7,7 +7,7 @@ export const SubDeviceLimits = Object.freeze({
   sessionBatch: 50,
   /** "Up to 30 sub-devices can be added at a time" (platform docs, manage topological relationships); registration requests are kept to the same size. */
   topoBatch: 30,
-  /** Gateway pack post: "200 properties, 20 events, 20 sub-devices per message" (PROTOCOL.md §2.3). */
+  /** Gateway pack post: "200 properties, 20 events, 20 sub-devices per message" (docs/protocol.md §2.3). */
   packSubDevices: 20,
   /** Properties per pack post. */
   packProperties: 200,

@@ -2,7 +2,7 @@ import { type Connection, type DeviceIdentity, identityKey, Topics } from '@link
 
 /**
  * Subscriptions to `/sys/{pk}/{dn}/thing/+`, where the platform sends disable / enable / delete
- * (PROTOCOL.md §5), for sub-devices without a session; a logged-in one hears them through its
+ * (docs/protocol.md §5), for sub-devices without a session; a logged-in one hears them through its
  * `/sys/{pk}/{dn}/#` subscription. A disabled sub-device is watched so that `enable` reaches it.
  */
 export class NoticeWatch {

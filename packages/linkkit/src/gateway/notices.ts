@@ -30,7 +30,7 @@ function tell(ctx: NoticeContext, identity: DeviceIdentity, notice: SubDeviceNot
     .catch((error: unknown) => ctx.report(toLinkkitError(error, 'ERR_SUBSCRIBE_FAILED')))
 }
 
-/** `/sys/{subPk}/{subDn}/thing/{disable,enable,delete}` (PROTOCOL.md §5). */
+/** `/sys/{subPk}/{subDn}/thing/{disable,enable,delete}` (docs/protocol.md §5). */
 export const SUB_NOTICE = /^\/sys\/[^/]+\/[^/]+\/thing\/(disable|enable|delete)$/
 
 const TOPO_KINDS: Readonly<Record<number, TopoChangeKind>> = {

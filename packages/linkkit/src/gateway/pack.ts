@@ -66,7 +66,7 @@ function entryParams(entry: PackEntry, model: ThingModel | undefined, now: numbe
 }
 
 /**
- * Builds the params of a gateway pack post (PROTOCOL.md §2.3): every value as `{ value, time }`
+ * Builds the params of a gateway pack post (docs/protocol.md §2.3): every value as `{ value, time }`
  * (plain values are stamped now), checked against each device's thing model, within the limits
  * of 20 sub-devices, 200 properties and 20 events per message (ERR_SUBDEVICE_LIMIT). A sub-device
  * opened on this gateway must be logged in (ERR_SUBDEVICE_NOT_LOGGED_IN); for others the platform decides.

@@ -38,8 +38,8 @@ const NO_SESSION = 520
 /**
  * A sub-device's session carried by its gateway's MQTT connection: a `Connection` whose
  * productKey/deviceName are the sub-device's, so `ThingClient`, `FotaClient` and `OtaSession` work
- * on a sub-device exactly as on a directly connected device (PROTOCOL.md §5: "after login the
- * gateway publishes and receives the sub-device's own topics").
+ * on a sub-device exactly as on a directly connected device (docs/protocol.md §5: once logged in, the
+ * sub-device's own topics travel over the gateway's connection).
  *
  * It publishes through the gateway and receives what the gateway's dispatcher hands to
  * `deliver()`, so routing a message costs one map lookup however many sub-devices there are.
@@ -252,7 +252,7 @@ export class SubDeviceConnection extends Connection {
     )
   }
 
-  /** 520 "device has no active session" (PROTOCOL.md §2.4) becomes ERR_SUBDEVICE_NOT_LOGGED_IN. */
+  /** 520 "device has no active session" (docs/protocol.md §2.4) becomes ERR_SUBDEVICE_NOT_LOGGED_IN. */
   #noSession(error: unknown): unknown {
     if (!isLinkkitError(error, 'ERR_REPLY') || error.replyCode !== NO_SESSION) return error
     const lost = new LinkkitError(

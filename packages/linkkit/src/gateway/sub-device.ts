@@ -40,7 +40,7 @@ export interface SubDeviceHost {
   forget(sub: SubDevice): void
 }
 
-/** "topo relation not exist" (PROTOCOL.md §2.4): the platform forgot the topology; add it again. */
+/** "topo relation not exist" (docs/protocol.md §2.4): the platform forgot the topology; add it again. */
 const TOPO_NOT_EXIST = 6401
 
 /**

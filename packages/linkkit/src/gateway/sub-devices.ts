@@ -24,7 +24,7 @@ import { SubDevice, type SubDeviceHost } from './sub-device.js'
 import type { SubDeviceOptions, SubDevicesEvents, SubDevicesOptions } from './types.js'
 
 /**
- * The sub-devices of one gateway (`device.subdevices`, PROTOCOL.md §5): opens them, batches
+ * The sub-devices of one gateway (`device.subdevices`, docs/protocol.md §5): opens them, batches
  * their registration, topology adds, logins and logouts, routes the gateway's inbound messages to
  * the sub-device they concern, turns the platform's notices into events, and logs the
  * sub-devices in again (batched) after the gateway reconnects.
