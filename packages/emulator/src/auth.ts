@@ -2,7 +2,7 @@ import { hexEquals, parseClientId, parseSignMethod, type SignMethod, signPasswor
 import type { DeviceRegistry } from './registry.js'
 import type { DeviceIdentity } from './types.js'
 
-/** MQTT 3.1.1 CONNACK return codes the emulator uses (PROTOCOL.md §1.2, "[inferred]"). */
+/** MQTT 3.1.1 CONNACK return codes the emulator uses (docs/protocol.md §1.2, "[inferred]"). */
 export const ReturnCode = {
   /** The clientId is held by another device's session (MQTT 3.1.1 "identifier rejected"). */
   IdentifierRejected: 2,
@@ -35,7 +35,7 @@ function refuse(returnCode: RefusalCode, reason: string): ConnectVerdict {
   return { kind: 'refused', returnCode, reason }
 }
 
-/** Username is `${dn}&${pk}`, device name first (PROTOCOL.md §1.2). */
+/** Username is `${dn}&${pk}`, device name first (docs/protocol.md §1.2). */
 export function parseUsername(username: string | undefined): DeviceIdentity | undefined {
   if (username === undefined) return undefined
   const amp = username.lastIndexOf('&')
@@ -55,7 +55,7 @@ export function connectSignMethod(value: string | undefined, password: string): 
 }
 
 /**
- * Checks a CONNECT the way the platform does (PROTOCOL.md §1.2): password = HMAC(deviceSecret,
+ * Checks a CONNECT the way the platform does (docs/protocol.md §1.2): password = HMAC(deviceSecret,
  * "clientId<base>deviceName<dn>productKey<pk>[timestamp<ts>]"), timestamp included exactly when the
  * clientId carries one; hex compared case-insensitively; unknown clientId keys ignored.
  * A clientId with `authType=register` is an MQTT dynamic registration (§1.4) and is only

@@ -4,7 +4,7 @@ import { readBody, sendJson } from './http-router.js'
 import { type RegisterOutcome, registerDevice } from './registration.js'
 import type { DeviceRegistry } from './registry.js'
 
-/** Where the SDKs post an HTTPS dynamic registration (PROTOCOL.md §1.4). */
+/** Where the SDKs post an HTTPS dynamic registration (docs/protocol.md §1.4). */
 export const REGISTER_PATH = '/auth/register/device'
 /** A registration form is a few hundred bytes; larger bodies are answered 413. */
 const MAX_BODY_BYTES = 64 * 1024

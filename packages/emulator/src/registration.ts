@@ -4,7 +4,7 @@ import type { DeviceRegistry, DeviceState } from './registry.js'
 import type { ProductRecord } from './types.js'
 
 /**
- * Reply codes of dynamic registration, taken from the platform's code table (PROTOCOL.md §2.4).
+ * Reply codes of dynamic registration, taken from the platform's code table (docs/protocol.md §2.4).
  * The platform's own code for "already activated" is not documented there; the emulator answers 400.
  */
 export const RegisterCode = {
@@ -57,7 +57,7 @@ export function newDeviceSecret(): string {
 }
 
 /**
- * "One product one secret" pre-registration (PROTOCOL.md §1.4): sign = HMAC(productSecret,
+ * "One product one secret" pre-registration (docs/protocol.md §1.4): sign = HMAC(productSecret,
  * "deviceName<dn>productKey<pk>random<r>"). A listed device without a secret, or not yet activated,
  * gets a new secret each time ("the last secret wins"); a listed device with a preset secret gets
  * that secret; an unlisted name is created only when its product has `dynamicRegistration`.

@@ -15,7 +15,7 @@ describe('CONNECT verification', () => {
     }
   }
 
-  it('accepts the 3.x CONNECT of PROTOCOL.md §1.2 byte for byte', async () => {
+  it('accepts the 3.x CONNECT of docs/protocol.md §1.2 byte for byte', async () => {
     await using emu = await Emulator.start({ devices: [DEVICE] })
     const c = await connect(emu.mqttUrl, {
       clientId: `${PK}.${DN}|timestamp=2524608000000,_v=sdk-c-3.2.0,securemode=3,signmethod=hmacsha256,lan=C,gw=0,ext=0|`,

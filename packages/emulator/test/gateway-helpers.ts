@@ -41,7 +41,7 @@ interface Signable {
   deviceSecret: string
 }
 
-/** Signs as the C SDKs do: HMAC(secret, "clientId…deviceName…productKey…timestamp…") (PROTOCOL.md §5). */
+/** Signs as the C SDKs do: HMAC(secret, "clientId…deviceName…productKey…timestamp…") (docs/protocol.md §5). */
 export function signed(d: Signable, method: SignMethod = 'hmacsha256', secret = d.deviceSecret) {
   const clientId = `${d.productKey}.${d.deviceName}`
   const timestamp = '1700000000000'

@@ -23,7 +23,7 @@ export interface CredentialOptions {
   params?: Record<string, string>
 }
 
-/** CONNECT credentials signed as the C SDKs do (PROTOCOL.md §1.2). */
+/** CONNECT credentials signed as the C SDKs do (docs/protocol.md §1.2). */
 export function credentials(
   options: CredentialOptions = {},
 ): Pick<IClientOptions, 'clientId' | 'username' | 'password'> {

@@ -6,7 +6,7 @@ import type { UplinkRequest } from './uplink-request.js'
 
 /**
  * `thing.property.desired.get`: params `["power",..]`, reply data `{"power":{"value":"on","version":2}}`
- * ("properties with no desired value are omitted", PROTOCOL.md §2.3).
+ * ("properties with no desired value are omitted", docs/protocol.md §2.3).
  */
 export function desiredGet(req: UplinkRequest): Answer {
   const { params } = req

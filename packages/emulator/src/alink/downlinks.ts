@@ -25,9 +25,9 @@ export interface DownlinkDeps {
 }
 
 /**
- * Requests the platform sends to a device and the replies it waits for (PROTOCOL.md §2.2, §2.3).
+ * Requests the platform sends to a device and the replies it waits for (docs/protocol.md §2.2, §2.3).
  * Downlinks carry a string `id`, `version: "1.0"` and `method`, since 3.x drops any other form
- * (PROTOCOL.md §6 item 4).
+ * (docs/protocol.md §6 item 4).
  */
 export class Downlinks {
   readonly #d: DownlinkDeps
@@ -71,7 +71,7 @@ export class Downlinks {
    * Invokes a service: async on `thing/service/${id}` (reply on `_reply`), or sync over RRPC, either
    * legacy `/sys/../rrpc/request/${rrpcId}` answered on `/rrpc/response/${rrpcId}` or, for a device
    * whose clientId `ext` has bit0 set, `/ext/rrpc/${rrpcId}/sys/../thing/service/${id}` answered
-   * on the same topic (PROTOCOL.md §1.5, §2.3).
+   * on the same topic (docs/protocol.md §1.5, §2.3).
    */
   async invokeService(
     device: DeviceIdentity,
@@ -85,7 +85,7 @@ export class Downlinks {
     const model = await this.#d.model(device.productKey)
     model?.validateServiceInput(serviceId, params)
     const sync = options.sync ?? model?.serviceCallType(serviceId) === 'sync'
-    // The built-ins `set` and `get` live on `thing/service/property/{set,get}` (PROTOCOL.md §2.5).
+    // The built-ins `set` and `get` live on `thing/service/property/{set,get}` (docs/protocol.md §2.5).
     const path = serviceId === 'set' || serviceId === 'get' ? `property/${serviceId}` : serviceId
     const method = `thing.service.${path.replace('/', '.')}`
     const service = Topics.sys(device, `thing/service/${path}`)
@@ -199,7 +199,7 @@ export class Downlinks {
   }
 }
 
-/** `ext` in the clientId is a bit field; bit0 asks for `/ext/rrpc` sync calls (PROTOCOL.md §1.5). */
+/** `ext` in the clientId is a bit field; bit0 asks for `/ext/rrpc` sync calls (docs/protocol.md §1.5). */
 function extBit0(ext: string | undefined): boolean {
   return ext !== undefined && /^\d+$/.test(ext) && (Number(ext) & 1) === 1
 }

@@ -1,7 +1,7 @@
 import { LinkkitError } from '@linkkit/core'
 import { MAX_UPLINK_ID_LENGTH, uplinkId } from '../uplink-id.js'
 
-/** Reply codes the emulator answers uplinks with (PROTOCOL.md §2.4). */
+/** Reply codes the emulator answers uplinks with (docs/protocol.md §2.4). */
 export const AlinkCodes = {
   /** The request was handled. */
   success: 200,
@@ -25,7 +25,7 @@ export const AlinkCodes = {
 export const MAX_UPLINK_BYTES = 256 * 1024
 /** Deepest JSON nesting accepted; far beyond any TSL value, shallow enough for recursive checks. */
 export const MAX_JSON_DEPTH = 64
-/** "At most 200 properties per message" (PROTOCOL.md §2.3). */
+/** "At most 200 properties per message" (docs/protocol.md §2.3). */
 export const MAX_PROPERTIES = 200
 
 /** An Alink request from a device, or why it could not be read. */
@@ -38,7 +38,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Reads a request envelope (PROTOCOL.md §2.1): `id` as string or number, `method` optional (4.x
+ * Reads a request envelope (docs/protocol.md §2.1): `id` as string or number, `method` optional (4.x
  * omits it; the method comes from the topic), `sys.ack` 0 meaning "send no reply". A payload that
  * cannot be read keeps the id when one can be recovered, so the device still gets an error reply.
  */
@@ -141,7 +141,7 @@ const MESSAGES: Readonly<Record<number, string>> = {
 
 /**
  * The platform's reply: `{"id":"<id>","code":200,"data":{},"message":"success","method":..,"version":"1.0"}`
- * with `id` always a string (PROTOCOL.md §2.1, §6 item 4).
+ * with `id` always a string (docs/protocol.md §2.1, §6 item 4).
  */
 export function replyPayload(id: string, method: string, answer: Answer): string {
   const { code, data = {}, message = MESSAGES[code] ?? 'error' } = answer

@@ -5,7 +5,7 @@ import type { ThingDevice, UplinkRequest } from './uplink-request.js'
 
 /**
  * `thing.event.property.post`. "Cloud validates against the TSL, drops invalid properties and still
- * answers 200"; more than 200 properties is 6106 (PROTOCOL.md §2.3).
+ * answers 200"; more than 200 properties is 6106 (docs/protocol.md §2.3).
  */
 export function propertyPost(req: UplinkRequest): Answer {
   const { params } = req
@@ -44,7 +44,7 @@ export function eventPost(req: UplinkRequest, eventId: string): Answer {
 
 /**
  * `thing.event.property.batch.post` (4.x): `{"properties":{"id":[{value,time},..]},"events":{"id":[..]}}`
- * (shape inferred, PROTOCOL.md §2.3). Invalid samples are dropped, as for a property post.
+ * (shape inferred, docs/protocol.md §2.3). Invalid samples are dropped, as for a property post.
  */
 export function batchPost(req: UplinkRequest): Answer {
   const { params } = req
@@ -67,7 +67,7 @@ export function batchPost(req: UplinkRequest): Answer {
 /**
  * `thing.event.property.history.post`: an array of `{identity, properties:[{id:{value,time}}], events:[..]}`.
  * "A direct device may only post its own history; a gateway may include its sub-devices"
- * (PROTOCOL.md §2.3), so a foreign identity refuses the whole message with 460.
+ * (docs/protocol.md §2.3), so a foreign identity refuses the whole message with 460.
  */
 export async function historyPost(req: UplinkRequest): Promise<Answer> {
   const { params } = req

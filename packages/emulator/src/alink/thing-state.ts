@@ -26,7 +26,7 @@ export function pushBounded<T>(list: T[], item: T, max: number): void {
 }
 
 /**
- * A `{ value, time? }` sample (PROTOCOL.md §2.3: property values "either plain or with a
+ * A `{ value, time? }` sample (docs/protocol.md §2.3: property values "either plain or with a
  * timestamp"; event params wrapped or bare): an object whose keys are `value` and maybe `time`.
  */
 export function isSample(v: unknown): v is { value: unknown; time?: unknown } {

@@ -7,7 +7,7 @@ function param(p: ThingParam) {
 }
 
 /**
- * The TSL document `thing.dsltemplate.get` answers with (PROTOCOL.md §2.5), rendered from the
+ * The TSL document `thing.dsltemplate.get` answers with (docs/protocol.md §2.5), rendered from the
  * compiled model so a model given as a `ThingModel` works too. Like the platform's export it
  * carries the built-ins: service `set`, service `get` (whose inputData is a list of identifiers)
  * and event `post`.

@@ -22,7 +22,7 @@ export interface ReportedEvent {
   time: number
 }
 
-/** A desired property value kept by the platform (PROTOCOL.md §2.3 "Desired properties"). */
+/** A desired property value kept by the platform (docs/protocol.md §2.3 "Desired properties"). */
 export interface DesiredProperty {
   /** The desired value. */
   value: unknown
@@ -93,7 +93,7 @@ export interface InvokeServiceOptions extends DownlinkOptions {
   /** Invoke over RRPC. @default the service's TSL `callType` is `sync`; false without a TSL */
   sync?: boolean
   /**
-   * RRPC form of a sync call (PROTOCOL.md §1.5): `ext` is `/ext/rrpc/<id>/sys/..`, `legacy` is
+   * RRPC form of a sync call (docs/protocol.md §1.5): `ext` is `/ext/rrpc/<id>/sys/..`, `legacy` is
    * `/sys/../rrpc/request/<id>`. @default `ext` when the device's clientId has `ext` bit0 set
    */
   rrpc?: 'legacy' | 'ext'
@@ -107,7 +107,7 @@ export interface ConfigFile {
   data: Uint8Array
 }
 
-/** The `thing.config.get` reply data and `thing.config.push` params (PROTOCOL.md §2.3). */
+/** The `thing.config.get` reply data and `thing.config.push` params (docs/protocol.md §2.3). */
 export interface ConfigOffer {
   /** The configuration's id. */
   configId: string
@@ -115,7 +115,7 @@ export interface ConfigOffer {
   configSize: number
   /** Lowercase hex SHA-256 of the file. */
   sign: string
-  /** Always `Sha256`, the spelling 3.x needs (PROTOCOL.md §4.4). */
+  /** Always `Sha256`, the spelling 3.x needs (docs/protocol.md §4.4). */
   signMethod: 'Sha256'
   /** Where the emulator serves the file. */
   url: string

@@ -9,7 +9,7 @@ export interface NoticeDeps {
 }
 
 /**
- * Requests the platform sends to gateways (PROTOCOL.md §5): topology change, permit join, "add
+ * Requests the platform sends to gateways (docs/protocol.md §5): topology change, permit join, "add
  * these sub-devices", and disable / enable / delete of a sub-device. Each carries a string id,
  * `version` and `method` (§6 item 4) and resolves with the gateway's `_reply`.
  */

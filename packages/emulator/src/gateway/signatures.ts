@@ -11,7 +11,7 @@ export interface SignedIdentity {
 
 /**
  * Verifies a topo add or login signature: HMAC(deviceSecret, "clientId…deviceName…productKey…timestamp…")
- * over the parameters other than sign, signMethod and cleanSession in alphabetical order (PROTOCOL.md §5).
+ * over the parameters other than sign, signMethod and cleanSession in alphabetical order (docs/protocol.md §5).
  * Sign methods arrive camel-cased (`hmacSha256`) from the C SDKs; any case is accepted.
  */
 export function verifySign(secret: string | undefined, signed: SignedIdentity): boolean {

@@ -37,7 +37,7 @@ function identityList(params: unknown): DeviceIdentity[] | undefined {
 const NOT_A_GATEWAY = 'only a gateway may register sub-devices'
 
 /**
- * `thing.sub.register` (PROTOCOL.md §5): answered only to a gateway (its product's `nodeType`). A
+ * `thing.sub.register` (docs/protocol.md §5): answered only to a gateway (its product's `nodeType`). A
  * sub-device that is not activated gets its secret (a new one when it has none) when its product
  * allows dynamic registration or it was listed without a secret; any name of a product with
  * `dynamicRegistration` is created. Refusals: 401 (no gateway, registration not allowed), 400
@@ -78,7 +78,7 @@ export function subRegister(core: GatewayCore): GatewayHandler {
 /**
  * `thing.proxy.provisioning.product_register`: "one product one secret" for sub-devices, each
  * signed with HMAC(productSecret, "deviceName…productKey…random…"). Answered only to a gateway
- * (else 401); 200 with `{ successes, failures }` (PROTOCOL.md §5), an activated device a failure (400).
+ * (else 401); 200 with `{ successes, failures }` (docs/protocol.md §5), an activated device a failure (400).
  */
 export function productRegister(core: GatewayCore): GatewayHandler {
   return ({ gateway, params }) => {
@@ -114,7 +114,7 @@ export function productRegister(core: GatewayCore): GatewayHandler {
 }
 
 /**
- * `thing.topo.add`, each entry signed with the sub-device's secret (PROTOCOL.md §5): 460 for a
+ * `thing.topo.add`, each entry signed with the sub-device's secret (docs/protocol.md §5): 460 for a
  * malformed entry, 6402 for the gateway itself, 6100 for an unknown device, 401 for a bad sign,
  * 6400 past the topology limit. All or nothing, as the platform rolls back on any failure.
  */
