@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { hexEquals, hmacHex, isLinkkitError, registerSignContent, type SignMethod } from '@linkkit/core'
+import { isLinkkitError } from '@linkkit/core'
 import type { DeviceRegistry, DeviceState } from './registry.js'
+import { type HmacMethod, hmacMatches } from './signing/hmac.js'
+import { signContent } from './signing/sign-content.js'
 import type { ProductRecord } from './types.js'
 
 /**
@@ -30,7 +32,7 @@ export interface RegisterRequest {
   deviceName: string | undefined
   random: string | undefined
   sign: string | undefined
-  signMethod: SignMethod | undefined
+  signMethod: HmacMethod | undefined
 }
 
 export type RegisterOutcome =
@@ -72,12 +74,9 @@ export function registerDevice(registry: DeviceRegistry, req: RegisterRequest): 
   }
   const product = registry.product(productKey)
   if (product?.productSecret === undefined) return fail(RegisterCode.ProductNotFound, 'product not found')
-  const expected = hmacHex(
-    signMethod,
-    product.productSecret,
-    registerSignContent(productKey, deviceName, random),
-  )
-  if (!hexEquals(sign, expected)) return fail(RegisterCode.BadSign, 'sign mismatch')
+  const content = signContent({ deviceName, productKey, random })
+  if (!hmacMatches(signMethod, product.productSecret, content, sign))
+    return fail(RegisterCode.BadSign, 'sign mismatch')
 
   let device = registry.get(productKey, deviceName)
   if (device === undefined) {

@@ -130,7 +130,7 @@ export class AlinkService {
         `unknown device ${identity.productKey}/${identity.deviceName}`,
       )
     }
-    ;(await this.models.get(identity.productKey))?.validateProperties(props, { writableOnly: true })
+    ;(await this.models.get(identity.productKey))?.assertSettable(props)
     const time = this.#now()
     const stored: DeviceThingState['desired'] = {}
     for (const [id, value] of Object.entries(props)) {

@@ -1,8 +1,6 @@
 import type { LinkkitError } from '@linkkit/core'
-import type { ThingModel, TslDocument } from '@linkkit/thing-model'
 
-/** A product's thing model: a TSL document, a compiled model, or the path of a TSL JSON file. */
-export type ThingModelInput = TslDocument | ThingModel | string
+export type { ThingModelInput } from '../tsl/load.js'
 
 /** A property value as the platform last received it; `time` is the sample's own or the arrival time. */
 export interface ReportedProperty {
@@ -152,6 +150,10 @@ export interface AlinkInvalidInfo {
   topic: string
   /** The reply code sent (200 when invalid properties were dropped from an accepted post). */
   code: number
-  /** One error per refused or dropped value. */
+  /**
+   * One error per refused or dropped value: `ERR_TSL_VALIDATION` or `ERR_TSL_UNKNOWN_IDENTIFIER`
+   * whose `details` hold `identifier` (a path such as `RGBColor.Red`), `rule`, `expected`,
+   * `actual` and `platformCode`, the platform's code for it (docs/protocol.md §2.4).
+   */
   errors: LinkkitError[]
 }

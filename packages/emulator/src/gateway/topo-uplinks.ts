@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { parseSignMethod, sameIdentity } from '@linkkit/core'
+import { sameIdentity } from '@linkkit/core'
 import { type Answer, fail, isRecord } from '../alink/envelope.js'
 import { allowsSubRegistration, newDeviceSecret, registerDevice } from '../registration.js'
 import { deviceKey } from '../registry.js'
+import { hmacMethodOf } from '../signing/hmac.js'
 import type { DeviceIdentity } from '../types.js'
 import { GATEWAY_MESSAGES, GatewayCodes, MAX_TOPO_BATCH } from './codes.js'
 import { failure, readIdentity } from './params.js'
@@ -95,7 +96,7 @@ export function productRegister(core: GatewayCore): GatewayHandler {
         deviceName: text(record.deviceName),
         random: text(record.random),
         sign: text(record.sign),
-        signMethod: parseSignMethod(record.signMethod),
+        signMethod: hmacMethodOf(record.signMethod),
       })
       if (outcome.ok) {
         const { productKey, deviceName, deviceSecret } = outcome
