@@ -1,7 +1,7 @@
-import { SIGN_METHODS } from '@linkkit/core'
 import { describe, expect, it } from 'vitest'
 import { Emulator } from '../src/index.js'
 import { connect, credentials, DEVICE, DN, PK, refusalCode } from './helpers.js'
+import { SIGN_METHODS } from './signing.js'
 
 describe('CONNECT verification', () => {
   for (const signMethod of SIGN_METHODS) {
