@@ -73,7 +73,8 @@ export class ProductTsl {
    */
   checkPost(params: Record<string, unknown>, now: number): PostCheck {
     const errors: LinkkitError[] = []
-    const valid: Record<string, unknown> = {}
+    // Prototype-less: an identifier such as `__proto__` stays a plain key.
+    const valid: Record<string, unknown> = Object.create(null)
     for (const [id, posted] of Object.entries(params)) {
       const property = this.#properties.get(id)
       const error =
@@ -111,8 +112,8 @@ export class ProductTsl {
   }
 
   /**
-   * An event post's params: its `outputData`, bare or wrapped as `{ value: {…}, time }` (§2.3; the
-   * wrapping is not read so for an event that declares an output named `value`). Every failure:
+   * An event post's params: its `outputData`, bare or wrapped as `{ value: {…}, time }` (§2.3; not
+   * unwrapped for an event that declares an output named `value`). Every failure:
    * 6300 for an event the model lacks, 6304 for an unknown output, else the type's code.
    */
   checkEvent(eventId: string, params: unknown): LinkkitError[] {
