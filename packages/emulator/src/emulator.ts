@@ -241,7 +241,10 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     return this.#mqtt.publish(topic, payload, options)
   }
 
-  /** Sets (replaces) a product's thing model; resolves once it is loaded (a path is read from disk). */
+  /**
+   * Sets (replaces) a product's thing model (see `ProductRecord.thingModel`); resolves once it is
+   * loaded (a path is read from disk), rejects ERR_TSL_INVALID for a malformed one.
+   */
   async setThingModel(productKey: string, tsl: ThingModelInput): Promise<void> {
     await this.#alink.models.set(productKey, tsl)
   }

@@ -34,7 +34,8 @@ export interface ProductRecord {
    */
   nodeType?: 'device' | 'gateway' | undefined
   /**
-   * The product's thing model (TSL document, `ThingModel` or path of a TSL JSON file). Posts are
+   * The product's thing model: a TSL document, the path (or `file:` URL) of a TSL JSON file, or a
+   * `ThingModel` compiled by `@linkkit/thing-model`, read as the document it came from. Posts are
    * checked against it, `invokeService` and `setProperties` check their params with it, and
    * `thing.dsltemplate.get` answers with it. Also `emu.setThingModel()`.
    */
