@@ -26,9 +26,9 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 /** A `{ value, time? }` sample: an object whose own keys are `value` and maybe `time` (§2.3). */
 export function isSample(v: unknown): v is { value: unknown; time?: unknown } {
-  return (
-    isObject(v) && Object.hasOwn(v, 'value') && Object.keys(v).every((k) => k === 'value' || k === 'time')
-  )
+  if (!isObject(v) || !Object.hasOwn(v, 'value')) return false
+  for (const key in v) if (key !== 'value' && key !== 'time' && Object.hasOwn(v, key)) return false
+  return true
 }
 
 const notObject = (actual: unknown): Violation => ({
@@ -75,7 +75,9 @@ export class ProductTsl {
     const errors: LinkkitError[] = []
     // Prototype-less: an identifier such as `__proto__` stays a plain key.
     const valid: Record<string, unknown> = Object.create(null)
-    for (const [id, posted] of Object.entries(params)) {
+    for (const id in params) {
+      if (!Object.hasOwn(params, id)) continue
+      const posted = params[id]
       const property = this.#properties.get(id)
       const error =
         property === undefined
@@ -93,7 +95,9 @@ export class ProductTsl {
    */
   assertSettable(props: unknown): void {
     if (!isObject(props)) throw valueError('', notObject(props))
-    for (const [id, value] of Object.entries(props)) {
+    for (const id in props) {
+      if (!Object.hasOwn(props, id)) continue
+      const value = props[id]
       const property = this.#properties.get(id)
       if (property === undefined) throw unknownError(id, AlinkCodes.propertyNotFound)
       if (property.accessMode !== 'rw') {
@@ -196,7 +200,9 @@ function sampleTime(time: unknown, now: number | undefined): Violation | undefin
 function checkParams(declared: readonly Param[], params: unknown): LinkkitError[] {
   if (!isObject(params)) return [valueError('', notObject(params))]
   const errors: LinkkitError[] = []
-  for (const [id, value] of Object.entries(params)) {
+  for (const id in params) {
+    if (!Object.hasOwn(params, id)) continue
+    const value = params[id]
     const param = declared.find((p) => p.identifier === id)
     if (param === undefined) {
       errors.push(unknownError(id, AlinkCodes.paramNotFound))

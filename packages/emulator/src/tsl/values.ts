@@ -31,29 +31,22 @@ const UTC_MILLISECONDS = /^\d{1,16}$/
  *   the item type.
  */
 export function checkValue(t: DataType, value: unknown): Violation | undefined {
-  const broke = (rule: ValueRule, expected: unknown, actual: unknown = value): Violation => ({
-    path: '',
-    rule,
-    expected,
-    actual,
-    code: TYPE_CODE[t.type],
-  })
   switch (t.type) {
     case 'int':
     case 'float':
     case 'double': {
       const whole = t.type === 'int'
       if (typeof value !== 'number' || !(whole ? Number.isInteger(value) : Number.isFinite(value)))
-        return broke('type', whole ? 'an integer' : 'a finite number')
-      if (value < t.min) return broke('min', t.min)
-      return value > t.max ? broke('max', t.max) : undefined
+        return broke(t, 'type', whole ? 'an integer' : 'a finite number', value)
+      if (value < t.min) return broke(t, 'min', t.min, value)
+      return value > t.max ? broke(t, 'max', t.max, value) : undefined
     }
     case 'text': {
-      if (typeof value !== 'string') return broke('type', 'a string')
+      if (typeof value !== 'string') return broke(t, 'type', 'a string', value)
       // A string of n UTF-16 units holds at most 3n bytes in UTF-8; only a long one is measured.
       if (value.length * 3 <= t.length) return undefined
       const bytes = Buffer.byteLength(value, 'utf8')
-      return bytes > t.length ? broke('length', t.length, bytes) : undefined
+      return bytes > t.length ? broke(t, 'length', t.length, bytes) : undefined
     }
     case 'date':
       if (
@@ -63,20 +56,22 @@ export function checkValue(t: DataType, value: unknown): Violation | undefined {
       )
         return undefined
       if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return undefined
-      return broke('type', 'UTC milliseconds as a digit string')
+      return broke(t, 'type', 'UTC milliseconds as a digit string', value)
     case 'bool':
       if (value === 0 || value === 1) return undefined
-      return Number.isInteger(value) ? broke('enum', [0, 1]) : broke('type', 'the integer 0 or 1')
+      return Number.isInteger(value)
+        ? broke(t, 'enum', [0, 1], value)
+        : broke(t, 'type', 'the integer 0 or 1', value)
     case 'enum':
-      if (!Number.isInteger(value)) return broke('type', 'an integer')
-      return t.keys.has(value as number) ? undefined : broke('enum', [...t.keys])
+      if (!Number.isInteger(value)) return broke(t, 'type', 'an integer', value)
+      return t.keys.has(value as number) ? undefined : broke(t, 'enum', [...t.keys], value)
     case 'struct':
-      return checkStruct(t.members, value, broke)
+      return checkStruct(t, value)
     case 'array': {
-      if (!Array.isArray(value)) return broke('type', 'an array')
-      if (value.length > t.size) return broke('size', t.size, value.length)
-      for (const [i, item] of value.entries()) {
-        const inner = checkValue(t.item, item)
+      if (!Array.isArray(value)) return broke(t, 'type', 'an array', value)
+      if (value.length > t.size) return broke(t, 'size', t.size, value.length)
+      for (let i = 0; i < value.length; i++) {
+        const inner = checkValue(t.item, value[i])
         if (inner !== undefined) return { ...inner, path: `[${i}]${inner.path}` }
       }
       return undefined
@@ -84,21 +79,26 @@ export function checkValue(t: DataType, value: unknown): Violation | undefined {
   }
 }
 
-function checkStruct(
-  members: ReadonlyMap<string, DataType>,
-  value: unknown,
-  broke: (rule: ValueRule, expected: unknown, actual?: unknown) => Violation,
-): Violation | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return broke('type', 'an object')
+function broke(t: DataType, rule: ValueRule, expected: unknown, actual: unknown, path = ''): Violation {
+  return { path, rule, expected, actual, code: TYPE_CODE[t.type] }
+}
+
+function checkStruct(t: Extract<DataType, { type: 'struct' }>, value: unknown): Violation | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return broke(t, 'type', 'an object', value)
   const given = value as Record<string, unknown>
-  for (const key of Object.keys(given)) {
-    const member = members.get(key)
-    if (member === undefined) return { ...broke('member', [...members.keys()], key), path: `.${key}` }
+  let seen = 0
+  for (const key in given) {
+    if (!Object.hasOwn(given, key)) continue
+    const member = t.members.get(key)
+    if (member === undefined) return broke(t, 'member', [...t.members.keys()], key, `.${key}`)
     const inner = checkValue(member, given[key])
     if (inner !== undefined) return { ...inner, path: `.${key}${inner.path}` }
+    seen++
   }
-  for (const name of members.keys()) {
-    if (!Object.hasOwn(given, name)) return { ...broke('required', name, undefined), path: `.${name}` }
+  if (seen === t.members.size) return undefined
+  for (const name of t.members.keys()) {
+    if (!Object.hasOwn(given, name)) return broke(t, 'required', name, undefined, `.${name}`)
   }
   return undefined
 }
