@@ -26,12 +26,13 @@ import { PendingRequests } from './pending-requests.js'
 import { type RequestChannel, sendRequest } from './request.js'
 import { type MessageHandler, TopicRouter } from './router.js'
 import { emitError } from './safe-emit.js'
+import type { Session } from './session.js'
 import { type Qos, SubscriptionSet } from './subscriptions.js'
-import { assertTopicName, type DeviceIdentity } from './topics.js'
+import { assertTopicName } from './topics.js'
 import { WithdrawableQueue } from './withdrawable-queue.js'
 
 /** One device's MQTT session: signing, subscriptions, reconnect with backoff, offline queue, request/reply. */
-export class Connection extends EventEmitter<ConnectionEvents> implements DeviceIdentity {
+export class Connection extends EventEmitter<ConnectionEvents> implements Session {
   /** The validated options with every default filled in. */
   readonly options: Readonly<ResolvedConnectionOptions>
   /** The pino logger of this connection (silent unless configured); components take children of it. */
@@ -70,6 +71,16 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Device
   /** The device's name. */
   get deviceName(): string {
     return this.options.deviceName
+  }
+
+  /** How long a request waits for its reply when it names none (`requestTimeoutMs`). */
+  get requestTimeoutMs(): number {
+    return this.options.requestTimeoutMs
+  }
+
+  /** The QoS of Alink requests that name none (`alinkQos`). */
+  get alinkQos(): Qos {
+    return this.options.alinkQos
   }
 
   /** Where the session is: `idle`, `connecting`, `connected`, `reconnecting`, `closed` or `failed`. */

@@ -1,5 +1,4 @@
 import {
-  type Connection,
   createLogger,
   type DeviceIdentity,
   isLinkkitError,
@@ -7,6 +6,7 @@ import {
   parseJson,
   peekId,
   type RequestOptions,
+  type Session,
   safeEmit,
   Topics,
   toLinkkitError,
@@ -77,7 +77,7 @@ export interface FotaEvents {
  * (re)connect, downloads into a FirmwarePersistence with verification and progress.
  */
 export class FotaClient extends EventEmitter<FotaEvents> {
-  readonly #connection: Connection
+  readonly #connection: Session
   readonly #identity: DeviceIdentity
   readonly #options: FotaOptions
   readonly #logger: Logger
@@ -89,7 +89,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   readonly #downloads = new Set<Promise<unknown>>()
   #started = false
 
-  constructor(connection: Connection, options: FotaOptions = {}, identity: DeviceIdentity = connection) {
+  constructor(connection: Session, options: FotaOptions = {}, identity: DeviceIdentity = connection) {
     super()
     this.#connection = connection
     this.#identity = { productKey: identity.productKey, deviceName: identity.deviceName }

@@ -1,11 +1,11 @@
 import {
-  type Connection,
   type DeviceIdentity,
   emitError,
   LinkkitError,
   normaliseId,
   parseJson,
   peekId,
+  type Session,
   safeEmit,
   Topics,
   toLinkkitError,
@@ -76,7 +76,7 @@ export interface OtaSessionEvents {
 export class OtaSession extends EventEmitter<OtaSessionEvents> {
   /** Resolves once the OTA topics are subscribed (IOT_OTA_Init). */
   readonly ready: Promise<void>
-  readonly #connection: Connection
+  readonly #connection: Session
   readonly #identity: DeviceIdentity
   readonly #options: OtaSessionOptions
   readonly #reporter: ProgressReporter
@@ -90,7 +90,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   /** The last failure (IOT_OTA_GetLastError), or undefined. */
   lastError: LinkkitError | undefined
 
-  constructor(connection: Connection, options: OtaSessionOptions = {}) {
+  constructor(connection: Session, options: OtaSessionOptions = {}) {
     super()
     this.#connection = connection
     this.#identity = {
@@ -268,7 +268,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       method: 'thing.config.get',
     }
     await this.#connection.publish(Topics.configGet(this.#identity), body, {
-      qos: this.#connection.options.alinkQos,
+      qos: this.#connection.alinkQos,
       queueOffline: true,
     })
   }

@@ -1,4 +1,4 @@
-import { type Connection, type DeviceIdentity, LinkkitError, Topics } from '@linkkit/core'
+import { type DeviceIdentity, LinkkitError, type Session, Topics } from '@linkkit/core'
 
 /** Progress steps of `/ota/device/progress` (IOT_OTA_Progress_t, docs/protocol.md §3.5). */
 export const OtaProgress = {
@@ -50,7 +50,7 @@ export function assertStep(step: number): number {
  * when grown by ≥ minStep points and ≥ minIntervalMs later, and `100` always.
  */
 export class ProgressReporter {
-  readonly #connection: Connection
+  readonly #connection: Session
   readonly #topic: string
   readonly #module: string | undefined
   readonly #policy: ProgressPolicy
@@ -59,7 +59,7 @@ export class ProgressReporter {
   #lastAt = Number.NEGATIVE_INFINITY
 
   constructor(
-    connection: Connection,
+    connection: Session,
     identity: DeviceIdentity,
     module?: string,
     policy: Partial<ProgressPolicy> = {},
@@ -124,7 +124,7 @@ export class ProgressReporter {
  * (docs/protocol.md §3.2), at QoS 1 as the C SDK sends it (`IOT_OTA_ReportVersion`).
  */
 export async function informVersion(
-  connection: Connection,
+  connection: Session,
   identity: DeviceIdentity,
   version: string,
   module?: string,

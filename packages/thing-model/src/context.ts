@@ -1,4 +1,4 @@
-import type { Connection, LinkkitError } from '@linkkit/core'
+import type { LinkkitError, Session } from '@linkkit/core'
 import type { EventEmitter } from 'eventemitter3'
 import type { EchoFilter } from './echo-filter.js'
 import type { ThingClientEvents } from './events.js'
@@ -6,14 +6,14 @@ import type { ResolvedThingClientOptions } from './options.js'
 import type { ValueStore } from './value-store.js'
 
 /** The core's pino logger type, without a direct dependency on pino. */
-export type Logger = Connection['logger']
+export type Logger = Session['logger']
 
 export type EventName = EventEmitter.EventNames<ThingClientEvents>
 export type EventArgs<K extends EventName> = EventEmitter.EventArgs<ThingClientEvents, K>
 
 /** What the parts of a `ThingClient` share. */
 export interface ThingContext {
-  readonly connection: Connection
+  readonly connection: Session
   readonly options: ResolvedThingClientOptions
   readonly logger: Logger
   /** Last value of each property the device posted or accepted from a set (answers property get). */

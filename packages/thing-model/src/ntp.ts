@@ -52,7 +52,7 @@ export class NtpClient {
   async request(options: NtpOptions = {}): Promise<NtpResult> {
     const { connection, options: o } = this.#ctx
     const topic = Topics.ntpRequest(connection)
-    const timeoutMs = options.timeoutMs ?? connection.options.requestTimeoutMs
+    const timeoutMs = options.timeoutMs ?? connection.requestTimeoutMs
     const { signal } = options
     if (signal?.aborted)
       throw new LinkkitError('ERR_ABORTED', 'ntp request aborted', { cause: signal.reason })

@@ -49,7 +49,7 @@ export class RawChannel {
     if (options.qos !== undefined && options.qos !== 0 && options.qos !== 1)
       throw new LinkkitError('ERR_INVALID_ARGUMENT', 'qos must be 0 or 1')
     const topic = this.upTopic
-    const timeoutMs = options.timeoutMs ?? this.#ctx.connection.options.requestTimeoutMs
+    const timeoutMs = options.timeoutMs ?? this.#ctx.connection.requestTimeoutMs
     const { signal } = options
     if (signal?.aborted) throw new LinkkitError('ERR_ABORTED', 'raw post aborted', { cause: signal.reason })
     let pending: Waiter | undefined
@@ -84,7 +84,7 @@ export class RawChannel {
     // Settled (reply, timeout, abort) while it still waits in the offline queue: withdraw it.
     const withdraw = this.#ctx.connection.connected ? undefined : new AbortController()
     const publishOptions = {
-      qos: options.qos ?? this.#ctx.connection.options.alinkQos,
+      qos: options.qos ?? this.#ctx.connection.alinkQos,
       queueOffline: options.queueOffline ?? true,
       signal: withdraw?.signal,
     }

@@ -1,11 +1,4 @@
-import {
-  type AlinkReply,
-  type Connection,
-  LinkkitError,
-  safeEmit,
-  Topics,
-  toLinkkitError,
-} from '@linkkit/core'
+import { type AlinkReply, LinkkitError, type Session, safeEmit, Topics, toLinkkitError } from '@linkkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { EventArgs, EventName, Logger, ThingContext } from './context.js'
 import * as info from './device-info.js'
@@ -34,7 +27,7 @@ import { ValueStore } from './value-store.js'
  */
 export class ThingClient extends EventEmitter<ThingClientEvents> {
   /** The MQTT session it speaks over. */
-  readonly connection: Connection
+  readonly connection: Session
   /** The validated options. */
   readonly options: Readonly<ResolvedThingClientOptions>
   readonly #ctx: ThingContext
@@ -49,7 +42,7 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
   #closing: Promise<void> | undefined
   #closed = false
 
-  constructor(connection: Connection, options: ThingClientOptions = {}) {
+  constructor(connection: Session, options: ThingClientOptions = {}) {
     super()
     this.connection = connection
     this.options = resolveThingClientOptions(options)

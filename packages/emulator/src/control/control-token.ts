@@ -11,7 +11,8 @@ const TOKEN = /^[\x21-\x7e]{16,256}$/
  * otherwise drive the platform. Throws ERR_INVALID_OPTIONS.
  */
 export function controlTokenOf(option: string | false | undefined, host: string): string | undefined {
-  if (option === undefined) return randomBytes(24).toString('base64url')
+  // Hex, not base64url: a token starting with '-' would read as an option on a command line.
+  if (option === undefined) return randomBytes(24).toString('hex')
   if (option === false) {
     if (isLoopbackHost(host)) return undefined
     throw new LinkkitError(
