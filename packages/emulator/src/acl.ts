@@ -3,7 +3,7 @@ import { deviceKey } from './registry.js'
 import type { DeviceIdentity } from './types.js'
 
 /**
- * The device's system topics as filters over its own pk/dn (PROTOCOL.md §2.2, §3.1, §1.5):
+ * The device's system topics as filters over its own pk/dn (docs/protocol.md §2.2, §3.1, §1.5):
  * Alink, OTA, NTP, sessions, error notices, RRPC and shadow. These are what `_ss=1` delivers.
  */
 export function systemNamespace({ productKey: pk, deviceName: dn }: DeviceIdentity): string[] {
@@ -54,7 +54,7 @@ export function filterWithin(filter: string, pattern: string): boolean {
 /**
  * Topic access control. A connection may use the topics of its own identity plus those of the
  * identities granted to it, which is how a gateway will be allowed the topics of its logged-in
- * sub-devices (`acl.allow(gateway, subDevice)` after `combine.login`, PROTOCOL.md §5).
+ * sub-devices (`acl.allow(gateway, subDevice)` after `combine.login`, docs/protocol.md §5).
  */
 export class TopicAcl {
   readonly #grants = new Map<string, Map<string, DeviceIdentity>>()

@@ -1,8 +1,10 @@
-import { hexEquals, parseClientId, parseSignMethod, type SignMethod, signPassword } from '@linkkit/core'
 import type { DeviceRegistry } from './registry.js'
+import { parseClientId } from './signing/client-id.js'
+import { type HmacMethod, hmacMatches, hmacMethodOf, hmacMethodOfLength } from './signing/hmac.js'
+import { signContent } from './signing/sign-content.js'
 import type { DeviceIdentity } from './types.js'
 
-/** MQTT 3.1.1 CONNACK return codes the emulator uses (PROTOCOL.md §1.2, "[inferred]"). */
+/** MQTT 3.1.1 CONNACK return codes the emulator uses (docs/protocol.md §1.2, "[inferred]"). */
 export const ReturnCode = {
   /** The clientId is held by another device's session (MQTT 3.1.1 "identifier rejected"). */
   IdentifierRejected: 2,
@@ -26,7 +28,7 @@ export type ConnectVerdict =
       identity: DeviceIdentity
       clientParams: Record<string, string>
       random: string
-      signMethod: SignMethod
+      signMethod: HmacMethod
       password: string
     }
   | { kind: 'refused'; returnCode: RefusalCode; reason: string }
@@ -35,31 +37,31 @@ function refuse(returnCode: RefusalCode, reason: string): ConnectVerdict {
   return { kind: 'refused', returnCode, reason }
 }
 
-/** Username is `${dn}&${pk}`, device name first (PROTOCOL.md §1.2). */
+/** Username is `${dn}&${pk}`, device name first (docs/protocol.md §1.2). */
 export function parseUsername(username: string | undefined): DeviceIdentity | undefined {
   if (username === undefined) return undefined
+  // A product key holds no `&`; a device name might, so the last one splits them.
   const amp = username.lastIndexOf('&')
   if (amp <= 0 || amp === username.length - 1) return undefined
   return { deviceName: username.slice(0, amp), productKey: username.slice(amp + 1) }
 }
 
-const HEX_LENGTH_METHOD: Record<number, SignMethod> = { 32: 'hmacmd5', 40: 'hmacsha1', 64: 'hmacsha256' }
-
 /**
- * The sign method a client asks for. `sha256`/`sha1`/`md5` (seen in docs) are read as their HMAC
- * forms; when `signmethod` is absent or unknown the password's hex length decides.
+ * The HMAC a CONNECT names with `signmethod` (docs/protocol.md §1.2): `hmacmd5`, `hmacsha1` or
+ * `hmacsha256` in any case; `md5`, `sha1` and `sha256` (the docs name `sha256` too) read as their
+ * HMAC. Without a method it recognises, the length of the password's hex decides.
  */
-export function connectSignMethod(value: string | undefined, password: string): SignMethod | undefined {
-  const explicit = parseSignMethod(value) ?? parseSignMethod(value === undefined ? undefined : `hmac${value}`)
-  return explicit ?? HEX_LENGTH_METHOD[password.length]
+export function connectSignMethod(value: string | undefined, password: string): HmacMethod | undefined {
+  return hmacMethodOf(value) ?? hmacMethodOf(`hmac${value}`) ?? hmacMethodOfLength(password.length)
 }
 
 /**
- * Checks a CONNECT the way the platform does (PROTOCOL.md §1.2): password = HMAC(deviceSecret,
- * "clientId<base>deviceName<dn>productKey<pk>[timestamp<ts>]"), timestamp included exactly when the
- * clientId carries one; hex compared case-insensitively; unknown clientId keys ignored.
- * A clientId with `authType=register` is an MQTT dynamic registration (§1.4) and is only
- * recognised here; whether the device may register is decided by the registration service.
+ * Checks a CONNECT the way the platform does (docs/protocol.md §1.2): the password is the hex HMAC,
+ * keyed with the device secret, of `clientId<base>deviceName<dn>productKey<pk>timestamp<ts>`, the
+ * timestamp signed exactly when the clientId carries one; hex in either case; clientId keys the
+ * emulator does not know are ignored. A clientId with `authType=register` is an MQTT dynamic
+ * registration (§1.4) and is only recognised here; whether the device may register is decided
+ * by the registration service.
  */
 export function verifyConnect(
   input: ConnectInput,
@@ -96,12 +98,13 @@ export function verifyConnect(
   if (device.disabled) return refuse(ReturnCode.NotAuthorized, 'device is disabled')
   if (device.deviceSecret === undefined) return refuse(ReturnCode.NotAuthorized, 'device has no secret yet')
 
-  const expected = signPassword(signMethod, device.deviceSecret, {
-    productKey: identity.productKey,
-    deviceName: identity.deviceName,
+  const content = signContent({
     clientId: base,
+    deviceName: identity.deviceName,
+    productKey: identity.productKey,
     timestamp: params.timestamp,
   })
-  if (!hexEquals(password, expected)) return refuse(ReturnCode.BadUsernameOrPassword, 'signature mismatch')
+  if (!hmacMatches(signMethod, device.deviceSecret, content, password))
+    return refuse(ReturnCode.BadUsernameOrPassword, 'signature mismatch')
   return { kind: 'device', identity, clientParams: params }
 }

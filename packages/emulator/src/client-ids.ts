@@ -1,6 +1,6 @@
-import { parseClientId } from '@linkkit/core'
 import type { Client } from 'aedes'
 import { deviceKey } from './registry.js'
+import { parseClientId } from './signing/client-id.js'
 import type { DeviceIdentity } from './types.js'
 
 /**

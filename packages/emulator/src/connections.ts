@@ -209,7 +209,7 @@ export class Connections {
     const key = deviceKey(identity.productKey, identity.deviceName)
     const previous = this.#byIdentity.get(key)
     if (previous !== undefined) {
-      // A second connection of the same identity kicks the first (PROTOCOL.md §1.5). With the same
+      // A second connection of the same identity kicks the first (docs/protocol.md §1.5). With the same
       // clientId aedes closes the old client itself; closing it here too would race its takeover.
       this.#end(previous)
       if (previous.client.id !== client.id) previous.client.close()
@@ -255,7 +255,7 @@ function heldFilters(client: Client): Record<string, unknown> {
   return (client as unknown as { subscriptions?: Record<string, unknown> }).subscriptions ?? {}
 }
 
-/** The platform delivers at QoS 0 or 1 only (PROTOCOL.md §1.2). */
+/** The platform delivers at QoS 0 or 1 only (docs/protocol.md §1.2). */
 function capQos(qos: number): 0 | 1 {
   return qos === 0 ? 0 : 1
 }

@@ -1,9 +1,11 @@
+// Longer than 300 lines on purpose: this is the emulator's public class, and most of the file is
+// the TSDoc of its members, each a delegation of a line or two to the part that does the work
+// (start-options.ts, mqtt-front.ts, alink/, ota/, gateway/). The whole API reads in one place.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import { createServer, type Server, type Socket } from 'node:net'
 import { LinkkitError } from '@linkkit/core'
 import { Aedes } from 'aedes'
 import { EventEmitter } from 'eventemitter3'
-import { type Logger, pino } from 'pino'
+import type { Logger } from 'pino'
 import { AlinkService } from './alink/alink-service.js'
 import type {
   CloudErrorNotice,
@@ -18,21 +20,18 @@ import type {
   RawUpHandler,
   ThingModelInput,
 } from './alink/types.js'
-import { type EmulatorClock, isClock, systemClock } from './clock.js'
-import { capBytesBeforeConnack } from './connect-guard.js'
-import { Connections } from './connections.js'
 import { CONTROL_PREFIX, controlApiHandler } from './control/control-api.js'
-import { controlTokenOf } from './control/control-token.js'
-import { type FirmwareDir, firmwareDirOf } from './control/firmware-file.js'
 import { GatewayAcl } from './gateway/gateway-acl.js'
 import { GatewayService } from './gateway/gateway-service.js'
 import { HttpRouter } from './http-router.js'
+import { MqttFront } from './mqtt-front.js'
 import { OtaService } from './ota/ota-service.js'
 import type { FirmwareFaultControls } from './ota/types.js'
-import { listenOrigin, publicBaseUrl } from './public-url.js'
+import { listenOrigin } from './public-url.js'
 import { REGISTER_PATH, registrationHandler } from './registration-http.js'
 import { DeviceRegistry } from './registry.js'
-import { closeServer, listen, trackSockets, urlHost } from './servers.js'
+import { closeServer, listen, urlHost } from './servers.js'
+import { resolveStartOptions, type Settings } from './start-options.js'
 import type {
   DeviceRecord,
   DeviceSnapshot,
@@ -51,34 +50,6 @@ export interface EmulatorFaults {
   /** Faults of the firmware server: global (chainable methods) or per firmware (`.for(firmware)`). */
   firmware: FirmwareFaultControls
 }
-
-/** Who may use the control API, and what it may read. */
-interface ControlAccess {
-  token: string | undefined
-  firmwareDir: FirmwareDir | undefined
-}
-
-interface Settings {
-  mqttPort: number
-  httpPort: number
-  host: string
-  minKeepaliveSeconds: number
-  registerCloseDelayMs: number
-  requestTimeoutMs: number
-  clock: EmulatorClock
-  noDelay: boolean
-}
-
-const DEFAULTS: Readonly<Settings> = Object.freeze({
-  mqttPort: 0,
-  httpPort: 0,
-  host: '127.0.0.1',
-  minKeepaliveSeconds: 30,
-  registerCloseDelayMs: 100,
-  requestTimeoutMs: 5000,
-  clock: systemClock,
-  noDelay: false,
-})
 
 /**
  * A local Link Kit platform: an MQTT broker that verifies device signatures and confines each
@@ -107,145 +78,93 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   #httpUrl = ''
   #firmwareBaseUrl = ''
   readonly #uplinks: UplinkBus
-  readonly #connections: Connections
-  readonly #broker: Aedes
-  readonly #mqttServer: Server
-  readonly #mqttSockets: Set<Socket>
+  readonly #mqtt: MqttFront
   readonly #httpServer: HttpServer
   #closing: Promise<void> | undefined
   readonly #alink: AlinkService
   readonly #controlToken: string | undefined
 
-  /** Starts the broker and the HTTP server. Ports 0 pick free ports. */
+  /**
+   * Starts the broker and the HTTP server. Ports 0 pick free ports. Invalid options reject with
+   * ERR_INVALID_OPTIONS naming the option; a product whose thing model cannot be read, with
+   * ERR_TSL_INVALID.
+   */
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {
-    const o: Settings = { ...DEFAULTS, ...withoutUndefined(options) }
-    for (const name of [
-      'mqttPort',
-      'httpPort',
-      'minKeepaliveSeconds',
-      'registerCloseDelayMs',
-      'requestTimeoutMs',
-    ] as const) {
-      const value = o[name]
-      if (!Number.isInteger(value) || value < 0 || value > (name.endsWith('Port') ? 65_535 : 2 ** 31 - 1)) {
-        throw new LinkkitError('ERR_INVALID_OPTIONS', `${name} must be a non-negative integer`, {
-          details: { name },
-        })
-      }
-    }
-    const access: ControlAccess = {
-      token: controlTokenOf(options.controlToken, o.host),
-      firmwareDir: await firmwareDirOf(options.allowedFirmwareDir),
-    }
-    if (!isClock(o.clock))
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'clock must have now() and setTimer()')
-    const firmwareBaseUrl =
-      options.firmwareBaseUrl === undefined
-        ? undefined
-        : publicBaseUrl(options.firmwareBaseUrl, 'firmwareBaseUrl')
-    if (typeof o.noDelay !== 'boolean')
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'noDelay must be a boolean', {
-        details: { name: 'noDelay' },
-      })
-    const logger = createLogger(options.logger)
-    const broker = await Aedes.createBroker({})
-    const emu = new Emulator(broker, logger, o, access)
-    for (const product of options.products ?? []) emu.addProduct(product)
-    for (const device of options.devices ?? []) emu.addDevice(device)
-    emu.gateway.seed(options.topology ?? [])
+    const settings = await resolveStartOptions(options)
+    const { logger, host } = settings
+    const emu = new Emulator(await Aedes.createBroker({}), settings)
     try {
+      for (const product of options.products ?? []) emu.addProduct(product)
+      for (const device of options.devices ?? []) emu.addDevice(device)
+      emu.gateway.seed(options.topology ?? [])
       await emu.#alink.models.loaded()
-      const mqttPort = await listen(emu.#mqttServer, o.mqttPort, o.host)
-      const httpPort = await listen(emu.#httpServer, o.httpPort, o.host)
-      emu.#mqttUrl = `mqtt://${urlHost(o.host)}:${mqttPort}`
-      emu.#httpUrl = `http://${urlHost(o.host)}:${httpPort}`
-      emu.#firmwareBaseUrl = firmwareBaseUrl ?? listenOrigin(o.host, httpPort)
+      const mqttPort = await emu.#mqtt.listen(settings.mqttPort, host)
+      const httpPort = await listen(emu.#httpServer, settings.httpPort, host)
+      emu.#mqttUrl = `mqtt://${urlHost(host)}:${mqttPort}`
+      emu.#httpUrl = `http://${urlHost(host)}:${httpPort}`
+      emu.#firmwareBaseUrl = settings.firmwareBaseUrl ?? listenOrigin(host, httpPort)
     } catch (error) {
       await emu.close()
       throw error
     }
-    logger.info(
-      { mqttUrl: emu.#mqttUrl, httpUrl: emu.#httpUrl, firmwareBaseUrl: emu.#firmwareBaseUrl },
-      'emulator started',
-    )
+    const { mqttUrl, httpUrl, firmwareBaseUrl } = emu
+    logger.info({ mqttUrl, httpUrl, firmwareBaseUrl }, 'emulator started')
     return emu
   }
 
-  private constructor(broker: Aedes, logger: Logger, o: Settings, access: ControlAccess) {
+  private constructor(broker: Aedes, settings: Settings) {
     super()
+    const { logger } = settings
     this.logger = logger
-    this.#broker = broker
-    this.#controlToken = access.token
+    this.#controlToken = settings.controlToken
     this.http = new HttpRouter(logger)
     this.#uplinks = new UplinkBus(logger)
-    this.#connections = new Connections({
+    this.#mqtt = new MqttFront(broker, {
       registry: this.registry,
       acl: this.acl,
       events: this,
       logger,
-      minKeepaliveSeconds: o.minKeepaliveSeconds,
-      registerCloseDelayMs: o.registerCloseDelayMs,
-      // A gateway's uplinks for its sub-devices reach the services only while they are logged in.
-      onUplink: (ctx) => {
-        if (this.gateway.admission.admits(ctx)) this.#uplinks.dispatch(ctx)
-      },
+      settings,
+      admission: () => this.gateway.admission,
+      dispatch: this.#uplinks.dispatch,
     })
-    Object.assign(broker, this.#connections.hooks)
-    const forward = this.#connections.hooks.authorizeForward
-    broker.authorizeForward = (client, packet) => {
-      const allowed = forward(client, packet)
-      return allowed && this.gateway.admission.mayForward(client.id, allowed.topic) ? allowed : null
-    }
-    this.#connections.attach(broker)
-    broker.on('subscribe', (subs, client) => {
-      // aedes reports a refused subscription with the SUBACK failure code 128 as its qos.
-      const filters = subs.filter((s) => (s.qos as number) !== 128).map((s) => s.topic)
-      if (filters.length > 0) this.emit('client:subscribed', { clientId: client.id, filters })
-    })
-    this.ota = new OtaService(this, { clock: o.clock })
+    const publish = this.publish.bind(this)
+    const onUplink = this.onUplink.bind(this)
+    this.ota = new OtaService(this, { clock: settings.clock })
     this.gateway = new GatewayService({
       registry: this.registry,
       acl: this.acl,
       logger,
       events: this,
-      onUplink: (filter, handler) => this.onUplink(filter, handler),
-      publish: (topic, payload, options) => this.publish(topic, payload, options),
+      onUplink,
+      publish,
       dispatch: this.#uplinks.dispatch,
       directClientId: ({ productKey, deviceName }) =>
-        this.#connections.session(productKey, deviceName)?.clientId,
-      requestTimeoutMs: o.requestTimeoutMs,
+        this.#mqtt.connections.session(productKey, deviceName)?.clientId,
+      requestTimeoutMs: settings.requestTimeoutMs,
     })
-    this.http.route('*', '/ota/', (req, res) => {
-      this.ota.server.handle(req, res)
-    })
-    this.http.route('*', CONTROL_PREFIX, controlApiHandler(this, { host: o.host, logger, ...access }))
-    this.faults = {
-      kick: (productKey, deviceName) => this.kick(productKey, deviceName),
-      firmware: this.ota.faults,
-    }
+    this.faults = { kick: this.kick.bind(this), firmware: this.ota.faults }
     this.#alink = new AlinkService({
       registry: this.registry,
       acl: this.acl,
       http: this.http,
       logger,
-      publish: (topic, payload, options) => this.publish(topic, payload, options),
-      onUplink: (filter, handler) => this.onUplink(filter, handler),
+      publish,
+      onUplink,
       fileBaseUrl: () => this.#firmwareBaseUrl,
       onInvalid: (info) => this.emit('alink:invalid', info),
-      requestTimeoutMs: o.requestTimeoutMs,
+      requestTimeoutMs: settings.requestTimeoutMs,
     })
-    // Nagle's algorithm stays on unless `noDelay` (as in Mosquitto's default `set_tcp_nodelay false`).
-    this.#mqttServer = createServer({ noDelay: o.noDelay }, (socket) => broker.handle(socket))
-    this.#mqttSockets = trackSockets(this.#mqttServer)
-    capBytesBeforeConnack(this.#mqttServer, broker, logger)
+    this.http.route('*', '/ota/', (req, res) => {
+      this.ota.server.handle(req, res)
+    })
+    const { host, controlToken: token, firmwareDir } = settings
+    this.http.route('*', CONTROL_PREFIX, controlApiHandler(this, { host, logger, token, firmwareDir }))
+    const registered = ({ productKey, deviceName }: { productKey: string; deviceName: string }) => {
+      this.emit('device:registered', { productKey, deviceName, via: 'http' })
+    }
+    this.http.route('POST', REGISTER_PATH, registrationHandler(this.registry, registered))
     this.#httpServer = createHttpServer(this.http.handle)
-    this.http.route(
-      'POST',
-      REGISTER_PATH,
-      registrationHandler(this.registry, ({ productKey, deviceName }) =>
-        this.emit('device:registered', { productKey, deviceName, via: 'http' }),
-      ),
-    )
   }
 
   /** `mqtt://host:port` of the broker. */
@@ -300,7 +219,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
 
   /** Closes the device's MQTT connection; false when it was not online. */
   kick(productKey: string, deviceName: string): boolean {
-    return this.#connections.kick(productKey, deviceName)
+    return this.#mqtt.connections.kick(productKey, deviceName)
   }
 
   /** A copy of what the emulator knows about the device, or undefined for an unknown one. */
@@ -319,20 +238,13 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
    * connected with `_ss=1` when it is one of their system topics.
    */
   publish(topic: string, payload: string | Uint8Array, options: PublishOptions = {}): Promise<void> {
-    const packet = {
-      cmd: 'publish' as const,
-      topic,
-      payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload),
-      qos: options.qos ?? 0,
-      retain: options.retain ?? false,
-      dup: false,
-    }
-    return new Promise((resolve, reject) => {
-      this.#broker.publish(packet, (error) => (error ? reject(error) : resolve()))
-    })
+    return this.#mqtt.publish(topic, payload, options)
   }
 
-  /** Sets (replaces) a product's thing model; resolves once it is loaded (a path is read from disk). */
+  /**
+   * Sets (replaces) a product's thing model (see `ProductRecord.thingModel`); resolves once it is
+   * loaded (a path is read from disk), rejects ERR_TSL_INVALID for a malformed one.
+   */
   async setThingModel(productKey: string, tsl: ThingModelInput): Promise<void> {
     await this.#alink.models.set(productKey, tsl)
   }
@@ -448,21 +360,9 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     this.gateway.close()
     await this.#alink.close()
     await this.ota.close()
-    await new Promise<void>((resolve) => this.#broker.close(() => resolve()))
-    for (const socket of this.#mqttSockets) socket.destroy()
+    await this.#mqtt.close()
     this.#httpServer.closeAllConnections()
-    await Promise.all([closeServer(this.#mqttServer), closeServer(this.#httpServer)])
+    await closeServer(this.#httpServer)
     this.logger.info('emulator closed')
   }
-}
-
-function createLogger(option: EmulatorOptions['logger']): Logger {
-  if (option === undefined || option === 'silent') return pino({ level: 'silent' })
-  if (typeof option === 'string')
-    return pino({ level: option }, pino.destination(2)).child({ component: 'emulator' })
-  return option.child({ component: 'emulator' })
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }

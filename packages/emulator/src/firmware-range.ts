@@ -7,7 +7,7 @@ export type RangeAnswer =
 /**
  * Reads a single `bytes=a-`, `bytes=a-b` or `bytes=-n` range (RFC 9110 §14). Anything else —
  * other units, several ranges, a > b — is ignored and the whole file is served, as the RFC allows.
- * The C SDKs only ever send the first two forms (PROTOCOL.md §3.6).
+ * The C SDKs only ever send the first two forms (docs/protocol.md §3.6).
  */
 export function parseRange(header: string | undefined, size: number): RangeAnswer {
   const match = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim())

@@ -32,7 +32,7 @@ export interface FirmwareServerListenOptions extends FirmwareServerOptions {
 }
 
 /**
- * Serves firmware images over HTTP/1.1 the way the C SDKs need it (PROTOCOL.md §3.6, §6 item 7):
+ * Serves firmware images over HTTP/1.1 the way the C SDKs need it (docs/protocol.md §3.6, §6 item 7):
  * an exact `Content-Length` in canonical case, never chunked, never compressed, `Range` answered
  * with 206 and an exact slice, 416 when unsatisfiable, HEAD supported. Listens itself
  * (`FirmwareServer.start()`) or is mounted on a shared server through `handle(req, res)`.

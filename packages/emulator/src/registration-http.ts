@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { parseSignMethod } from '@linkkit/core'
 import { readBody, sendJson } from './http-router.js'
 import { type RegisterOutcome, registerDevice } from './registration.js'
 import type { DeviceRegistry } from './registry.js'
+import { hmacMethodOf } from './signing/hmac.js'
 
-/** Where the SDKs post an HTTPS dynamic registration (PROTOCOL.md §1.4). */
+/** Where the SDKs post an HTTPS dynamic registration (docs/protocol.md §1.4). */
 export const REGISTER_PATH = '/auth/register/device'
 /** A registration form is a few hundred bytes; larger bodies are answered 413. */
 const MAX_BODY_BYTES = 64 * 1024
@@ -32,7 +32,7 @@ export function registrationHandler(
       deviceName: field('deviceName'),
       random: field('random'),
       sign: field('sign'),
-      signMethod: parseSignMethod(field('signMethod') ?? field('signmethod')),
+      signMethod: hmacMethodOf(field('signMethod') ?? field('signmethod')),
     })
     if (!outcome.ok) {
       sendJson(res, 200, { code: outcome.code, message: outcome.message })

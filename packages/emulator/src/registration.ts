@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { hexEquals, hmacHex, isLinkkitError, registerSignContent, type SignMethod } from '@linkkit/core'
+import { isLinkkitError } from '@linkkit/core'
 import type { DeviceRegistry, DeviceState } from './registry.js'
+import { type HmacMethod, hmacMatches } from './signing/hmac.js'
+import { signContent } from './signing/sign-content.js'
 import type { ProductRecord } from './types.js'
 
 /**
- * Reply codes of dynamic registration, taken from the platform's code table (PROTOCOL.md §2.4).
+ * Reply codes of dynamic registration, taken from the platform's code table (docs/protocol.md §2.4).
  * The platform's own code for "already activated" is not documented there; the emulator answers 400.
  */
 export const RegisterCode = {
@@ -30,7 +32,7 @@ export interface RegisterRequest {
   deviceName: string | undefined
   random: string | undefined
   sign: string | undefined
-  signMethod: SignMethod | undefined
+  signMethod: HmacMethod | undefined
 }
 
 export type RegisterOutcome =
@@ -57,7 +59,7 @@ export function newDeviceSecret(): string {
 }
 
 /**
- * "One product one secret" pre-registration (PROTOCOL.md §1.4): sign = HMAC(productSecret,
+ * "One product one secret" pre-registration (docs/protocol.md §1.4): sign = HMAC(productSecret,
  * "deviceName<dn>productKey<pk>random<r>"). A listed device without a secret, or not yet activated,
  * gets a new secret each time ("the last secret wins"); a listed device with a preset secret gets
  * that secret; an unlisted name is created only when its product has `dynamicRegistration`.
@@ -72,12 +74,9 @@ export function registerDevice(registry: DeviceRegistry, req: RegisterRequest): 
   }
   const product = registry.product(productKey)
   if (product?.productSecret === undefined) return fail(RegisterCode.ProductNotFound, 'product not found')
-  const expected = hmacHex(
-    signMethod,
-    product.productSecret,
-    registerSignContent(productKey, deviceName, random),
-  )
-  if (!hexEquals(sign, expected)) return fail(RegisterCode.BadSign, 'sign mismatch')
+  const content = signContent({ deviceName, productKey, random })
+  if (!hmacMatches(signMethod, product.productSecret, content, sign))
+    return fail(RegisterCode.BadSign, 'sign mismatch')
 
   let device = registry.get(productKey, deviceName)
   if (device === undefined) {

@@ -10,7 +10,7 @@ export class DeviceSession {
   readonly identity: DeviceIdentity
   readonly clientId: string
   readonly clientParams: Record<string, string>
-  /** `_ss=1`: system downlinks are delivered without SUBSCRIBE (PROTOCOL.md §1.5). */
+  /** `_ss=1`: system downlinks are delivered without SUBSCRIBE (docs/protocol.md §1.5). */
   readonly autoSubscribe: boolean
   /** Set once the device counts as offline for this connection (closed, kicked or superseded). */
   ended = false
@@ -53,7 +53,7 @@ export class DeviceSession {
   }
 
   /**
-   * An UNSUBSCRIBE also removes auto-subscribed topics (PROTOCOL.md §1.5: 3.x unsubscribes
+   * An UNSUBSCRIBE also removes auto-subscribed topics (docs/protocol.md §1.5: 3.x unsubscribes
    * `.../thing/event/+/post_reply` to stop post replies), so each filter is remembered as an
    * exclusion, which also covers a filter narrower than the auto-subscription.
    */
@@ -79,7 +79,7 @@ export class DeviceSession {
   }
 }
 
-/** An MQTT dynamic-registration connection (PROTOCOL.md §1.4): it only receives `/ext/register`. */
+/** An MQTT dynamic-registration connection (docs/protocol.md §1.4): it only receives `/ext/register`. */
 export class RegisterSession {
   readonly kind = 'register'
   readonly client: Client
@@ -94,7 +94,7 @@ export class RegisterSession {
 
   /**
    * Publishes `/ext/register` (no SUBSCRIBE needed) right after CONNACK, since 3.x waits only
-   * ~200 ms for it (PROTOCOL.md §6 quirk 12), then closes the connection `closeDelayMs` later, as
+   * ~200 ms for it (docs/protocol.md §6 quirk 12), then closes the connection `closeDelayMs` later, as
    * the platform closes it once the secret is delivered.
    */
   push(closeDelayMs: number): void {

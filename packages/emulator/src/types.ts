@@ -10,7 +10,7 @@ export interface DeviceRecord {
   productKey: string
   /** The device name. */
   deviceName: string
-  /** Absent for a device that must obtain its secret by dynamic registration (PROTOCOL.md §1.4). */
+  /** Absent for a device that must obtain its secret by dynamic registration (docs/protocol.md §1.4). */
   deviceSecret?: string | undefined
   /** A disabled device is refused at CONNECT with return code 5. @default false */
   disabled?: boolean | undefined
@@ -34,7 +34,8 @@ export interface ProductRecord {
    */
   nodeType?: 'device' | 'gateway' | undefined
   /**
-   * The product's thing model (TSL document, `ThingModel` or path of a TSL JSON file). Posts are
+   * The product's thing model: a TSL document, the path (or `file:` URL) of a TSL JSON file, or a
+   * `ThingModel` compiled by `@linkkit/thing-model`, read as the document it came from. Posts are
    * checked against it, `invokeService` and `setProperties` check their params with it, and
    * `thing.dsltemplate.get` answers with it. Also `emu.setThingModel()`.
    */
@@ -67,7 +68,7 @@ export interface EmulatorOptions {
   firmwareBaseUrl?: string
   /**
    * CONNECTs with a smaller keepalive are refused with return code 3; the platform's floor is 30 s
-   * (PROTOCOL.md §1.2). Tests that want fast keepalives lower it. @default 30
+   * (docs/protocol.md §1.2). Tests that want fast keepalives lower it. @default 30
    */
   minKeepaliveSeconds?: number
   /** How long an MQTT dynamic-registration connection stays open after `/ext/register`. @default 100 */

@@ -7,7 +7,7 @@ export const MAX_UPLINK_ID_LENGTH = 1024
 
 /**
  * The `id` of a device's message as the string the reply echoes: any non-empty string up to
- * MAX_UPLINK_ID_LENGTH characters, unchanged, or a non-negative integer (4.x OTA, PROTOCOL.md §2.1)
+ * MAX_UPLINK_ID_LENGTH characters, unchanged, or a non-negative integer (4.x OTA, docs/protocol.md §2.1)
  * as its decimal string. Anything else is no id.
  */
 export function uplinkId(value: unknown): string | undefined {

@@ -1,7 +1,7 @@
-import { SIGN_METHODS } from '@linkkit/core'
 import { describe, expect, it } from 'vitest'
 import { Emulator } from '../src/index.js'
 import { connect, credentials, DEVICE, DN, PK, refusalCode } from './helpers.js'
+import { SIGN_METHODS } from './signing.js'
 
 describe('CONNECT verification', () => {
   for (const signMethod of SIGN_METHODS) {
@@ -15,7 +15,7 @@ describe('CONNECT verification', () => {
     }
   }
 
-  it('accepts the 3.x CONNECT of PROTOCOL.md §1.2 byte for byte', async () => {
+  it('accepts the 3.x CONNECT of docs/protocol.md §1.2 byte for byte', async () => {
     await using emu = await Emulator.start({ devices: [DEVICE] })
     const c = await connect(emu.mqttUrl, {
       clientId: `${PK}.${DN}|timestamp=2524608000000,_v=sdk-c-3.2.0,securemode=3,signmethod=hmacsha256,lan=C,gw=0,ext=0|`,

@@ -1,7 +1,7 @@
-import { hmacHex, type SignMethod, signContent } from '@linkkit/core'
 import type { MqttClient } from 'mqtt'
 import { Emulator, type EmulatorOptions } from '../src/index.js'
 import { connect, credentials, nextMessage } from './helpers.js'
+import { hmacHex, passwordContent, type TestSignMethod } from './signing.js'
 
 export const GW = { productKey: 'a1GatewayEm', deviceName: 'gw-em-01', deviceSecret: 'a'.repeat(32) }
 export const SUB_PK = 'a1SubDevEm1'
@@ -41,14 +41,14 @@ interface Signable {
   deviceSecret: string
 }
 
-/** Signs as the C SDKs do: HMAC(secret, "clientId…deviceName…productKey…timestamp…") (PROTOCOL.md §5). */
-export function signed(d: Signable, method: SignMethod = 'hmacsha256', secret = d.deviceSecret) {
+/** Signs as the C SDKs do: HMAC(secret, "clientId…deviceName…productKey…timestamp…") (docs/protocol.md §5). */
+export function signed(d: Signable, method: TestSignMethod = 'hmacsha256', secret = d.deviceSecret) {
   const clientId = `${d.productKey}.${d.deviceName}`
   const timestamp = '1700000000000'
   const sign = hmacHex(
     method,
     secret,
-    signContent({ productKey: d.productKey, deviceName: d.deviceName, clientId, timestamp }),
+    passwordContent({ clientId, deviceName: d.deviceName, productKey: d.productKey, timestamp }),
   )
   const camel = { hmacmd5: 'hmacMd5', hmacsha1: 'hmacSha1', hmacsha256: 'hmacSha256' }[method]
   return { productKey: d.productKey, deviceName: d.deviceName, clientId, timestamp, signmethod: camel, sign }

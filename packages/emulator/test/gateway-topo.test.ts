@@ -1,6 +1,6 @@
-import { hmacHex, registerSignContent } from '@linkkit/core'
 import { describe, expect, it } from 'vitest'
 import { GW, gatewayClient, id, request, SUB_PK, signed, startEmulator, sub, sys } from './gateway-helpers.js'
+import { hmacHex, registerContent } from './signing.js'
 
 describe('emulator gateway: registration and topology', () => {
   it('thing.topo.add checks each signature: 401 bad sign, 6402 the gateway itself, 6100 unknown, 460 malformed; all or nothing', async () => {
@@ -73,7 +73,7 @@ describe('emulator gateway: registration and topology', () => {
     const gw = await gatewayClient(emu)
     const entry = (deviceName: string, secret: string) => {
       const random = `r-${deviceName}`
-      const sign = hmacHex('hmacsha256', secret, registerSignContent(SUB_PK, deviceName, random))
+      const sign = hmacHex('hmacsha256', secret, registerContent(SUB_PK, deviceName, random))
       return { productKey: SUB_PK, deviceName, random, signMethod: 'hmacSha256', sign }
     }
     const reply = await request(gw, sys(GW, 'thing/proxy/provisioning/product_register'), {

@@ -1,6 +1,6 @@
-import { formatClientId, type SignMethod, signPassword } from '@linkkit/core'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { afterEach } from 'vitest'
+import { clientIdOf, hmacHex, passwordContent, type TestSignMethod } from './signing.js'
 
 export const PK = 'a1B2c3D4e5F'
 export const DN = 'device001'
@@ -16,14 +16,14 @@ export interface CredentialOptions {
   productKey?: string
   deviceName?: string
   deviceSecret?: string
-  signMethod?: SignMethod
+  signMethod?: TestSignMethod
   timestamp?: string | undefined
   upperCase?: boolean
   /** Extra clientId extension keys, e.g. `{ _ss: '1' }`. */
   params?: Record<string, string>
 }
 
-/** CONNECT credentials signed as the C SDKs do (PROTOCOL.md §1.2). */
+/** CONNECT credentials signed as the C SDKs do (docs/protocol.md §1.2). */
 export function credentials(
   options: CredentialOptions = {},
 ): Pick<IClientOptions, 'clientId' | 'username' | 'password'> {
@@ -34,14 +34,13 @@ export function credentials(
   const timestamp = 'timestamp' in options ? options.timestamp : '2524608000000'
   const params: Record<string, string> = { securemode: '3', signmethod: signMethod, ...options.params }
   if (timestamp !== undefined) params.timestamp = timestamp
-  const hex = signPassword(signMethod, options.deviceSecret ?? DS, {
-    productKey,
-    deviceName,
-    clientId: base,
-    timestamp,
-  })
+  const hex = hmacHex(
+    signMethod,
+    options.deviceSecret ?? DS,
+    passwordContent({ clientId: base, deviceName, productKey, timestamp }),
+  )
   return {
-    clientId: formatClientId(base, params),
+    clientId: clientIdOf(base, params),
     username: `${deviceName}&${productKey}`,
     password: options.upperCase ? hex.toUpperCase() : hex,
   }

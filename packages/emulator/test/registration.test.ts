@@ -1,8 +1,8 @@
-import { hmacHex, registerSignContent, type SignMethod } from '@linkkit/core'
 import got from 'got'
 import { describe, expect, it } from 'vitest'
 import { Emulator, type ProductRecord } from '../src/index.js'
 import { client, closed, connect, credentials, DN, PK, refusalCode } from './helpers.js'
+import { hmacHex, registerContent, type TestSignMethod } from './signing.js'
 
 const PS = 'productSecret0123456789'
 const PRODUCT: ProductRecord = { productKey: PK, productSecret: PS }
@@ -14,8 +14,8 @@ interface Reply {
   data?: { productKey: string; deviceName: string; deviceSecret: string }
 }
 
-function sign(deviceName = DN, signMethod: SignMethod = 'hmacsha256', secret = PS): string {
-  return hmacHex(signMethod, secret, registerSignContent(PK, deviceName, RANDOM))
+function sign(deviceName = DN, signMethod: TestSignMethod = 'hmacsha256', secret = PS): string {
+  return hmacHex(signMethod, secret, registerContent(PK, deviceName, RANDOM))
 }
 
 function registerOverHttp(emu: Emulator, fields: Record<string, string>): Promise<Reply> {

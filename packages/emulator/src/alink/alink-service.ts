@@ -112,7 +112,7 @@ export class AlinkService {
   }
 
   /**
-   * Stores desired values (PROTOCOL.md §2.3 "Desired properties"), each with a version one above
+   * Stores desired values (docs/protocol.md §2.3 "Desired properties"), each with a version one above
    * the previous; the device reads them with `thing.property.desired.get`. Checked against the
    * writable properties of the product's TSL. Returns the stored entries.
    */
@@ -130,7 +130,7 @@ export class AlinkService {
         `unknown device ${identity.productKey}/${identity.deviceName}`,
       )
     }
-    ;(await this.models.get(identity.productKey))?.validateProperties(props, { writableOnly: true })
+    ;(await this.models.get(identity.productKey))?.assertSettable(props)
     const time = this.#now()
     const stored: DeviceThingState['desired'] = {}
     for (const [id, value] of Object.entries(props)) {

@@ -8,8 +8,8 @@ export const CONFIG_PATH = '/config/'
 /**
  * Remote configuration files (COTA), one per product, served under `/config/` on the emulator's
  * HTTP server by a second `FirmwareServer`: exact `Content-Length`, Range, HEAD, like firmware
- * (PROTOCOL.md §6 item 7). Offers carry `signMethod: "Sha256"` spelled so, since 3.x matches it
- * case-sensitively (PROTOCOL.md §4.4 quirk).
+ * (docs/protocol.md §6 item 7). Offers carry `signMethod: "Sha256"` spelled so, since 3.x matches it
+ * case-sensitively (docs/protocol.md §4.4 quirk).
  */
 export class ConfigFiles {
   readonly server = new FirmwareServer({ pathPrefix: CONFIG_PATH })

@@ -1,12 +1,11 @@
-import { parseThingModel } from '@linkkit/thing-model'
+import { ProductTsl } from '../tsl/model.js'
 import { AlinkCodes, type Answer, fail, isRecord, OK } from './envelope.js'
-import { renderTsl } from './tsl-document.js'
 import type { DesiredProperty } from './types.js'
 import type { UplinkRequest } from './uplink-request.js'
 
 /**
  * `thing.property.desired.get`: params `["power",..]`, reply data `{"power":{"value":"on","version":2}}`
- * ("properties with no desired value are omitted", PROTOCOL.md §2.3).
+ * ("properties with no desired value are omitted", docs/protocol.md §2.3).
  */
 export function desiredGet(req: UplinkRequest): Answer {
   const { params } = req
@@ -83,6 +82,6 @@ export function configGet(req: UplinkRequest): Answer {
  */
 export function dslTemplateGet(req: UplinkRequest): Answer {
   const { productKey } = req.identity
-  const model = req.model ?? parseThingModel({ profile: { productKey } })
-  return { code: AlinkCodes.success, data: renderTsl(model, productKey) }
+  const model = req.model ?? new ProductTsl({})
+  return { code: AlinkCodes.success, data: model.document(productKey) }
 }

@@ -1,8 +1,9 @@
-import { AlinkIds, assertTopicSegment, LinkkitError, Topics } from '@linkkit/core'
-import type { ThingModel } from '@linkkit/thing-model'
+import { assertTopicSegment, LinkkitError, Topics } from '@linkkit/core'
 import type { DeviceRegistry, DeviceState } from '../registry.js'
+import type { ProductTsl } from '../tsl/model.js'
 import type { DeviceIdentity, PublishOptions } from '../types.js'
 import { isRecord, readDeviceAnswer } from './envelope.js'
+import { DownlinkIds } from './ids.js'
 import type { ReplyWaiters, WaitOptions } from './reply-waiters.js'
 import type {
   CloudErrorNotice,
@@ -19,19 +20,19 @@ const SERVICE: WaitOptions = Object.freeze({ adoptUnmatched: true })
 export interface DownlinkDeps {
   registry: DeviceRegistry
   waiters: ReplyWaiters
-  model(productKey: string): Promise<ThingModel | undefined>
+  model(productKey: string): Promise<ProductTsl | undefined>
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions): Promise<void>
   defaultTimeoutMs: number
 }
 
 /**
- * Requests the platform sends to a device and the replies it waits for (PROTOCOL.md §2.2, §2.3).
+ * Requests the platform sends to a device and the replies it waits for (docs/protocol.md §2.2, §2.3).
  * Downlinks carry a string `id`, `version: "1.0"` and `method`, since 3.x drops any other form
- * (PROTOCOL.md §6 item 4).
+ * (docs/protocol.md §6 item 4).
  */
 export class Downlinks {
   readonly #d: DownlinkDeps
-  readonly #ids = new AlinkIds()
+  readonly #ids = new DownlinkIds()
 
   constructor(deps: DownlinkDeps) {
     this.#d = deps
@@ -47,7 +48,7 @@ export class Downlinks {
       throw new LinkkitError('ERR_INVALID_ARGUMENT', 'properties must be a non-empty object')
     }
     this.#online(device)
-    ;(await this.#d.model(device.productKey))?.validateProperties(props, { writableOnly: true })
+    ;(await this.#d.model(device.productKey))?.assertSettable(props)
     const topic = Topics.propertySet(device)
     return this.#request(topic, Topics.reply(topic), 'thing.service.property.set', props, options, SERVICE)
   }
@@ -62,7 +63,7 @@ export class Downlinks {
       throw new LinkkitError('ERR_INVALID_ARGUMENT', 'ids must be a non-empty array of strings')
     }
     this.#online(device)
-    ;(await this.#d.model(device.productKey))?.validateServiceInput('get', ids)
+    ;(await this.#d.model(device.productKey))?.assertServiceInput('get', ids)
     const topic = Topics.propertyGet(device)
     return this.#request(topic, Topics.reply(topic), 'thing.service.property.get', [...ids], options, SERVICE)
   }
@@ -71,7 +72,7 @@ export class Downlinks {
    * Invokes a service: async on `thing/service/${id}` (reply on `_reply`), or sync over RRPC, either
    * legacy `/sys/../rrpc/request/${rrpcId}` answered on `/rrpc/response/${rrpcId}` or, for a device
    * whose clientId `ext` has bit0 set, `/ext/rrpc/${rrpcId}/sys/../thing/service/${id}` answered
-   * on the same topic (PROTOCOL.md §1.5, §2.3).
+   * on the same topic (docs/protocol.md §1.5, §2.3).
    */
   async invokeService(
     device: DeviceIdentity,
@@ -83,9 +84,9 @@ export class Downlinks {
     if (!isRecord(params)) throw new LinkkitError('ERR_INVALID_ARGUMENT', 'service params must be an object')
     const state = this.#online(device)
     const model = await this.#d.model(device.productKey)
-    model?.validateServiceInput(serviceId, params)
-    const sync = options.sync ?? model?.serviceCallType(serviceId) === 'sync'
-    // The built-ins `set` and `get` live on `thing/service/property/{set,get}` (PROTOCOL.md §2.5).
+    model?.assertServiceInput(serviceId, params)
+    const sync = options.sync ?? model?.callType(serviceId) === 'sync'
+    // The built-ins `set` and `get` live on `thing/service/property/{set,get}` (docs/protocol.md §2.5).
     const path = serviceId === 'set' || serviceId === 'get' ? `property/${serviceId}` : serviceId
     const method = `thing.service.${path.replace('/', '.')}`
     const service = Topics.sys(device, `thing/service/${path}`)
@@ -199,7 +200,7 @@ export class Downlinks {
   }
 }
 
-/** `ext` in the clientId is a bit field; bit0 asks for `/ext/rrpc` sync calls (PROTOCOL.md §1.5). */
+/** `ext` in the clientId is a bit field; bit0 asks for `/ext/rrpc` sync calls (docs/protocol.md §1.5). */
 function extBit0(ext: string | undefined): boolean {
   return ext !== undefined && /^\d+$/.test(ext) && (Number(ext) & 1) === 1
 }

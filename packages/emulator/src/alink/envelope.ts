@@ -1,7 +1,10 @@
 import { LinkkitError } from '@linkkit/core'
 import { MAX_UPLINK_ID_LENGTH, uplinkId } from '../uplink-id.js'
 
-/** Reply codes the emulator answers uplinks with (PROTOCOL.md §2.4). */
+/**
+ * Reply codes the emulator answers uplinks with, the thing-model checks' 63xx included
+ * (docs/protocol.md §2.4).
+ */
 export const AlinkCodes = {
   /** The request was handled. */
   success: 200,
@@ -15,17 +18,43 @@ export const AlinkCodes = {
   tooManyProperties: 6106,
   /** "6207: data not JSON / data format error". */
   notJson: 6207,
+  /** 6300: the method (event or service) is missing or not in the TSL. */
+  methodNotFound: 6300,
   /** "6301: params must be JSON object/array". */
   paramsNotObject: 6301,
+  /** 6304: a param the event or service does not declare (also a read-only property in a set). */
+  paramNotFound: 6304,
+  /** 6305: params of the wrong type, e.g. a sample whose `time` is not milliseconds. */
+  paramsType: 6305,
+  /** 6306: a value breaks the spec of an `int`. */
+  intSpec: 6306,
+  /** 6307: a value breaks the spec of a `float`. */
+  floatSpec: 6307,
+  /** 6308: a value breaks the spec of a `bool`. */
+  boolSpec: 6308,
+  /** 6309: a value breaks the spec of an `enum`. */
+  enumSpec: 6309,
+  /** 6310: a value breaks the spec of a `text`. */
+  textSpec: 6310,
+  /** 6311: a value breaks the spec of a `date`. */
+  dateSpec: 6311,
+  /** 6312: a value breaks the spec of a `struct`. */
+  structSpec: 6312,
   /** "6313: TSL service not available". */
   tslUnavailable: 6313,
+  /** 6315: the data does not satisfy the TSL; what an `array` answers, having no code of its own. */
+  notTslData: 6315,
+  /** 6320: the product has no such property. */
+  propertyNotFound: 6320,
+  /** 6322: a value breaks the spec of a `double`. */
+  doubleSpec: 6322,
 } as const
 
 /** Largest uplink the emulator parses; bigger ones are answered 460 unread. */
 export const MAX_UPLINK_BYTES = 256 * 1024
 /** Deepest JSON nesting accepted; far beyond any TSL value, shallow enough for recursive checks. */
 export const MAX_JSON_DEPTH = 64
-/** "At most 200 properties per message" (PROTOCOL.md §2.3). */
+/** "At most 200 properties per message" (docs/protocol.md §2.3). */
 export const MAX_PROPERTIES = 200
 
 /** An Alink request from a device, or why it could not be read. */
@@ -38,7 +67,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Reads a request envelope (PROTOCOL.md §2.1): `id` as string or number, `method` optional (4.x
+ * Reads a request envelope (docs/protocol.md §2.1): `id` as string or number, `method` optional (4.x
  * omits it; the method comes from the topic), `sys.ack` 0 meaning "send no reply". A payload that
  * cannot be read keeps the id when one can be recovered, so the device still gets an error reply.
  */
@@ -141,7 +170,7 @@ const MESSAGES: Readonly<Record<number, string>> = {
 
 /**
  * The platform's reply: `{"id":"<id>","code":200,"data":{},"message":"success","method":..,"version":"1.0"}`
- * with `id` always a string (PROTOCOL.md §2.1, §6 item 4).
+ * with `id` always a string (docs/protocol.md §2.1, §6 item 4).
  */
 export function replyPayload(id: string, method: string, answer: Answer): string {
   const { code, data = {}, message = MESSAGES[code] ?? 'error' } = answer

@@ -3,7 +3,7 @@ import type { PublishOptions, UplinkContext } from '../types.js'
 import { isRecord } from './envelope.js'
 
 /**
- * NTP (PROTOCOL.md §2.3): request `{"deviceSendTime":"<ms>"}` on `/ext/ntp/${pk}/${dn}/request`,
+ * NTP (docs/protocol.md §2.3): request `{"deviceSendTime":"<ms>"}` on `/ext/ntp/${pk}/${dn}/request`,
  * response `{"deviceSendTime":"<echo>","serverRecvTime":"<ms>","serverSendTime":"<ms>"}` on
  * `.../response`, every field a string. The echo is what the device correlates on (3.x always
  * sends "1234"). There is no Alink envelope, so an unreadable request has no error reply.

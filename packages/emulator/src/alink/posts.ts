@@ -5,7 +5,7 @@ import type { ThingDevice, UplinkRequest } from './uplink-request.js'
 
 /**
  * `thing.event.property.post`. "Cloud validates against the TSL, drops invalid properties and still
- * answers 200"; more than 200 properties is 6106 (PROTOCOL.md §2.3).
+ * answers 200"; more than 200 properties is 6106 (docs/protocol.md §2.3).
  */
 export function propertyPost(req: UplinkRequest): Answer {
   const { params } = req
@@ -15,8 +15,8 @@ export function propertyPost(req: UplinkRequest): Answer {
   if (count > MAX_PROPERTIES) return fail(AlinkCodes.tooManyProperties)
   let accepted = params
   if (req.model !== undefined) {
-    const check = req.model.checkProperties(params)
-    if (!check.ok) req.invalid(check.errors, AlinkCodes.success)
+    const check = req.model.checkPost(params, req.now)
+    if (check.errors.length > 0) req.invalid(check.errors, AlinkCodes.success)
     accepted = check.valid
   }
   for (const [identifier, posted] of Object.entries(accepted)) {
@@ -29,14 +29,12 @@ export function propertyPost(req: UplinkRequest): Answer {
 export function eventPost(req: UplinkRequest, eventId: string): Answer {
   const { params } = req
   if (!isRecord(params)) return fail(AlinkCodes.paramsNotObject)
-  if (req.model !== undefined) {
-    const check = req.model.checkEventParams(eventId, params)
-    const first = check.errors[0]
-    if (first !== undefined) {
-      const code = platformCode(first)
-      req.invalid(check.errors, code)
-      return fail(code, first.message)
-    }
+  const errors = req.model?.checkEvent(eventId, params) ?? []
+  const first = errors[0]
+  if (first !== undefined) {
+    const code = platformCode(first)
+    req.invalid(errors, code)
+    return fail(code, first.message)
   }
   pushBounded(req.state.events, toEvent(eventId, params, req.now), MAX_EVENTS)
   return OK
@@ -44,7 +42,7 @@ export function eventPost(req: UplinkRequest, eventId: string): Answer {
 
 /**
  * `thing.event.property.batch.post` (4.x): `{"properties":{"id":[{value,time},..]},"events":{"id":[..]}}`
- * (shape inferred, PROTOCOL.md §2.3). Invalid samples are dropped, as for a property post.
+ * (shape inferred, docs/protocol.md §2.3). Invalid samples are dropped, as for a property post.
  */
 export function batchPost(req: UplinkRequest): Answer {
   const { params } = req
@@ -67,7 +65,7 @@ export function batchPost(req: UplinkRequest): Answer {
 /**
  * `thing.event.property.history.post`: an array of `{identity, properties:[{id:{value,time}}], events:[..]}`.
  * "A direct device may only post its own history; a gateway may include its sub-devices"
- * (PROTOCOL.md §2.3), so a foreign identity refuses the whole message with 460.
+ * (docs/protocol.md §2.3), so a foreign identity refuses the whole message with 460.
  */
 export async function historyPost(req: UplinkRequest): Promise<Answer> {
   const { params } = req
@@ -115,7 +113,7 @@ function store(
   const errors: LinkkitError[] = []
   const { model, state } = target
   for (const entry of properties) {
-    const check = model?.checkProperties(entry)
+    const check = model?.checkPost(entry, req.now)
     if (check !== undefined) errors.push(...check.errors)
     for (const [id, sample] of Object.entries(check?.valid ?? entry)) {
       if (id !== '' && isSample(sample)) keepNewest(state.properties, id, toReported(sample, req.now))
@@ -123,8 +121,8 @@ function store(
   }
   for (const entry of events) {
     for (const [id, sample] of Object.entries(entry)) {
-      const check = model?.checkEventParams(id, sample)
-      if (check !== undefined && !check.ok) errors.push(...check.errors)
+      const refused = model?.checkEvent(id, sample) ?? []
+      if (refused.length > 0) errors.push(...refused)
       else if (id !== '' && isSample(sample))
         pushBounded(state.events, toEvent(id, sample, req.now), MAX_EVENTS)
     }
@@ -135,5 +133,5 @@ function store(
 /** The platform code a thing-model error carries (`details.platformCode`), else 6315 "data not satisfying TSL". */
 export function platformCode(error: LinkkitError): number {
   const code = error.details?.platformCode
-  return typeof code === 'number' ? code : 6315
+  return typeof code === 'number' ? code : AlinkCodes.notTslData
 }

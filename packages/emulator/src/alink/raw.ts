@@ -4,7 +4,7 @@ import { MAX_RAW_UPLINKS, pushBounded } from './thing-state.js'
 import type { DeviceThingState, RawUpHandler } from './types.js'
 
 /**
- * Raw (pass-through) uplinks on `thing/model/up_raw` (PROTOCOL.md §2.2): kept in the device's
+ * Raw (pass-through) uplinks on `thing/model/up_raw` (docs/protocol.md §2.2): kept in the device's
  * `rawUp` and answered on `up_raw_reply` with what the product's handler returns, or by default
  * with the same bytes, as a data-parsing script that echoes would.
  */

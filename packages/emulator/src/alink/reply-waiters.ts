@@ -34,7 +34,7 @@ const FINISHED_IDS = 256
 /**
  * Correlates device replies with the platform's downlink requests by reply topic and Alink id. A
  * reply that is not JSON still settles its request when its id can be recovered (3.x's config
- * push failure reply has no outer braces, PROTOCOL.md §2.3), else it settles the oldest one. A
+ * push failure reply has no outer braces, docs/protocol.md §2.3), else it settles the oldest one. A
  * service reply with an id nobody waits for settles the oldest call of that service for that
  * device (the reply topic names both), unless the id is one of a call that already finished:
  * that is a late or repeated answer, not a fresh id.

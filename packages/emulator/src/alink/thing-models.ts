@@ -1,14 +1,14 @@
-import { loadThingModel, parseThingModel, type ThingModel } from '@linkkit/thing-model'
 import type { Logger } from 'pino'
-import type { ThingModelInput } from './types.js'
+import { readTslFile, readTslObject, type ThingModelInput } from '../tsl/load.js'
+import type { ProductTsl } from '../tsl/model.js'
 
 /**
- * The thing model of each product. A document or `ThingModel` is compiled at once (a malformed one
- * throws `ERR_TSL_INVALID` to the caller); a path loads in the background and uplinks wait for it.
+ * The thing model of each product. A document is read at once (a malformed one throws
+ * `ERR_TSL_INVALID` to the caller); a path loads in the background and uplinks wait for it.
  * A model that failed to load makes the product's posts answer 6313, "TSL service not available".
  */
 export class ThingModels {
-  readonly #models = new Map<string, Promise<ThingModel>>()
+  readonly #models = new Map<string, Promise<ProductTsl>>()
   readonly #logger: Logger
 
   constructor(logger: Logger) {
@@ -16,9 +16,11 @@ export class ThingModels {
   }
 
   /** Sets (replaces) the product's model; resolves once it is usable. Throws at once for a bad document. */
-  set(productKey: string, source: ThingModelInput): Promise<ThingModel> {
+  set(productKey: string, source: ThingModelInput): Promise<ProductTsl> {
     const model =
-      typeof source === 'string' ? loadThingModel(source) : Promise.resolve(parseThingModel(source))
+      typeof source === 'string' || source instanceof URL
+        ? readTslFile(source)
+        : Promise.resolve(readTslObject(source))
     model.catch((error: unknown) =>
       this.#logger.error({ err: error, productKey }, 'thing model failed to load'),
     )
@@ -31,7 +33,7 @@ export class ThingModels {
   }
 
   /** The product's model, undefined when it has none; rejects when it failed to load. */
-  get(productKey: string): Promise<ThingModel | undefined> {
+  get(productKey: string): Promise<ProductTsl | undefined> {
     return this.#models.get(productKey) ?? Promise.resolve(undefined)
   }
 

@@ -1,5 +1,5 @@
 import type { DeviceState } from '../registry.js'
-import { isRecord } from './envelope.js'
+import { isSample } from '../tsl/model.js'
 import type { DeviceThingState, ReportedEvent, ReportedProperty } from './types.js'
 
 export const MAX_EVENTS = 1000
@@ -25,14 +25,7 @@ export function pushBounded<T>(list: T[], item: T, max: number): void {
   if (list.length > max) list.splice(0, list.length - max)
 }
 
-/**
- * A `{ value, time? }` sample (PROTOCOL.md §2.3: property values "either plain or with a
- * timestamp"; event params wrapped or bare): an object whose keys are `value` and maybe `time`.
- */
-export function isSample(v: unknown): v is { value: unknown; time?: unknown } {
-  if (!isRecord(v) || !Object.hasOwn(v, 'value')) return false
-  return Object.keys(v).every((key) => key === 'value' || key === 'time')
-}
+export { isSample }
 
 function sampleTime(time: unknown, now: number): number {
   return typeof time === 'number' && Number.isSafeInteger(time) && time >= 0 ? time : now

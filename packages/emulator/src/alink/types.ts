@@ -1,8 +1,6 @@
 import type { LinkkitError } from '@linkkit/core'
-import type { ThingModel, TslDocument } from '@linkkit/thing-model'
 
-/** A product's thing model: a TSL document, a compiled model, or the path of a TSL JSON file. */
-export type ThingModelInput = TslDocument | ThingModel | string
+export type { ThingModelInput } from '../tsl/load.js'
 
 /** A property value as the platform last received it; `time` is the sample's own or the arrival time. */
 export interface ReportedProperty {
@@ -22,7 +20,7 @@ export interface ReportedEvent {
   time: number
 }
 
-/** A desired property value kept by the platform (PROTOCOL.md §2.3 "Desired properties"). */
+/** A desired property value kept by the platform (docs/protocol.md §2.3 "Desired properties"). */
 export interface DesiredProperty {
   /** The desired value. */
   value: unknown
@@ -93,7 +91,7 @@ export interface InvokeServiceOptions extends DownlinkOptions {
   /** Invoke over RRPC. @default the service's TSL `callType` is `sync`; false without a TSL */
   sync?: boolean
   /**
-   * RRPC form of a sync call (PROTOCOL.md §1.5): `ext` is `/ext/rrpc/<id>/sys/..`, `legacy` is
+   * RRPC form of a sync call (docs/protocol.md §1.5): `ext` is `/ext/rrpc/<id>/sys/..`, `legacy` is
    * `/sys/../rrpc/request/<id>`. @default `ext` when the device's clientId has `ext` bit0 set
    */
   rrpc?: 'legacy' | 'ext'
@@ -107,7 +105,7 @@ export interface ConfigFile {
   data: Uint8Array
 }
 
-/** The `thing.config.get` reply data and `thing.config.push` params (PROTOCOL.md §2.3). */
+/** The `thing.config.get` reply data and `thing.config.push` params (docs/protocol.md §2.3). */
 export interface ConfigOffer {
   /** The configuration's id. */
   configId: string
@@ -115,7 +113,7 @@ export interface ConfigOffer {
   configSize: number
   /** Lowercase hex SHA-256 of the file. */
   sign: string
-  /** Always `Sha256`, the spelling 3.x needs (PROTOCOL.md §4.4). */
+  /** Always `Sha256`, the spelling 3.x needs (docs/protocol.md §4.4). */
   signMethod: 'Sha256'
   /** Where the emulator serves the file. */
   url: string
@@ -152,6 +150,10 @@ export interface AlinkInvalidInfo {
   topic: string
   /** The reply code sent (200 when invalid properties were dropped from an accepted post). */
   code: number
-  /** One error per refused or dropped value. */
+  /**
+   * One error per refused or dropped value: `ERR_TSL_VALIDATION` or `ERR_TSL_UNKNOWN_IDENTIFIER`
+   * whose `details` hold `identifier` (a path such as `RGBColor.Red`), `rule`, `expected`,
+   * `actual` and `platformCode`, the platform's code for it (docs/protocol.md §2.4).
+   */
   errors: LinkkitError[]
 }

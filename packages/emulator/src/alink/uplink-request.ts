@@ -1,5 +1,5 @@
 import type { LinkkitError } from '@linkkit/core'
-import type { ThingModel } from '@linkkit/thing-model'
+import type { ProductTsl } from '../tsl/model.js'
 import type { DeviceIdentity } from '../types.js'
 import type { Answer } from './envelope.js'
 import type { ConfigOffer, DeviceThingState } from './types.js'
@@ -8,7 +8,7 @@ import type { ConfigOffer, DeviceThingState } from './types.js'
 export interface ThingDevice {
   identity: DeviceIdentity
   state: DeviceThingState
-  model: ThingModel | undefined
+  model: ProductTsl | undefined
 }
 
 /** One readable Alink request from a device, handed to the handler of its topic. */

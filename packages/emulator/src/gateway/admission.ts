@@ -13,7 +13,7 @@ export interface AdmissionDeps {
   directClientId(identity: DeviceIdentity): string | undefined
 }
 
-/** Notices about a sub-device reach its gateway whether or not it is logged in (PROTOCOL.md §5). */
+/** Notices about a sub-device reach its gateway whether or not it is logged in (docs/protocol.md §5). */
 const NOTICE = /^\/sys\/[^/]+\/[^/]+\/thing\/(?:disable|enable|delete)$/
 
 /** Answers from a device to the platform's own requests; they carry nothing new to route. */
@@ -23,7 +23,7 @@ function isAnswer(topic: string): boolean {
 
 /**
  * Decides what a gateway's connection carries for its sub-devices: their topics flow only while
- * they are logged in (PROTOCOL.md §5, "after login the gateway publishes and receives the
+ * they are logged in (docs/protocol.md §5, "after login the gateway publishes and receives the
  * sub-device's own topics"). A request published for a sub-device without a session is answered
  * 520 "device has no active session" (§2.4) and goes no further.
  */

@@ -1,5 +1,5 @@
 /**
- * Reply codes of the gateway operations (PROTOCOL.md §2.4, §5; sub-device login codes from the
+ * Reply codes of the gateway operations (docs/protocol.md §2.4, §5; sub-device login codes from the
  * platform's "connect or disconnect sub-devices" page). 520 also answers any request a gateway
  * sends for a sub-device that is not logged in.
  */
@@ -61,5 +61,5 @@ export const DEFAULT_LIMITS: Readonly<GatewayLimits> = Object.freeze({ maxTopolo
 export const MAX_SESSION_BATCH = 50
 /** Docs ("manage topological relationships"): "up to 30 sub-devices can be added at a time". */
 export const MAX_TOPO_BATCH = 30
-/** Gateway pack post: "200 properties, 20 events, 20 sub-devices per message" (PROTOCOL.md §2.3). */
+/** Gateway pack post: "200 properties, 20 events, 20 sub-devices per message" (docs/protocol.md §2.3). */
 export const PACK_LIMITS = Object.freeze({ subDevices: 20, properties: 200, events: 20 })

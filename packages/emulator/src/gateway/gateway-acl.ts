@@ -9,7 +9,7 @@ function pair(holder: DeviceIdentity, identity: DeviceIdentity): string {
 }
 
 /**
- * The topic ACL with gateways (PROTOCOL.md §5). A gateway may subscribe and publish on the topics
+ * The topic ACL with gateways (docs/protocol.md §5). A gateway may subscribe and publish on the topics
  * of every sub-device in its topology: whether a message is carried is decided later by the
  * gateway service (routing only while the sub-device is logged in, 520 otherwise), since the
  * platform answers such a publish instead of closing the gateway's connection. The grants of

@@ -50,7 +50,7 @@ function identityOf(d: DeviceIdentity): DeviceIdentity {
 const TopoStatus = { created: 0, deleted: 1, enabled: 2, disabled: 8 } as const
 
 /**
- * The platform's gateway side (`emu.gateway`, PROTOCOL.md §5): sub-device registration (both
+ * The platform's gateway side (`emu.gateway`, docs/protocol.md §5): sub-device registration (both
  * forms), topology add / delete / get with signature checks, sub-device login and logout (single
  * and batched) with the ACL grant that lets the gateway carry the sub-device's topics, gateway
  * pack posts, and the notices the platform sends gateways. Sub-device OTA needs nothing more: the

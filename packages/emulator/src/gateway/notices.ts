@@ -1,4 +1,6 @@
-import { AlinkIds, LinkkitError, parseReply } from '@linkkit/core'
+import { LinkkitError } from '@linkkit/core'
+import { readDeviceAnswer } from '../alink/envelope.js'
+import { DownlinkIds } from '../alink/ids.js'
 import { ReplyWaiters } from '../alink/reply-waiters.js'
 import type { DeviceReply } from '../alink/types.js'
 import type { PublishOptions } from '../types.js'
@@ -9,14 +11,14 @@ export interface NoticeDeps {
 }
 
 /**
- * Requests the platform sends to gateways (PROTOCOL.md §5): topology change, permit join, "add
+ * Requests the platform sends to gateways (docs/protocol.md §5): topology change, permit join, "add
  * these sub-devices", and disable / enable / delete of a sub-device. Each carries a string id,
  * `version` and `method` (§6 item 4) and resolves with the gateway's `_reply`.
  */
 export class GatewayNotices {
   readonly #d: NoticeDeps
   readonly #waiters = new ReplyWaiters()
-  readonly #ids = new AlinkIds()
+  readonly #ids = new DownlinkIds()
 
   constructor(deps: NoticeDeps) {
     this.#d = deps
@@ -49,10 +51,8 @@ export class GatewayNotices {
       throw error
     }
     afterPublish?.()
-    const reply = parseReply(await waiting.reply, `${topic}_reply`)
-    const answer: DeviceReply = { id: reply.id, code: reply.code, data: reply.data }
-    if (reply.message !== undefined) answer.message = reply.message
-    return answer
+    const { code, data, message } = readDeviceAnswer(await waiting.reply, `${topic}_reply`)
+    return message === undefined ? { id, code, data } : { id, code, data, message }
   }
 
   close(): void {

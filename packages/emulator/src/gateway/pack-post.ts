@@ -24,7 +24,7 @@ function invalid(message: string, code: number = GatewayCodes.invalidParams): An
 }
 
 /**
- * `thing.event.property.pack.post` (PROTOCOL.md §2.3): the gateway's own properties and events
+ * `thing.event.property.pack.post` (docs/protocol.md §2.3): the gateway's own properties and events
  * plus those of up to 20 logged-in sub-devices in one message, at most 200 properties and 20
  * events in all. Each device's part is then handled as that device's own property and event
  * posts (without replies), so the thing-model checks and stored values are the same as for a

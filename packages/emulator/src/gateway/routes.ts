@@ -4,7 +4,7 @@ import { batchLogin, batchLogout, login, logout } from './session-uplinks.js'
 import { listFound, productRegister, subRegister, topoAdd, topoDelete, topoGet } from './topo-uplinks.js'
 import type { GatewayCore, GatewayHandler } from './types.js'
 
-/** The gateway requests the platform answers (PROTOCOL.md §5, §2.3 pack post), by topic filter. */
+/** The gateway requests the platform answers (docs/protocol.md §5, §2.3 pack post), by topic filter. */
 export function gatewayRoutes(
   core: GatewayCore,
   found: Map<string, DeviceIdentity[]>,

@@ -45,7 +45,7 @@ function message(code: number): string {
   return GATEWAY_MESSAGES[code] ?? 'error'
 }
 
-/** Answers for the entries that failed, listing each (a batch fails as a whole, PROTOCOL.md §5). */
+/** Answers for the entries that failed, listing each (a batch fails as a whole, docs/protocol.md §5). */
 function refused(checks: LoginCheck[]): Answer | undefined {
   const failed = checks.filter((c): c is Extract<LoginCheck, { ok: false }> => !c.ok)
   const first = failed[0]

@@ -1,4 +1,5 @@
-import { hexEquals, hmacHex, parseSignMethod, signContent } from '@linkkit/core'
+import { hmacMatches, hmacMethodOf } from '../signing/hmac.js'
+import { signContent } from '../signing/sign-content.js'
 
 export interface SignedIdentity {
   productKey: string
@@ -10,24 +11,23 @@ export interface SignedIdentity {
 }
 
 /**
- * Verifies a topo add or login signature: HMAC(deviceSecret, "clientId…deviceName…productKey…timestamp…")
- * over the parameters other than sign, signMethod and cleanSession in alphabetical order (PROTOCOL.md §5).
- * Sign methods arrive camel-cased (`hmacSha256`) from the C SDKs; any case is accepted.
+ * Verifies a topo add or login signature (docs/protocol.md §5): the HMAC, keyed with the
+ * sub-device's secret, of `clientId…deviceName…productKey…timestamp…`, the parameters other than
+ * sign, signMethod and cleanSession sorted by name. `clientId` is signed as the message carries it:
+ * 3.x logs in with `${pk}.${dn}|_ss=1,_v=sdk-c-3.2.0|` and signs all of it. The sign method arrives
+ * camel-cased (`hmacSha256`) from the C SDKs; any case is accepted, and so is hex in either case
+ * (the C SDKs send upper case).
  */
 export function verifySign(secret: string | undefined, signed: SignedIdentity): boolean {
-  const method = parseSignMethod(signed.signMethod)
-  if (secret === undefined || method === undefined || typeof signed.sign !== 'string') return false
-  const expected = hmacHex(
+  const method = hmacMethodOf(signed.signMethod)
+  if (secret === undefined || method === undefined) return false
+  const { clientId, deviceName, productKey, timestamp } = signed
+  return hmacMatches(
     method,
     secret,
-    signContent({
-      productKey: signed.productKey,
-      deviceName: signed.deviceName,
-      clientId: signed.clientId,
-      timestamp: signed.timestamp,
-    }),
+    signContent({ clientId, deviceName, productKey, timestamp }),
+    signed.sign,
   )
-  return hexEquals(signed.sign, expected)
 }
 
 /** A string field, or a number rendered as one (timestamps arrive both ways). */

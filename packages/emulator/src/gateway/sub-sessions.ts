@@ -13,7 +13,7 @@ export interface SubSessionsDeps {
 }
 
 /**
- * Starts and ends sub-device sessions (PROTOCOL.md §5): the ACL grant that lets the gateway
+ * Starts and ends sub-device sessions (docs/protocol.md §5): the ACL grant that lets the gateway
  * carry the sub-device's topics, its online state in the registry, and `device:online` /
  * `device:offline`, on which the OTA service offers pending jobs as for any device.
  */

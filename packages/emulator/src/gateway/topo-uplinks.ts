@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { parseSignMethod, sameIdentity } from '@linkkit/core'
+import { sameIdentity } from '@linkkit/core'
 import { type Answer, fail, isRecord } from '../alink/envelope.js'
 import { allowsSubRegistration, newDeviceSecret, registerDevice } from '../registration.js'
 import { deviceKey } from '../registry.js'
+import { hmacMethodOf } from '../signing/hmac.js'
 import type { DeviceIdentity } from '../types.js'
 import { GATEWAY_MESSAGES, GatewayCodes, MAX_TOPO_BATCH } from './codes.js'
 import { failure, readIdentity } from './params.js'
@@ -37,7 +38,7 @@ function identityList(params: unknown): DeviceIdentity[] | undefined {
 const NOT_A_GATEWAY = 'only a gateway may register sub-devices'
 
 /**
- * `thing.sub.register` (PROTOCOL.md §5): answered only to a gateway (its product's `nodeType`). A
+ * `thing.sub.register` (docs/protocol.md §5): answered only to a gateway (its product's `nodeType`). A
  * sub-device that is not activated gets its secret (a new one when it has none) when its product
  * allows dynamic registration or it was listed without a secret; any name of a product with
  * `dynamicRegistration` is created. Refusals: 401 (no gateway, registration not allowed), 400
@@ -78,7 +79,7 @@ export function subRegister(core: GatewayCore): GatewayHandler {
 /**
  * `thing.proxy.provisioning.product_register`: "one product one secret" for sub-devices, each
  * signed with HMAC(productSecret, "deviceName…productKey…random…"). Answered only to a gateway
- * (else 401); 200 with `{ successes, failures }` (PROTOCOL.md §5), an activated device a failure (400).
+ * (else 401); 200 with `{ successes, failures }` (docs/protocol.md §5), an activated device a failure (400).
  */
 export function productRegister(core: GatewayCore): GatewayHandler {
   return ({ gateway, params }) => {
@@ -95,7 +96,7 @@ export function productRegister(core: GatewayCore): GatewayHandler {
         deviceName: text(record.deviceName),
         random: text(record.random),
         sign: text(record.sign),
-        signMethod: parseSignMethod(record.signMethod),
+        signMethod: hmacMethodOf(record.signMethod),
       })
       if (outcome.ok) {
         const { productKey, deviceName, deviceSecret } = outcome
@@ -114,7 +115,7 @@ export function productRegister(core: GatewayCore): GatewayHandler {
 }
 
 /**
- * `thing.topo.add`, each entry signed with the sub-device's secret (PROTOCOL.md §5): 460 for a
+ * `thing.topo.add`, each entry signed with the sub-device's secret (docs/protocol.md §5): 460 for a
  * malformed entry, 6402 for the gateway itself, 6100 for an unknown device, 401 for a bad sign,
  * 6400 past the topology limit. All or nothing, as the platform rolls back on any failure.
  */

@@ -1,7 +1,7 @@
 import { deviceKey } from '../registry.js'
 import type { DeviceIdentity } from '../types.js'
 
-/** A sub-device's session through its gateway (`combine.login`, PROTOCOL.md §5). */
+/** A sub-device's session through its gateway (`combine.login`, docs/protocol.md §5). */
 export interface SubDeviceSession {
   /** The gateway the sub-device logged in through. */
   gateway: DeviceIdentity

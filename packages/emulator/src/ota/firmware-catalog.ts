@@ -9,7 +9,7 @@ import {
   type OtaSignMethod,
 } from './types.js'
 
-/** At most this many files in a multi-file push (4.x limit, PROTOCOL.md §3.3). */
+/** At most this many files in a multi-file push (4.x limit, docs/protocol.md §3.3). */
 const MAX_FILES = 20
 const MAX_VERSION_LENGTH = 64
 /** Fake URLs "expire" an hour after they are issued, like a pre-signed OSS URL. */
@@ -118,7 +118,7 @@ export class FirmwareCatalog {
   }
 
   /**
-   * Appends an OSS-style query so the URL looks pre-signed (PROTOCOL.md §3.3); the server ignores
+   * Appends an OSS-style query so the URL looks pre-signed (docs/protocol.md §3.3); the server ignores
    * it. The signature is short on purpose: 3.x parses the URL into 256-byte buffers.
    */
   #sign(url: string): string {

@@ -22,7 +22,7 @@ export interface JobTerms {
 
 /**
  * Upgrade jobs and their status changes. One ongoing job per device and module, as the platform
- * allows one ongoing batch per device (PROTOCOL.md §3.3).
+ * allows one ongoing batch per device (docs/protocol.md §3.3).
  */
 export class JobBook {
   readonly #jobs = new Map<string, OtaJob>()
@@ -122,7 +122,7 @@ export class JobBook {
   }
 
   /**
-   * Applies a valid progress step (PROTOCOL.md §3.5): the first step ≥ 0 moves the job to
+   * Applies a valid progress step (docs/protocol.md §3.5): the first step ≥ 0 moves the job to
    * `upgrading` and starts its upgrade timeout, a negative one fails it. Reaching 100 does not
    * finish it: only the version inform does (§3.2).
    */

@@ -3,7 +3,7 @@ import { isOngoing } from './job-book.js'
 import type { OtaJob } from './types.js'
 
 /**
- * The upgrade timeout of each job (PROTOCOL.md §6 item 18): armed when the job starts upgrading
+ * The upgrade timeout of each job (docs/protocol.md §6 item 18): armed when the job starts upgrading
  * (its `deadlineAt` is set by the first progress report), disarmed when it ends any other way.
  */
 export class JobTimeouts {

@@ -15,7 +15,7 @@ export interface OfferTriggersContext {
 }
 
 /**
- * Decides when a job the device has not started yet is offered again (PROTOCOL.md §3.1, §3.8:
+ * Decides when a job the device has not started yet is offered again (docs/protocol.md §3.1, §3.8:
  * re-pushed when the device comes online with a pending job): once per connection, until the
  * device reports progress. The offer goes out when it can arrive:
  * - a device's own connection once it is ready (`device:ready`: a persistent session only at its

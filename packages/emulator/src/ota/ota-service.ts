@@ -41,7 +41,7 @@ export interface OtaServiceOptions {
 const MAX_UPGRADE_TIMEOUT_MS = 2_147_483_647
 
 /**
- * The platform's OTA service (`emu.ota`, PROTOCOL.md §3): firmware packages served by a
+ * The platform's OTA service (`emu.ota`, docs/protocol.md §3): firmware packages served by a
  * FirmwareServer under `/ota/`, upgrade jobs per device and module, pushes and re-pushes, replies
  * to `thing.ota.firmware.get` and the legacy `/ota/device/request`, progress history and version
  * informs. A job succeeds only when the device informs the target version (§3.2); it fails on a

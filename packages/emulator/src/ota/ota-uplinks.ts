@@ -20,7 +20,7 @@ export interface OtaUplinksContext {
 }
 
 /**
- * Handles the device's OTA uplinks (PROTOCOL.md §3.1): version informs, progress, the firmware
+ * Handles the device's OTA uplinks (docs/protocol.md §3.1): version informs, progress, the firmware
  * query and the legacy request. Everything is keyed on the pk/dn in the topic, never on the
  * publisher (a gateway publishes for its sub-devices). A malformed payload is recorded or logged,
  * never thrown.
@@ -73,7 +73,7 @@ export class OtaUplinks {
     const job = this.#c.book.ongoing(device, parsed.module)
     if (job === undefined) return
     const { version } = parsed
-    // The only way a job succeeds: the device runs the target version (PROTOCOL.md §3.2).
+    // The only way a job succeeds: the device runs the target version (docs/protocol.md §3.2).
     if (version === job.version) this.#c.book.setStatus(job, 'succeeded')
     else if (job.status === 'upgrading') this.#unexpected(job, version)
     else {
@@ -85,7 +85,7 @@ export class OtaUplinks {
 
   /**
    * A device that started the upgrade and comes back informing neither the source nor the target
-   * version failed it (PROTOCOL.md §6 item 18). Informing the source version again is no failure:
+   * version failed it (docs/protocol.md §6 item 18). Informing the source version again is no failure:
    * 3.x informs after every reconnect, mid-download too. Without a known source nothing is decided.
    */
   #unexpected(job: OtaJob, version: string): void {
@@ -162,7 +162,7 @@ export class OtaUplinks {
 
   /**
    * Legacy `/ota/device/request` (3.x ITM_MSG_REQUEST_FOTA_IMAGE). The reply is not documented
-   * (PROTOCOL.md §7); inferred: when the module has an unfinished job the offer is pushed again on
+   * (docs/protocol.md §7); inferred: when the module has an unfinished job the offer is pushed again on
    * `/ota/device/upgrade/{pk}/{dn}`, otherwise nothing is sent.
    */
   #request({ topic, payload }: UplinkContext): void {

@@ -1,7 +1,7 @@
 import { DEFAULT_MODULE, type Firmware } from './types.js'
 
 /**
- * The `data` of an upgrade push and of a `firmware/get` reply (PROTOCOL.md §3.3, §6 item 6):
+ * The `data` of an upgrade push and of a `firmware/get` reply (docs/protocol.md §3.3, §6 item 6):
  * single-file `{size, version, url, md5, sign, signMethod, module?, extData?, isDiff?}` with a
  * lowercase `md5` even for SHA256 packages (3.x needs it), or the 4.x multi-file shape with the
  * common fields at `data` level and `files: [{fileName, fileSize, fileUrl, fileSign, fileMd5}]`.

@@ -1,6 +1,6 @@
 import type { FirmwareFaults } from '../firmware-faults.js'
 
-/** Digest methods of an upgrade push; 4.x accepts exactly these spellings (PROTOCOL.md §3.3). */
+/** Digest methods of an upgrade push; 4.x accepts exactly these spellings (docs/protocol.md §3.3). */
 export type OtaSignMethod = 'Md5' | 'SHA256'
 
 /** The module name the platform uses for the whole device firmware (`module` omitted on the wire). */
@@ -10,11 +10,11 @@ export const DEFAULT_MODULE = 'default'
 export interface AddFirmwareOptions {
   /** The product the firmware is for. */
   productKey: string
-  /** Target version, 1–64 characters (PROTOCOL.md §3.3). */
+  /** Target version, 1–64 characters (docs/protocol.md §3.3). */
   version: string
   /** The image of a single-file firmware. Give either `data` or `files`. */
   data?: Uint8Array
-  /** A multi-file firmware (4.x only, at most 20 files, PROTOCOL.md §3.3). */
+  /** A multi-file firmware (4.x only, at most 20 files, docs/protocol.md §3.3). */
   files?: ReadonlyArray<{
     /** File name, unique within the firmware. */
     name: string

@@ -51,7 +51,7 @@ function envelope(payload: Buffer, paramsRequired: boolean): Parsed<Envelope> {
   }
 }
 
-/** A version inform `{"id","params":{"version","module"?}}` (PROTOCOL.md §3.2). */
+/** A version inform `{"id","params":{"version","module"?}}` (docs/protocol.md §3.2). */
 export function parseInform(payload: Buffer): Parsed<{ version: string; module: string }> {
   const e = envelope(payload, true)
   if (!e.ok) return e
@@ -63,7 +63,7 @@ export function parseInform(payload: Buffer): Parsed<{ version: string; module: 
 }
 
 /**
- * A progress report `{"id","params":{"step":"<n>","desc","module"?}}` (PROTOCOL.md §3.5): `step`
+ * A progress report `{"id","params":{"step":"<n>","desc","module"?}}` (docs/protocol.md §3.5): `step`
  * is a string (a number is tolerated), -4..100; `desc` may be absent.
  */
 export function parseProgress(payload: Buffer): Parsed<{ step: number; desc: string; module: string }> {

@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream'
-import { hmacHex, registerSignContent } from '@linkkit/core'
 import got from 'got'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
@@ -7,6 +6,7 @@ import { Emulator, REGISTER_PATH } from '../../src/index.js'
 import { control } from '../control-helpers.js'
 import { request, sys } from '../gateway-helpers.js'
 import { client, closed, connect, credentials, refusalCode } from '../helpers.js'
+import { hmacHex, registerContent } from '../signing.js'
 
 /**
  * Issue 10, finding 1, every other path: HTTP and MQTT dynamic registration, the control API's
@@ -23,7 +23,7 @@ const GATEWAY = {
 }
 
 function signFor(deviceName: string, random: string): string {
-  return hmacHex('hmacsha256', PS, registerSignContent(PK, deviceName, random))
+  return hmacHex('hmacsha256', PS, registerContent(PK, deviceName, random))
 }
 
 function httpRegister(emu: Emulator, deviceName: string) {

@@ -1,8 +1,8 @@
-import { formatClientId, parseClientId, signPassword } from '@linkkit/core'
 import type { IClientOptions } from 'mqtt'
 import { describe, expect, it } from 'vitest'
 import { Emulator } from '../../src/index.js'
 import { client, closed, connect, credentials, nextMessage, refusalCode } from '../helpers.js'
+import { hmacHex, passwordContent } from '../signing.js'
 
 /**
  * Finding 2 of issue 10: aedes keyed sessions by the raw clientId, so device A, logging in with its
@@ -24,17 +24,19 @@ const own = (d: typeof A): IClientOptions => ({ ...credentials(d), clean: false 
 
 /** A's username and a valid signature for A, over B's clientId: the clientId base is not bound to a device. */
 function aWithClientIdOf(victim: IClientOptions): IClientOptions {
-  const { base, params } = parseClientId(victim.clientId ?? '')
-  const password = signPassword('hmacsha256', A.deviceSecret, {
-    productKey: A.productKey,
-    deviceName: A.deviceName,
+  const clientId = victim.clientId ?? ''
+  const base = clientId.slice(0, clientId.indexOf('|'))
+  const timestamp = /[|,]timestamp=(\d+)/.exec(clientId)?.[1]
+  const content = passwordContent({
     clientId: base,
-    timestamp: params.timestamp,
+    deviceName: A.deviceName,
+    productKey: A.productKey,
+    timestamp,
   })
   return {
-    clientId: formatClientId(base, params),
+    clientId,
     username: `${A.deviceName}&${A.productKey}`,
-    password,
+    password: hmacHex('hmacsha256', A.deviceSecret, content),
     clean: false,
   }
 }

@@ -1,8 +1,8 @@
-import { hmacHex, registerSignContent } from '@linkkit/core'
 import { describe, expect, it } from 'vitest'
 import { Emulator, type EmulatorOptions } from '../../src/index.js'
 import { type Reply, request, sys } from '../gateway-helpers.js'
 import { closed, connect, credentials } from '../helpers.js'
+import { hmacHex, registerContent } from '../signing.js'
 
 /**
  * Finding 1 of issue 10: any logged-in device could publish `thing.sub.register` naming any
@@ -49,7 +49,7 @@ const id = ({ productKey, deviceName }: { productKey: string; deviceName: string
 
 function productEntry(deviceName: string) {
   const random = `r-${deviceName}`
-  const sign = hmacHex('hmacsha256', DYN_PS, registerSignContent(DYN_PK, deviceName, random))
+  const sign = hmacHex('hmacsha256', DYN_PS, registerContent(DYN_PK, deviceName, random))
   return { productKey: DYN_PK, deviceName, random, signMethod: 'hmacSha256', sign }
 }
 

@@ -1,0 +1,100 @@
+import { LinkkitError } from '@linkkit/core'
+import { type Logger, pino } from 'pino'
+import { type EmulatorClock, isClock, systemClock } from './clock.js'
+import { controlTokenOf } from './control/control-token.js'
+import { type FirmwareDir, firmwareDirOf } from './control/firmware-file.js'
+import { publicBaseUrl } from './public-url.js'
+import type { EmulatorOptions } from './types.js'
+
+/** `Emulator.start()` options once checked, every default filled in. */
+export interface Settings {
+  readonly mqttPort: number
+  readonly httpPort: number
+  readonly host: string
+  readonly minKeepaliveSeconds: number
+  readonly registerCloseDelayMs: number
+  readonly requestTimeoutMs: number
+  readonly noDelay: boolean
+  readonly clock: EmulatorClock
+  /** The `firmwareBaseUrl` option, normalised; undefined means "the HTTP server's own origin". */
+  readonly firmwareBaseUrl: string | undefined
+  /** The control API's token, undefined for `controlToken: false`. */
+  readonly controlToken: string | undefined
+  readonly firmwareDir: FirmwareDir | undefined
+  readonly logger: Logger
+}
+
+/** What one option must be: a type guard and the words for the error. */
+interface Rule<T> {
+  readonly test: (value: unknown) => value is T
+  readonly must: string
+}
+
+const integer = (min: number, max: number): Rule<number> => ({
+  test: (v): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max,
+  must: `an integer from ${min} to ${max}`,
+})
+const PORT = integer(0, 65_535)
+const DURATION = integer(0, 2 ** 31 - 1)
+const BOOLEAN: Rule<boolean> = { test: (v): v is boolean => typeof v === 'boolean', must: 'true or false' }
+const HOST: Rule<string> = {
+  test: (v): v is string => typeof v === 'string' && v.trim() !== '',
+  must: 'a host name or address',
+}
+const CLOCK: Rule<EmulatorClock> = { test: isClock, must: 'an object with now() and setTimer()' }
+const LIST: Rule<readonly unknown[]> = { test: Array.isArray, must: 'an array' }
+const LOGGER: Rule<Logger | string> = {
+  test: (v): v is Logger | string =>
+    typeof v === 'string'
+      ? v === 'silent' || Object.hasOwn(pino.levels.values, v)
+      : typeof (v as Partial<Logger> | null)?.child === 'function',
+  must: "a pino logger or a level ('info', 'debug', …, 'silent')",
+}
+
+function invalid(name: string, must: string): LinkkitError {
+  return new LinkkitError('ERR_INVALID_OPTIONS', `${name} must be ${must}`, { details: { name } })
+}
+
+/** `options[name]` when it satisfies `rule`, `fallback` when absent; ERR_INVALID_OPTIONS otherwise. */
+function read<T>(options: EmulatorOptions, name: keyof EmulatorOptions, rule: Rule<T>, fallback: T): T {
+  const value: unknown = options[name]
+  if (value === undefined) return fallback
+  if (!rule.test(value)) throw invalid(name, rule.must)
+  return value
+}
+
+/**
+ * Checks every option of `Emulator.start()` in one place and returns them frozen with their
+ * defaults (the caller's object is left alone). Throws (rejects, for the firmware directory, which
+ * is looked up on disk) ERR_INVALID_OPTIONS naming the option in `details.name`.
+ */
+export async function resolveStartOptions(options: EmulatorOptions): Promise<Settings> {
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'an object')
+  for (const name of ['devices', 'products', 'topology'] as const) read(options, name, LIST, [])
+  const host = read(options, 'host', HOST, '127.0.0.1')
+  const logger = read<Logger | string>(options, 'logger', LOGGER, 'silent')
+  return Object.freeze({
+    mqttPort: read(options, 'mqttPort', PORT, 0),
+    httpPort: read(options, 'httpPort', PORT, 0),
+    host,
+    // The platform refuses keepalives below 30 s (docs/protocol.md §1.2); tests lower it.
+    minKeepaliveSeconds: read(options, 'minKeepaliveSeconds', DURATION, 30),
+    registerCloseDelayMs: read(options, 'registerCloseDelayMs', DURATION, 100),
+    requestTimeoutMs: read(options, 'requestTimeoutMs', DURATION, 5000),
+    noDelay: read(options, 'noDelay', BOOLEAN, false),
+    clock: read(options, 'clock', CLOCK, systemClock),
+    firmwareBaseUrl:
+      options.firmwareBaseUrl === undefined
+        ? undefined
+        : publicBaseUrl(options.firmwareBaseUrl, 'firmwareBaseUrl'),
+    controlToken: controlTokenOf(options.controlToken, host),
+    firmwareDir: await firmwareDirOf(options.allowedFirmwareDir),
+    logger: createLogger(logger),
+  })
+}
+
+function createLogger(option: Logger | string): Logger {
+  if (typeof option !== 'string') return option.child({ component: 'emulator' })
+  if (option === 'silent') return pino({ level: 'silent' })
+  return pino({ level: option }, pino.destination(2)).child({ component: 'emulator' })
+}
