@@ -11,8 +11,7 @@ const TOKEN = /^[\x21-\x7e]{16,256}$/
  * otherwise drive the platform. Throws ERR_INVALID_OPTIONS.
  */
 export function controlTokenOf(option: string | false | undefined, host: string): string | undefined {
-  // Hex, not base64url: a token starting with '-' would read as an option on a command line.
-  if (option === undefined) return randomBytes(24).toString('hex')
+  if (option === undefined) return randomToken()
   if (option === false) {
     if (isLoopbackHost(host)) return undefined
     throw new LinkkitError(
@@ -49,4 +48,12 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest()
+}
+
+/** 32 base64url characters (192 bits), never starting with '-', which a command line would read as an option. */
+function randomToken(): string {
+  for (;;) {
+    const token = randomBytes(24).toString('base64url')
+    if (!token.startsWith('-')) return token
+  }
 }
