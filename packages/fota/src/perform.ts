@@ -1,6 +1,7 @@
-import { createHash, type Hash } from 'node:crypto'
+import type { Hash } from 'node:crypto'
 import { LinkkitError, toLinkkitError } from '@linkkit/core'
 import type { Logger } from 'pino'
+import { createDigestHash } from './digest-method.js'
 import { type DownloadOptions, downloadFirmware } from './download/index.js'
 import { offerFiles } from './offer.js'
 import { OtaProgress, type ProgressReporter } from './progress.js'
@@ -292,7 +293,7 @@ async function resumePoint(
   try {
     const held = await persistence.resumeOffset(image)
     if (!Number.isSafeInteger(held) || held <= 0 || held > image.size) return { offset: 0, hash: undefined }
-    const hash = createHash(image.signMethod === 'Md5' ? 'md5' : 'sha256')
+    const hash = createDigestHash(image.signMethod)
     let read = 0
     for await (const chunk of persistence.readBack(image, held)) {
       hash.update(chunk)

@@ -2,10 +2,9 @@ import { Connection, DEFAULT_INBOUND_LIMITS, isLinkkitError, type LinkkitError, 
 import mqtt from 'mqtt'
 import { describe, expect, it } from 'vitest'
 import { PlainBroker } from '../../../core/test/helpers/plain-broker.js'
-import type { ConfigOffer } from '../../src/cota.js'
 import { FotaClient } from '../../src/fota-client.js'
 import { OtaSession, OtaState } from '../../src/ota-session.js'
-import type { FirmwareOffer } from '../../src/types.js'
+import type { ConfigOffer, FirmwareOffer } from '../../src/types.js'
 import { firmwareBytes, MiB, offerData } from '../helpers/firmware.js'
 import { device, type Rig, startRig, waitFor } from '../helpers/rig.js'
 
