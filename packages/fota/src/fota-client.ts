@@ -107,27 +107,18 @@ export class FotaClient extends EventEmitter<FotaEvents> {
       refused: (error, _via, topic) => this.#emitError(offerError(error, topic)),
     })
     this.#attachment = attachment
-    this.#stopInforming = this.#channel.informOnConnect({
+    const versions = {
       versions: () => this.#versions.entries(),
-      failed: (error) => this.#emitError(error),
-    })
+      failed: (error: LinkkitError) => this.#emitError(error),
+    }
+    this.#stopInforming = this.#channel.informOnConnect(versions)
     try {
       await attachment.ready
     } catch (error) {
       await this.#stop()
       throw error
     }
-    if (this.#channel.session.connected) await this.#informAll()
-  }
-
-  async #informAll(): Promise<void> {
-    for (const [module, version] of this.#versions) {
-      try {
-        await this.#channel.inform(version, module)
-      } catch (error) {
-        this.#emitError(toLinkkitError(error, 'ERR_PUBLISH_FAILED'))
-      }
-    }
+    if (this.#channel.session.connected) await this.#channel.informNow(versions)
   }
 
   /** Reports the running version of a module (`/ota/device/inform`), and remembers it for reconnects. */

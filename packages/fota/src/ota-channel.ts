@@ -12,10 +12,12 @@ import type { Logger } from 'pino'
 import { parseConfigOffer } from './cota.js'
 import { parseOfferData } from './offer.js'
 import { INBOUND, type OtaInbound, offersNothing, readInbound } from './ota-inbound.js'
+import { VersionInforms, type VersionSource } from './ota-informs.js'
 import { assertStep, assertVersion, OtaProgress } from './progress.js'
 import type { ConfigOffer, FirmwareOffer } from './types.js'
 
 export type { OtaInbound } from './ota-inbound.js'
+export type { VersionSource } from './ota-informs.js'
 
 /** What one user of a channel hears, on the inbound kinds it attached for. Each call is guarded. */
 export interface OtaListener {
@@ -33,14 +35,6 @@ export interface OtaAttachment {
   readonly ready: Promise<void>
   /** Stops hearing; a topic nobody else hears is unsubscribed. Idempotent. */
   detach(): Promise<void>
-}
-
-/** Running versions a user wants informed at every (re)connect of the session. */
-export interface VersionSource {
-  /** `[module, version]` pairs; module `default` is the whole device firmware. */
-  versions(): Iterable<readonly [string, string]>
-  /** An inform of one of its versions could not be sent. */
-  failed(error: LinkkitError): void
 }
 
 /** Request options the OTA queries take (timeout, cancel, QoS, offline behaviour). */
@@ -76,13 +70,13 @@ export class OtaChannel {
   readonly #logger: Logger
   readonly #users = new Set<User>()
   readonly #topics = new Map<OtaInbound, TopicHold>()
-  readonly #sources = new Set<VersionSource>()
-  readonly #onConnected = () => void this.#informSources()
+  readonly #informs: VersionInforms
 
   private constructor(session: Session, identity: DeviceIdentity) {
     this.session = session
     this.identity = Object.freeze({ productKey: identity.productKey, deviceName: identity.deviceName })
     this.#logger = createLogger(session.logger, 'ota')
+    this.#informs = new VersionInforms(session, (version, module) => this.inform(version, module))
   }
 
   /** The channel of `identity` (default: the session's own) on `session`, made on first use. */
@@ -235,38 +229,20 @@ export class OtaChannel {
       { id: this.session.nextId(), params },
       { qos: 1 },
     )
+    this.#informs.sent(module, version)
   }
 
   /**
    * Informs the source's versions at every (re)connect, until the returned function is called.
-   * However many sources name the same module and version, it is informed once per connect.
+   * However many sources name the same module and version, it goes out once per connection.
    */
   informOnConnect(source: VersionSource): () => void {
-    if (this.#sources.size === 0) this.session.on('connected', this.#onConnected)
-    this.#sources.add(source)
-    return () => {
-      if (!this.#sources.delete(source)) return
-      if (this.#sources.size === 0) this.session.off('connected', this.#onConnected)
-    }
+    return this.#informs.register(source)
   }
 
-  async #informSources(): Promise<void> {
-    const pairs = new Map<string, { module: string; version: string; sources: VersionSource[] }>()
-    for (const source of this.#sources) {
-      for (const [module, version] of source.versions()) {
-        const key = `${module}\u0000${version}`
-        const pair = pairs.get(key) ?? { module, version, sources: [] }
-        pair.sources.push(source)
-        pairs.set(key, pair)
-      }
-    }
-    for (const { module, version, sources } of pairs.values()) {
-      try {
-        await this.inform(version, module)
-      } catch (error) {
-        for (const source of sources) source.failed(toLinkkitError(error, 'ERR_PUBLISH_FAILED'))
-      }
-    }
+  /** Informs now what of the source's versions this connection was not told yet. */
+  informNow(source: VersionSource): Promise<void> {
+    return this.#informs.informNow(source)
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { FirmwareServer } from '../../emulator/src/firmware-server.js'
+import { FirmwareServer } from '@linkkit/emulator'
 import { type DownloadOptions, type DownloadResult, downloadFirmware } from '../src/download/index.js'
 import type { DigestMethod } from '../src/types.js'
 

@@ -1,4 +1,4 @@
-import type { FirmwareFileInfo } from '../../../emulator/src/firmware-store.js'
+import type { FirmwareFileInfo } from '@linkkit/emulator'
 import type { DigestMethod } from '../../src/types.js'
 import { image } from '../download-helpers.js'
 
