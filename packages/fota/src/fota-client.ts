@@ -10,6 +10,7 @@ import {
 import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import { fetchConfig } from './cota.js'
+import { FirmwareModules } from './firmware-modules.js'
 import { type OtaAttachment, OtaChannel, type OtaInbound, type OtaRequestOptions } from './ota-channel.js'
 import { type DownloadTuning, type FotaProgress, type FotaResult, performFota } from './perform.js'
 import { assertVersion, OtaProgress, type ProgressPolicy, ProgressReporter } from './progress.js'
@@ -74,7 +75,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   readonly #channel: OtaChannel
   readonly #options: FotaOptions
   readonly #logger: Logger
-  readonly #versions = new Map<string, string>()
+  readonly #modules: FirmwareModules
   readonly #busy = new Set<string>()
   /** Aborted by close(): running downloads stop, and their adapters keep the bytes (resumable). */
   readonly #closing = new AbortController()
@@ -87,15 +88,12 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     this.#channel = OtaChannel.for(session, identity)
     this.#options = { ...options }
     this.#logger = createLogger(session.logger, 'fota')
-    if (options.version !== undefined) this.#versions.set('default', assertVersion(options.version))
-    for (const [module, fw] of Object.entries(options.modules ?? {})) {
-      if (fw.version !== undefined) this.#versions.set(module, assertVersion(fw.version))
-    }
+    this.#modules = new FirmwareModules(this.#options)
   }
 
   /** The version this client informs for a module (default module when omitted). */
   version(module = 'default'): string | undefined {
-    return this.#versions.get(module)
+    return this.#modules.version(module)
   }
 
   /** Subscribes the OTA topics and informs versions now (when connected) and after every reconnect. */
@@ -108,7 +106,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     })
     this.#attachment = attachment
     const versions = {
-      versions: () => this.#versions.entries(),
+      versions: () => this.#modules.versions(),
       failed: (error: LinkkitError) => this.#emitError(error),
     }
     this.#stopInforming = this.#channel.informOnConnect(versions)
@@ -124,7 +122,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   /** Reports the running version of a module (`/ota/device/inform`), and remembers it for reconnects. */
   async reportVersion(version: string, module?: string): Promise<void> {
     assertVersion(version)
-    this.#versions.set(module ?? 'default', version)
+    this.#modules.setVersion(module ?? 'default', version)
     await this.#channel.inform(version, module)
   }
 
@@ -156,9 +154,9 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   async download(offer: FirmwareOffer, options: FotaDownloadOptions = {}): Promise<FotaResult> {
     if (this.#closing.signal.aborted) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
     const module = offer.module ?? 'default'
-    if (options.persistence === undefined && this.#undeclared(offer))
+    if (options.persistence === undefined && this.#modules.undeclared(offer))
       throw await this.#refuseUndeclared(offer)
-    const persistence = options.persistence ?? this.#persistenceFor(offer.module)
+    const persistence = options.persistence ?? this.#modules.persistenceFor(offer.module)
     if (!persistence) {
       throw new LinkkitError('ERR_INVALID_OPTIONS', `no persistence configured for module ${module}`)
     }
@@ -211,11 +209,6 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     })
   }
 
-  /** A named module with no entry in `modules`: the device cannot know where its image goes. */
-  #undeclared(offer: FirmwareOffer): boolean {
-    return offer.module !== undefined && !Object.hasOwn(this.#options.modules ?? {}, offer.module)
-  }
-
   /** Tells the platform (step -1 with the reason) and the application (`error`); returns the error to throw. */
   async #refuseUndeclared(offer: FirmwareOffer): Promise<LinkkitError> {
     const module = offer.module ?? 'default'
@@ -229,18 +222,13 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     return error
   }
 
-  #persistenceFor(module: string | undefined): FirmwarePersistence | undefined {
-    if (module === undefined) return this.#options.persistence
-    return this.#options.modules?.[module]?.persistence
-  }
-
   #accept(offer: FirmwareOffer): void {
     this.#emitSafely('fota', offer)
     if (!this.#options.autoDownload) return
     // An undeclared module is refused (step -1), unless a `fota` listener already took it into an
     // adapter of its own (`download(offer, { persistence })` marks the module busy synchronously).
-    const refuse = this.#undeclared(offer) && !this.#busy.has(offer.module ?? 'default')
-    if (refuse || this.#persistenceFor(offer.module)) {
+    const refuse = this.#modules.undeclared(offer) && !this.#busy.has(offer.module ?? 'default')
+    if (refuse || this.#modules.persistenceFor(offer.module)) {
       this.download(offer).catch((error: unknown) => {
         // download() already emitted the refusal of an undeclared module.
         // A download stopped by close() is no failure to report.

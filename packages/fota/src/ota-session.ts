@@ -2,8 +2,8 @@ import { emitError, LinkkitError, type Session, safeEmit, toLinkkitError } from 
 import { EventEmitter } from 'eventemitter3'
 import type { DownloadRetryOptions, DownloadTlsOptions } from './download/index.js'
 import { type OtaAttachment, OtaChannel, type OtaInbound } from './ota-channel.js'
+import { type Accepted, OtaFetch } from './ota-fetch.js'
 import { assertVersion, OtaProgress } from './progress.js'
-import { PullDownload } from './pull-download.js'
 import type { ConfigOffer, DigestMethod, FirmwareOffer } from './types.js'
 
 /** IOT_OTA_State_t (v3.1+). */
@@ -72,11 +72,8 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   readonly #attachment: OtaAttachment
   readonly #options: OtaSessionOptions
   #state: OtaStateName = OtaState.Inited
-  #type: OtaType = 'none'
-  #offer: FirmwareOffer | undefined
-  #config: ConfigOffer | undefined
-  #pull: PullDownload | undefined
-  #checked: boolean | undefined
+  /** The accepted offer and its download; undefined in INITED and CLOSED. */
+  #fetch: OtaFetch | undefined
   /** The last failure (IOT_OTA_GetLastError), or undefined. */
   lastError: LinkkitError | undefined
 
@@ -88,8 +85,8 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       deviceName: options.deviceName ?? session.deviceName,
     })
     this.#attachment = this.#channel.attach(BASIC_TOPICS, {
-      offer: (offer) => this.#accept('fota', offer, undefined),
-      config: (config) => this.#accept('cota', undefined, config),
+      offer: (offer) => this.#accept({ type: 'fota', offer }),
+      config: (config) => this.#accept({ type: 'cota', config }),
       refused: (error) => this.#failUnasked(error),
     })
     this.ready = this.#attachment.ready
@@ -104,43 +101,44 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   }
   /** IOT_OTAG_OTA_TYPE */
   get type(): OtaType {
-    return this.#type
+    return this.#fetch?.accepted.type ?? 'none'
   }
   /** The accepted firmware offer, if any. */
   get offer(): FirmwareOffer | undefined {
-    return this.#offer
+    return this.#fetch?.offer
   }
   /** The accepted config offer (IOT_OTAG_COTA_*), if any. */
   get config(): ConfigOffer | undefined {
-    return this.#config
+    return this.#fetch?.config
   }
   /** IOT_OTAG_FETCHED_SIZE */
   get fetchedSize(): number {
-    return this.#pull?.fetched ?? 0
+    return this.#fetch?.fetched ?? 0
   }
   /** IOT_OTAG_FILE_SIZE */
   get fileSize(): number {
-    return this.#offer?.size ?? this.#config?.size ?? 0
+    return this.#fetch?.size ?? 0
   }
   /** IOT_OTAG_MD5SUM: the expected MD5 (lowercase hex), when the offer carries one. */
   get md5(): string | undefined {
-    return this.#offer?.md5 ?? (this.#offer?.signMethod === 'Md5' ? this.#offer.digest : undefined)
+    const offer = this.#fetch?.offer
+    return offer?.md5 ?? (offer?.signMethod === 'Md5' ? offer.digest : undefined)
   }
   /** Digest method of the offer or configuration. */
   get signMethod(): DigestMethod | undefined {
-    return this.#offer?.signMethod ?? this.#config?.signMethod
+    return this.#fetch?.signMethod
   }
   /** The expected digest per signMethod. */
   get digest(): string | undefined {
-    return this.#offer?.digest ?? this.#config?.digest
+    return this.#fetch?.digest
   }
   /** IOT_OTAG_VERSION: the target version. */
   get version(): string | undefined {
-    return this.#offer?.version
+    return this.#fetch?.offer?.version
   }
   /** IOT_OTAG_MODULE */
   get module(): string | undefined {
-    return this.#offer?.module ?? this.#options.module
+    return this.#fetch?.offer?.module ?? this.#options.module
   }
 
   /** IOT_OTA_ReportVersion */
@@ -184,10 +182,10 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       // is down the report waits in the offline queue, and fetching must not wait for it.
       void this.reportProgress(0, 'Enter in downloading state')
     }
-    const pull = this.#pull!
+    const fetch = this.#fetch!
     try {
-      const n = await pull.read(buffer, timeoutMs)
-      if (pull.finished) this.#state = OtaState.Fetched
+      const n = await fetch.read(buffer, timeoutMs)
+      if (fetch.finished) this.#state = OtaState.Fetched
       return n
     } catch (error) {
       throw this.#fail(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED'))
@@ -199,32 +197,26 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
    * Only in FETCHED state; on a mismatch it reports step -3, as the C SDK does.
    */
   checkFirmware(): boolean {
-    if (this.#state !== OtaState.Fetched || !this.#pull) {
+    const fetch = this.#fetch
+    if (this.#state !== OtaState.Fetched || !fetch) {
       throw this.#fail(
         new LinkkitError('ERR_OTA_STATE', `checkFirmware needs FETCHED, state is ${this.#state}`),
       )
     }
-    if (this.#checked === undefined) {
-      this.#checked = this.#pull.digest() === this.digest
-      if (!this.#checked) {
-        this.lastError = new LinkkitError(
-          'ERR_DIGEST_MISMATCH',
-          'fetched image does not match the offered digest',
-        )
-        void this.reportProgress(OtaProgress.CheckFailed, 'digest mismatch')
-      }
-    }
-    return this.#checked
+    if (fetch.verdict !== undefined) return fetch.verdict
+    if (fetch.check()) return true
+    this.lastError = new LinkkitError(
+      'ERR_DIGEST_MISMATCH',
+      'fetched image does not match the offered digest',
+    )
+    void this.reportProgress(OtaProgress.CheckFailed, 'digest mismatch')
+    return false
   }
 
   /** IOT_OTAG_RESET_STATE, done as intended: aborts any fetch and returns to INITED. */
   reset(): void {
-    this.#pull?.cancel()
-    this.#pull = undefined
-    this.#offer = undefined
-    this.#config = undefined
-    this.#checked = undefined
-    this.#type = 'none'
+    this.#fetch?.cancel()
+    this.#fetch = undefined
     if (this.#state !== OtaState.Closed) this.#state = OtaState.Inited
   }
 
@@ -237,27 +229,16 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
     await this.#channel.sendConfigGet()
   }
 
-  #accept(type: OtaType, offer: FirmwareOffer | undefined, config: ConfigOffer | undefined): void {
+  #accept(accepted: Accepted): void {
     const logger = this.#channel.session.logger
     if (this.#state === OtaState.Fetching || this.#state === OtaState.Closed) {
       logger.info({ state: this.#state }, 'offer ignored while fetching')
       return
     }
     this.reset()
-    this.#type = type
-    this.#offer = offer
-    this.#config = config
-    const source = offer ?? config!
-    this.#pull = new PullDownload(source, {
-      allowHttp: this.#options.allowHttp === true,
-      ...(this.#options.tls ? { tls: this.#options.tls } : {}),
-      ...(this.#options.idleTimeoutMs ? { idleTimeoutMs: this.#options.idleTimeoutMs } : {}),
-      ...pick(this.#options, ['deadlineMs', 'minBytesPerSecond', 'rateWindowMs']),
-      ...(this.#options.retry ? { retry: this.#options.retry } : {}),
-      logger,
-    })
+    this.#fetch = new OtaFetch(accepted, this.#options, logger)
     this.#state = OtaState.Pushed
-    safeEmit(this, logger, 'pushed', type)
+    safeEmit(this, logger, 'pushed', accepted.type)
   }
 
   /** A failure the caller is about to receive as a rejection: kept and emitted, never warned about. */
@@ -288,11 +269,4 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
-}
-
-/** The named options that are set, so the downloader's defaults apply to the others. */
-function pick<T extends object, K extends keyof T>(source: T, keys: K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {}
-  for (const key of keys) if (source[key] !== undefined) out[key] = source[key]
-  return out
 }
