@@ -11,10 +11,10 @@ import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import { fetchConfig } from './cota.js'
 import { FirmwareModules } from './firmware-modules.js'
-import { type OtaAttachment, OtaChannel, type OtaInbound, type OtaRequestOptions } from './ota-channel.js'
+import { type OtaAttachment, OtaChannel, type OtaInbound } from './ota-channel.js'
 import { type DownloadTuning, type FotaProgress, type FotaResult, performFota } from './perform.js'
 import { assertVersion, OtaProgress, type ProgressPolicy, ProgressReporter } from './progress.js'
-import type { ConfigOffer, FirmwareOffer, FirmwarePersistence } from './types.js'
+import type { ConfigOffer, FirmwareOffer, FirmwarePersistence, FotaRequestOptions } from './types.js'
 
 /** Firmware of one module: the version running now and where new images go. */
 export interface ModuleFirmware {
@@ -44,12 +44,6 @@ export interface FotaDownloadOptions extends Omit<DownloadTuning, 'allowHttp' | 
   /** Overrides the module's configured persistence for this download. */
   persistence?: FirmwarePersistence
 }
-
-/**
- * Options of `request` and `requestConfig`: a timeout, a cancel signal, and the request's QoS
- * (default the session's `alinkQos`, 0) and offline behaviour (queued while reconnecting).
- */
-export type FotaRequestOptions = OtaRequestOptions
 
 /** Events of a `FotaClient` (and so of `device.fota`). */
 export interface FotaEvents {

@@ -3,7 +3,6 @@ import {
   type DeviceIdentity,
   identityKey,
   type LinkkitError,
-  type RequestOptions,
   type Session,
   Topics,
   toLinkkitError,
@@ -14,7 +13,7 @@ import { parseOfferData } from './offer.js'
 import { INBOUND, type OtaInbound, offersNothing, readInbound } from './ota-inbound.js'
 import { VersionInforms, type VersionSource } from './ota-informs.js'
 import { assertStep, assertVersion, OtaProgress } from './progress.js'
-import type { ConfigOffer, FirmwareOffer } from './types.js'
+import type { ConfigOffer, FirmwareOffer, FotaRequestOptions } from './types.js'
 
 export type { OtaInbound } from './ota-inbound.js'
 export type { VersionSource } from './ota-informs.js'
@@ -36,9 +35,6 @@ export interface OtaAttachment {
   /** Stops hearing; a topic nobody else hears is unsubscribed. Idempotent. */
   detach(): Promise<void>
 }
-
-/** Request options the OTA queries take (timeout, cancel, QoS, offline behaviour). */
-export type OtaRequestOptions = Pick<RequestOptions, 'timeoutMs' | 'signal' | 'qos' | 'queueOffline'>
 
 interface TopicHold {
   users: number
@@ -251,7 +247,7 @@ export class OtaChannel {
    */
   async requestFirmware(
     module: string | undefined,
-    options: OtaRequestOptions = {},
+    options: FotaRequestOptions = {},
   ): Promise<FirmwareOffer | undefined> {
     const params = module === undefined ? {} : { module }
     const reply = await this.session.request(Topics.otaFirmwareGet(this.identity), params, {
@@ -262,7 +258,7 @@ export class OtaChannel {
   }
 
   /** Asks for the product configuration (`thing.config.get`); resolves with the offer of the reply, or undefined. */
-  async requestConfig(options: OtaRequestOptions = {}): Promise<ConfigOffer | undefined> {
+  async requestConfig(options: FotaRequestOptions = {}): Promise<ConfigOffer | undefined> {
     const reply = await this.session.request(Topics.configGet(this.identity), CONFIG_GET_PARAMS, {
       method: 'thing.config.get',
       ...options,

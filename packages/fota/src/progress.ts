@@ -16,9 +16,6 @@ export const OtaProgress = {
   Max: 100,
 } as const
 
-/** A progress step: 0–100, or an `OtaProgress` failure step (-1 to -4). */
-export type OtaProgressStep = number
-
 /** When download percentages are published. */
 export interface ProgressPolicy {
   /** Report a percentage only when it grew by at least this many points. @default 5 */

@@ -1,4 +1,4 @@
-import type { LinkkitError } from '@linkkit/core'
+import type { LinkkitError, RequestOptions } from '@linkkit/core'
 
 /**
  * The digest method of a firmware image or configuration file (MD5 or SHA-256). The wire spellings
@@ -151,3 +151,9 @@ export interface FirmwarePersistence {
    */
   readBack?(image: FirmwareImage, length: number): AsyncIterable<Uint8Array>
 }
+
+/**
+ * Options of the OTA queries (`request`, `requestConfig`): a timeout, a cancel signal, and the
+ * request's QoS (default the session's `alinkQos`, 0) and offline behaviour (queued while reconnecting).
+ */
+export type FotaRequestOptions = Pick<RequestOptions, 'timeoutMs' | 'signal' | 'qos' | 'queueOffline'>

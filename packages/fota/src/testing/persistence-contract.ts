@@ -34,7 +34,7 @@ export {
 } from './firmware-fixture.js'
 
 /**
- * The behaviour every {@link FirmwarePersistence} must show, as a vitest suite: run it from a test
+ * The behaviour every `FirmwarePersistence` must show, as a vitest suite: run it from a test
  * file with a factory that builds the adapter over fresh storage. The resume checks run when the
  * adapter has `resumeOffset` and the harness can `restart`.
  */
