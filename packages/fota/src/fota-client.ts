@@ -24,6 +24,7 @@ export interface ModuleFirmware {
   persistence?: FirmwarePersistence
 }
 
+/** Options of `new FotaClient(session, options)`: `linkkit.open({ firmware })`. */
 export interface FotaOptions extends ModuleFirmware {
   /** Other modules than the default one (the whole device firmware), by module name. */
   modules?: Record<string, ModuleFirmware>
@@ -47,7 +48,7 @@ export interface FotaDownloadOptions extends Omit<DownloadTuning, 'allowHttp' | 
 
 /** Events of a `FotaClient` (and so of `device.fota`). */
 export interface FotaEvents {
-  /** The cloud offers firmware (push, firmware/get reply or legacy request reply). ITE_FOTA / ITE_FOTA_MODULE. */
+  /** The cloud offers firmware (an upgrade push, or a firmware/get reply). ITE_FOTA / ITE_FOTA_MODULE. */
   fota: (offer: FirmwareOffer) => void
   /** Local download progress after each stored chunk. */
   'fota:progress': (progress: FotaProgress) => void

@@ -141,6 +141,8 @@ export class OtaChannel {
   }
 
   #onMessage(via: OtaInbound, topic: string, payload: Buffer): void {
+    // The last user of this topic is leaving (its unsubscribe is on the way): nobody to act on it.
+    if (![...this.#users].some((user) => user.kinds.has(via))) return
     const message = readInbound(via, topic, payload)
     switch (message.kind) {
       case 'ignored':
@@ -158,7 +160,7 @@ export class OtaChannel {
         return
       case 'refused': {
         const { error } = message
-        this.#logger.warn({ code: error.code, topic }, error.message)
+        this.#logger.debug({ code: error.code, topic }, error.message)
         if (message.replyId !== undefined) this.#reply(topic, message.replyId, 460, 'invalid config push')
         this.#deliver(via, (l) => l.refused?.(error, via, topic))
         // One step -1 with the reason, however many users heard it (docs/protocol.md §3.5).
