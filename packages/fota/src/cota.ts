@@ -1,23 +1,7 @@
 import { LinkkitError, type LoggerOption } from '@linkkit/core'
+import { isHexDigest, parseDigestMethod } from './digest-method.js'
 import { type DownloadTlsOptions, downloadFirmware } from './download/index.js'
-import { parseSignMethod } from './offer.js'
-import type { SignMethod } from './types.js'
-
-/** A remote configuration file offered by `thing.config.push` or a `thing.config.get` reply (docs/protocol.md §2.3). */
-export interface ConfigOffer {
-  /** The configuration's id (`IOT_OTAG_COTA_CONFIG_ID`). */
-  configId: string
-  /** File size in bytes (`configSize`). */
-  size: number
-  /** Where to fetch the file; its query is a credential and is never logged. */
-  url: string
-  /** Digest method of `digest`, whatever the wire spelling (`Sha256`, `Md5`…). */
-  signMethod: SignMethod
-  /** Lowercase hex digest per signMethod (the offer's `sign`). */
-  digest: string
-  /** How the configuration is delivered; `file` in practice. */
-  getType: string
-}
+import type { ConfigOffer } from './types.js'
 
 /** Config files are small; the whole file is returned in memory, so it is bounded. */
 export const DEFAULT_CONFIG_MAX_BYTES = 16 * 1024 * 1024
@@ -36,11 +20,9 @@ export function parseConfigOffer(data: unknown): ConfigOffer {
   const size = typeof d.configSize === 'string' ? Number(d.configSize) : d.configSize
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw invalid('configSize')
   if (typeof d.url !== 'string' || !URL.canParse(d.url)) throw invalid('url')
-  const signMethod = parseSignMethod(d.signMethod)
+  const signMethod = parseDigestMethod(d.signMethod)
   if (signMethod === undefined) throw invalid(`signMethod ${JSON.stringify(d.signMethod)}`)
-  const hexLength = signMethod === 'Md5' ? 32 : 64
-  if (typeof d.sign !== 'string' || !new RegExp(`^[0-9a-fA-F]{${hexLength}}$`).test(d.sign))
-    throw invalid('sign')
+  if (!isHexDigest(signMethod, d.sign)) throw invalid('sign')
   return {
     configId: d.configId,
     size,

@@ -3,27 +3,18 @@ import {
   type DeviceIdentity,
   isLinkkitError,
   LinkkitError,
-  parseJson,
-  peekId,
-  type RequestOptions,
   type Session,
   safeEmit,
-  Topics,
   toLinkkitError,
 } from '@linkkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
-import { type ConfigOffer, fetchConfig, parseConfigOffer } from './cota.js'
-import { parseOfferData, parseUpgradePush } from './offer.js'
+import { fetchConfig } from './cota.js'
+import { FirmwareModules } from './firmware-modules.js'
+import { type OtaAttachment, OtaChannel, type OtaInbound } from './ota-channel.js'
 import { type DownloadTuning, type FotaProgress, type FotaResult, performFota } from './perform.js'
-import {
-  assertVersion,
-  informVersion,
-  OtaProgress,
-  type ProgressPolicy,
-  ProgressReporter,
-} from './progress.js'
-import type { FirmwareOffer, FirmwarePersistence } from './types.js'
+import { assertVersion, OtaProgress, type ProgressPolicy, ProgressReporter } from './progress.js'
+import type { ConfigOffer, FirmwareOffer, FirmwarePersistence, FotaRequestOptions } from './types.js'
 
 /** Firmware of one module: the version running now and where new images go. */
 export interface ModuleFirmware {
@@ -33,6 +24,7 @@ export interface ModuleFirmware {
   persistence?: FirmwarePersistence
 }
 
+/** Options of `new FotaClient(session, options)`: `linkkit.open({ firmware })`. */
 export interface FotaOptions extends ModuleFirmware {
   /** Other modules than the default one (the whole device firmware), by module name. */
   modules?: Record<string, ModuleFirmware>
@@ -54,15 +46,9 @@ export interface FotaDownloadOptions extends Omit<DownloadTuning, 'allowHttp' | 
   persistence?: FirmwarePersistence
 }
 
-/**
- * Options of `request` and `requestConfig`: a timeout, a cancel signal, and the request's QoS
- * (default the connection's `alinkQos`, 0) and offline behaviour (queued while reconnecting).
- */
-export type FotaRequestOptions = Pick<RequestOptions, 'timeoutMs' | 'signal' | 'qos' | 'queueOffline'>
-
 /** Events of a `FotaClient` (and so of `device.fota`). */
 export interface FotaEvents {
-  /** The cloud offers firmware (push, firmware/get reply or legacy request reply). ITE_FOTA / ITE_FOTA_MODULE. */
+  /** The cloud offers firmware (an upgrade push, or a firmware/get reply). ITE_FOTA / ITE_FOTA_MODULE. */
   fota: (offer: FirmwareOffer) => void
   /** Local download progress after each stored chunk. */
   'fota:progress': (progress: FotaProgress) => void
@@ -72,84 +58,72 @@ export interface FotaEvents {
   error: (error: LinkkitError) => void
 }
 
+/** The topics the advanced API hears: pushes, unsolicited query replies, config pushes (docs/protocol.md §3.1). */
+const ADVANCED_TOPICS: readonly OtaInbound[] = ['upgrade', 'firmwareGetReply', 'configPush']
+
 /**
  * The advanced OTA API (IOT_Linkkit_* FOTA): listens for offers, informs versions on every
- * (re)connect, downloads into a FirmwarePersistence with verification and progress.
+ * (re)connect, downloads into a FirmwarePersistence with verification and progress. The wire is
+ * the session's shared OTA channel, so an `OtaSession` on the same session answers nothing twice.
  */
 export class FotaClient extends EventEmitter<FotaEvents> {
-  readonly #connection: Session
-  readonly #identity: DeviceIdentity
+  readonly #channel: OtaChannel
   readonly #options: FotaOptions
   readonly #logger: Logger
-  readonly #versions = new Map<string, string>()
+  readonly #modules: FirmwareModules
   readonly #busy = new Set<string>()
-  readonly #cleanups: Array<() => unknown> = []
   /** Aborted by close(): running downloads stop, and their adapters keep the bytes (resumable). */
   readonly #closing = new AbortController()
   readonly #downloads = new Set<Promise<unknown>>()
-  #started = false
+  #attachment: OtaAttachment | undefined
+  #stopInforming: (() => void) | undefined
 
-  constructor(connection: Session, options: FotaOptions = {}, identity: DeviceIdentity = connection) {
+  constructor(session: Session, options: FotaOptions = {}, identity: DeviceIdentity = session) {
     super()
-    this.#connection = connection
-    this.#identity = { productKey: identity.productKey, deviceName: identity.deviceName }
+    this.#channel = OtaChannel.for(session, identity)
     this.#options = { ...options }
-    this.#logger = createLogger(connection.logger, 'fota')
-    if (options.version !== undefined) this.#versions.set('default', assertVersion(options.version))
-    for (const [module, fw] of Object.entries(options.modules ?? {})) {
-      if (fw.version !== undefined) this.#versions.set(module, assertVersion(fw.version))
-    }
+    this.#logger = createLogger(session.logger, 'fota')
+    this.#modules = new FirmwareModules(this.#options)
   }
 
   /** The version this client informs for a module (default module when omitted). */
   version(module = 'default'): string | undefined {
-    return this.#versions.get(module)
+    return this.#modules.version(module)
   }
 
   /** Subscribes the OTA topics and informs versions now (when connected) and after every reconnect. */
   async start(): Promise<void> {
-    if (this.#started) return
-    this.#started = true
-    const c = this.#connection
-    const id = this.#identity
-    const on = async (topic: string, handler: (topic: string, payload: Buffer) => void) =>
-      this.#cleanups.push(await c.subscribe(topic, handler, { qos: 1 }))
-    await on(Topics.otaUpgrade(id), (topic, payload) => this.#onPush(topic, payload))
-    await on(Topics.reply(Topics.otaFirmwareGet(id)), (topic, payload) =>
-      this.#onFirmwareGetReply(topic, payload),
-    )
-    // QoS as the C SDK subscribes: upgrade QoS 1, config push QoS 0 (docs/protocol.md §3.1).
-    this.#cleanups.push(
-      await c.subscribe(Topics.configPush(id), (topic, payload) => this.#onConfigPush(topic, payload), {
-        qos: 0,
-      }),
-    )
-    const onConnected = () => void this.#informAll()
-    c.on('connected', onConnected)
-    this.#cleanups.push(() => c.off('connected', onConnected))
-    if (c.connected) await this.#informAll()
-  }
-
-  async #informAll(): Promise<void> {
-    for (const [module, version] of this.#versions) {
-      try {
-        await informVersion(this.#connection, this.#identity, version, module)
-      } catch (error) {
-        this.#emitError(toLinkkitError(error, 'ERR_PUBLISH_FAILED'))
-      }
+    if (this.#attachment) return
+    const attachment = this.#channel.attach(ADVANCED_TOPICS, {
+      offer: (offer) => this.#accept(offer),
+      config: (offer) => this.#emitSafely('config', offer),
+      refused: (error, _via, topic) => this.#emitError(offerError(error, topic)),
+    })
+    this.#attachment = attachment
+    const versions = {
+      versions: () => this.#modules.versions(),
+      failed: (error: LinkkitError) => this.#emitError(error),
     }
+    this.#stopInforming = this.#channel.informOnConnect(versions)
+    try {
+      await attachment.ready
+    } catch (error) {
+      await this.#stop()
+      throw error
+    }
+    if (this.#channel.session.connected) await this.#channel.informNow(versions)
   }
 
   /** Reports the running version of a module (`/ota/device/inform`), and remembers it for reconnects. */
   async reportVersion(version: string, module?: string): Promise<void> {
     assertVersion(version)
-    this.#versions.set(module ?? 'default', version)
-    await informVersion(this.#connection, this.#identity, version, module)
+    this.#modules.setVersion(module ?? 'default', version)
+    await this.#channel.inform(version, module)
   }
 
   /** Reports a progress step for a module yourself (IOT_OTA_ReportProgress). */
   async reportProgress(step: number, desc = '', module?: string): Promise<void> {
-    await new ProgressReporter(this.#connection, this.#identity, module).report(step, desc)
+    await this.#channel.reportProgress(step, desc, module)
   }
 
   /**
@@ -157,17 +131,9 @@ export class FotaClient extends EventEmitter<FotaEvents> {
    * emitted as `fota`, and downloaded when `autoDownload` is on) or undefined when nothing is pending.
    */
   async request(module?: string, options: FotaRequestOptions = {}): Promise<FirmwareOffer | undefined> {
-    const params = module === undefined ? {} : { module }
-    const reply = await this.#connection.request(Topics.otaFirmwareGet(this.#identity), params, {
-      method: 'thing.ota.firmware.get',
-      ...options,
-    })
-    const data = reply.data
-    if (data === undefined || data === null || (typeof data === 'object' && Object.keys(data).length === 0))
-      return undefined
-    const offer = parseOfferData(data)
+    const offer = await this.#channel.requestFirmware(module, options)
     // Like any other offer: a throwing listener must not reject this call, and autoDownload applies.
-    this.#accept(offer)
+    if (offer !== undefined) this.#accept(offer)
     return offer
   }
 
@@ -183,9 +149,9 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   async download(offer: FirmwareOffer, options: FotaDownloadOptions = {}): Promise<FotaResult> {
     if (this.#closing.signal.aborted) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
     const module = offer.module ?? 'default'
-    if (options.persistence === undefined && this.#undeclared(offer))
+    if (options.persistence === undefined && this.#modules.undeclared(offer))
       throw await this.#refuseUndeclared(offer)
-    const persistence = options.persistence ?? this.#persistenceFor(offer.module)
+    const persistence = options.persistence ?? this.#modules.persistenceFor(offer.module)
     if (!persistence) {
       throw new LinkkitError('ERR_INVALID_OPTIONS', `no persistence configured for module ${module}`)
     }
@@ -197,7 +163,10 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     const running = performFota({
       offer,
       persistence,
-      reporter: new ProgressReporter(this.#connection, this.#identity, offer.module, this.#options.progress),
+      reporter: new ProgressReporter(
+        (step, desc) => this.#channel.reportProgress(step, desc, offer.module),
+        this.#options.progress,
+      ),
       onProgress: (progress) => this.#emitSafely('fota:progress', progress),
       tuning: {
         ...this.#options.download,
@@ -218,15 +187,8 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   }
 
   /** Requests the product's remote configuration (`thing.config.get`); resolves with the offer or undefined. */
-  async requestConfig(options: FotaRequestOptions = {}): Promise<ConfigOffer | undefined> {
-    const reply = await this.#connection.request(
-      Topics.configGet(this.#identity),
-      { configScope: 'product', getType: 'file' },
-      { method: 'thing.config.get', ...options },
-    )
-    if (reply.data === undefined || reply.data === null || Object.keys(reply.data as object).length === 0)
-      return undefined
-    return parseConfigOffer(reply.data)
+  requestConfig(options: FotaRequestOptions = {}): Promise<ConfigOffer | undefined> {
+    return this.#channel.requestConfig(options)
   }
 
   /** Fetches and verifies a configuration file with the same downloader; resolves with its bytes. */
@@ -242,11 +204,6 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     })
   }
 
-  /** A named module with no entry in `modules`: the device cannot know where its image goes. */
-  #undeclared(offer: FirmwareOffer): boolean {
-    return offer.module !== undefined && !Object.hasOwn(this.#options.modules ?? {}, offer.module)
-  }
-
   /** Tells the platform (step -1 with the reason) and the application (`error`); returns the error to throw. */
   async #refuseUndeclared(offer: FirmwareOffer): Promise<LinkkitError> {
     const module = offer.module ?? 'default'
@@ -255,82 +212,24 @@ export class FotaClient extends EventEmitter<FotaEvents> {
       details: { module, version: offer.version },
     })
     this.#logger.warn({ module, version: offer.version }, 'offer for an undeclared module refused')
-    await new ProgressReporter(this.#connection, this.#identity, offer.module).report(
-      OtaProgress.GeneralFailed,
-      desc,
-    )
+    await this.#channel.reportProgress(OtaProgress.GeneralFailed, desc, offer.module)
     this.#emitError(error)
     return error
   }
 
-  #persistenceFor(module: string | undefined): FirmwarePersistence | undefined {
-    if (module === undefined) return this.#options.persistence
-    return this.#options.modules?.[module]?.persistence
-  }
-
-  #onPush(topic: string, payload: Buffer): void {
-    let offer: FirmwareOffer
-    try {
-      offer = parseUpgradePush(parseJson(payload, topic))
-    } catch (error) {
-      this.#rejectOffer(error, topic)
-      return
-    }
-    this.#accept(offer)
-  }
-
-  #onFirmwareGetReply(topic: string, payload: Buffer): void {
-    // Replies to our own request() are settled by the connection; this sees only unsolicited ones.
-    try {
-      const body = parseJson(payload, topic) as { code?: unknown; data?: unknown }
-      if (body?.code !== 200 || !body.data || Object.keys(body.data).length === 0) return
-      this.#accept(parseOfferData(body.data))
-    } catch (error) {
-      this.#rejectOffer(error, topic)
-    }
-  }
-
   #accept(offer: FirmwareOffer): void {
-    this.#logger.info({ version: offer.version, module: offer.module, size: offer.size }, 'firmware offered')
     this.#emitSafely('fota', offer)
     if (!this.#options.autoDownload) return
     // An undeclared module is refused (step -1), unless a `fota` listener already took it into an
     // adapter of its own (`download(offer, { persistence })` marks the module busy synchronously).
-    const refuse = this.#undeclared(offer) && !this.#busy.has(offer.module ?? 'default')
-    if (refuse || this.#persistenceFor(offer.module)) {
+    const refuse = this.#modules.undeclared(offer) && !this.#busy.has(offer.module ?? 'default')
+    if (refuse || this.#modules.persistenceFor(offer.module)) {
       this.download(offer).catch((error: unknown) => {
         // download() already emitted the refusal of an undeclared module.
         // A download stopped by close() is no failure to report.
         if (!isLinkkitError(error, 'ERR_MODULE_UNDECLARED') && !this.#closing.signal.aborted)
           this.#emitError(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED'))
       })
-    }
-  }
-
-  /** A malformed offer is reported to the cloud (step -1 with the reason) and locally; nothing downloads. */
-  #rejectOffer(error: unknown, topic: string): void {
-    const err = offerError(error, topic)
-    this.#emitError(err)
-    void new ProgressReporter(this.#connection, this.#identity).report(
-      -1,
-      `invalid offer: ${err.message}`.slice(0, 128),
-    )
-  }
-
-  #onConfigPush(topic: string, payload: Buffer): void {
-    let id: string | undefined
-    try {
-      const body = parseJson(payload, topic) as { id?: unknown; params?: unknown }
-      id = typeof body?.id === 'string' || typeof body?.id === 'number' ? String(body.id) : undefined
-      const offer = parseConfigOffer(body?.params)
-      if (id !== undefined) void this.#connection.reply(Topics.reply(topic), id, 200, {}).catch(() => {})
-      this.#emitSafely('config', offer)
-    } catch (error) {
-      // A push refused unparsed (over the inbound limits) is still answered when its head names the id.
-      id ??= peekId(payload)
-      if (id !== undefined)
-        void this.#connection.reply(Topics.reply(topic), id, 460, {}, 'invalid config push').catch(() => {})
-      this.#emitError(offerError(error, topic))
     }
   }
 
@@ -347,6 +246,15 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     safeEmit<FotaEvents, E>(this, this.#logger, event, ...args)
   }
 
+  /** Stops hearing the channel and informing at reconnects. */
+  async #stop(): Promise<void> {
+    this.#stopInforming?.()
+    this.#stopInforming = undefined
+    const attachment = this.#attachment
+    this.#attachment = undefined
+    await attachment?.detach()
+  }
+
   /**
    * Stops running downloads (they reject `ERR_CLOSED`; their adapters keep the bytes so far, so the
    * next download of the same image resumes), waits for them to settle, unsubscribes the OTA
@@ -355,14 +263,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   async close(): Promise<void> {
     this.#closing.abort(new LinkkitError('ERR_CLOSED', 'the FOTA client was closed'))
     await Promise.allSettled([...this.#downloads])
-    this.#started = false
-    for (const cleanup of this.#cleanups.splice(0).reverse()) {
-      try {
-        await cleanup()
-      } catch {
-        // the connection may already be closed
-      }
-    }
+    await this.#stop()
     this.removeAllListeners()
   }
 
@@ -373,8 +274,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
 }
 
 /** Any failure to read an offer, a payload that is not even JSON included, is ERR_OFFER_INVALID with the topic. */
-function offerError(error: unknown, topic: string): LinkkitError {
-  const err = toLinkkitError(error, 'ERR_OFFER_INVALID')
-  if (err.code === 'ERR_OFFER_INVALID' && err.topic !== undefined) return err
-  return new LinkkitError('ERR_OFFER_INVALID', err.message, { topic, cause: err, details: err.details })
+function offerError(error: LinkkitError, topic: string): LinkkitError {
+  if (error.code === 'ERR_OFFER_INVALID' && error.topic !== undefined) return error
+  return new LinkkitError('ERR_OFFER_INVALID', error.message, { topic, cause: error, details: error.details })
 }

@@ -1,22 +1,11 @@
 import { assertTopicSegment, LinkkitError } from '@linkkit/core'
-import type { FirmwareFile, FirmwareOffer, SignMethod } from './types.js'
+import { isHexDigest, parseDigestMethod } from './digest-method.js'
+import type { DigestMethod, FirmwareFile, FirmwareOffer } from './types.js'
 
 /** At most this many files in a multi-file offer (4.x limit, docs/protocol.md §3.3). */
 export const MAX_OFFER_FILES = 20
 /** Target versions are 1–64 characters in the cloud API (docs/protocol.md §3.3). */
 const MAX_VERSION_LENGTH = 64
-
-/**
- * Accepted spellings of `signMethod`: older docs and 3.x say `Md5`, newer docs `MD5`, 4.x accepts
- * `SHA256`/`Sha256` (docs/protocol.md §3.3, §7). Anything else is refused rather than guessed.
- */
-export function parseSignMethod(value: unknown): SignMethod | undefined {
-  if (typeof value !== 'string') return undefined
-  const lower = value.toLowerCase()
-  if (lower === 'md5') return 'Md5'
-  if (lower === 'sha256') return 'SHA256'
-  return undefined
-}
 
 function invalid(reason: string, field?: string): LinkkitError {
   return new LinkkitError('ERR_OFFER_INVALID', `invalid firmware offer: ${reason}`, {
@@ -27,8 +16,6 @@ function invalid(reason: string, field?: string): LinkkitError {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
-
-const HEX = { Md5: /^[0-9a-fA-F]{32}$/, SHA256: /^[0-9a-fA-F]{64}$/ } as const
 
 /** 3.x reads `size` with atoi() of the raw token; we accept a JSON number or a decimal string. */
 function parseSize(value: unknown, field: string): number {
@@ -47,25 +34,25 @@ function parseUrl(value: unknown, field: string): string {
 
 function parseDigest(
   data: Record<string, unknown>,
-  signMethod: SignMethod,
+  signMethod: DigestMethod,
   signField: string,
   md5Field: string,
 ): { digest: string; md5?: string } {
   const md5 = typeof data[md5Field] === 'string' ? (data[md5Field] as string) : undefined
-  if (md5 !== undefined && !HEX.Md5.test(md5))
+  if (md5 !== undefined && !isHexDigest('Md5', md5))
     throw invalid(`${md5Field} must be 32 hex characters`, md5Field)
   const sign = typeof data[signField] === 'string' ? (data[signField] as string) : undefined
   // 3.x-style offers carry only `md5`; it is the digest when the method is Md5.
   const digest = sign ?? (signMethod === 'Md5' ? md5 : undefined)
   if (digest === undefined) throw invalid(`${signField} is missing`, signField)
-  if (!HEX[signMethod].test(digest))
+  if (!isHexDigest(signMethod, digest))
     throw invalid(`${signField} is not a ${signMethod} hex digest`, signField)
   return md5 === undefined
     ? { digest: digest.toLowerCase() }
     : { digest: digest.toLowerCase(), md5: md5.toLowerCase() }
 }
 
-function parseFile(entry: unknown, index: number, signMethod: SignMethod): FirmwareFile {
+function parseFile(entry: unknown, index: number, signMethod: DigestMethod): FirmwareFile {
   if (!isRecord(entry)) throw invalid(`files[${index}] must be an object`, `files[${index}]`)
   const name = entry.fileName
   if (typeof name !== 'string' || name.length === 0 || name.length > 128) {
@@ -94,7 +81,7 @@ export function parseOfferData(data: unknown): FirmwareOffer {
   if (data.dProtocol === 'mqtt')
     throw invalid('MQTT file download (dProtocol "mqtt") is not supported', 'dProtocol')
   const signMethod =
-    data.signMethod === undefined && typeof data.md5 === 'string' ? 'Md5' : parseSignMethod(data.signMethod)
+    data.signMethod === undefined && typeof data.md5 === 'string' ? 'Md5' : parseDigestMethod(data.signMethod)
   if (signMethod === undefined)
     throw invalid(`unknown signMethod ${JSON.stringify(data.signMethod)}`, 'signMethod')
   let module: string | undefined

@@ -1,22 +1,10 @@
-import {
-  type DeviceIdentity,
-  emitError,
-  LinkkitError,
-  normaliseId,
-  parseJson,
-  peekId,
-  type Session,
-  safeEmit,
-  Topics,
-  toLinkkitError,
-} from '@linkkit/core'
+import { emitError, LinkkitError, type Session, safeEmit, toLinkkitError } from '@linkkit/core'
 import { EventEmitter } from 'eventemitter3'
-import { type ConfigOffer, parseConfigOffer } from './cota.js'
 import type { DownloadRetryOptions, DownloadTlsOptions } from './download/index.js'
-import { parseUpgradePush } from './offer.js'
-import { assertVersion, informVersion, OtaProgress, ProgressReporter } from './progress.js'
-import { PullDownload } from './pull-download.js'
-import type { FirmwareOffer, SignMethod } from './types.js'
+import { type OtaAttachment, OtaChannel, type OtaInbound } from './ota-channel.js'
+import { type Accepted, OtaFetch } from './ota-fetch.js'
+import { assertVersion, OtaProgress } from './progress.js'
+import type { ConfigOffer, DigestMethod, FirmwareOffer } from './types.js'
 
 /** IOT_OTA_State_t (v3.1+). */
 export const OtaState = {
@@ -37,11 +25,11 @@ export type OtaStateName = (typeof OtaState)[keyof typeof OtaState]
 /** IOT_OTA_Type_t: what the current offer is. */
 export type OtaType = 'none' | 'fota' | 'cota'
 
-/** Options of `new OtaSession(connection, options)` (IOT_OTA_Init). */
+/** Options of `new OtaSession(session, options)` (IOT_OTA_Init). */
 export interface OtaSessionOptions {
-  /** @default the connection's productKey / deviceName */
+  /** Whose OTA topics (a sub-device the session carries, say). @default the session's productKey */
   productKey?: string
-  /** @default the connection's deviceName */
+  /** @default the session's deviceName */
   deviceName?: string
   /** Module name used in inform and progress (IOTX_IOCTL_SET_MODULE). */
   module?: string
@@ -69,60 +57,42 @@ export interface OtaSessionEvents {
   error: (error: LinkkitError) => void
 }
 
+/** The topics IOT_OTA_Init subscribes (docs/protocol.md §4.1). */
+const BASIC_TOPICS: readonly OtaInbound[] = ['upgrade', 'request', 'configPush', 'configGetReply']
+
 /**
  * The basic OTA API, one for one with IOT_OTA_*: a state machine INITED → PUSHED → FETCHING →
- * FETCHED driven by the caller's fetchYield loop. Unlike 3.x, `reset()` really resets (docs/protocol.md §4.1).
+ * FETCHED driven by the caller's fetchYield loop, over the session's shared OTA channel (which
+ * reads, answers and reports on the wire). Unlike 3.x, `reset()` really resets (docs/protocol.md §4.1).
  */
 export class OtaSession extends EventEmitter<OtaSessionEvents> {
   /** Resolves once the OTA topics are subscribed (IOT_OTA_Init). */
   readonly ready: Promise<void>
-  readonly #connection: Session
-  readonly #identity: DeviceIdentity
+  readonly #channel: OtaChannel
+  readonly #attachment: OtaAttachment
   readonly #options: OtaSessionOptions
-  readonly #reporter: ProgressReporter
-  readonly #unsubscribe: Array<() => Promise<void>> = []
   #state: OtaStateName = OtaState.Inited
-  #type: OtaType = 'none'
-  #offer: FirmwareOffer | undefined
-  #config: ConfigOffer | undefined
-  #pull: PullDownload | undefined
-  #checked: boolean | undefined
+  /** The accepted offer and its download; undefined in INITED and CLOSED. */
+  #fetch: OtaFetch | undefined
   /** The last failure (IOT_OTA_GetLastError), or undefined. */
   lastError: LinkkitError | undefined
 
-  constructor(connection: Session, options: OtaSessionOptions = {}) {
+  constructor(session: Session, options: OtaSessionOptions = {}) {
     super()
-    this.#connection = connection
-    this.#identity = {
-      productKey: options.productKey ?? connection.productKey,
-      deviceName: options.deviceName ?? connection.deviceName,
-    }
     this.#options = { ...options }
-    this.#reporter = new ProgressReporter(connection, this.#identity, options.module, {
-      minStep: 0,
-      minIntervalMs: 0,
+    this.#channel = OtaChannel.for(session, {
+      productKey: options.productKey ?? session.productKey,
+      deviceName: options.deviceName ?? session.deviceName,
     })
-    this.ready = this.#subscribe()
+    this.#attachment = this.#channel.attach(BASIC_TOPICS, {
+      offer: (offer) => this.#accept({ type: 'fota', offer }),
+      config: (config) => this.#accept({ type: 'cota', config }),
+      refused: (error) => this.#failUnasked(error),
+    })
+    this.ready = this.#attachment.ready
     this.ready.catch((error: unknown) => {
       this.lastError = toLinkkitError(error, 'ERR_SUBSCRIBE_FAILED')
     })
-  }
-
-  async #subscribe(): Promise<void> {
-    const c = this.#connection
-    const id = this.#identity
-    const push = (topic: string, payload: Buffer) => this.#onPush(topic, payload)
-    this.#unsubscribe.push(await c.subscribe(Topics.otaUpgrade(id), push, { qos: 1 }))
-    // 3.x treats any message on /ota/device/request that carries a url like an upgrade push.
-    this.#unsubscribe.push(await c.subscribe(Topics.otaRequest(id), push, { qos: 1 }))
-    this.#unsubscribe.push(
-      await c.subscribe(Topics.configPush(id), (t, p) => this.#onConfig(t, p, 'params'), { qos: 0 }),
-    )
-    this.#unsubscribe.push(
-      await c.subscribe(Topics.reply(Topics.configGet(id)), (t, p) => this.#onConfig(t, p, 'data'), {
-        qos: 0,
-      }),
-    )
   }
 
   /** The session state (IOT_OTA_State_t). */
@@ -131,54 +101,55 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   }
   /** IOT_OTAG_OTA_TYPE */
   get type(): OtaType {
-    return this.#type
+    return this.#fetch?.accepted.type ?? 'none'
   }
   /** The accepted firmware offer, if any. */
   get offer(): FirmwareOffer | undefined {
-    return this.#offer
+    return this.#fetch?.offer
   }
   /** The accepted config offer (IOT_OTAG_COTA_*), if any. */
   get config(): ConfigOffer | undefined {
-    return this.#config
+    return this.#fetch?.config
   }
   /** IOT_OTAG_FETCHED_SIZE */
   get fetchedSize(): number {
-    return this.#pull?.fetched ?? 0
+    return this.#fetch?.fetched ?? 0
   }
   /** IOT_OTAG_FILE_SIZE */
   get fileSize(): number {
-    return this.#offer?.size ?? this.#config?.size ?? 0
+    return this.#fetch?.size ?? 0
   }
   /** IOT_OTAG_MD5SUM: the expected MD5 (lowercase hex), when the offer carries one. */
   get md5(): string | undefined {
-    return this.#offer?.md5 ?? (this.#offer?.signMethod === 'Md5' ? this.#offer.digest : undefined)
+    const offer = this.#fetch?.offer
+    return offer?.md5 ?? (offer?.signMethod === 'Md5' ? offer.digest : undefined)
   }
   /** Digest method of the offer or configuration. */
-  get signMethod(): SignMethod | undefined {
-    return this.#offer?.signMethod ?? this.#config?.signMethod
+  get signMethod(): DigestMethod | undefined {
+    return this.#fetch?.signMethod
   }
   /** The expected digest per signMethod. */
   get digest(): string | undefined {
-    return this.#offer?.digest ?? this.#config?.digest
+    return this.#fetch?.digest
   }
   /** IOT_OTAG_VERSION: the target version. */
   get version(): string | undefined {
-    return this.#offer?.version
+    return this.#fetch?.offer?.version
   }
   /** IOT_OTAG_MODULE */
   get module(): string | undefined {
-    return this.#offer?.module ?? this.#options.module
+    return this.#fetch?.offer?.module ?? this.#options.module
   }
 
   /** IOT_OTA_ReportVersion */
   async reportVersion(version: string): Promise<void> {
     assertVersion(version)
-    await informVersion(this.#connection, this.#identity, version, this.#options.module)
+    await this.#channel.inform(version, this.#options.module)
   }
 
   /** IOT_OTA_ReportProgress: a percentage 0–100 or an OtaProgress failure step. */
   async reportProgress(step: number, desc = ''): Promise<void> {
-    await this.#reporter.report(step, desc)
+    await this.#channel.reportProgress(step, desc, this.#options.module)
   }
 
   /** IOT_OTA_IsFetching: an offer is pending or being fetched. */
@@ -209,12 +180,12 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
       this.#state = OtaState.Fetching
       // 3.x forces step 0 "Enter in downloading state" on the first fetch. Not awaited: while MQTT
       // is down the report waits in the offline queue, and fetching must not wait for it.
-      void this.#reporter.report(0, 'Enter in downloading state')
+      void this.reportProgress(0, 'Enter in downloading state')
     }
-    const pull = this.#pull!
+    const fetch = this.#fetch!
     try {
-      const n = await pull.read(buffer, timeoutMs)
-      if (pull.finished) this.#state = OtaState.Fetched
+      const n = await fetch.read(buffer, timeoutMs)
+      if (fetch.finished) this.#state = OtaState.Fetched
       return n
     } catch (error) {
       throw this.#fail(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED'))
@@ -226,123 +197,62 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
    * Only in FETCHED state; on a mismatch it reports step -3, as the C SDK does.
    */
   checkFirmware(): boolean {
-    if (this.#state !== OtaState.Fetched || !this.#pull) {
+    const fetch = this.#fetch
+    if (this.#state !== OtaState.Fetched || !fetch) {
       throw this.#fail(
         new LinkkitError('ERR_OTA_STATE', `checkFirmware needs FETCHED, state is ${this.#state}`),
       )
     }
-    if (this.#checked === undefined) {
-      this.#checked = this.#pull.digest() === this.digest
-      if (!this.#checked) {
-        this.lastError = new LinkkitError(
-          'ERR_DIGEST_MISMATCH',
-          'fetched image does not match the offered digest',
-        )
-        void this.#reporter.report(OtaProgress.CheckFailed, 'digest mismatch')
-      }
-    }
-    return this.#checked
+    if (fetch.verdict !== undefined) return fetch.verdict
+    if (fetch.check()) return true
+    this.lastError = new LinkkitError(
+      'ERR_DIGEST_MISMATCH',
+      'fetched image does not match the offered digest',
+    )
+    void this.reportProgress(OtaProgress.CheckFailed, 'digest mismatch')
+    return false
   }
 
   /** IOT_OTAG_RESET_STATE, done as intended: aborts any fetch and returns to INITED. */
   reset(): void {
-    this.#pull?.cancel()
-    this.#pull = undefined
-    this.#offer = undefined
-    this.#config = undefined
-    this.#checked = undefined
-    this.#type = 'none'
+    this.#fetch?.cancel()
+    this.#fetch = undefined
     if (this.#state !== OtaState.Closed) this.#state = OtaState.Inited
   }
 
   /**
    * Asks for the product configuration (iotx_ota_get_config → thing.config.get); the reply arrives
-   * as an offer. Sent at the connection's `alinkQos` (QoS 0, as the C SDK does) and queued while
+   * as an offer. Sent at the session's `alinkQos` (QoS 0, as the C SDK does) and queued while
    * reconnecting.
    */
   async requestConfig(): Promise<void> {
-    const body = {
-      id: this.#connection.nextId(),
-      version: '1.0',
-      params: { configScope: 'product', getType: 'file' },
-      method: 'thing.config.get',
-    }
-    await this.#connection.publish(Topics.configGet(this.#identity), body, {
-      qos: this.#connection.alinkQos,
-      queueOffline: true,
-    })
+    await this.#channel.sendConfigGet()
   }
 
-  #accept(type: OtaType, offer: FirmwareOffer | undefined, config: ConfigOffer | undefined): void {
+  #accept(accepted: Accepted): void {
+    const logger = this.#channel.session.logger
     if (this.#state === OtaState.Fetching || this.#state === OtaState.Closed) {
-      this.#connection.logger.info({ state: this.#state }, 'offer ignored while fetching')
+      logger.info({ state: this.#state }, 'offer ignored while fetching')
       return
     }
     this.reset()
-    this.#type = type
-    this.#offer = offer
-    this.#config = config
-    const source = offer ?? config!
-    this.#pull = new PullDownload(source, {
-      allowHttp: this.#options.allowHttp === true,
-      ...(this.#options.tls ? { tls: this.#options.tls } : {}),
-      ...(this.#options.idleTimeoutMs ? { idleTimeoutMs: this.#options.idleTimeoutMs } : {}),
-      ...pick(this.#options, ['deadlineMs', 'minBytesPerSecond', 'rateWindowMs']),
-      ...(this.#options.retry ? { retry: this.#options.retry } : {}),
-      logger: this.#connection.logger,
-    })
+    this.#fetch = new OtaFetch(accepted, this.#options, logger)
     this.#state = OtaState.Pushed
-    safeEmit(this, this.#connection.logger, 'pushed', type)
-  }
-
-  #onPush(topic: string, payload: Buffer): void {
-    try {
-      const body = parseJson(payload, topic)
-      if (topic === Topics.otaRequest(this.#identity) && !JSON.stringify(body).includes('"url"')) return
-      this.#accept('fota', parseUpgradePush(body), undefined)
-    } catch (error) {
-      this.#failUnasked(toLinkkitError(error, 'ERR_OFFER_INVALID'))
-      void this.#reporter.report(OtaProgress.GeneralFailed, 'invalid offer')
-    }
-  }
-
-  #onConfig(topic: string, payload: Buffer, field: 'params' | 'data'): void {
-    // A config push (`params`) is a cloud request: it gets a push_reply, 200 or 460 (docs/protocol.md §2.3).
-    let id: string | undefined
-    try {
-      const body = parseJson(payload, topic) as Record<string, unknown>
-      if (field === 'params') id = normaliseId(body?.id)
-      if (field === 'data' && body?.code !== 200 && body?.code !== '200') return
-      this.#accept('cota', undefined, parseConfigOffer(body?.[field]))
-      if (id !== undefined) this.#replyQuietly(topic, id, 200)
-    } catch (error) {
-      // A push refused unparsed (over the inbound limits) is still answered when its head names the id.
-      if (field === 'params') id ??= peekId(payload)
-      if (id !== undefined) this.#replyQuietly(topic, id, 460)
-      this.#failUnasked(toLinkkitError(error, 'ERR_OFFER_INVALID'))
-    }
-  }
-
-  #replyQuietly(topic: string, id: string, code: number): void {
-    this.#connection.reply(Topics.reply(topic), id, code, {}).catch((error: unknown) => {
-      this.#connection.logger.debug(
-        { code: toLinkkitError(error, 'ERR_PUBLISH_FAILED').code },
-        'push_reply not sent',
-      )
-    })
+    safeEmit(this, logger, 'pushed', accepted.type)
   }
 
   /** A failure the caller is about to receive as a rejection: kept and emitted, never warned about. */
   #fail(error: LinkkitError): LinkkitError {
     this.lastError = error
-    if (this.listenerCount('error') > 0) safeEmit(this, this.#connection.logger, 'error', error)
+    if (this.listenerCount('error') > 0) safeEmit(this, this.#channel.session.logger, 'error', error)
     return error
   }
 
   /** A failure no call returns (a refused push): kept, emitted, and on stderr when nobody listens. */
   #failUnasked(error: LinkkitError): void {
+    if (this.#state === OtaState.Closed) return
     this.lastError = error
-    emitError(this, error, this.#connection.logger)
+    emitError(this, error, this.#channel.session.logger)
   }
 
   /** IOT_OTA_Deinit */
@@ -351,7 +261,7 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
     this.reset()
     this.#state = OtaState.Closed
     await this.ready.catch(() => {})
-    for (const off of this.#unsubscribe.splice(0)) await off().catch(() => {})
+    await this.#attachment.detach()
     this.removeAllListeners()
   }
 
@@ -359,11 +269,4 @@ export class OtaSession extends EventEmitter<OtaSessionEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
-}
-
-/** The named options that are set, so the downloader's defaults apply to the others. */
-function pick<T extends object, K extends keyof T>(source: T, keys: K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {}
-  for (const key of keys) if (source[key] !== undefined) out[key] = source[key]
-  return out
 }

@@ -1,9 +1,11 @@
-import { createHash, type Hash } from 'node:crypto'
-import { LinkkitError, toLinkkitError } from '@linkkit/core'
+import type { Hash } from 'node:crypto'
+import { type LinkkitError, toLinkkitError } from '@linkkit/core'
 import type { Logger } from 'pino'
+import { createDigestHash } from './digest-method.js'
 import { type DownloadOptions, downloadFirmware } from './download/index.js'
+import { closedOrSelf, failureStep, isResumable, persistenceError } from './failure.js'
 import { offerFiles } from './offer.js'
-import { OtaProgress, type ProgressReporter } from './progress.js'
+import type { ProgressReporter } from './progress.js'
 import type { FirmwareFile, FirmwareImage, FirmwareOffer, FirmwarePersistence } from './types.js'
 
 /** Downloader settings a FOTA download passes through. */
@@ -59,55 +61,6 @@ export interface FotaResult {
   bytesReceived: number
   /** HTTP requests made (more than one after resumes or with `chunkSizeBytes`). */
   requests: number
-}
-
-/**
- * The progress step a failure is reported with (docs/protocol.md §3.5): -4 when persistence failed,
- * -3 when the image does not match the offer, -2 when it could not be fetched, -1 otherwise.
- */
-export function failureStep(error: LinkkitError): number {
-  switch (error.code) {
-    case 'ERR_PERSISTENCE_WRITE':
-    case 'ERR_PERSISTENCE':
-    case 'ERR_FLASH_POWER_CUT':
-      return OtaProgress.BurnFailed
-    case 'ERR_DIGEST_MISMATCH':
-    case 'ERR_SIZE_MISMATCH':
-      return OtaProgress.CheckFailed
-    case 'ERR_DOWNLOAD_FAILED':
-    case 'ERR_DOWNLOAD_HTTP_STATUS':
-    case 'ERR_DOWNLOAD_TIMEOUT':
-    case 'ERR_DOWNLOAD_TOO_SLOW':
-    case 'ERR_DOWNLOAD_DEADLINE':
-    case 'ERR_HTTP_NOT_ALLOWED':
-      return OtaProgress.FetchFailed
-    default:
-      return OtaProgress.GeneralFailed
-  }
-}
-
-/**
- * Codes that end a download by interruption, not by a fault of the bytes: the bytes written so far
- * came from the offered file, in order, and stay sound. Anything else (a digest, size or
- * signature refusal, a failed write, a code this list does not know) discards them.
- */
-const interruptions: ReadonlySet<string> = new Set([
-  'ERR_ABORTED', // the caller's AbortSignal
-  'ERR_CLOSED', // device.close() / FotaClient.close()
-  'ERR_DOWNLOAD_FAILED', // transport failures past the retry budget
-  'ERR_DOWNLOAD_TIMEOUT', // a stall past the idle timeout
-  'ERR_DOWNLOAD_HTTP_STATUS', // e.g. a signed URL that expired (403): a new offer brings a new one
-  'ERR_DOWNLOAD_TOO_SLOW', // a trickle below the minimum rate: what arrived is sound
-  'ERR_DOWNLOAD_DEADLINE', // the overall deadline passed: what arrived is sound
-])
-
-/**
- * Whether the bytes held when `error` ended a download are sound (`stop({ ok: false, resumable })`):
- * true for interruptions (abort, close, network failures past the retry budget, an HTTP status),
- * false for refusals (digest or size mismatch, bad signature) and for the adapter's own failures.
- */
-export function isResumable(error: LinkkitError): boolean {
-  return interruptions.has(error.code)
 }
 
 /** What `performFota` needs. */
@@ -247,29 +200,6 @@ async function fetchFile(
   }
 }
 
-/** An abort whose reason is `ERR_CLOSED` (the FOTA client or device was closed) is that closure. */
-function closedOrSelf(error: LinkkitError): LinkkitError {
-  if (
-    error.code !== 'ERR_ABORTED' ||
-    !(error.cause instanceof LinkkitError) ||
-    error.cause.code !== 'ERR_CLOSED'
-  )
-    return error
-  return new LinkkitError('ERR_CLOSED', 'the download stopped: the device was closed', { cause: error })
-}
-
-/** Any failure of `write` is a burn failure (-4); the adapter's own reason stays in the message and `cause`. */
-function persistenceError(error: unknown): LinkkitError {
-  if (
-    error instanceof LinkkitError &&
-    (error.code === 'ERR_PERSISTENCE_WRITE' || error.code === 'ERR_FLASH_POWER_CUT')
-  ) {
-    return error
-  }
-  const reason = error instanceof Error ? error.message : String(error)
-  return new LinkkitError('ERR_PERSISTENCE_WRITE', `persistence write failed: ${reason}`, { cause: error })
-}
-
 async function stopQuietly(
   persistence: FirmwarePersistence,
   error: LinkkitError,
@@ -292,7 +222,7 @@ async function resumePoint(
   try {
     const held = await persistence.resumeOffset(image)
     if (!Number.isSafeInteger(held) || held <= 0 || held > image.size) return { offset: 0, hash: undefined }
-    const hash = createHash(image.signMethod === 'Md5' ? 'md5' : 'sha256')
+    const hash = createDigestHash(image.signMethod)
     let read = 0
     for await (const chunk of persistence.readBack(image, held)) {
       hash.update(chunk)

@@ -1,4 +1,4 @@
-import { type DeviceIdentity, LinkkitError, type Session, Topics } from '@linkkit/core'
+import { LinkkitError } from '@linkkit/core'
 
 /** Progress steps of `/ota/device/progress` (IOT_OTA_Progress_t, docs/protocol.md §3.5). */
 export const OtaProgress = {
@@ -15,9 +15,6 @@ export const OtaProgress = {
   /** IOT_OTAP_FETCH_PERCENTAGE_MAX */
   Max: 100,
 } as const
-
-/** A progress step: 0–100, or an `OtaProgress` failure step (-1 to -4). */
-export type OtaProgressStep = number
 
 /** When download percentages are published. */
 export interface ProgressPolicy {
@@ -44,59 +41,35 @@ export function assertStep(step: number): number {
   return step
 }
 
+/** Publishes one progress step (the OTA channel's `reportProgress`, with the module bound). */
+export type PublishStep = (step: number, desc: string) => Promise<void>
+
 /**
- * Publishes progress on `/ota/device/progress/{pk}/{dn}` as `{"id","params":{"step":"<n>","desc","module"}}`
- * (step is a string on the wire). Percentages are rate-limited as the C SDK does: `0` first, then
- * when grown by ≥ minStep points and ≥ minIntervalMs later, and `100` always.
+ * Rate-limits the download percentages of one download as the C SDK does (docs/protocol.md §3.5):
+ * `0` first, then when grown by ≥ minStep points and ≥ minIntervalMs later, and `100` always.
+ * Failure steps and explicit reports go out at once.
  */
 export class ProgressReporter {
-  readonly #connection: Session
-  readonly #topic: string
-  readonly #module: string | undefined
+  readonly #publish: PublishStep
   readonly #policy: ProgressPolicy
   readonly #now: () => number
   #lastPercent = -1
   #lastAt = Number.NEGATIVE_INFINITY
 
-  constructor(
-    connection: Session,
-    identity: DeviceIdentity,
-    module?: string,
-    policy: Partial<ProgressPolicy> = {},
-    now: () => number = Date.now,
-  ) {
-    this.#connection = connection
-    this.#topic = Topics.otaProgress(identity)
-    this.#module = module
+  constructor(publish: PublishStep, policy: Partial<ProgressPolicy> = {}, now: () => number = Date.now) {
+    this.#publish = publish
     this.#policy = { ...DEFAULT_PROGRESS_POLICY, ...policy }
     this.#now = now
   }
 
-  /**
-   * Publishes one step now, at QoS 0 as the C SDK does (`IOT_OTA_ReportProgress`); while
-   * reconnecting it waits in the offline queue. Failures to publish are logged, never thrown:
-   * progress must not break a download.
-   */
+  /** Publishes one step now; never rejects for delivery (see `OtaChannel.reportProgress`). */
   async report(step: number, desc = ''): Promise<void> {
     assertStep(step)
-    const params: Record<string, string> = { step: String(step), desc }
-    if (this.#module !== undefined) params.module = this.#module
     if (step >= 0) {
       this.#lastPercent = step
       this.#lastAt = this.#now()
     }
-    try {
-      await this.#connection.publish(
-        this.#topic,
-        { id: this.#connection.nextId(), params },
-        { qos: 0, queueOffline: true },
-      )
-    } catch (error) {
-      this.#connection.logger.warn(
-        { step, code: (error as LinkkitError).code },
-        'progress report not delivered',
-      )
-    }
+    await this.#publish(step, desc)
   }
 
   /** Reports a download percentage when the policy says it is worth a message. Returns whether it did. */
@@ -117,22 +90,6 @@ export class ProgressReporter {
     this.#lastPercent = -1
     this.#lastAt = Number.NEGATIVE_INFINITY
   }
-}
-
-/**
- * Version inform `{"id","params":{"version","module"?}}` on `/ota/device/inform/{pk}/{dn}`
- * (docs/protocol.md §3.2), at QoS 1 as the C SDK sends it (`IOT_OTA_ReportVersion`).
- */
-export async function informVersion(
-  connection: Session,
-  identity: DeviceIdentity,
-  version: string,
-  module?: string,
-): Promise<void> {
-  assertVersion(version)
-  const params: Record<string, string> = { version }
-  if (module !== undefined && module !== 'default') params.module = module
-  await connection.publish(Topics.otaInform(identity), { id: connection.nextId(), params }, { qos: 1 })
 }
 
 /** Checks a firmware version (1–64 printable characters, no `"` or `\`) and returns it; throws `ERR_INVALID_ARGUMENT`. */

@@ -1,5 +1,6 @@
-import { createHash, type Hash } from 'node:crypto'
+import type { Hash } from 'node:crypto'
 import { type LinkkitError, toLinkkitError } from '@linkkit/core'
+import { createDigestHash } from './digest-method.js'
 import { type DownloadOptions, downloadFirmware, type FirmwareSource } from './download/index.js'
 
 /**
@@ -22,7 +23,7 @@ export class PullDownload {
   constructor(source: FirmwareSource, options: DownloadOptions) {
     this.#source = source
     this.#options = options
-    this.#hash = createHash(source.signMethod === 'Md5' ? 'md5' : 'sha256')
+    this.#hash = createDigestHash(source.signMethod)
   }
 
   /** Bytes handed to the caller so far. */

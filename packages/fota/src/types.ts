@@ -1,7 +1,11 @@
-import type { LinkkitError } from '@linkkit/core'
+import type { LinkkitError, RequestOptions } from '@linkkit/core'
 
-/** Digest algorithms an offer can name. The wire spellings Md5/MD5/SHA256/Sha256 all map here. */
-export type SignMethod = 'Md5' | 'SHA256'
+/**
+ * The digest method of a firmware image or configuration file (MD5 or SHA-256). The wire spellings
+ * `Md5`/`MD5`/`SHA256`/`Sha256` all map here (`parseDigestMethod`). Offers carry it in a field named
+ * `signMethod`, the wire's name; it is not core's `SignMethod`, the HMAC of the MQTT password.
+ */
+export type DigestMethod = 'Md5' | 'SHA256'
 
 /** One file of a firmware offer (docs/protocol.md §3.3). */
 export interface FirmwareFile {
@@ -12,7 +16,7 @@ export interface FirmwareFile {
   /** Where to fetch it; a pre-signed URL whose query is never logged. */
   url: string
   /** Digest method of `digest`. */
-  signMethod: SignMethod
+  signMethod: DigestMethod
   /** Lowercase hex digest per signMethod. */
   digest: string
   /** Lowercase hex MD5 when the cloud sent one (it does for 3.x compatibility even with SHA256). */
@@ -28,7 +32,7 @@ export interface FirmwareOffer {
   /** Where to fetch the image (the first file of a multi-file offer); its query is never logged. */
   url: string
   /** Digest method of `digest`: `Md5` or `SHA256`, whatever the wire spelling. */
-  signMethod: SignMethod
+  signMethod: DigestMethod
   /** Lowercase hex digest the image must match. */
   digest: string
   /** Lowercase hex MD5, when the cloud sent one (`IOT_OTAG_MD5SUM`). */
@@ -43,6 +47,22 @@ export interface FirmwareOffer {
   files?: FirmwareFile[]
 }
 
+/** A remote configuration file offered by `thing.config.push` or a `thing.config.get` reply (docs/protocol.md §2.3). */
+export interface ConfigOffer {
+  /** The configuration's id (`IOT_OTAG_COTA_CONFIG_ID`). */
+  configId: string
+  /** File size in bytes (`configSize`). */
+  size: number
+  /** Where to fetch the file; its query is a credential and is never logged. */
+  url: string
+  /** Digest method of `digest`, whatever the wire spelling (`Sha256`, `Md5`…). */
+  signMethod: DigestMethod
+  /** Lowercase hex digest per signMethod (the offer's `sign`). */
+  digest: string
+  /** How the configuration is delivered; `file` in practice. */
+  getType: string
+}
+
 /** What a persistence adapter is told about the image it is about to receive. */
 export interface FirmwareImage {
   /** Target version. */
@@ -50,7 +70,7 @@ export interface FirmwareImage {
   /** Size in bytes; `write` receives exactly this many. */
   size: number
   /** Digest method of `digest`. */
-  signMethod: SignMethod
+  signMethod: DigestMethod
   /** Lowercase hex digest the committed bytes match. */
   digest: string
   /** Module; undefined for the default module. */
@@ -131,3 +151,9 @@ export interface FirmwarePersistence {
    */
   readBack?(image: FirmwareImage, length: number): AsyncIterable<Uint8Array>
 }
+
+/**
+ * Options of the OTA queries (`request`, `requestConfig`): a timeout, a cancel signal, and the
+ * request's QoS (default the session's `alinkQos`, 0) and offline behaviour (queued while reconnecting).
+ */
+export type FotaRequestOptions = Pick<RequestOptions, 'timeoutMs' | 'signal' | 'qos' | 'queueOffline'>

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { FirmwareServer } from '../../emulator/src/firmware-server.js'
+import { FirmwareServer } from '@linkkit/emulator'
 import { type DownloadOptions, type DownloadResult, downloadFirmware } from '../src/download/index.js'
-import type { SignMethod } from '../src/types.js'
+import type { DigestMethod } from '../src/types.js'
 
 /** Deterministic pseudo-random bytes (xorshift32), fast enough for tens of MiB. */
 export function image(size: number, seed = 1): Uint8Array {
@@ -18,7 +18,7 @@ export function image(size: number, seed = 1): Uint8Array {
   return new Uint8Array(words.buffer, 0, size)
 }
 
-export function digest(data: Uint8Array, signMethod: SignMethod): string {
+export function digest(data: Uint8Array, signMethod: DigestMethod): string {
   return createHash(signMethod === 'Md5' ? 'md5' : 'sha256')
     .update(data)
     .digest('hex')
@@ -47,7 +47,7 @@ export interface Collected {
 
 /** Downloads into memory, checking the sink sees contiguous offsets. */
 export async function collect(
-  source: { url: string; size: number; signMethod: SignMethod; digest: string },
+  source: { url: string; size: number; signMethod: DigestMethod; digest: string },
   options: DownloadOptions,
   held = 0,
 ): Promise<Collected> {

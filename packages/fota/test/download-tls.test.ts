@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { isLinkkitError } from '@linkkit/core'
+import { FirmwareServer } from '@linkkit/emulator'
 import { describe, expect, it } from 'vitest'
-import { FirmwareServer } from '../../emulator/src/firmware-server.js'
 import { downloadFirmware } from '../src/download/index.js'
 import { collect, image, quick, rejection, TLS_CERT, TLS_KEY } from './download-helpers.js'
 

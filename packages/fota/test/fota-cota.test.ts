@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { type LinkkitError, Topics } from '@linkkit/core'
 import { describe, expect, it } from 'vitest'
-import type { ConfigOffer } from '../src/cota.js'
 import { FotaClient } from '../src/fota-client.js'
+import type { ConfigOffer } from '../src/types.js'
 import { type Rig, startRig, waitFor } from './helpers/rig.js'
 
 const config = Buffer.from(JSON.stringify({ reportIntervalSeconds: 30, thresholds: [1, 2, 3] }))

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { FotaClient } from '../src/fota-client.js'
 import type { FotaProgress } from '../src/perform.js'
 import { MemoryPersistence } from '../src/persistence/memory.js'
-import type { FirmwareOffer, SignMethod } from '../src/types.js'
+import type { DigestMethod, FirmwareOffer } from '../src/types.js'
 import { firmwareBytes, MiB, offerData } from './helpers/firmware.js'
 import { startRig, steps, waitFor } from './helpers/rig.js'
 
 describe('FotaClient: a pushed upgrade downloads, verifies and reports progress', () => {
-  it.each<SignMethod>(['Md5', 'SHA256'])('happy path with %s', async (signMethod) => {
+  it.each<DigestMethod>(['Md5', 'SHA256'])('happy path with %s', async (signMethod) => {
     await using rig = await startRig()
     const data = firmwareBytes(3 * MiB, signMethod === 'Md5' ? 11 : 12)
     const file = rig.files.addFile({ data })

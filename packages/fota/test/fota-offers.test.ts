@@ -1,12 +1,12 @@
 import { Connection, Topics } from '@linkkit/core'
+import { FirmwareServer } from '@linkkit/emulator'
 import { describe, expect, it } from 'vitest'
-import { PlainBroker } from '../../core/test/helpers/plain-broker.js'
-import { FirmwareServer } from '../../emulator/src/firmware-server.js'
 import { FotaClient } from '../src/fota-client.js'
 import type { FotaProgress } from '../src/perform.js'
 import { MemoryPersistence } from '../src/persistence/memory.js'
 import type { FirmwareOffer } from '../src/types.js'
 import { firmwareBytes, offerData } from './helpers/firmware.js'
+import { RawBroker } from './helpers/raw-broker.js'
 import { device, type Rig, startRig, steps, waitFor } from './helpers/rig.js'
 import { SpyPersistence } from './helpers/spy-persistence.js'
 
@@ -211,7 +211,7 @@ describe('FotaClient.request()', () => {
   // The emulator answers thing.ota.firmware.get itself (data: {} without a job), so a reply with
   // an offer comes from a test-side cloud on a bare broker, where nothing else answers first.
   it('publishes thing.ota.firmware.get and resolves with the offer of the reply', async () => {
-    await using broker = await PlainBroker.start()
+    await using broker = await RawBroker.start()
     await using connection = await new Connection({ ...device, brokerUrl: broker.url }).connect()
     await using fota = new FotaClient(connection, { version: '1.0.0', allowHttp: true })
     await fota.start()
@@ -239,7 +239,7 @@ describe('FotaClient.request()', () => {
   })
 
   it('a throwing fota listener does not fail request(); with autoDownload the offer downloads', async () => {
-    await using broker = await PlainBroker.start()
+    await using broker = await RawBroker.start()
     await using files = await FirmwareServer.start()
     const data = firmwareBytes(20_000, 49)
     const file = files.addFile({ data })

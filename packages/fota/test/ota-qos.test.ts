@@ -1,8 +1,8 @@
 import { Connection, Topics } from '@linkkit/core'
 import { describe, expect, it } from 'vitest'
-import { PlainBroker } from '../../core/test/helpers/plain-broker.js'
 import { FotaClient } from '../src/fota-client.js'
 import { OtaSession } from '../src/ota-session.js'
+import { RawBroker } from './helpers/raw-broker.js'
 
 const triple = {
   productKey: 'a1OtaQos01',
@@ -11,7 +11,7 @@ const triple = {
 }
 
 /** QoS per topic as the broker saw it: SUBSCRIBE requests and PUBLISHes of the device. */
-function view(b: PlainBroker) {
+function view(b: RawBroker) {
   const subscribed = Object.fromEntries(b.subscribed.map((s) => [s.topic, s.qos]))
   const published = b.published.map((p) => [p.topic, p.qos] as const)
   return { subscribed, published }
@@ -19,7 +19,7 @@ function view(b: PlainBroker) {
 
 describe('OTA QoS as the C SDK 3.x uses it (docs/protocol.md §3.1, §4.1)', () => {
   it('OtaSession: upgrade and request subscribed at QoS 1, config topics at QoS 0; inform QoS 1, progress and config get QoS 0', async () => {
-    await using b = await PlainBroker.start()
+    await using b = await RawBroker.start()
     await using c = new Connection({ ...triple, brokerUrl: b.url })
     await c.connect()
     await using ota = new OtaSession(c, {})
@@ -43,7 +43,7 @@ describe('OTA QoS as the C SDK 3.x uses it (docs/protocol.md §3.1, §4.1)', () 
   })
 
   it('FotaClient: upgrade subscribed at QoS 1, config push at QoS 0; inform QoS 1, progress QoS 0', async () => {
-    await using b = await PlainBroker.start()
+    await using b = await RawBroker.start()
     await using c = new Connection({ ...triple, brokerUrl: b.url })
     await using fota = new FotaClient(c, { version: '1.0.0', modules: { mcu: { version: '2.0' } } })
     await fota.start()

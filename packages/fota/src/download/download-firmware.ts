@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import { createLogger, LinkkitError, redactUrl } from '@linkkit/core'
+import { createDigestHash } from '../digest-method.js'
 import { type AttemptContext, runAttempt } from './attempt.js'
 import { downloadSignal, stopError } from './limits.js'
 import {
@@ -64,7 +64,7 @@ async function download(
     cfg,
     where,
     sink,
-    hash: cfg.initialHash ?? createHash(cfg.algorithm),
+    hash: cfg.initialHash ?? createDigestHash(cfg.method),
     state: { received: cfg.startOffset, requests: 0, bytesReceived: 0 },
     signal,
     onProgress: options.onProgress,

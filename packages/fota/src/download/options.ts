@@ -1,6 +1,7 @@
 import type { Hash } from 'node:crypto'
 import { LinkkitError, type LoggerOption } from '@linkkit/core'
-import type { FirmwareFile } from '../types.js'
+import { digestHexLength, parseDigestMethod } from '../digest-method.js'
+import type { DigestMethod, FirmwareFile } from '../types.js'
 
 /** What the downloader needs from an offer (or one file of a multi-file offer). */
 export type FirmwareSource = Pick<FirmwareFile, 'url' | 'size' | 'signMethod' | 'digest'>
@@ -118,7 +119,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 export interface ResolvedDownload {
   url: URL
   size: number
-  algorithm: 'md5' | 'sha256'
+  method: DigestMethod
   digest: string
   allowHttp: boolean
   tls: Readonly<DownloadTlsOptions>
@@ -132,14 +133,14 @@ export interface ResolvedDownload {
   retry: Readonly<DownloadRetryOptions>
 }
 
-const DIGEST_LENGTH = { md5: 32, sha256: 64 } as const
-
 export function resolveDownload(file: FirmwareSource, options: DownloadOptions): Readonly<ResolvedDownload> {
-  const algorithm = algorithmOf(file.signMethod)
+  const method =
+    parseDigestMethod(file.signMethod) ?? offerError(`unknown signMethod ${JSON.stringify(file.signMethod)}`)
+  const hexLength = digestHexLength(method)
   if (!Number.isSafeInteger(file.size) || file.size < 0) offerError('size must be a non-negative integer')
   const digest = typeof file.digest === 'string' ? file.digest.toLowerCase() : ''
-  if (!new RegExp(`^[0-9a-f]{${DIGEST_LENGTH[algorithm]}}$`).test(digest)) {
-    offerError(`digest must be ${DIGEST_LENGTH[algorithm]} hex characters for ${file.signMethod}`)
+  if (!new RegExp(`^[0-9a-f]{${hexLength}}$`).test(digest)) {
+    offerError(`digest must be ${hexLength} hex characters for ${file.signMethod}`)
   }
   const url = URL.canParse(file.url) ? new URL(file.url) : offerError('url is not a valid URL')
   if (url.protocol !== 'https:' && url.protocol !== 'http:') offerError('url must use https: (or http:)')
@@ -173,7 +174,7 @@ export function resolveDownload(file: FirmwareSource, options: DownloadOptions):
   return Object.freeze({
     url,
     size: file.size,
-    algorithm,
+    method,
     digest,
     allowHttp: options.allowHttp === true,
     tls: Object.freeze({ ...options.tls }),
@@ -186,13 +187,6 @@ export function resolveDownload(file: FirmwareSource, options: DownloadOptions):
     rateWindowMs,
     retry: Object.freeze(retry),
   })
-}
-
-function algorithmOf(signMethod: string): 'md5' | 'sha256' {
-  const method = typeof signMethod === 'string' ? signMethod.toLowerCase() : ''
-  if (method === 'md5') return 'md5'
-  if (method === 'sha256') return 'sha256'
-  return offerError(`unknown signMethod ${JSON.stringify(signMethod)}`)
 }
 
 function offerError(message: string): never {

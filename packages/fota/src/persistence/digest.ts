@@ -1,16 +1,9 @@
-import { createHash, type Hash } from 'node:crypto'
-import type { FirmwareImage, SignMethod } from '../types.js'
-
-const algorithms = { Md5: 'md5', SHA256: 'sha256' } as const satisfies Record<SignMethod, string>
-
-/** A fresh incremental hash for the offer's sign method (MD5 or SHA-256, docs/protocol.md §3.3). */
-export function createImageHash(signMethod: SignMethod): Hash {
-  return createHash(algorithms[signMethod])
-}
+import { createDigestHash } from '../digest-method.js'
+import type { DigestMethod, FirmwareImage } from '../types.js'
 
 /** Lowercase hex digest of `chunks` per `signMethod`. */
-export function digestOf(signMethod: SignMethod, chunks: Iterable<Uint8Array>): string {
-  const hash = createImageHash(signMethod)
+export function digestOf(signMethod: DigestMethod, chunks: Iterable<Uint8Array>): string {
+  const hash = createDigestHash(signMethod)
   for (const chunk of chunks) hash.update(chunk)
   return hash.digest('hex')
 }

@@ -1,13 +1,14 @@
 import { open, readFile } from 'node:fs/promises'
 import { LinkkitError, type LinkkitErrorCode } from '@linkkit/core'
-import type { FirmwareImage, SignMethod } from '../types.js'
+import { isDigestMethod } from '../digest-method.js'
+import type { DigestMethod, FirmwareImage } from '../types.js'
 
 /** The sidecar `<path>.part.json`: which image the bytes in `<path>.part` belong to. */
 interface Sidecar {
   format: 1
   version: string
   size: number
-  signMethod: SignMethod
+  signMethod: DigestMethod
   digest: string
   module?: string
   name?: string
@@ -87,7 +88,7 @@ function isSidecar(value: unknown): value is Sidecar {
     v.format === 1 &&
     typeof v.version === 'string' &&
     typeof v.size === 'number' &&
-    (v.signMethod === 'Md5' || v.signMethod === 'SHA256') &&
+    isDigestMethod(v.signMethod) &&
     typeof v.digest === 'string' &&
     (v.module === undefined || typeof v.module === 'string') &&
     (v.name === undefined || typeof v.name === 'string')

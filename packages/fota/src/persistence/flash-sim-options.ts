@@ -1,4 +1,4 @@
-import type { SignMethod } from '../types.js'
+import type { DigestMethod } from '../types.js'
 import type { SlotName } from './flash/layout.js'
 import type { FlashWear, PowerCutAtOperation } from './flash/nor-flash.js'
 import type { SlotInfo } from './flash/slot.js'
@@ -40,7 +40,7 @@ export interface FlashSimProvisionOptions extends FlashSimOptions {
     /** Its bytes. */
     data: Uint8Array
     /** @default 'SHA256' */
-    signMethod?: SignMethod
+    signMethod?: DigestMethod
     /** Module name in the image header. */
     module?: string
   }

@@ -1,5 +1,5 @@
 import { digestOf } from '../persistence/digest.js'
-import type { FirmwareImage, SignMethod } from '../types.js'
+import type { DigestMethod, FirmwareImage } from '../types.js'
 
 /**
  * A small, fast, seeded PRNG (mulberry32) returning floats in [0, 1): tests that draw random
@@ -25,7 +25,7 @@ export interface MakeFirmwareOptions {
   /** @default '2.0.0' */
   version?: string
   /** @default 'SHA256' */
-  signMethod?: SignMethod
+  signMethod?: DigestMethod
   /** Module name in the image description. */
   module?: string
 }
@@ -63,7 +63,7 @@ export interface MakeOfferFilesOptions {
   /** Version of the offer. @default '2.0.0' */
   version?: string
   /** @default 'SHA256' */
-  signMethod?: SignMethod
+  signMethod?: DigestMethod
   /** Module name in the image descriptions. */
   module?: string
   /** The files, in download order. */

@@ -1,5 +1,5 @@
-import type { FirmwareFileInfo } from '../../../emulator/src/firmware-store.js'
-import type { SignMethod } from '../../src/types.js'
+import type { FirmwareFileInfo } from '@linkkit/emulator'
+import type { DigestMethod } from '../../src/types.js'
 import { image } from '../download-helpers.js'
 
 export const MiB = 1024 * 1024
@@ -9,7 +9,7 @@ export const firmwareBytes = image
 
 export interface OfferFields {
   version?: string
-  signMethod?: SignMethod
+  signMethod?: DigestMethod
   module?: string
 }
 

@@ -1,8 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Connection, type ConnectionOptions, type DeviceIdentity, Topics } from '@linkkit/core'
-import { Emulator, type UplinkContext } from '@linkkit/emulator'
-import { FirmwareServer } from '../../../emulator/src/firmware-server.js'
+import { Emulator, FirmwareServer, type UplinkContext } from '@linkkit/emulator'
 
 export const device = Object.freeze({
   productKey: 'a1FotaRig',

@@ -1,12 +1,11 @@
 import { Connection, DEFAULT_INBOUND_LIMITS, isLinkkitError, type LinkkitError, Topics } from '@linkkit/core'
 import mqtt from 'mqtt'
 import { describe, expect, it } from 'vitest'
-import { PlainBroker } from '../../../core/test/helpers/plain-broker.js'
-import type { ConfigOffer } from '../../src/cota.js'
 import { FotaClient } from '../../src/fota-client.js'
 import { OtaSession, OtaState } from '../../src/ota-session.js'
-import type { FirmwareOffer } from '../../src/types.js'
+import type { ConfigOffer, FirmwareOffer } from '../../src/types.js'
 import { firmwareBytes, MiB, offerData } from '../helpers/firmware.js'
+import { RawBroker } from '../helpers/raw-broker.js'
 import { device, type Rig, startRig, waitFor } from '../helpers/rig.js'
 
 // Finding 7c of issue 10: the upgrade-push and config-push topics skipped the documented 256 KiB
@@ -134,7 +133,7 @@ describe('OTA and COTA downlinks are held to the inbound limits (issue 10, 7c)',
   })
 
   it('fota.request() rejects at once with the coded error when its reply is 5 MiB', async () => {
-    await using broker = await PlainBroker.start()
+    await using broker = await RawBroker.start()
     await using connection = await new Connection({
       ...device,
       brokerUrl: broker.url,
