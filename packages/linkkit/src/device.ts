@@ -109,7 +109,10 @@ export class Device extends ThingSurface<DeviceEvents> {
     connection.on('disconnected', (info) => this.#safeEmit('disconnected', info))
     connection.on('reconnecting', (info) => this.#safeEmit('reconnecting', info))
     connection.on('error', (error) => this.#safeEmit('error', error))
-    connection.on('message', (topic, payload) => this.#safeEmit('message', topic, payload))
+    connection.on('message', (topic, payload) => {
+      // Every inbound message passes here: skip the forwarding when nobody listens.
+      if (this.listenerCount('message') > 0) this.#safeEmit('message', topic, payload)
+    })
     thing.on('property:set', (event) => this.#safeEmit('property:set', event))
     thing.on('service', (event) => this.#safeEmit('service', event))
     thing.on('error', (error) => this.#safeEmit('error', error))
