@@ -113,7 +113,10 @@ export class Device extends ThingSurface<DeviceEvents> {
     connection.on('reconnecting', (info) => this.#safeEmit('reconnecting', info))
     // A child's error a listener of the child heard is not reported as unheard on the device.
     forwardErrors(connection, this, this.logger)
-    connection.on('message', (topic, payload) => this.#safeEmit('message', topic, payload))
+    connection.on('message', (topic, payload) => {
+      // Every inbound message passes here: skip the forwarding when nobody listens.
+      if (this.listenerCount('message') > 0) this.#safeEmit('message', topic, payload)
+    })
     thing.on('property:set', (event) => this.#safeEmit('property:set', event))
     thing.on('service', (event) => this.#safeEmit('service', event))
     forwardErrors(thing, this, this.logger)

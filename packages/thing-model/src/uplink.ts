@@ -73,17 +73,24 @@ function checkPropertyMap(props: unknown, what: string): asserts props is Record
   }
 }
 
-/** `thing.event.property.post`: validated against the model before anything is sent. */
-export async function postProperties(
+/**
+ * `thing.event.property.post`: validated against the model before anything is sent. A plain
+ * function on the hot path (no async frame); a refusal still comes as a rejection.
+ */
+export function postProperties(
   ctx: ThingContext,
   props: Record<string, unknown>,
   options?: PostOptions,
 ): Promise<AlinkReply> {
-  checkPropertyMap(props, 'properties')
-  ctx.options.thingModel?.validateProperties(props)
-  const reply = send(ctx, Topics.propertyPost(ctx.connection), 'thing.event.property.post', props, options)
-  ctx.store.remember(props)
-  return reply
+  try {
+    checkPropertyMap(props, 'properties')
+    ctx.options.thingModel?.validateProperties(props)
+    const reply = send(ctx, Topics.propertyPost(ctx.connection), 'thing.event.property.post', props, options)
+    ctx.store.remember(props)
+    return reply
+  } catch (error) {
+    return Promise.reject(error)
+  }
 }
 
 /** Events whose topic is taken by the property post (`thing/event/property/post`, built-in `post`). */
