@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import {
   Connection,
   createLogger,
@@ -10,7 +9,7 @@ import {
   toLinkkitError,
 } from '@linkkit/core'
 import { FotaClient } from '@linkkit/fota'
-import { parseThingModel, ThingClient, ThingModel } from '@linkkit/thing-model'
+import { parseThingModel, ThingClient, type ThingClientOptions, ThingModel } from '@linkkit/thing-model'
 import type { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import type { DeviceEvents } from './events.js'
@@ -26,7 +25,8 @@ export class Device extends ThingSurface<DeviceEvents> {
   /** The device's pino logger (silent unless `logger` was given). */
   readonly logger: Logger
   readonly #options: LinkkitOptions
-  readonly #thingModel: ThingModel | undefined
+  /** A TSL object compiled at open(); a file is read by the thing client at connect(). */
+  readonly #thingModel: ThingClientOptions['thingModel']
   #connection: Connection | undefined
   #thing: ThingClient | undefined
   #fota: FotaClient | undefined
@@ -40,7 +40,7 @@ export class Device extends ThingSurface<DeviceEvents> {
     assertOpenOptions(options)
     this.#options = { ...options }
     this.logger = createLogger(options.logger, 'device')
-    this.#thingModel = loadThingModelSync(options.thingModel)
+    this.#thingModel = compileObject(options.thingModel)
     this.#deviceSecret = options.deviceSecret
     if (this.#deviceSecret !== undefined) this.#build(this.#deviceSecret)
   }
@@ -76,13 +76,17 @@ export class Device extends ThingSurface<DeviceEvents> {
    * subscribed by the time `connect()` resolves.
    */
   get subdevices(): SubDevices {
-    this.#subdevices ??= new SubDevices(this.connection, { logger: this.#options.logger }, this.#thingModel)
+    this.#subdevices ??= new SubDevices(this.connection, { logger: this.#options.logger }, () => this.thingModel)
     return this.#subdevices
   }
 
-  /** The compiled thing model, when `thingModel` was given. */
+  /**
+   * The compiled thing model, when `thingModel` was given: at once for a TSL object or a
+   * `ThingModel`, once `connect()` has read it for a file.
+   */
   get thingModel(): ThingModel | undefined {
-    return this.#thingModel
+    if (this.#thingModel instanceof ThingModel) return this.#thingModel
+    return this.#thing?.thingModel
   }
 
   /** True while the MQTT session is up. */
@@ -207,23 +211,8 @@ export class Device extends ThingSurface<DeviceEvents> {
   }
 }
 
-export function loadThingModelSync(source: LinkkitOptions['thingModel']): ThingModel | undefined {
-  if (source === undefined) return undefined
-  if (source instanceof ThingModel) return source
-  if (typeof source === 'string' || source instanceof URL) {
-    let text: string
-    try {
-      text = readFileSync(source, 'utf8')
-    } catch (cause) {
-      throw new LinkkitError('ERR_TSL_INVALID', `cannot read the thing model file ${String(source)}`, {
-        cause,
-      })
-    }
-    try {
-      return parseThingModel(JSON.parse(text) as object)
-    } catch (cause) {
-      throw toLinkkitError(cause, 'ERR_TSL_INVALID', `thing model file ${String(source)} is not valid JSON`)
-    }
-  }
+/** A TSL object is checked at open() (no I/O); a path or URL is left for connect() to read. */
+function compileObject(source: LinkkitOptions['thingModel']): ThingClientOptions['thingModel'] {
+  if (source === undefined || typeof source === 'string' || source instanceof URL) return source
   return parseThingModel(source)
 }

@@ -17,12 +17,31 @@ describe('linkkit.open()', () => {
     expect(() => linkkit.open({ ...device, deviceName: 'a+b' })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_TOPIC_VALUE' }),
     )
-    expect(() => linkkit.open({ ...device, thingModel: '/nonexistent.json' })).toThrow(
+    expect(() => linkkit.open({ ...device, thingModel: { properties: 'none' } })).toThrow(
       expect.objectContaining({ code: 'ERR_TSL_INVALID' }),
     )
+    // Issue 12: open() reads no file; a TSL path is loaded by connect().
+    const missing = linkkit.open({ ...device, thingModel: '/nonexistent.json' })
+    expect(missing.thingModel).toBeUndefined()
     const d = linkkit.open({ ...device, thingModel: tsl })
     expect(d.connected).toBe(false)
+    expect(d.thingModel).toBeUndefined()
+  })
+
+  it('reads a TSL file at connect(): an unreadable or malformed one rejects ERR_TSL_INVALID before any I/O to the broker', async () => {
+    await using emu = await Emulator.start({ devices: [device] })
+    const connects: string[] = []
+    emu.on('device:online', (info) => connects.push(info.deviceName))
+    for (const thingModel of ['/nonexistent.json', new URL(import.meta.url)]) {
+      await using d = linkkit.open({ ...device, brokerUrl: emu.mqttUrl, thingModel })
+      const error = await d.connect().catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: 'ERR_TSL_INVALID' })
+      expect(d.connected).toBe(false)
+      expect(d.thingModel).toBeUndefined()
+    }
+    await using d = await linkkit.open({ ...device, brokerUrl: emu.mqttUrl, thingModel: tsl }).connect()
     expect(d.thingModel?.hasService('wakeup')).toBe(true)
+    expect(connects).toEqual([device.deviceName])
   })
 
   it('connect() chains and resolves with the device; events and posts flow through the facade', async () => {

@@ -8,7 +8,7 @@ import {
   toLinkkitError,
 } from '@linkkit/core'
 import { FotaClient } from '@linkkit/fota'
-import { ThingClient, type ThingModel } from '@linkkit/thing-model'
+import { ThingClient, type ThingClientOptions, type ThingModel } from '@linkkit/thing-model'
 import type { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import { ThingSurface } from '../thing-surface.js'
@@ -55,8 +55,6 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
   readonly thing: ThingClient
   /** OTA of the sub-device: its own offers, downloads, persistence and progress topics. */
   readonly fota: FotaClient
-  /** The compiled thing model, when `thingModel` was given. */
-  readonly thingModel: ThingModel | undefined
   readonly #host: SubDeviceHost
   readonly #options: Readonly<SubDeviceOptions>
   #secret: string | undefined
@@ -67,12 +65,11 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
   #closing: Promise<void> | undefined
 
   /** @internal Created by `SubDevices.open()`. */
-  constructor(host: SubDeviceHost, options: SubDeviceOptions, thingModel: ThingModel | undefined) {
+  constructor(host: SubDeviceHost, options: SubDeviceOptions, thingModel: ThingClientOptions['thingModel']) {
     super()
     this.#host = host
     this.#options = Object.freeze({ ...options })
     this.#secret = options.deviceSecret
-    this.thingModel = thingModel
     this.connection = new SubDeviceConnection(host.gateway, options, {
       connect: () => this.connect(),
       sessionLost: (error) => this.#sessionLost(error),
@@ -102,6 +99,11 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
   /** The sub-device's name. */
   get deviceName(): string {
     return this.#options.deviceName
+  }
+
+  /** The compiled thing model, when `thingModel` was given (a file is read by `connect()`). */
+  get thingModel(): ThingModel | undefined {
+    return this.thing.thingModel
   }
 
   /** Where the sub-device is (see `SubDeviceState`). */

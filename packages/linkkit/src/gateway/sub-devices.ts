@@ -10,10 +10,9 @@ import {
   toLinkkitError,
   topicIdentity,
 } from '@linkkit/core'
-import type { PostOptions, ThingModel } from '@linkkit/thing-model'
+import { type PostOptions, parseThingModel, type ThingModel } from '@linkkit/thing-model'
 import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
-import { loadThingModelSync } from '../device.js'
 import { Batcher } from './batcher.js'
 import { GatewayRequests, type Registration } from './gateway-requests.js'
 import { SubDeviceLimits } from './limits.js'
@@ -45,11 +44,15 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
   readonly #cleanups: Array<() => unknown> = []
   readonly #ready: Promise<void>
   readonly #host: SubDeviceHost
-  readonly #gatewayModel: ThingModel | undefined
+  readonly #gatewayModel: () => ThingModel | undefined
   #closing: Promise<void> | undefined
 
-  /** `gatewayModel` checks the gateway's own values in a pack post. */
-  constructor(gateway: Connection, options: SubDevicesOptions = {}, gatewayModel?: ThingModel) {
+  /** `gatewayModel` returns the model that checks the gateway's own values in a pack post, if any. */
+  constructor(
+    gateway: Connection,
+    options: SubDevicesOptions = {},
+    gatewayModel: () => ThingModel | undefined = () => undefined,
+  ) {
     super()
     this.gateway = gateway
     this.#gatewayModel = gatewayModel
@@ -141,7 +144,13 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
     const key = identityKey(options)
     if (this.#subs.has(key))
       throw new LinkkitError('ERR_INVALID_ARGUMENT', `sub-device ${key} is already open`)
-    const sub = new SubDevice(this.#host, options, loadThingModelSync(options.thingModel))
+    const { thingModel } = options
+    // A TSL object is checked now (no I/O); a file is read by the sub-device's connect().
+    const model =
+      thingModel === undefined || typeof thingModel === 'string' || thingModel instanceof URL
+        ? thingModel
+        : parseThingModel(thingModel)
+    const sub = new SubDevice(this.#host, options, model)
     this.#subs.set(key, sub)
     return sub
   }
@@ -195,7 +204,7 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
     try {
       params = packParams(
         pack,
-        this.#gatewayModel,
+        this.#gatewayModel(),
         (id) => {
           const sub = this.#subs.get(identityKey(id))
           return sub && { online: sub.connected, thingModel: sub.thingModel }
