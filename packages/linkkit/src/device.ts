@@ -76,7 +76,11 @@ export class Device extends ThingSurface<DeviceEvents> {
    * subscribed by the time `connect()` resolves.
    */
   get subdevices(): SubDevices {
-    this.#subdevices ??= new SubDevices(this.connection, { logger: this.#options.logger }, () => this.thingModel)
+    this.#subdevices ??= new SubDevices(
+      this.connection,
+      { logger: this.#options.logger },
+      () => this.thingModel,
+    )
     return this.#subdevices
   }
 
