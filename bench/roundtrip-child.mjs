@@ -7,7 +7,7 @@
 // Usage: node roundtrip-child.mjs <brokerUrl> <qos 0|1> <posts per round> <rounds>
 // Prints {"baselineMs","candidateMs"}: the median over the rounds of each side's total time.
 import { buildCredentials, SDK_VERSION } from '@linkkit/core'
-import { linkkit } from 'linkkit'
+import { linkkit } from '@linkkit/sdk'
 import mqtt from 'mqtt'
 
 const [url, qosText, countText, roundsText] = process.argv.slice(2)
