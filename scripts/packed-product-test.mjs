@@ -113,9 +113,13 @@ function consumerManifest(direct, extra = {}) {
 }
 
 async function install(dir, extraArgs = []) {
-  await sh(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...extraArgs], {
-    cwd: dir,
-  })
+  await sh(
+    npm,
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...extraArgs],
+    {
+      cwd: dir,
+    },
+  )
 }
 
 // --- 2. the facade's production install ------------------------------------------------------
@@ -124,9 +128,7 @@ mkdirSync(sdkOnly)
 writeFileSync(join(sdkOnly, 'package.json'), JSON.stringify(consumerManifest(['@linkkit/sdk']), null, 2))
 step('installing @linkkit/sdk alone (production)')
 await install(sdkOnly, ['--omit=dev'])
-const tree = (
-  await sh(npm, ['ls', '--all', '--omit=dev', '--parseable'], { cwd: sdkOnly })
-).stdout
+const tree = (await sh(npm, ['ls', '--all', '--omit=dev', '--parseable'], { cwd: sdkOnly })).stdout
   .trim()
   .split('\n')
   .slice(1)
@@ -209,7 +211,11 @@ if (unknown.code !== 2 || !unknown.stderr.includes('unknown option --verbose'))
 
 /** Starts a long-running command and resolves with its first JSON line of the given event. */
 async function startJson(args, env, event) {
-  const child = spawn(bin, args, { cwd: app, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(bin, args, {
+    cwd: app,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   children.add(child)
   let stderr = ''
   child.stderr.on('data', (chunk) => {
@@ -270,8 +276,12 @@ const device = await startJson(
 )
 const ota = async (args) =>
   JSON.parse(
-    (await sh(bin, ['ota', ...args, '--emulator', httpUrl, '--json'], { cwd: app, env: { ...process.env, ...env } }))
-      .stdout,
+    (
+      await sh(bin, ['ota', ...args, '--emulator', httpUrl, '--json'], {
+        cwd: app,
+        env: { ...process.env, ...env },
+      })
+    ).stdout,
   )
 const firmware = await ota(['add', '--product', 'a1LampDemo01', '--version', '1.1.0', '--file', 'fw.bin'])
 const job = await ota([
@@ -321,7 +331,10 @@ device.postPropertiez({ LightSwitch: 1 })
 )
 const readmeBlocks = PACKAGES.flatMap((p) => {
   const text = readFileSync(join(root, 'packages', p, 'README.md'), 'utf8')
-  return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => ({ name: `readme-${p}-${i}.ts`, code: m[1] }))
+  return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => ({
+    name: `readme-${p}-${i}.ts`,
+    code: m[1],
+  }))
 })
 for (const block of readmeBlocks) writeFileSync(join(app, block.name), `${block.code}export {}\n`)
 const files = ['consumer.ts', ...readmeBlocks.map((b) => b.name)]
@@ -339,7 +352,9 @@ const configs = {
 }
 for (const [name, compilerOptions] of Object.entries(configs)) {
   writeFileSync(join(app, name), JSON.stringify({ compilerOptions, files }, null, 2))
-  await sh(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', name], { cwd: app })
+  await sh(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', name], {
+    cwd: app,
+  })
 }
 step(`done: ${readmeBlocks.length} README blocks and a consumer type-check under nodenext and bundler`)
 
