@@ -51,7 +51,8 @@ async function rawClient() {
     waiting.get(id)?.()
     waiting.delete(id)
   })
-  let next = 0
+  // Ids as wide as linkkit's (a counter seeded from the clock), so both sides send the same bytes.
+  let next = Date.now() % 1_000_000_000
   const post = () =>
     new Promise((resolve, reject) => {
       const id = String(++next)

@@ -33,6 +33,34 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
   return false
 }
 
+const OPEN_BRACE = 0x7b // {
+const OPEN_BRACKET = 0x5b // [
+
+/**
+ * False when the JSON text cannot hold a value nested deeper than `max` levels: each level is an
+ * object or array and opens with `{` or `[`, so text with at most `max` of those bytes (counted
+ * inside strings too, which only errs towards walking) is shallow enough. Lets a small payload,
+ * every reply and most requests, skip the walk over the parsed value.
+ */
+function mayNestDeeperThan(payload: Buffer | string, max: number): boolean {
+  const length = payload.length
+  // `max + 1` levels need as many opening and as many closing brackets.
+  if (length < 2 * (max + 1)) return false
+  let opened = 0
+  if (typeof payload === 'string') {
+    for (let i = 0; i < length; i++) {
+      const c = payload.charCodeAt(i)
+      if ((c === OPEN_BRACE || c === OPEN_BRACKET) && ++opened > max) return true
+    }
+  } else {
+    for (let i = 0; i < length; i++) {
+      const c = payload[i]
+      if ((c === OPEN_BRACE || c === OPEN_BRACKET) && ++opened > max) return true
+    }
+  }
+  return false
+}
+
 /**
  * Parses an inbound JSON payload within `limits`, or throws ERR_MALFORMED_PAYLOAD naming the topic:
  * too large (checked before any parsing, `details.bytes` / `maxPayloadBytes`), not JSON, or nested
@@ -57,7 +85,7 @@ export function parseJson(
   } catch (cause) {
     throw new LinkkitError('ERR_MALFORMED_PAYLOAD', `payload on ${topic} is not valid JSON`, { topic, cause })
   }
-  if (nestsDeeperThan(body, limits.maxDepth + 1)) {
+  if (mayNestDeeperThan(payload, limits.maxDepth + 1) && nestsDeeperThan(body, limits.maxDepth + 1)) {
     throw new LinkkitError(
       'ERR_MALFORMED_PAYLOAD',
       `payload on ${topic} nests deeper than ${limits.maxDepth} levels`,

@@ -30,6 +30,20 @@ export interface RequestChannel {
   sendNow?(topic: string, payload: Payload, qos: Qos, onError: (error: unknown) => void): void
 }
 
+/** Reply topics by request topic, so every request on a topic looks its reply topic up by one string. */
+const replyTopics = new Map<string, string>()
+
+/** `<topic>_reply`, the same string each time for a topic (its hash is computed once, not per request). */
+function replyTopicOf(topic: string): string {
+  let replyTopic = replyTopics.get(topic)
+  if (replyTopic === undefined) {
+    replyTopic = `${topic}_reply`
+    if (replyTopics.size >= 256) replyTopics.clear()
+    replyTopics.set(topic, replyTopic)
+  }
+  return replyTopic
+}
+
 /**
  * Sends an Alink request on `topic` and resolves with the `<topic>_reply` that carries its id
  * (shared by a device's Connection and a sub-device's session over its gateway). `ack: 0` resolves
@@ -59,10 +73,13 @@ export function sendRequest<D>(
         .publish(topic, body, { qos, queueOffline, signal: options.signal })
         .then(() => ({ id, code: 200, data: undefined as D }))
     }
-    const replyTopic = `${topic}_reply`
+    const replyTopic = replyTopicOf(topic)
     const routing = channel.ensureReplyRoute(replyTopic)
-    const send = () => waitAndSend<D>(channel, topic, replyTopic, id, body, qos, queueOffline, options)
-    return routing === undefined ? send() : routing.then(send)
+    if (routing === undefined)
+      return waitAndSend<D>(channel, topic, replyTopic, id, body, qos, queueOffline, options)
+    return routing.then(() =>
+      waitAndSend<D>(channel, topic, replyTopic, id, body, qos, queueOffline, options),
+    )
   } catch (error) {
     return Promise.reject(error)
   }

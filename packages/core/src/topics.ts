@@ -33,8 +33,12 @@ export function assertTopicSegment(value: unknown, what: string, maxLength = MAX
   return value
 }
 
+/** The topic `assertTopicName` passed last: a device publishes on few topics, most often the same again. */
+let lastTopicName: string | undefined
+
 /** Validates a complete topic name for publishing: no wildcards, within the byte limit. */
 export function assertTopicName(topic: string): string {
+  if (topic === lastTopicName) return topic
   if (topic.length === 0 || /[#+]/.test(topic) || topic.includes('\u0000')) {
     throw new LinkkitError('ERR_INVALID_TOPIC_VALUE', 'topic name is empty or contains a wildcard', {
       topic,
@@ -45,6 +49,7 @@ export function assertTopicName(topic: string): string {
       topic,
     })
   }
+  lastTopicName = topic
   return topic
 }
 

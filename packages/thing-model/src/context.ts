@@ -23,6 +23,8 @@ export interface ThingContext {
   readonly store: ValueStore
   readonly echoes: EchoFilter
   readonly closed: boolean
+  /** `/sys/{pk}/{dn}/thing/event/property/post`, built once: the same string object every post. */
+  readonly propertyPostTopic: string
   /** Emits without letting a throwing listener escape into protocol code. */
   emit<K extends EventName>(event: K, ...args: EventArgs<K>): void
   /** Logs and emits `error`. */

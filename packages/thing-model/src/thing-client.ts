@@ -51,6 +51,7 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
     const model = this.options.thingModel
     if (model instanceof ThingModel) this.#thingModel = model
     const self = this
+    let propertyPostTopic: string | undefined
     this.#ctx = {
       connection,
       options: this.options,
@@ -62,6 +63,10 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
       echoes: new EchoFilter(),
       get closed() {
         return self.#closed
+      },
+      get propertyPostTopic() {
+        propertyPostTopic ??= Topics.propertyPost(connection)
+        return propertyPostTopic
       },
       emit: (event, ...args) => this.#emitSafe(event, ...args),
       report: (error) => this.#report(error),

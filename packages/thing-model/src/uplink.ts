@@ -64,11 +64,15 @@ export function send(
 
 function checkPropertyMap(props: unknown, what: string): asserts props is Record<string, unknown> {
   if (!isRecord(props)) throw invalidArgument(`${what} must be an object of identifier → value`)
-  const count = Object.keys(props).length
+  // Counted without building the key array (a post is on the hot path), up to one past the limit.
+  let count = 0
+  for (const key in props) {
+    if (Object.hasOwn(props, key) && ++count > MAX_PROPERTIES_PER_POST) break
+  }
   if (count === 0) throw invalidArgument(`${what} is empty`)
   if (count > MAX_PROPERTIES_PER_POST) {
     throw invalidArgument(
-      `${what} has ${count} properties; the cloud accepts at most ${MAX_PROPERTIES_PER_POST}`,
+      `${what} has ${Object.keys(props).length} properties; the cloud accepts at most ${MAX_PROPERTIES_PER_POST}`,
     )
   }
 }
@@ -85,7 +89,7 @@ export function postProperties(
   try {
     checkPropertyMap(props, 'properties')
     ctx.thingModel?.validateProperties(props)
-    const reply = send(ctx, Topics.propertyPost(ctx.connection), 'thing.event.property.post', props, options)
+    const reply = send(ctx, ctx.propertyPostTopic, 'thing.event.property.post', props, options)
     ctx.store.remember(props)
     return reply
   } catch (error) {

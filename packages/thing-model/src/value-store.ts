@@ -4,7 +4,8 @@ const MAX_IDENTIFIERS = 1024
 function isSample(value: unknown): value is { value: unknown } {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, 'value'))
     return false
-  return Object.keys(value).every((key) => key === 'value' || key === 'time')
+  for (const key in value) if (Object.hasOwn(value, key) && key !== 'value' && key !== 'time') return false
+  return true
 }
 
 /**
@@ -15,8 +16,11 @@ export class ValueStore {
   readonly #values = new Map<string, unknown>()
 
   remember(values: Record<string, unknown>): void {
-    for (const [key, raw] of Object.entries(values)) {
+    // for…in over own keys: what Object.entries yields, without an array per post.
+    for (const key in values) {
+      if (!Object.hasOwn(values, key)) continue
       if (!this.#values.has(key) && this.#values.size >= MAX_IDENTIFIERS) continue
+      const raw = values[key]
       this.#values.set(key, isSample(raw) ? raw.value : raw)
     }
   }
