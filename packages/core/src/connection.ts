@@ -156,30 +156,33 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
   async #firstConnect(): Promise<this> {
     this.#setState('connecting')
     const { options } = this
-    const { credentials, mqttOptions } = mqttClientOptions(options)
-    this.logger.debug({ brokerUrl: options.brokerUrl, clientId: credentials.clientId }, 'connecting')
-    const client = mqttConnect(options.brokerUrl, mqttOptions)
-    this.#client = client
     const done = new Promise<void>((resolve, reject) => {
       this.#settleConnect = (error) => (error ? reject(error) : resolve())
     })
-    // Armed before MQTT.js arms its CONNACK timer of the same length, so this one decides.
+    // Armed first, before MQTT.js arms its CONNACK timer of the same length, so this one decides
+    // and the attempt takes connectTimeoutMs, no more.
     const timer = setTimeout(() => {
       this.#settleConnect?.(
         new LinkkitError('ERR_CONNECT_TIMEOUT', `not connected within ${options.connectTimeoutMs} ms`),
       )
     }, options.connectTimeoutMs)
-    client.on('connect', (connack) => void this.#onConnect(client, connack.sessionPresent === true))
-    client.on('message', (topic, payload) => this.#onMessage(topic, payload))
-    client.on('error', (error) => this.#onClientError(error))
-    client.on('close', () => this.#onClose(client))
-    client.connect()
+    let client: MqttClient | undefined
     try {
+      const { credentials, mqttOptions } = mqttClientOptions(options)
+      this.logger.debug({ brokerUrl: options.brokerUrl, clientId: credentials.clientId }, 'connecting')
+      const created = mqttConnect(options.brokerUrl, mqttOptions)
+      client = created
+      this.#client = created
+      created.on('connect', (connack) => void this.#onConnect(created, connack.sessionPresent === true))
+      created.on('message', (topic, payload) => this.#onMessage(topic, payload))
+      created.on('error', (error) => this.#onClientError(error))
+      created.on('close', () => this.#onClose(created))
+      created.connect()
       await done
       return this
     } catch (error) {
       this.#setState('failed')
-      client.end(true)
+      client?.end(true)
       throw error
     } finally {
       clearTimeout(timer)

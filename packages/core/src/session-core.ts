@@ -91,7 +91,6 @@ export class SessionCore {
   /** Where the link is; the owner sets it (`up()` also sends what waited). */
   link: SessionLink = 'down'
   readonly #carrier: SessionCarrier
-  readonly #options: SessionCoreOptions
   readonly #router: TopicRouter
   readonly #pending = new PendingRequests()
   readonly #queue: OfflineQueue
@@ -101,7 +100,6 @@ export class SessionCore {
 
   constructor(carrier: SessionCarrier, options: SessionCoreOptions) {
     this.#carrier = carrier
-    this.#options = options
     this.#queue = new OfflineQueue(options.offlineQueue)
     this.#router = new TopicRouter((error, topic) =>
       carrier.report(toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD'), topic),
@@ -117,7 +115,6 @@ export class SessionCore {
       // While connected a request's message goes straight to the carrier, with no promise per
       // publish; a failure reaches the waiting request through `onError`.
       sendNow: (t, payload, qos, onError) => {
-        assertTopicName(t)
         carrier.send(t, wirePayload(payload), qos, SEND_NOW, noop, onError)
       },
     }
@@ -184,9 +181,16 @@ export class SessionCore {
 
   /**
    * Sends an Alink request on `topic` and resolves with the `<topic>_reply` that carries its id.
-   * A non-200 reply rejects with ERR_REPLY (`replyCode`); no reply in time with ERR_REQUEST_TIMEOUT.
+   * A non-200 reply rejects with ERR_REPLY (`replyCode`); no reply in time with ERR_REQUEST_TIMEOUT;
+   * an invalid topic (never a throw) with ERR_INVALID_TOPIC_VALUE.
    */
   request<D = unknown>(topic: string, params: unknown, options: RequestOptions = {}): Promise<AlinkReply<D>> {
+    // Checked before anything else: an invalid topic must not get as far as a reply SUBSCRIBE.
+    try {
+      assertTopicName(topic)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     return sendRequest<D>(this.#channel, topic, params, options)
   }
 

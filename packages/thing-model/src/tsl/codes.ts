@@ -1,36 +1,38 @@
+import { WireCodes } from '@linkkit/core'
+
 /**
  * The platform's reply codes for thing-model checks (PROTOCOL §2.4). A device answers an invalid
  * property set with the code of the violated type; the emulator answers posts with them.
  */
 export const TslPlatformCodes = {
   /** 6300: method missing or not in the TSL (unknown event or service). */
-  methodNotExist: 6300,
+  methodNotExist: WireCodes.methodNotFound,
   /** 6301: params must be a JSON object (or array for `get`). */
-  paramsNotObject: 6301,
+  paramsNotObject: WireCodes.paramsNotObject,
   /** 6304: param does not exist in the event or service (and read-only properties for `set`). */
-  paramNotExist: 6304,
+  paramNotExist: WireCodes.paramNotFound,
   /** 6305: params type error (e.g. a malformed `time` stamp). */
-  typeError: 6305,
+  typeError: WireCodes.paramsType,
   /** 6306: int spec violated. */
-  int: 6306,
+  int: WireCodes.intSpec,
   /** 6307: float spec violated. */
-  float: 6307,
+  float: WireCodes.floatSpec,
   /** 6308: bool spec violated. */
-  bool: 6308,
+  bool: WireCodes.boolSpec,
   /** 6309: enum spec violated. */
-  enum: 6309,
+  enum: WireCodes.enumSpec,
   /** 6310: text spec violated. */
-  text: 6310,
+  text: WireCodes.textSpec,
   /** 6311: date spec violated. */
-  date: 6311,
+  date: WireCodes.dateSpec,
   /** 6312: struct spec violated. */
-  struct: 6312,
+  struct: WireCodes.structSpec,
   /** 6315: data does not satisfy the TSL; used for `array`, which has no code of its own. */
-  array: 6315,
+  array: WireCodes.notTslData,
   /** 6320: no such property in the product. */
-  propertyNotExist: 6320,
+  propertyNotExist: WireCodes.propertyNotFound,
   /** 6322: double spec violated. */
-  double: 6322,
+  double: WireCodes.doubleSpec,
 } as const
 
 /**
