@@ -188,25 +188,25 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
   }
 
   /** Reads desired values (`thing.property.desired.get`); identifiers with none are left out. Also emits `desired`. */
-  getDesired(ids: string[], options?: info.RequestOptions): Promise<DesiredValues> {
+  getDesired(ids: string[], options?: info.QueryOptions): Promise<DesiredValues> {
     return info.getDesired(this.#ctx, ids, options)
   }
 
   /** Deletes desired values (`thing.property.desired.delete`); a `version` deletes only while it is current. */
   deleteDesired(
     versions: Record<string, { version?: number }>,
-    options?: info.RequestOptions,
+    options?: info.QueryOptions,
   ): Promise<void> {
     return info.deleteDesired(this.#ctx, versions, options)
   }
 
   /** Adds or updates device tags (`thing.deviceinfo.update`); other tags stay. */
-  updateTags(tags: info.DeviceTag[], options?: info.RequestOptions): Promise<void> {
+  updateTags(tags: info.DeviceTag[], options?: info.QueryOptions): Promise<void> {
     return info.updateTags(this.#ctx, tags, options)
   }
 
   /** Deletes device tags by key (`thing.deviceinfo.delete`). */
-  deleteTags(keys: string[], options?: info.RequestOptions): Promise<void> {
+  deleteTags(keys: string[], options?: info.QueryOptions): Promise<void> {
     return info.deleteTags(this.#ctx, keys, options)
   }
 
