@@ -84,4 +84,5 @@ export {
   topicIdentity,
   topicMatches,
 } from './topics.js'
+export type { TslDocumentRule, TslRule } from './tsl-rules.js'
 export { type WireCode, WireCodes } from './wire-codes.js'

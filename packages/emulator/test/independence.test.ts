@@ -46,6 +46,9 @@ const FROM_CORE = new Set([
   // The one table of wire reply codes (issue 12: "wire codes live in one table") and the identity type.
   'WireCodes',
   'DeviceIdentity',
+  // The vocabulary of the TSL errors' details.rule (types: no checking code comes with them).
+  'TslDocumentRule',
+  'TslRule',
 ])
 
 describe('an emulator independent of the SDK', () => {
