@@ -40,6 +40,7 @@ export {
 export { DEFAULT_INBOUND_LIMITS, type InboundLimits, parseJson, peekId } from './inbound-json.js'
 export { createLogger, type LoggerOption, redactUrl } from './logger.js'
 export type { OfflineQueueOptions, OverflowPolicy } from './offline-queue.js'
+export { type IntegerBounds, integerOption, invalidOption } from './option-check.js'
 export type {
   ConnectionOptions,
   ReconnectOptions,
