@@ -21,6 +21,15 @@ export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnectin
 /** What `publish` accepts: text, bytes, or a value sent as JSON. */
 export type Payload = string | Uint8Array | Record<string, unknown> | unknown[]
 
+/** Options of `connect()` (a device's, a connection's or a sub-device's). */
+export interface ConnectOptions {
+  /**
+   * Gives up the attempt: `connect()` rejects with `ERR_ABORTED` and nothing it started keeps
+   * running (the MQTT client is ended, a sub-device's login undone). `connect()` may be called again.
+   */
+  signal?: AbortSignal
+}
+
 /** Options of `publish`. */
 export interface PublishOptions {
   /** @default 1 */

@@ -1,59 +1,55 @@
 import { EventEmitter } from 'eventemitter3'
 import { type MqttClient, connect as mqttConnect } from 'mqtt'
 import type { Logger } from 'pino'
-import { AlinkIds, type AlinkReply, parseReply } from './alink.js'
+import type { AlinkReply } from './alink.js'
 import { backoffDelay } from './backoff.js'
 import { mqttClientOptions } from './client-options.js'
 import { connackError, transportError } from './connack.js'
 import type {
   ConnectionEvents,
   ConnectionState,
+  ConnectOptions,
   Payload,
   PublishOptions,
   RequestOptions,
 } from './connection-types.js'
 import { payloadBytes } from './connection-types.js'
 import { LinkkitError, toLinkkitError } from './errors.js'
-import { peekId } from './inbound-json.js'
 import { createLogger } from './logger.js'
-import { OfflineQueue, type QueuedPublish } from './offline-queue.js'
 import {
   type ConnectionOptions,
   type ResolvedConnectionOptions,
   resolveConnectionOptions,
 } from './options.js'
-import { PendingRequests } from './pending-requests.js'
-import { type RequestChannel, sendRequest } from './request.js'
-import { type MessageHandler, TopicRouter } from './router.js'
+import type { MessageHandler } from './router.js'
 import { emitError } from './safe-emit.js'
 import type { Session } from './session.js'
-import { type Qos, SubscriptionSet } from './subscriptions.js'
-import { assertTopicName } from './topics.js'
-import { WithdrawableQueue } from './withdrawable-queue.js'
+import { type SessionCarrier, SessionCore, type SessionLink } from './session-core.js'
+import type { Qos } from './subscriptions.js'
+import { BrokerSubscriptions } from './subscriptions.js'
 
-function noop(): void {}
-
-/**
- * What goes to MQTT.js: text and bytes as they are, anything else as JSON text. A string is
- * encoded straight into the packet; only what waits in the offline queue is held as bytes.
- */
-function wirePayload(payload: Payload): string | Uint8Array {
-  return typeof payload === 'string' || payload instanceof Uint8Array ? payload : JSON.stringify(payload)
+const LINK: Readonly<Record<ConnectionState, SessionLink>> = {
+  idle: 'down',
+  connecting: 'pending',
+  connected: 'up',
+  reconnecting: 'pending',
+  closed: 'down',
+  failed: 'down',
 }
 
-/** One device's MQTT session: signing, subscriptions, reconnect with backoff, offline queue, request/reply. */
+/**
+ * One device's MQTT session: signing, subscriptions, reconnect with backoff, offline queue,
+ * request/reply. The MQTT client's life (connect, reconnect, close) is here; publishing, requests,
+ * routing and the offline queue are its `SessionCore`'s, and its subscriptions on the broker its
+ * `BrokerSubscriptions`'.
+ */
 export class Connection extends EventEmitter<ConnectionEvents> implements Session {
   /** The validated options with every default filled in. */
   readonly options: Readonly<ResolvedConnectionOptions>
   /** The pino logger of this connection (silent unless configured); components take children of it. */
   readonly logger: Logger
-  readonly #router: TopicRouter
-  readonly #subscriptions = new SubscriptionSet()
-  readonly #queue: WithdrawableQueue
-  readonly #pending = new PendingRequests()
-  readonly #ids = new AlinkIds()
-  /** How `request` reaches this session; made once, not per request. */
-  #channel: RequestChannel | undefined
+  readonly #session: SessionCore
+  readonly #broker: BrokerSubscriptions
   #client: MqttClient | undefined
   #state: ConnectionState = 'idle'
   #attempt = 0
@@ -67,10 +63,23 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
     super()
     this.options = resolveConnectionOptions(options)
     this.logger = createLogger(this.options.logger, 'connection')
-    this.#router = new TopicRouter((error, topic) =>
-      this.#report(toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD'), topic),
-    )
-    this.#queue = new WithdrawableQueue(new OfflineQueue(this.options.offlineQueue))
+    this.#broker = new BrokerSubscriptions(() => (this.#state === 'connected' ? this.#client : undefined))
+    this.#session = new SessionCore(this.#carrier(), this.options)
+  }
+
+  #carrier(): SessionCarrier {
+    const self = this
+    return {
+      get connected() {
+        return self.#state === 'connected'
+      },
+      send: (topic, payload, qos, _options, resolve, reject) =>
+        this.#send(topic, payload, qos, resolve, reject),
+      ensureReplyRoute: (replyTopic) =>
+        this.#broker.covers(replyTopic) ? undefined : this.subscribe(replyTopic).then(() => {}),
+      refusal: (topic) => this.#notConnected(topic),
+      report: (error, topic) => this.#report(error, topic),
+    }
   }
 
   /** The device's product key. */
@@ -105,56 +114,75 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
 
   /** Messages waiting in the offline queue. */
   get queuedCount(): number {
-    return this.#queue.size
+    return this.#session.queuedCount
   }
 
   /** Bytes (payloads and topics) waiting in the offline queue; bounded by `offlineQueue.maxBytes`. */
   get queuedBytes(): number {
-    return this.#queue.bytes
+    return this.#session.queuedBytes
   }
 
   /** A fresh Alink message id (decimal string). */
   nextId(): string {
-    return this.#ids.next()
+    return this.#session.nextId()
   }
 
-  /** Connects and resolves once CONNACK arrived and every subscription is acknowledged. */
-  connect(): Promise<this> {
+  #setState(state: ConnectionState): void {
+    this.#state = state
+    if (state === 'connected') this.#session.up()
+    else this.#session.link = LINK[state]
+  }
+
+  /**
+   * Connects and resolves once CONNACK arrived and every subscription is acknowledged, within
+   * `connectTimeoutMs` (ERR_CONNECT_TIMEOUT). Aborting `signal` stops the attempt: it rejects with
+   * ERR_ABORTED and the MQTT client is ended; `connect()` may be called again.
+   */
+  connect(options: ConnectOptions = {}): Promise<this> {
     if (this.#state === 'closed')
       return Promise.reject(new LinkkitError('ERR_CLOSED', 'connection was closed'))
     if (this.#state === 'connected') return Promise.resolve(this)
+    const { signal } = options
+    if (signal?.aborted) return Promise.reject(aborted(signal))
     this.#connecting ??= this.#firstConnect().finally(() => {
       this.#connecting = undefined
     })
-    return this.#connecting
+    if (signal === undefined) return this.#connecting
+    const onAbort = () => this.#settleConnect?.(aborted(signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    return this.#connecting.finally(() => signal.removeEventListener('abort', onAbort))
   }
 
   async #firstConnect(): Promise<this> {
-    this.#state = 'connecting'
+    this.#setState('connecting')
     const { options } = this
-    const { credentials, mqttOptions } = mqttClientOptions(options)
-    this.logger.debug({ brokerUrl: options.brokerUrl, clientId: credentials.clientId }, 'connecting')
-    const client = mqttConnect(options.brokerUrl, mqttOptions)
-    this.#client = client
     const done = new Promise<void>((resolve, reject) => {
       this.#settleConnect = (error) => (error ? reject(error) : resolve())
     })
+    // Armed first, before MQTT.js arms its CONNACK timer of the same length, so this one decides
+    // and the attempt takes connectTimeoutMs, no more.
     const timer = setTimeout(() => {
       this.#settleConnect?.(
         new LinkkitError('ERR_CONNECT_TIMEOUT', `not connected within ${options.connectTimeoutMs} ms`),
       )
-    }, options.connectTimeoutMs + 1000)
-    client.on('connect', (connack) => void this.#onConnect(connack.sessionPresent === true))
-    client.on('message', (topic, payload) => this.#onMessage(topic, payload))
-    client.on('error', (error) => this.#onClientError(error))
-    client.on('close', () => this.#onClose())
-    client.connect()
+    }, options.connectTimeoutMs)
+    let client: MqttClient | undefined
     try {
+      const { credentials, mqttOptions } = mqttClientOptions(options)
+      this.logger.debug({ brokerUrl: options.brokerUrl, clientId: credentials.clientId }, 'connecting')
+      const created = mqttConnect(options.brokerUrl, mqttOptions)
+      client = created
+      this.#client = created
+      created.on('connect', (connack) => void this.#onConnect(created, connack.sessionPresent === true))
+      created.on('message', (topic, payload) => this.#onMessage(topic, payload))
+      created.on('error', (error) => this.#onClientError(error))
+      created.on('close', () => this.#onClose(created))
+      created.connect()
       await done
       return this
     } catch (error) {
-      this.#state = 'failed'
-      client.end(true)
+      this.#setState('failed')
+      client?.end(true)
       throw error
     } finally {
       clearTimeout(timer)
@@ -162,11 +190,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
     }
   }
 
-  async #onConnect(sessionPresent: boolean): Promise<void> {
+  async #onConnect(client: MqttClient, sessionPresent: boolean): Promise<void> {
     const reconnect = this.#everConnected
     this.#attempt = 0
     try {
-      if (!sessionPresent || !reconnect) await this.#subscribeOnBroker(this.#subscriptions.entries())
+      if (!sessionPresent || !reconnect) await this.#broker.restore(client)
     } catch (error) {
       const err = toLinkkitError(error, 'ERR_SUBSCRIBE_FAILED')
       if (!reconnect) {
@@ -175,10 +203,10 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
       }
       this.#report(err)
     }
-    if (this.#state === 'closed' || this.#client?.connected !== true) return
-    this.#state = 'connected'
+    if (this.#client !== client || !client.connected) return
+    if (this.#state !== 'connecting' && this.#state !== 'reconnecting') return
     this.#everConnected = true
-    for (const e of this.#queue.drain()) this.#send(e.topic, e.payload, e.qos, e.resolve, e.reject)
+    this.#setState('connected')
     this.logger.info({ sessionPresent, reconnect }, 'connected')
     this.#settleConnect?.()
     this.emit('connected', { sessionPresent, reconnect })
@@ -199,14 +227,15 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
     this.#report(err)
   }
 
-  #onClose(): void {
+  #onClose(client: MqttClient): void {
+    if (this.#client !== client) return
     if (this.#state === 'closed' || this.#state === 'failed' || this.#state === 'idle') return
     if (this.#state === 'connecting') {
       this.#settleConnect?.(new LinkkitError('ERR_CONNECTION', 'connection closed before CONNACK'))
       return
     }
     if (this.#state === 'connected') {
-      this.#state = 'reconnecting'
+      this.#setState('reconnecting')
       this.logger.warn('disconnected')
       this.emit('disconnected', {})
     }
@@ -232,12 +261,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
   }
 
   #fail(error: LinkkitError): void {
-    this.#state = 'failed'
+    this.#setState('failed')
     clearTimeout(this.#reconnectTimer)
     this.#reconnectTimer = undefined
     this.#client?.end(true)
-    this.#queue.rejectAll(error)
-    this.#pending.rejectAll(error)
+    this.#session.rejectAll(error)
     this.#report(error)
     this.emit('disconnected', { error })
   }
@@ -249,99 +277,46 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
 
   #onMessage(topic: string, payload: Buffer): void {
     this.emit('message', topic, payload)
-    // Only a topic a request waits on is read as an Alink reply; other `_reply` topics (binary
-    // up_raw_reply, a service whose id ends in _reply) go to their routes untouched.
-    if (topic.endsWith('_reply') && this.#pending.waitsOn(topic) && this.#settleReply(topic, payload)) return
-    this.#router.dispatch(topic, payload)
-  }
-
-  #settleReply(topic: string, payload: Buffer): boolean {
-    let reply: AlinkReply
-    try {
-      reply = parseReply(payload, topic)
-    } catch (error) {
-      const err = toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD')
-      const id = peekId(payload)
-      if (id === undefined || !this.#pending.failReply(topic, id, err)) this.#report(err, topic)
-      return true
-    }
-    if (this.#pending.settle(topic, reply)) return true
-    this.logger.debug({ topic, id: reply.id }, 'late or unknown reply')
-    return false
+    this.#session.deliver(topic, payload)
   }
 
   /**
    * Wants `filter` on the broker (restored after reconnects) and, when given, routes its messages
    * to `handler`. Resolves once the broker acknowledged (immediately when not connected yet: the
-   * subscription is then made by `connect()`). The returned function undoes both.
+   * subscription is then made by `connect()`); a refusal (SUBACK 128) rejects with
+   * ERR_SUBSCRIBE_FAILED. The returned function undoes both.
    */
   async subscribe(
     filter: string,
     handler?: MessageHandler,
     options: PublishOptions = {},
   ): Promise<() => Promise<void>> {
-    const qos = options.qos ?? 1
-    const unroute = handler ? this.#router.add(filter, handler) : () => {}
-    if (this.#subscriptions.add(filter, qos) && this.connected) {
-      try {
-        await this.#subscribeOnBroker({ [filter]: { qos: this.#subscriptions.qos(filter) } })
-      } catch (error) {
+    const unroute = handler ? this.#session.route(filter, handler) : () => {}
+    try {
+      const release = await this.#broker.add(filter, options.qos ?? 1)
+      return async () => {
         unroute()
-        this.#subscriptions.release(filter)
-        throw error
+        await release()
       }
-    }
-    let done = false
-    return async () => {
-      if (done) return
-      done = true
+    } catch (error) {
       unroute()
-      if (this.#subscriptions.release(filter) && this.connected) await this.#client?.unsubscribeAsync(filter)
+      throw error
     }
   }
 
   /** Routes matching inbound messages to `handler` without subscribing (for `_ss=1` server-side subscriptions). */
   route(filter: string, handler: MessageHandler): () => void {
-    return this.#router.add(filter, handler)
-  }
-
-  async #subscribeOnBroker(filters: Record<string, { qos: Qos }>): Promise<void> {
-    const client = this.#client
-    if (!client || Object.keys(filters).length === 0) return
-    const granted = await client.subscribeAsync(filters)
-    const refused = granted.filter((g) => (g.qos as number) === 128).map((g) => g.topic)
-    if (refused.length > 0) {
-      throw new LinkkitError('ERR_SUBSCRIBE_FAILED', `broker refused subscription to ${refused.join(', ')}`, {
-        topic: refused[0],
-        details: { refused },
-      })
-    }
+    return this.#session.route(filter, handler)
   }
 
   /**
    * Publishes; QoS 1 resolves on PUBACK, QoS 0 once handed to the socket. While (re)connecting,
    * QoS 1 messages (and any with `queueOffline: true`) wait in the bounded offline queue and are
-   * sent in order once the session is back; the others reject with ERR_NOT_CONNECTED.
+   * sent in order once the session is back; the others reject with ERR_NOT_CONNECTED. An invalid
+   * topic rejects with ERR_INVALID_TOPIC_VALUE.
    */
   publish(topic: string, payload: Payload, options: PublishOptions = {}): Promise<void> {
-    const qos = options.qos ?? 1
-    assertTopicName(topic)
-    const wire = wirePayload(payload)
-    const { signal } = options
-    if (signal?.aborted)
-      return Promise.reject(
-        new LinkkitError('ERR_ABORTED', 'publish aborted', { topic, cause: signal.reason }),
-      )
-    const queueOffline = options.queueOffline ?? qos === 1
-    return new Promise<void>((resolve, reject) => {
-      if (this.#state === 'connected') this.#send(topic, wire, qos, resolve, reject)
-      else if ((this.#state === 'reconnecting' || this.#state === 'connecting') && queueOffline) {
-        const entry: QueuedPublish = { topic, payload: payloadBytes(wire), qos, resolve, reject }
-        const overflowed = this.#queue.push(entry, signal)
-        if (overflowed && overflowed !== entry)
-          this.#report(new LinkkitError('ERR_OFFLINE_QUEUE_FULL', undefined, { topic }))
-      } else reject(this.#notConnected(topic))
-    })
+    return this.#session.publish(topic, payload, options)
   }
 
   #notConnected(topic: string): LinkkitError {
@@ -375,30 +350,12 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
    * while reconnecting, waits in the offline queue unless `queueOffline: false`.
    */
   request<D = unknown>(topic: string, params: unknown, options: RequestOptions = {}): Promise<AlinkReply<D>> {
-    this.#channel ??= {
-      nextId: () => this.nextId(),
-      publish: (t, payload, o) => this.publish(t, payload, o),
-      ensureReplyRoute: (replyTopic) => {
-        if (this.#subscriptions.covers(replyTopic)) return undefined
-        return this.subscribe(replyTopic, undefined, { qos: 1 }).then(() => {})
-      },
-      pending: this.#pending,
-      defaultTimeoutMs: this.options.requestTimeoutMs,
-      defaultQos: this.options.alinkQos,
-      isConnected: () => this.#state === 'connected',
-      sendNow: (t, payload, qos, onError) => {
-        assertTopicName(t)
-        this.#send(t, wirePayload(payload), qos, noop, onError)
-      },
-    }
-    return sendRequest<D>(this.#channel, topic, params, options)
+    return this.#session.request<D>(topic, params, options)
   }
 
   /** Answers a cloud request on `topic` with `{ id, code, data }` (QoS 0, as the C SDKs do). */
   reply(topic: string, id: string, code: number, data: unknown = {}, message?: string): Promise<void> {
-    const body: Record<string, unknown> = { id, code, data }
-    if (message !== undefined) body.message = message
-    return this.publish(topic, body, { qos: 0 })
+    return this.#session.reply(topic, id, code, data, message)
   }
 
   /** Disconnects and releases everything. Idempotent; pending requests and queued publishes reject with ERR_CLOSED. */
@@ -409,14 +366,13 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
 
   async #close(): Promise<void> {
     const wasConnected = this.#state === 'connected'
-    this.#state = 'closed'
+    this.#setState('closed')
     clearTimeout(this.#reconnectTimer)
     this.#reconnectTimer = undefined
-    if (this.#settleConnect || this.#queue.size > 0 || this.#pending.size > 0) {
+    if (this.#settleConnect || this.#session.queuedCount > 0 || this.#session.pendingCount > 0) {
       const error = new LinkkitError('ERR_CLOSED', 'connection was closed')
       this.#settleConnect?.(error)
-      this.#queue.rejectAll(error)
-      this.#pending.rejectAll(error)
+      this.#session.rejectAll(error)
     }
     const client = this.#client
     if (client) {
@@ -438,4 +394,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+function aborted(signal: AbortSignal): LinkkitError {
+  return new LinkkitError('ERR_ABORTED', 'connect aborted', { cause: signal.reason })
 }

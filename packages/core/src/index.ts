@@ -1,30 +1,89 @@
 /**
  * The connection manager: credentials and signing, the MQTT session with reconnect and an offline
- * queue, Alink request/reply, topics, coded errors, logging and dynamic registration.
+ * queue (`Connection`), the `Session` interface the thing model, OTA and gateway code speak over,
+ * Alink request/reply, topics, wire codes, coded errors, logging and dynamic registration.
+ *
+ * The index names every export: what is not here (the offline queue, pending requests, the topic
+ * router, the request flow, MQTT.js options…) is internal and may change. `SessionCore` is the one
+ * building block for a session carried by another transport.
  *
  * @packageDocumentation
  * @module @linkkit/core
  */
-export * from './alink.js'
-export * from './backoff.js'
-export * from './client-options.js'
-export * from './connack.js'
-export * from './connection.js'
-export * from './connection-types.js'
-export * from './credentials.js'
-export * from './dynreg.js'
-export * from './errors.js'
-export * from './inbound-json.js'
-export * from './logger.js'
-export * from './offline-queue.js'
-export * from './options.js'
-export * from './pending-requests.js'
-export * from './redact.js'
-export * from './request.js'
-export * from './router.js'
-export * from './safe-emit.js'
-export * from './session.js'
-export * from './sign.js'
-export * from './subscriptions.js'
-export * from './topics.js'
-export * from './withdrawable-queue.js'
+export {
+  type AlinkReply,
+  type AlinkRequest,
+  normaliseId,
+  parseRequest,
+} from './alink.js'
+export { type BackoffOptions, backoffDelay } from './backoff.js'
+export { SDK_VERSION } from './client-options.js'
+export { Connection } from './connection.js'
+export type {
+  ConnectionEvents,
+  ConnectionState,
+  ConnectOptions,
+  Payload,
+  PublishOptions,
+  RequestOptions,
+} from './connection-types.js'
+export { buildCredentials, type CredentialInput, type MqttCredentials } from './credentials.js'
+export { type RegisteredDevice, type RegisterOptions, registerDevice } from './dynreg.js'
+export {
+  ErrorCodes,
+  isLinkkitError,
+  LinkkitError,
+  type LinkkitErrorCode,
+  type LinkkitErrorOptions,
+  toLinkkitError,
+} from './errors.js'
+export { DEFAULT_INBOUND_LIMITS, type InboundLimits, parseJson, peekId } from './inbound-json.js'
+export { createLogger, type LoggerOption, redactUrl } from './logger.js'
+export type { OfflineQueueOptions, OverflowPolicy } from './offline-queue.js'
+export { type IntegerBounds, integerOption, invalidOption } from './option-check.js'
+export type {
+  ConnectionOptions,
+  ReconnectOptions,
+  ResolvedConnectionOptions,
+  TlsOptions,
+} from './options.js'
+export { type DetachedCause, detachedCause } from './redact.js'
+export type { MessageHandler } from './router.js'
+export {
+  type ErrorEventSource,
+  type ErrorEventTarget,
+  emitError,
+  forwardErrors,
+  LINKKIT_WARNING,
+  LISTENER_THREW,
+  safeEmit,
+} from './safe-emit.js'
+export type { Session, SessionEvents, SessionMessageHandler } from './session.js'
+export {
+  type CarrierSendOptions,
+  type SessionCarrier,
+  SessionCore,
+  type SessionCoreOptions,
+  type SessionLink,
+} from './session-core.js'
+export {
+  hmacHex,
+  registerSignContent,
+  SIGN_METHODS,
+  type SignMethod,
+  type SignParams,
+  signContent,
+  signPassword,
+} from './sign.js'
+export type { Qos } from './subscriptions.js'
+export {
+  assertTopicSegment,
+  type DeviceIdentity,
+  identityKey,
+  sameIdentity,
+  Topics,
+  topicIdentity,
+  topicMatches,
+} from './topics.js'
+export type { TslDocumentRule, TslRule } from './tsl-rules.js'
+export { type WireCode, WireCodes } from './wire-codes.js'

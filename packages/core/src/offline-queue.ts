@@ -34,11 +34,11 @@ export interface QueuedPublish {
   topic: string
   /** The encoded payload. */
   payload: Buffer
-  /** Only QoS 1 publishes are queued. */
+  /** The QoS it is sent at once the session is back. */
   qos: 0 | 1
   /** Settles the publish once the broker acknowledged it. */
   resolve: () => void
-  /** Settles the publish with a failure (queue full, closed). */
+  /** Settles the publish with a failure (queue full, withdrawn, closed). */
   reject: (error: LinkkitError) => void
 }
 
@@ -47,10 +47,17 @@ function bytesOf(entry: QueuedPublish): number {
   return entry.payload.length + Buffer.byteLength(entry.topic)
 }
 
-/** A bounded FIFO of publishes made while offline, flushed in order on reconnect. */
+/**
+ * A bounded FIFO of publishes made while offline, flushed in order on reconnect. An entry pushed
+ * with an AbortSignal is withdrawn when the signal fires while it still waits: it leaves the queue
+ * (freeing its place) and rejects with `ERR_ABORTED`, so a request that timed out or was cancelled
+ * is never sent after the reconnect. Once drained for sending, its signal no longer matters.
+ */
 export class OfflineQueue {
   readonly #items: QueuedPublish[] = []
   readonly #options: OfflineQueueOptions
+  /** How to stop watching the signal of each entry pushed with one. */
+  readonly #watched = new Map<QueuedPublish, () => void>()
   #bytes = 0
 
   constructor(options: OfflineQueueOptions) {
@@ -71,32 +78,22 @@ export class OfflineQueue {
    * Adds an entry. Returns the entry that overflowed (already rejected), if any: the new one when it
    * was refused, or the oldest one dropped to make room (under `drop-oldest` every dropped entry is rejected).
    */
-  push(entry: QueuedPublish): QueuedPublish | undefined {
-    const size = bytesOf(entry)
-    const { maxSize, maxBytes, overflow } = this.#options
-    const fits = () => this.#items.length < maxSize && this.#bytes + size <= maxBytes
-    if (fits()) {
-      this.#add(entry, size)
-      return undefined
+  push(entry: QueuedPublish, signal?: AbortSignal): QueuedPublish | undefined {
+    const overflowed = this.#push(entry)
+    if (signal !== undefined && overflowed !== entry) {
+      const onAbort = () => this.#withdraw(entry, signal)
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.#watched.set(entry, () => signal.removeEventListener('abort', onAbort))
     }
-    if (overflow === 'drop-oldest' && maxSize > 0 && size <= maxBytes) {
-      let first: QueuedPublish | undefined
-      while (!fits()) {
-        const dropped = this.#take()!
-        first ??= dropped
-        dropped.reject(this.#full(dropped.topic))
-      }
-      this.#add(entry, size)
-      return first
-    }
-    entry.reject(this.#full(entry.topic))
-    return entry
+    return overflowed
   }
 
-  /** Removes and returns every entry, oldest first. */
+  /** Removes and returns every entry, oldest first; their signals are let go. */
   drain(): QueuedPublish[] {
     this.#bytes = 0
-    return this.#items.splice(0)
+    const items = this.#items.splice(0)
+    if (this.#watched.size > 0) for (const item of items) this.#unwatch(item)
+    return items
   }
 
   /** Rejects and drops every queued message (on close or a fatal failure). */
@@ -104,15 +101,51 @@ export class OfflineQueue {
     for (const entry of this.drain()) entry.reject(error)
   }
 
-  #add(entry: QueuedPublish, size: number): void {
-    this.#items.push(entry)
-    this.#bytes += size
+  #push(entry: QueuedPublish): QueuedPublish | undefined {
+    const size = bytesOf(entry)
+    const { maxSize, maxBytes, overflow } = this.#options
+    const fits = () => this.#items.length < maxSize && this.#bytes + size <= maxBytes
+    if (fits()) {
+      this.#items.push(entry)
+      this.#bytes += size
+      return undefined
+    }
+    if (overflow === 'drop-oldest' && maxSize > 0 && size <= maxBytes) {
+      let first: QueuedPublish | undefined
+      while (!fits()) {
+        const dropped = this.#items.shift()!
+        this.#bytes -= bytesOf(dropped)
+        this.#unwatch(dropped)
+        first ??= dropped
+        dropped.reject(this.#full(dropped.topic))
+      }
+      this.#items.push(entry)
+      this.#bytes += size
+      return first
+    }
+    entry.reject(this.#full(entry.topic))
+    return entry
   }
 
-  #take(): QueuedPublish | undefined {
-    const entry = this.#items.shift()
-    if (entry !== undefined) this.#bytes -= bytesOf(entry)
-    return entry
+  #unwatch(entry: QueuedPublish): void {
+    const detach = this.#watched.get(entry)
+    if (detach === undefined) return
+    detach()
+    this.#watched.delete(entry)
+  }
+
+  #withdraw(entry: QueuedPublish, signal: AbortSignal): void {
+    this.#watched.delete(entry)
+    const at = this.#items.indexOf(entry)
+    if (at < 0) return
+    this.#items.splice(at, 1)
+    this.#bytes -= bytesOf(entry)
+    entry.reject(
+      new LinkkitError('ERR_ABORTED', `publish to ${entry.topic} withdrawn from the offline queue`, {
+        topic: entry.topic,
+        cause: signal.reason,
+      }),
+    )
   }
 
   #full(topic: string): LinkkitError {

@@ -2,6 +2,7 @@ import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
 import { LinkkitError } from './errors.js'
 import type { LoggerOption } from './logger.js'
 import { DEFAULT_OFFLINE_QUEUE, type OfflineQueueOptions } from './offline-queue.js'
+import { integerOption } from './option-check.js'
 import { isSignMethod, type SignMethod } from './sign.js'
 import type { Qos } from './subscriptions.js'
 import { assertTopicSegment } from './topics.js'
@@ -108,19 +109,14 @@ export interface ResolvedConnectionOptions {
   now: () => number
 }
 
+/** Longest delay a Node timer takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /** The region used when neither `region` nor `brokerUrl` is given. */
 export const DEFAULT_REGION = 'cn-shanghai'
 
 function invalid(message: string): LinkkitError {
   return new LinkkitError('ERR_INVALID_OPTIONS', message)
-}
-
-function positiveInt(value: unknown, name: string, fallback: number, min = 1): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw invalid(`${name} must be an integer ≥ ${min}`)
-  }
-  return value
 }
 
 /** The broker URL for a region: `mqtts://<pk>.iot-as-mqtt.<region>.aliyuncs.com:443` (docs/protocol.md §1.1). */
@@ -148,8 +144,8 @@ export function resolveConnectionOptions(options: ConnectionOptions): Readonly<R
   } catch {
     throw invalid(`brokerUrl ${JSON.stringify(options.brokerUrl)} is not an mqtt:// or mqtts:// URL`)
   }
-  const keepaliveSeconds = positiveInt(options.keepaliveSeconds, 'keepaliveSeconds', 60)
-  if (keepaliveSeconds > 1200) throw invalid('keepaliveSeconds must be at most 1200 (platform limit)')
+  // At most 1200: the platform's limit.
+  const keepaliveSeconds = integerOption(options.keepaliveSeconds, 'keepaliveSeconds', 60, { max: 1200 })
   const clientIdBase = options.clientId ?? `${productKey}.${deviceName}`
   if (clientIdBase.length === 0 || clientIdBase.length > 64 || clientIdBase.includes('|')) {
     throw invalid('clientId must be 1–64 characters without |')
@@ -168,8 +164,8 @@ export function resolveConnectionOptions(options: ConnectionOptions): Readonly<R
   const alinkQos = options.alinkQos ?? 0
   if (alinkQos !== 0 && alinkQos !== 1) throw invalid('alinkQos must be 0 or 1')
   const offlineQueue = { ...DEFAULT_OFFLINE_QUEUE, ...options.offlineQueue }
-  positiveInt(offlineQueue.maxSize, 'offlineQueue.maxSize', 0, 0)
-  positiveInt(offlineQueue.maxBytes, 'offlineQueue.maxBytes', 0, 0)
+  integerOption(offlineQueue.maxSize, 'offlineQueue.maxSize', 0, { min: 0 })
+  integerOption(offlineQueue.maxBytes, 'offlineQueue.maxBytes', 0, { min: 0 })
   if (offlineQueue.overflow !== 'drop-oldest' && offlineQueue.overflow !== 'reject-new') {
     throw invalid("offlineQueue.overflow must be 'drop-oldest' or 'reject-new'")
   }
@@ -184,8 +180,12 @@ export function resolveConnectionOptions(options: ConnectionOptions): Readonly<R
     clientIdExtensions: { ...options.clientIdExtensions },
     keepaliveSeconds,
     cleanSession: options.cleanSession ?? true,
-    connectTimeoutMs: positiveInt(options.connectTimeoutMs, 'connectTimeoutMs', 10_000),
-    requestTimeoutMs: positiveInt(options.requestTimeoutMs, 'requestTimeoutMs', 10_000),
+    connectTimeoutMs: integerOption(options.connectTimeoutMs, 'connectTimeoutMs', 10_000, {
+      max: MAX_TIMER_MS,
+    }),
+    requestTimeoutMs: integerOption(options.requestTimeoutMs, 'requestTimeoutMs', 10_000, {
+      max: MAX_TIMER_MS,
+    }),
     alinkQos,
     reconnect,
     offlineQueue,

@@ -13,16 +13,6 @@ export function isSignMethod(value: unknown): value is SignMethod {
   return typeof value === 'string' && (SIGN_METHODS as readonly string[]).includes(value)
 }
 
-/**
- * Parses the sign method spellings seen on the wire: `hmacsha256`, and the camel-case `hmacSha256`
- * the C SDKs use in gateway messages (docs/protocol.md §5). Returns undefined for anything else.
- */
-export function parseSignMethod(value: unknown): SignMethod | undefined {
-  if (typeof value !== 'string') return undefined
-  const lower = value.toLowerCase()
-  return isSignMethod(lower) ? lower : undefined
-}
-
 /** Lowercase hex HMAC of `content` keyed with `secret`. */
 export function hmacHex(method: SignMethod, secret: string, content: string): string {
   return createHmac(HMAC_ALGORITHM[method], secret).update(content, 'utf8').digest('hex')

@@ -1,3 +1,5 @@
+import type { MqttClient } from 'mqtt'
+import { LinkkitError } from './errors.js'
 import { topicMatches } from './topics.js'
 
 /** MQTT QoS; the platform supports 0 and 1. */
@@ -7,7 +9,7 @@ export type Qos = 0 | 1
  * The filters the session wants on the broker, reference-counted so two users of one filter
  * keep it until both let go. Restored after a reconnect whenever the broker lost the session.
  */
-export class SubscriptionSet {
+class SubscriptionSet {
   readonly #filters = new Map<string, { qos: Qos; count: number }>()
   /** `covers` answers for topics asked before (every request asks for its reply topic); reset on any change. */
   readonly #covered = new Map<string, boolean>()
@@ -78,4 +80,82 @@ export class SubscriptionSet {
   get size(): number {
     return this.#filters.size
   }
+}
+
+/**
+ * A connection's subscriptions on the broker: each filter is SUBSCRIBEd when first wanted (or
+ * wanted at a higher QoS) while connected, UNSUBSCRIBEd when the last user lets go, and all are
+ * SUBSCRIBEd again on a fresh session. `client` returns the MQTT client while connected.
+ */
+export class BrokerSubscriptions {
+  readonly #set = new SubscriptionSet()
+  readonly #client: () => MqttClient | undefined
+
+  constructor(client: () => MqttClient | undefined) {
+    this.#client = client
+  }
+
+  /** Whether some wanted filter already covers this topic. */
+  covers(topic: string): boolean {
+    return this.#set.covers(topic)
+  }
+
+  /**
+   * Wants `filter`; resolves once the broker granted it (at once while not connected: `restore`
+   * makes it then), or rejects with ERR_SUBSCRIBE_FAILED. Resolves with the function that lets go.
+   */
+  async add(filter: string, qos: Qos): Promise<() => Promise<void>> {
+    if (this.#set.add(filter, qos)) {
+      const client = this.#client()
+      if (client !== undefined) {
+        try {
+          await subscribeOn(client, { [filter]: { qos: this.#set.qos(filter) } })
+        } catch (error) {
+          this.#set.release(filter)
+          throw error
+        }
+      }
+    }
+    let done = false
+    return async () => {
+      if (done) return
+      done = true
+      if (this.#set.release(filter)) await this.#client()?.unsubscribeAsync(filter)
+    }
+  }
+
+  /** SUBSCRIBEs every wanted filter on `client` (a session the broker did not keep). */
+  restore(client: MqttClient): Promise<void> {
+    return subscribeOn(client, this.#set.entries())
+  }
+}
+
+/**
+ * SUBSCRIBEs `filters`; a refusal (SUBACK 0x80, which MQTT.js 5 rejects with the SUBACK packet
+ * attached, and older versions returned in the granted list) becomes ERR_SUBSCRIBE_FAILED naming
+ * the refused filters, as does any other failure of the SUBSCRIBE.
+ */
+async function subscribeOn(client: MqttClient, filters: Record<string, { qos: Qos }>): Promise<void> {
+  const names = Object.keys(filters)
+  if (names.length === 0) return
+  let granted: Array<{ topic: string; qos: number }>
+  try {
+    granted = await client.subscribeAsync(filters)
+  } catch (error) {
+    const codes = (error as { packet?: { granted?: unknown } }).packet?.granted
+    const refused = Array.isArray(codes)
+      ? names.filter((_, i) => typeof codes[i] === 'number' && (codes[i] & 0x80) !== 0)
+      : names
+    throw refusal(refused.length > 0 ? refused : names, error)
+  }
+  const refused = granted.filter((g) => (g.qos & 0x80) !== 0).map((g) => g.topic)
+  if (refused.length > 0) throw refusal(refused)
+}
+
+function refusal(refused: string[], cause?: unknown): LinkkitError {
+  return new LinkkitError('ERR_SUBSCRIBE_FAILED', `broker refused subscription to ${refused.join(', ')}`, {
+    topic: refused[0],
+    cause,
+    details: { refused },
+  })
 }

@@ -8,10 +8,10 @@ import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import { AlinkService } from './alink/alink-service.js'
 import type {
-  CloudErrorNotice,
+  CloudErrorParams,
   ConfigFile,
-  ConfigOffer,
   ConfigPushOptions,
+  ConfigPushParams,
   ConfigPushSent,
   DesiredProperty,
   DeviceReply,
@@ -37,8 +37,8 @@ import type {
   DeviceSnapshot,
   EmulatorEvents,
   EmulatorOptions,
+  EmulatorPublishOptions,
   ProductRecord,
-  PublishOptions,
   UplinkHandler,
 } from './types.js'
 import { UplinkBus } from './uplinks.js'
@@ -237,7 +237,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
    * Publishes a downlink as the platform. It reaches devices that subscribed to it, and devices
    * connected with `_ss=1` when it is one of their system topics.
    */
-  publish(topic: string, payload: string | Uint8Array, options: PublishOptions = {}): Promise<void> {
+  publish(topic: string, payload: string | Uint8Array, options: EmulatorPublishOptions = {}): Promise<void> {
     return this.#mqtt.publish(topic, payload, options)
   }
 
@@ -298,7 +298,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   }
 
   /** Sets the product's remote configuration file, served under `/config/`; returns the offer devices get. */
-  setConfig(productKey: string, file: ConfigFile): ConfigOffer {
+  setConfig(productKey: string, file: ConfigFile): ConfigPushParams {
     return this.#alink.configs.set(productKey, file)
   }
 
@@ -341,7 +341,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   }
 
   /** Publishes an error notice on `/ext/error/${pk}/${dn}`. */
-  sendCloudError(productKey: string, deviceName: string, notice: CloudErrorNotice): Promise<void> {
+  sendCloudError(productKey: string, deviceName: string, notice: CloudErrorParams): Promise<void> {
     return this.#alink.downlinks.cloudError({ productKey, deviceName }, notice)
   }
 

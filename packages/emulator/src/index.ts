@@ -9,10 +9,10 @@ export { deviceNamespace, filterWithin, systemNamespace, TopicAcl } from './acl.
 export { AlinkCodes } from './alink/envelope.js'
 export type {
   AlinkInvalidInfo,
-  CloudErrorNotice,
+  CloudErrorParams,
   ConfigFile,
-  ConfigOffer,
   ConfigPushOptions,
+  ConfigPushParams,
   ConfigPushSent,
   DesiredProperty,
   DeviceReply,
@@ -75,8 +75,8 @@ export type {
   DeviceSnapshot,
   EmulatorEvents,
   EmulatorOptions,
+  EmulatorPublishOptions,
   ProductRecord,
-  PublishOptions,
   UplinkContext,
   UplinkHandler,
 } from './types.js'

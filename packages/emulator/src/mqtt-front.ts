@@ -9,7 +9,7 @@ import type { Admission } from './gateway/admission.js'
 import type { DeviceRegistry } from './registry.js'
 import { closeServer, listen, trackSockets } from './servers.js'
 import type { Settings } from './start-options.js'
-import type { EmulatorEvents, PublishOptions, UplinkContext } from './types.js'
+import type { EmulatorEvents, EmulatorPublishOptions, UplinkContext } from './types.js'
 
 export interface MqttFrontDeps {
   registry: DeviceRegistry
@@ -72,7 +72,7 @@ export class MqttFront {
   }
 
   /** Publishes as the platform, through the broker's routing and hooks. */
-  publish(topic: string, payload: string | Uint8Array, options: PublishOptions = {}): Promise<void> {
+  publish(topic: string, payload: string | Uint8Array, options: EmulatorPublishOptions = {}): Promise<void> {
     const packet = {
       cmd: 'publish' as const,
       topic,

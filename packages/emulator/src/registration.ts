@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { isLinkkitError } from '@linkkit/core'
+import { isLinkkitError, WireCodes } from '@linkkit/core'
 import type { DeviceRegistry, DeviceState } from './registry.js'
 import { type HmacMethod, hmacMatches } from './signing/hmac.js'
 import { signContent } from './signing/sign-content.js'
@@ -13,17 +13,17 @@ export const RegisterCode = {
   /** Registered; the answer carries the secret. */
   Success: 200,
   /** The device is already activated; it registers no more. */
-  AlreadyActivated: 400,
+  AlreadyActivated: WireCodes.requestError,
   /** The signature does not match the product secret. */
-  BadSign: 401,
+  BadSign: WireCodes.authError,
   /** Params missing or malformed. */
-  InvalidParams: 460,
+  InvalidParams: WireCodes.invalidParams,
   /** No such device, and the product does not create devices on the fly. */
-  DeviceNotFound: 6100,
+  DeviceNotFound: WireCodes.deviceNotFound,
   /** The device is disabled. */
-  DeviceDisabled: 6204,
+  DeviceDisabled: WireCodes.deviceDisabled,
   /** No such product, or it has no product secret. */
-  ProductNotFound: 6250,
+  ProductNotFound: WireCodes.productNotFound,
 } as const
 export type RegisterCode = (typeof RegisterCode)[keyof typeof RegisterCode]
 

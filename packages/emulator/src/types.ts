@@ -1,3 +1,4 @@
+import type { DeviceIdentity } from '@linkkit/core'
 import type { Level, Logger } from 'pino'
 import type { AlinkInvalidInfo, DeviceThingState, ThingModelInput } from './alink/types.js'
 import type { EmulatorClock } from './clock.js'
@@ -99,13 +100,7 @@ export interface EmulatorOptions {
   clock?: EmulatorClock
 }
 
-/** A device, by identity. */
-export interface DeviceIdentity {
-  /** The product key. */
-  productKey: string
-  /** The device name. */
-  deviceName: string
-}
+export type { DeviceIdentity }
 
 /** What the emulator knows about one device; `emu.device()` returns a copy. */
 export interface DeviceSnapshot extends DeviceIdentity {
@@ -228,7 +223,7 @@ export interface UplinkContext extends DeviceIdentity {
 export type UplinkHandler = (ctx: UplinkContext) => void | Promise<void>
 
 /** Options of `emu.publish`. */
-export interface PublishOptions {
+export interface EmulatorPublishOptions {
   /** @default 0 */
   qos?: 0 | 1
   /** @default false */

@@ -6,6 +6,7 @@ import {
   type Session,
   Topics,
   toLinkkitError,
+  WireCodes,
 } from '@linkkit/core'
 import type { Logger } from 'pino'
 import { parseConfigOffer } from './cota.js'
@@ -161,7 +162,8 @@ export class OtaChannel {
       case 'refused': {
         const { error } = message
         this.#logger.debug({ code: error.code, topic }, error.message)
-        if (message.replyId !== undefined) this.#reply(topic, message.replyId, 460, 'invalid config push')
+        if (message.replyId !== undefined)
+          this.#reply(topic, message.replyId, WireCodes.invalidParams, 'invalid config push')
         this.#deliver(via, (l) => l.refused?.(error, via, topic))
         // One step -1 with the reason, however many users heard it (docs/protocol.md §3.5).
         if (message.offer)

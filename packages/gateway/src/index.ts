@@ -11,6 +11,7 @@ export { SubDeviceLimits } from './limits.js'
 export type { GatewayPack, PackEntry, SubDevicePack } from './pack.js'
 export { SubDevice } from './sub-device.js'
 export { SubDevices } from './sub-devices.js'
+export type { SubDeviceSession } from './sub-session.js'
 export type {
   CommonDeviceEvents,
   OfflineReason,

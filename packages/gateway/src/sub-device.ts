@@ -6,13 +6,14 @@ import {
   type SignMethod,
   safeEmit,
   toLinkkitError,
+  WireCodes,
 } from '@linkkit/core'
 import { FotaClient } from '@linkkit/fota'
 import { ThingClient, type ThingClientOptions, type ThingModel, ThingSurface } from '@linkkit/thing-model'
 import type { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import type { SubDeviceCredentials } from './gateway-requests.js'
-import { SubDeviceConnection } from './sub-connection.js'
+import { SubDeviceSession } from './sub-session.js'
 import type {
   OfflineReason,
   SubDeviceEvents,
@@ -39,9 +40,6 @@ export interface SubDeviceHost {
   forget(sub: SubDevice): void
 }
 
-/** "topo relation not exist" (docs/protocol.md §2.4): the platform forgot the topology; add it again. */
-const TOPO_NOT_EXIST = 6401
-
 /**
  * A sub-device behind a gateway (IOT_Linkkit_Open with IOTX_LINKKIT_DEV_TYPE_SLAVE): the same
  * thing-model and OTA surface as a `Device`, carried by the gateway's MQTT connection. Create it
@@ -49,7 +47,7 @@ const TOPO_NOT_EXIST = 6401
  */
 export class SubDevice extends ThingSurface<SubDeviceEvents> {
   /** The sub-device's session over the gateway (for `new OtaSession(subDevice.connection)`). */
-  readonly connection: SubDeviceConnection
+  readonly connection: SubDeviceSession
   /** Thing model: properties, events, services, desired properties, tags, NTP, raw data. */
   readonly thing: ThingClient
   /** OTA of the sub-device: its own offers, downloads, persistence and progress topics. */
@@ -69,8 +67,7 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
     this.#host = host
     this.#options = Object.freeze({ ...options })
     this.#secret = options.deviceSecret
-    this.connection = new SubDeviceConnection(host.gateway, options, {
-      connect: () => this.connect(),
+    this.connection = new SubDeviceSession(host.gateway, options, {
       sessionLost: (error) => this.#sessionLost(error),
     })
     this.thing = new ThingClient(this.connection, thingModel ? { thingModel } : {})
@@ -213,7 +210,7 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
     this.connection.connecting()
     try {
       await this.#host.login(this).catch(async (error: unknown) => {
-        if (!isLinkkitError(error, 'ERR_REPLY') || error.replyCode !== TOPO_NOT_EXIST) throw error
+        if (!isLinkkitError(error, 'ERR_REPLY') || error.replyCode !== WireCodes.topoNotExist) throw error
         await this.#host.addTopo(this)
         await this.#host.login(this)
       })
@@ -273,9 +270,9 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
     this.#state = 'idle'
     let failure: unknown
     if (was === 'online' && this.#host.gateway.connected) {
-      // 520: the platform had already ended the session, which is what was asked.
+      // No session: the platform had already ended it, which is what was asked.
       await this.#host.logout(this).catch((error: unknown) => {
-        if (!isLinkkitError(error, 'ERR_REPLY') || error.replyCode !== 520) failure = error
+        if (!isLinkkitError(error, 'ERR_REPLY') || error.replyCode !== WireCodes.noSession) failure = error
       })
     }
     await this.connection.offline(false)

@@ -65,12 +65,20 @@ export class Device extends ThingSurface<DeviceEvents> {
     return this.#need(this.#connection)
   }
 
-  /** The thing-model client: properties, events, services, desired properties, tags, NTP, raw data. */
+  /**
+   * The rest of the thing model: desired properties, tags, raw data, batch and history posts, the
+   * compiled model. The everyday calls (`postProperties`, `postEvent`, `onService`,
+   * `onPropertySet`, `onPropertyGet`, `ntp`) are on the device itself; use them there. Its events
+   * (`property:set`, `service`, `error`) reach the device's listeners: listen on the device.
+   */
   get thing(): ThingClient {
     return this.#need(this.#thing)
   }
 
-  /** The advanced OTA API: `download`, `request`, `reportVersion`, `reportProgress`, config. */
+  /**
+   * The advanced OTA API: `download`, `request`, `reportVersion`, `reportProgress`, config. Its
+   * events (`fota`, `fota:progress`, `config`, `error`) reach the device's listeners: listen on the device.
+   */
   get fota(): FotaClient {
     return this.#need(this.#fota)
   }

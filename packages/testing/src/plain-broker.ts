@@ -14,6 +14,7 @@ export class PlainBroker {
   connects: Array<{ clientId: string; username: string | undefined; password: string | undefined }> = []
   #broker: Aedes | undefined
   #answers: ((topic: string) => boolean) | undefined
+  #refuse: ((filter: string) => boolean) | undefined
   #server: Server | undefined
   #sockets = new Set<Socket>()
 
@@ -31,6 +32,11 @@ export class PlainBroker {
     this.#answers = which
   }
 
+  /** Refuses (SUBACK 0x80) every SUBSCRIBE to a filter `which` accepts, as an ACL would. */
+  refuseSubscriptions(which: (filter: string) => boolean): void {
+    this.#refuse = which
+  }
+
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`
   }
@@ -41,6 +47,8 @@ export class PlainBroker {
         this.connects.push({ clientId: client.id, username, password: password?.toString() })
         done(null, true)
       },
+      // aedes answers 0x80 for a subscription handed back as null.
+      authorizeSubscribe: (_client, sub, done) => done(null, this.#refuse?.(sub.topic) ? null : sub),
     })
     broker.on('publish', (packet, client) => {
       if (client)

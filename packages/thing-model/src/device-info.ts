@@ -5,7 +5,7 @@ import { isRecord } from './inbound.js'
 import { invalidArgument, type PostOptions, send } from './uplink.js'
 
 /** Options of requests that always wait for a reply (desired, tags). */
-export type RequestOptions = Omit<PostOptions, 'ack'>
+export type QueryOptions = Omit<PostOptions, 'ack'>
 
 /** A device tag (docs/protocol.md §2.3 "Tags (deviceinfo)"). */
 export interface DeviceTag {
@@ -33,7 +33,7 @@ function identifiers(ids: unknown, what: string): string[] {
 export async function getDesired(
   ctx: ThingContext,
   ids: string[],
-  options?: RequestOptions,
+  options?: QueryOptions,
 ): Promise<DesiredValues> {
   const params = identifiers(ids, 'desired property identifiers')
   const topic = Topics.sys(ctx.connection, 'thing/property/desired/get')
@@ -50,7 +50,7 @@ export async function getDesired(
 export async function deleteDesired(
   ctx: ThingContext,
   versions: Record<string, { version?: number }>,
-  options?: RequestOptions,
+  options?: QueryOptions,
 ): Promise<void> {
   if (!isRecord(versions) || Object.keys(versions).length === 0)
     throw invalidArgument('desired deletions must be a non-empty object')
@@ -67,7 +67,7 @@ export async function deleteDesired(
 export async function updateTags(
   ctx: ThingContext,
   tags: DeviceTag[],
-  options?: RequestOptions,
+  options?: QueryOptions,
 ): Promise<void> {
   if (!Array.isArray(tags) || tags.length === 0) throw invalidArgument('tags must be a non-empty array')
   const params = tags.map((tag) => {
@@ -91,7 +91,7 @@ export async function updateTags(
 }
 
 /** `thing.deviceinfo.delete`: removes the tags with these keys. */
-export async function deleteTags(ctx: ThingContext, keys: string[], options?: RequestOptions): Promise<void> {
+export async function deleteTags(ctx: ThingContext, keys: string[], options?: QueryOptions): Promise<void> {
   const params = identifiers(keys, 'tag keys').map((attrKey) => ({ attrKey }))
   await send(
     ctx,

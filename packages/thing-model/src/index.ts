@@ -5,7 +5,7 @@
  * @packageDocumentation
  * @module @linkkit/thing-model
  */
-export type { DeviceTag, RequestOptions } from './device-info.js'
+export type { DeviceTag, QueryOptions } from './device-info.js'
 export { EchoFilter } from './echo-filter.js'
 export type {
   CloudErrorNotice,
@@ -23,7 +23,40 @@ export { DEVICE_CODE_MAX, DEVICE_CODE_MIN, DeviceReplyCodes, ServiceError } from
 export type { ServiceHandler, ServiceHandlerOptions, ServiceInfo } from './services.js'
 export { ThingClient } from './thing-client.js'
 export { ThingSurface } from './thing-surface.js'
-export * from './tsl/index.js'
+export {
+  loadThingModel,
+  parseThingModel,
+  type ThingEvent,
+  ThingModel,
+  type ThingModelSource,
+  type ThingParam,
+  type ThingProperty,
+  type ThingService,
+  TSL_ARRAY_MAX_SIZE,
+  TSL_TEXT_MAX_LENGTH,
+  type TslAccessMode,
+  type TslArraySpecs,
+  type TslCallType,
+  type TslCheckResult,
+  type TslDataType,
+  type TslDocument,
+  type TslDocumentRule,
+  type TslEvent,
+  type TslLabelSpecs,
+  type TslMemberSpec,
+  type TslNumberSpecs,
+  type TslNumeric,
+  type TslParam,
+  TslPlatformCodes,
+  type TslProperty,
+  type TslRule,
+  type TslService,
+  type TslSpec,
+  type TslTextSpecs,
+  type TslTypeName,
+  type TslValidationDetails,
+  type ValidatePropertiesOptions,
+} from './tsl/index.js'
 export {
   type BatchPost,
   type HistoryEntry,

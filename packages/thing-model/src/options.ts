@@ -1,4 +1,4 @@
-import { DEFAULT_INBOUND_LIMITS, LinkkitError } from '@linkkit/core'
+import { DEFAULT_INBOUND_LIMITS, integerOption, LinkkitError } from '@linkkit/core'
 import { parseThingModel, type ThingModel, type TslDocument } from './tsl/index.js'
 
 /** Which RRPC form(s) of synchronous service calls a client answers (docs/protocol.md §2.3). */
@@ -74,14 +74,6 @@ const DEFAULTS = Object.freeze({
   maxConcurrentRequests: 64,
 } as const)
 
-function positiveInt(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new LinkkitError('ERR_INVALID_OPTIONS', `${name} must be a positive integer`)
-  }
-  return value
-}
-
 /** A document object is compiled now; a file is left for `start()` to read (no I/O here). */
 function compileNow(source: ThingClientOptions['thingModel']): ThingModel | string | URL | undefined {
   if (source === undefined || typeof source === 'string' || source instanceof URL) return source
@@ -103,10 +95,10 @@ export function resolveThingClientOptions(options: ThingClientOptions = {}): Res
   return Object.freeze({
     thingModel: compileNow(options.thingModel),
     rrpc,
-    replyTimeoutMs: positiveInt(options.replyTimeoutMs, 'replyTimeoutMs', DEFAULTS.replyTimeoutMs),
-    maxPayloadBytes: positiveInt(options.maxPayloadBytes, 'maxPayloadBytes', DEFAULTS.maxPayloadBytes),
-    maxDepth: positiveInt(options.maxDepth, 'maxDepth', DEFAULTS.maxDepth),
-    maxConcurrentRequests: positiveInt(
+    replyTimeoutMs: integerOption(options.replyTimeoutMs, 'replyTimeoutMs', DEFAULTS.replyTimeoutMs),
+    maxPayloadBytes: integerOption(options.maxPayloadBytes, 'maxPayloadBytes', DEFAULTS.maxPayloadBytes),
+    maxDepth: integerOption(options.maxDepth, 'maxDepth', DEFAULTS.maxDepth),
+    maxConcurrentRequests: integerOption(
       options.maxConcurrentRequests,
       'maxConcurrentRequests',
       DEFAULTS.maxConcurrentRequests,

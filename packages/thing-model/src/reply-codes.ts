@@ -1,4 +1,4 @@
-import { LinkkitError } from '@linkkit/core'
+import { LinkkitError, WireCodes } from '@linkkit/core'
 
 /**
  * The codes a device answers cloud requests with. docs/protocol.md §2.4 lists the device-side ones:
@@ -8,18 +8,18 @@ import { LinkkitError } from '@linkkit/core'
  */
 export const DeviceReplyCodes = {
   /** The request was handled. */
-  success: 200,
+  success: WireCodes.success,
   /** A handler threw something other than a `ServiceError`, or did not answer within `replyTimeoutMs`. */
-  internalError: 400,
+  internalError: WireCodes.requestError,
   /** More than `maxConcurrentRequests` cloud requests were being handled. */
-  tooManyRequests: 429,
+  tooManyRequests: WireCodes.tooManyRequests,
   /** The request is malformed: params missing, of the wrong JSON type, too large or too deep. */
-  invalidParams: 460,
+  invalidParams: WireCodes.invalidParams,
   /**
    * 6300 "method missing or not exist": the service is not in the thing model, has no handler, or a
    * legacy RRPC request carries no `thing.service.<id>` method.
    */
-  methodNotExist: 6300,
+  methodNotExist: WireCodes.methodNotFound,
 } as const
 
 /** Smallest and largest device-defined reply code (docs/protocol.md §2.4). */

@@ -1,6 +1,7 @@
 import { type AlinkReply, LinkkitError, type Session, safeEmit, Topics, toLinkkitError } from '@linkkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { EventArgs, EventName, Logger, ThingContext } from './context.js'
+import type { DeviceTag, QueryOptions } from './device-info.js'
 import * as info from './device-info.js'
 import { Downlinks } from './downlinks.js'
 import { EchoFilter } from './echo-filter.js'
@@ -16,6 +17,7 @@ import { type PostRawOptions, RawChannel, type RawHandler } from './raw.js'
 import { describeError } from './respond.js'
 import { ServiceDownlinks, type ServiceHandler, type ServiceHandlerOptions } from './services.js'
 import { loadThingModel, ThingModel } from './tsl/index.js'
+import type { BatchPost, HistoryEntry, PostOptions } from './uplink.js'
 import * as up from './uplink.js'
 import { ValueStore } from './value-store.js'
 
@@ -173,45 +175,42 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
   }
 
   /** Posts property values (plain or `{ value, time }`); at most 200; checked against the model first. */
-  postProperties(props: Record<string, unknown>, options?: up.PostOptions): Promise<AlinkReply> {
+  postProperties(props: Record<string, unknown>, options?: PostOptions): Promise<AlinkReply> {
     return up.postProperties(this.#ctx, props, options)
   }
 
   /** Posts an event; params bare or `{ value, time }`; checked against its `outputData` first. */
-  postEvent(eventId: string, params: Record<string, unknown>, options?: up.PostOptions): Promise<AlinkReply> {
+  postEvent(eventId: string, params: Record<string, unknown>, options?: PostOptions): Promise<AlinkReply> {
     return up.postEvent(this.#ctx, eventId, params, options)
   }
 
   /** Posts samples per property and per event in one message (4.x `thing.event.property.batch.post`); each is checked against the model. */
-  postBatch(batch: up.BatchPost, options?: up.PostOptions): Promise<AlinkReply> {
+  postBatch(batch: BatchPost, options?: PostOptions): Promise<AlinkReply> {
     return up.postBatch(this.#ctx, batch, options)
   }
 
   /** Posts past samples (`thing.event.property.history.post`), of this device or, for a gateway, its sub-devices. */
-  postHistory(entries: up.HistoryEntry[], options?: up.PostOptions): Promise<AlinkReply> {
+  postHistory(entries: HistoryEntry[], options?: PostOptions): Promise<AlinkReply> {
     return up.postHistory(this.#ctx, entries, options)
   }
 
   /** Reads desired values (`thing.property.desired.get`); identifiers with none are left out. Also emits `desired`. */
-  getDesired(ids: string[], options?: info.RequestOptions): Promise<DesiredValues> {
+  getDesired(ids: string[], options?: QueryOptions): Promise<DesiredValues> {
     return info.getDesired(this.#ctx, ids, options)
   }
 
   /** Deletes desired values (`thing.property.desired.delete`); a `version` deletes only while it is current. */
-  deleteDesired(
-    versions: Record<string, { version?: number }>,
-    options?: info.RequestOptions,
-  ): Promise<void> {
+  deleteDesired(versions: Record<string, { version?: number }>, options?: QueryOptions): Promise<void> {
     return info.deleteDesired(this.#ctx, versions, options)
   }
 
   /** Adds or updates device tags (`thing.deviceinfo.update`); other tags stay. */
-  updateTags(tags: info.DeviceTag[], options?: info.RequestOptions): Promise<void> {
+  updateTags(tags: DeviceTag[], options?: QueryOptions): Promise<void> {
     return info.updateTags(this.#ctx, tags, options)
   }
 
   /** Deletes device tags by key (`thing.deviceinfo.delete`). */
-  deleteTags(keys: string[], options?: info.RequestOptions): Promise<void> {
+  deleteTags(keys: string[], options?: QueryOptions): Promise<void> {
     return info.deleteTags(this.#ctx, keys, options)
   }
 

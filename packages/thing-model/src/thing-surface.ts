@@ -4,7 +4,9 @@ import type { ThingClient } from './thing-client.js'
 /**
  * The thing-model calls a `Device` and a `SubDevice` share, delegated to their `thing` client
  * (IOT_Linkkit_Report, IOT_Linkkit_TriggerEvent, the ITE_SERVICE_REQUEST / ITE_PROPERTY_SET /
- * ITE_PROPERTY_GET callbacks, ITM_MSG_QUERY_TIMESTAMP).
+ * ITE_PROPERTY_GET callbacks, ITM_MSG_QUERY_TIMESTAMP). These are the documented path for these
+ * calls: `device.postProperties(…)`, not `device.thing.postProperties(…)` (the same method of the
+ * underlying client, which exists for a `ThingClient` used on its own over a `Session`).
  */
 export abstract class ThingSurface<Events extends EventEmitter.ValidEventTypes> extends EventEmitter<Events> {
   /** The thing-model client: properties, events, services, desired properties, tags, NTP, raw data. */

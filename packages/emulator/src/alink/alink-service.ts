@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { TopicAcl } from '../acl.js'
 import type { HttpRouter } from '../http-router.js'
 import type { DeviceRegistry } from '../registry.js'
-import type { DeviceIdentity, PublishOptions, UplinkContext, UplinkHandler } from '../types.js'
+import type { DeviceIdentity, EmulatorPublishOptions, UplinkContext, UplinkHandler } from '../types.js'
 import { ConfigFiles } from './config-files.js'
 import {
   configGet,
@@ -35,7 +35,7 @@ export interface AlinkServiceDeps {
   acl: TopicAcl
   http: HttpRouter
   logger: Logger
-  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions): Promise<void>
+  publish(topic: string, payload: string | Uint8Array, options?: EmulatorPublishOptions): Promise<void>
   onUplink(filter: string, handler: UplinkHandler): () => void
   /** What configuration file URLs start with (the emulator's `firmwareBaseUrl`), known once it listens. */
   fileBaseUrl(): string

@@ -1,7 +1,7 @@
 import { LinkkitError } from '@linkkit/core'
 import { FirmwareServer } from '../firmware-server.js'
 import type { HttpRouter } from '../http-router.js'
-import type { ConfigFile, ConfigOffer } from './types.js'
+import type { ConfigFile, ConfigPushParams } from './types.js'
 
 export const CONFIG_PATH = '/config/'
 
@@ -13,7 +13,7 @@ export const CONFIG_PATH = '/config/'
  */
 export class ConfigFiles {
   readonly server = new FirmwareServer({ pathPrefix: CONFIG_PATH })
-  readonly #offers = new Map<string, { fileId: string; offer: ConfigOffer }>()
+  readonly #offers = new Map<string, { fileId: string; offer: ConfigPushParams }>()
   readonly #baseUrl: () => string
 
   constructor(http: HttpRouter, baseUrl: () => string) {
@@ -24,7 +24,7 @@ export class ConfigFiles {
   }
 
   /** Sets (replaces) the product's configuration and returns its offer. The bytes are copied. */
-  set(productKey: string, file: ConfigFile): ConfigOffer {
+  set(productKey: string, file: ConfigFile): ConfigPushParams {
     const { configId, data } = file
     if (typeof configId !== 'string' || configId.length === 0 || configId.length > 128) {
       throw new LinkkitError('ERR_INVALID_ARGUMENT', 'configId must be a string of 1–128 characters')
@@ -35,7 +35,7 @@ export class ConfigFiles {
     const info = this.server.addFile({ data: Uint8Array.from(data), name: 'config' })
     const previous = this.#offers.get(productKey)
     if (previous !== undefined) this.server.removeFile(previous.fileId)
-    const offer: ConfigOffer = {
+    const offer: ConfigPushParams = {
       configId,
       configSize: info.size,
       sign: info.sha256,
@@ -47,7 +47,7 @@ export class ConfigFiles {
     return { ...offer }
   }
 
-  offer(productKey: string): ConfigOffer | undefined {
+  offer(productKey: string): ConfigPushParams | undefined {
     const held = this.#offers.get(productKey)
     return held === undefined ? undefined : { ...held.offer }
   }

@@ -1,12 +1,12 @@
 import { assertTopicSegment, LinkkitError, Topics } from '@linkkit/core'
 import type { DeviceRegistry, DeviceState } from '../registry.js'
 import type { ProductTsl } from '../tsl/model.js'
-import type { DeviceIdentity, PublishOptions } from '../types.js'
+import type { DeviceIdentity, EmulatorPublishOptions } from '../types.js'
 import { isRecord, readDeviceAnswer } from './envelope.js'
 import { DownlinkIds } from './ids.js'
 import type { ReplyWaiters, WaitOptions } from './reply-waiters.js'
 import type {
-  CloudErrorNotice,
+  CloudErrorParams,
   ConfigPushOptions,
   ConfigPushSent,
   DeviceReply,
@@ -21,7 +21,7 @@ export interface DownlinkDeps {
   registry: DeviceRegistry
   waiters: ReplyWaiters
   model(productKey: string): Promise<ProductTsl | undefined>
-  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions): Promise<void>
+  publish(topic: string, payload: string | Uint8Array, options?: EmulatorPublishOptions): Promise<void>
   defaultTimeoutMs: number
 }
 
@@ -138,7 +138,7 @@ export class Downlinks {
   }
 
   /** A notice on `/ext/error/${pk}/${dn}` (3.x hands `code`, `data`, `message` to ITE_CLOUD_ERROR). */
-  async cloudError(device: DeviceIdentity, notice: CloudErrorNotice): Promise<void> {
+  async cloudError(device: DeviceIdentity, notice: CloudErrorParams): Promise<void> {
     if (!isRecord(notice) || !Number.isInteger(notice.code)) {
       throw new LinkkitError('ERR_INVALID_ARGUMENT', 'a cloud error notice needs an integer code')
     }

@@ -1,4 +1,4 @@
-import { LinkkitError } from '@linkkit/core'
+import { LinkkitError, WireCodes } from '@linkkit/core'
 import { MAX_UPLINK_ID_LENGTH, uplinkId } from '../uplink-id.js'
 
 /**
@@ -7,47 +7,47 @@ import { MAX_UPLINK_ID_LENGTH, uplinkId } from '../uplink-id.js'
  */
 export const AlinkCodes = {
   /** The request was handled. */
-  success: 200,
+  success: WireCodes.success,
   /** "460: empty/invalid/too many params". */
-  invalidParams: 460,
+  invalidParams: WireCodes.invalidParams,
   /** Internal emulator failure, "500: unknown platform error". */
-  unknown: 500,
+  unknown: WireCodes.unknown,
   /** No such device. */
-  deviceNotFound: 6100,
+  deviceNotFound: WireCodes.deviceNotFound,
   /** "6106: map size must be < 200 (too many properties)". */
-  tooManyProperties: 6106,
+  tooManyProperties: WireCodes.tooManyProperties,
   /** "6207: data not JSON / data format error". */
-  notJson: 6207,
+  notJson: WireCodes.notJson,
   /** 6300: the method (event or service) is missing or not in the TSL. */
-  methodNotFound: 6300,
+  methodNotFound: WireCodes.methodNotFound,
   /** "6301: params must be JSON object/array". */
-  paramsNotObject: 6301,
+  paramsNotObject: WireCodes.paramsNotObject,
   /** 6304: a param the event or service does not declare (also a read-only property in a set). */
-  paramNotFound: 6304,
+  paramNotFound: WireCodes.paramNotFound,
   /** 6305: params of the wrong type, e.g. a sample whose `time` is not milliseconds. */
-  paramsType: 6305,
+  paramsType: WireCodes.paramsType,
   /** 6306: a value breaks the spec of an `int`. */
-  intSpec: 6306,
+  intSpec: WireCodes.intSpec,
   /** 6307: a value breaks the spec of a `float`. */
-  floatSpec: 6307,
+  floatSpec: WireCodes.floatSpec,
   /** 6308: a value breaks the spec of a `bool`. */
-  boolSpec: 6308,
+  boolSpec: WireCodes.boolSpec,
   /** 6309: a value breaks the spec of an `enum`. */
-  enumSpec: 6309,
+  enumSpec: WireCodes.enumSpec,
   /** 6310: a value breaks the spec of a `text`. */
-  textSpec: 6310,
+  textSpec: WireCodes.textSpec,
   /** 6311: a value breaks the spec of a `date`. */
-  dateSpec: 6311,
+  dateSpec: WireCodes.dateSpec,
   /** 6312: a value breaks the spec of a `struct`. */
-  structSpec: 6312,
+  structSpec: WireCodes.structSpec,
   /** "6313: TSL service not available". */
-  tslUnavailable: 6313,
+  tslUnavailable: WireCodes.tslUnavailable,
   /** 6315: the data does not satisfy the TSL; what an `array` answers, having no code of its own. */
-  notTslData: 6315,
+  notTslData: WireCodes.notTslData,
   /** 6320: the product has no such property. */
-  propertyNotFound: 6320,
+  propertyNotFound: WireCodes.propertyNotFound,
   /** 6322: a value breaks the spec of a `double`. */
-  doubleSpec: 6322,
+  doubleSpec: WireCodes.doubleSpec,
 } as const
 
 /** Largest uplink the emulator parses; bigger ones are answered 460 unread. */
@@ -158,14 +158,14 @@ function depthExceeds(root: unknown, limit: number): boolean {
 }
 
 const MESSAGES: Readonly<Record<number, string>> = {
-  200: 'success',
-  460: 'request parameter error',
-  500: 'unknown platform error',
-  6100: 'device not found',
-  6106: 'map size must less than 200',
-  6207: 'data format error',
-  6301: 'params must be a JSON object',
-  6313: 'tsl service not available',
+  [WireCodes.success]: 'success',
+  [WireCodes.invalidParams]: 'request parameter error',
+  [WireCodes.unknown]: 'unknown platform error',
+  [WireCodes.deviceNotFound]: 'device not found',
+  [WireCodes.tooManyProperties]: 'map size must less than 200',
+  [WireCodes.notJson]: 'data format error',
+  [WireCodes.paramsNotObject]: 'params must be a JSON object',
+  [WireCodes.tslUnavailable]: 'tsl service not available',
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { PublishOptions, UplinkContext } from '../types.js'
+import type { EmulatorPublishOptions, UplinkContext } from '../types.js'
 import { isRecord } from './envelope.js'
 
 /**
@@ -11,7 +11,7 @@ import { isRecord } from './envelope.js'
 export async function answerNtp(
   ctx: UplinkContext,
   now: () => number,
-  publish: (topic: string, payload: string, options?: PublishOptions) => Promise<void>,
+  publish: (topic: string, payload: string, options?: EmulatorPublishOptions) => Promise<void>,
   logger: Logger,
 ): Promise<void> {
   const serverRecvTime = now()

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { DeviceIdentity, PublishOptions, UplinkContext } from '../types.js'
+import type { DeviceIdentity, EmulatorPublishOptions, UplinkContext } from '../types.js'
 import { MAX_RAW_UPLINKS, pushBounded } from './thing-state.js'
 import type { DeviceThingState, RawUpHandler } from './types.js'
 
@@ -10,11 +10,11 @@ import type { DeviceThingState, RawUpHandler } from './types.js'
  */
 export class RawChannel {
   readonly #handlers = new Map<string, RawUpHandler>()
-  readonly #publish: (topic: string, payload: Uint8Array, options?: PublishOptions) => Promise<void>
+  readonly #publish: (topic: string, payload: Uint8Array, options?: EmulatorPublishOptions) => Promise<void>
   readonly #logger: Logger
 
   constructor(
-    publish: (topic: string, payload: Uint8Array, options?: PublishOptions) => Promise<void>,
+    publish: (topic: string, payload: Uint8Array, options?: EmulatorPublishOptions) => Promise<void>,
     logger: Logger,
   ) {
     this.#publish = publish

@@ -106,7 +106,7 @@ export interface ConfigFile {
 }
 
 /** The `thing.config.get` reply data and `thing.config.push` params (docs/protocol.md §2.3). */
-export interface ConfigOffer {
+export interface ConfigPushParams {
   /** The configuration's id. */
   configId: string
   /** File size in bytes. */
@@ -122,7 +122,7 @@ export interface ConfigOffer {
 }
 
 /** A notice on `/ext/error/${pk}/${dn}`. */
-export interface CloudErrorNotice {
+export interface CloudErrorParams {
   /** The error code. */
   code: number
   /** Its message. */

@@ -2,7 +2,7 @@ import type { LinkkitError } from '@linkkit/core'
 import type { ProductTsl } from '../tsl/model.js'
 import type { DeviceIdentity } from '../types.js'
 import type { Answer } from './envelope.js'
-import type { ConfigOffer, DeviceThingState } from './types.js'
+import type { ConfigPushParams, DeviceThingState } from './types.js'
 
 /** The thing-model side of one device: its stored state and its product's model. */
 export interface ThingDevice {
@@ -21,7 +21,7 @@ export interface UplinkRequest extends ThingDevice {
   invalid(errors: LinkkitError[], code: number): void
   /** Another device whose data this connection may post (itself, or a gateway's sub-device). */
   lookup(identity: DeviceIdentity): Promise<ThingDevice | undefined>
-  configOffer(productKey: string): ConfigOffer | undefined
+  configOffer(productKey: string): ConfigPushParams | undefined
 }
 
 export type UplinkHandlerFn = (request: UplinkRequest) => Answer | Promise<Answer>

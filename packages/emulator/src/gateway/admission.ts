@@ -1,14 +1,14 @@
 import { sameIdentity, topicIdentity } from '@linkkit/core'
 import type { Logger } from 'pino'
 import { parseUplink, replyPayload } from '../alink/envelope.js'
-import type { DeviceIdentity, PublishOptions, UplinkContext } from '../types.js'
+import type { DeviceIdentity, EmulatorPublishOptions, UplinkContext } from '../types.js'
 import { GATEWAY_MESSAGES, GatewayCodes } from './codes.js'
 import type { Topology } from './topology.js'
 
 export interface AdmissionDeps {
   topology: Topology
   logger: Logger
-  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions): Promise<void>
+  publish(topic: string, payload: string | Uint8Array, options?: EmulatorPublishOptions): Promise<void>
   /** The clientId of the device's own MQTT connection, if it has one. */
   directClientId(identity: DeviceIdentity): string | undefined
 }

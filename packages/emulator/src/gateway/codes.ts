@@ -1,3 +1,5 @@
+import { WireCodes } from '@linkkit/core'
+
 /**
  * Reply codes of the gateway operations (docs/protocol.md §2.4, §5; sub-device login codes from the
  * platform's "connect or disconnect sub-devices" page). 520 also answers any request a gateway
@@ -5,46 +7,46 @@
  */
 export const GatewayCodes = {
   /** The request was handled. */
-  success: 200,
+  success: WireCodes.success,
   /** "400: request error"; the emulator answers it for a sub-device that is already activated. */
-  alreadyActivated: 400,
+  alreadyActivated: WireCodes.requestError,
   /** "401: request auth error (e.g. bad sign in topo add)"; also a registration by a device that is no gateway. */
-  authError: 401,
+  authError: WireCodes.authError,
   /** Too many sub-devices online under one gateway. */
-  tooManyOnline: 428,
+  tooManyOnline: WireCodes.tooManyOnline,
   /** Params missing, malformed or too many. */
-  invalidParams: 460,
+  invalidParams: WireCodes.invalidParams,
   /** "520: device has no active session (sub-device offline)". */
-  noSession: 520,
+  noSession: WireCodes.noSession,
   /** The sub-device was deleted. */
-  deviceDeleted: 521,
+  deviceDeleted: WireCodes.deviceDeleted,
   /** The sub-device is disabled. */
-  deviceDisabled: 522,
+  deviceDisabled: WireCodes.deviceForbidden,
   /** No such device. */
-  deviceNotFound: 6100,
+  deviceNotFound: WireCodes.deviceNotFound,
   /** A sub-device login whose signature does not verify. */
-  invalidSign: 6287,
+  invalidSign: WireCodes.invalidSign,
   /** The gateway's topology is full. */
-  topoCountExceeded: 6400,
+  topoCountExceeded: WireCodes.topoCountExceeded,
   /** The sub-device is not in the gateway's topology. */
-  topoNotExist: 6401,
+  topoNotExist: WireCodes.topoNotExist,
   /** A gateway cannot add itself as a sub-device. */
-  topoSelf: 6402,
+  topoSelf: WireCodes.topoSelf,
 } as const
 
 /** The message the platform sends with each gateway reply code. */
 export const GATEWAY_MESSAGES: Readonly<Record<number, string>> = {
-  401: 'request auth error',
-  428: 'too many subdevices under gateway',
-  460: 'request parameter error',
-  520: 'device no session',
-  521: 'device deleted',
-  522: 'device forbidden',
-  6100: 'device not found',
-  6287: 'invalid sign',
-  6400: 'topo count exceeded',
-  6401: 'topo relation not exist',
-  6402: 'topo relation cannot add by self',
+  [WireCodes.authError]: 'request auth error',
+  [WireCodes.tooManyOnline]: 'too many subdevices under gateway',
+  [WireCodes.invalidParams]: 'request parameter error',
+  [WireCodes.noSession]: 'device no session',
+  [WireCodes.deviceDeleted]: 'device deleted',
+  [WireCodes.deviceForbidden]: 'device forbidden',
+  [WireCodes.deviceNotFound]: 'device not found',
+  [WireCodes.invalidSign]: 'invalid sign',
+  [WireCodes.topoCountExceeded]: 'topo count exceeded',
+  [WireCodes.topoNotExist]: 'topo relation not exist',
+  [WireCodes.topoSelf]: 'topo relation cannot add by self',
 }
 
 /** Limits of the emulated platform; `emu.gateway.setLimits()` lowers them for tests. */

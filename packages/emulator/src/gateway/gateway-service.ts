@@ -6,7 +6,7 @@ import { type DeviceRegistry, deviceKey } from '../registry.js'
 import type {
   DeviceIdentity,
   EmulatorEvents,
-  PublishOptions,
+  EmulatorPublishOptions,
   UplinkContext,
   UplinkHandler,
 } from '../types.js'
@@ -32,7 +32,7 @@ export interface GatewayHost {
   /** Subscribes to device uplinks. */
   onUplink(filter: string, handler: UplinkHandler): () => void
   /** Publishes a downlink as the platform. */
-  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions): Promise<void>
+  publish(topic: string, payload: string | Uint8Array, options?: EmulatorPublishOptions): Promise<void>
   /** The uplink bus itself, for uplinks a pack post stands for. */
   dispatch(ctx: UplinkContext): void
   /** The clientId of a device's own (direct) connection, if it has one. */

@@ -3,10 +3,10 @@ import { readDeviceAnswer } from '../alink/envelope.js'
 import { DownlinkIds } from '../alink/ids.js'
 import { ReplyWaiters } from '../alink/reply-waiters.js'
 import type { DeviceReply } from '../alink/types.js'
-import type { PublishOptions } from '../types.js'
+import type { EmulatorPublishOptions } from '../types.js'
 
 export interface NoticeDeps {
-  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions): Promise<void>
+  publish(topic: string, payload: string | Uint8Array, options?: EmulatorPublishOptions): Promise<void>
   timeoutMs: number
 }
 

@@ -1,4 +1,4 @@
-import { Topics } from '@linkkit/core'
+import { Topics, WireCodes } from '@linkkit/core'
 import { type Answer, isRecord } from '../alink/envelope.js'
 import type { DeviceIdentity } from '../types.js'
 import { GATEWAY_MESSAGES, GatewayCodes, PACK_LIMITS } from './codes.js'
@@ -49,7 +49,8 @@ export function packPost(core: GatewayCore): GatewayHandler {
     }
     const properties = entries.reduce((n, e) => n + Object.keys(e.properties).length, 0)
     const events = entries.reduce((n, e) => n + Object.keys(e.events).length, 0)
-    if (properties > PACK_LIMITS.properties) return invalid('map size must less than 200', 6106)
+    if (properties > PACK_LIMITS.properties)
+      return invalid('map size must less than 200', WireCodes.tooManyProperties)
     if (events > PACK_LIMITS.events) return invalid(`at most ${PACK_LIMITS.events} events per pack`)
     const offline = entries.slice(1).filter((e) => !core.acl.topology.loggedInVia(gateway, e.identity))
     if (offline.length > 0) {

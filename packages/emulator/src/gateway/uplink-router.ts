@@ -1,8 +1,8 @@
-import { sameIdentity, topicIdentity } from '@linkkit/core'
+import { sameIdentity, topicIdentity, WireCodes } from '@linkkit/core'
 import type { Logger } from 'pino'
 import { type Answer, fail, parseUplink, replyPayload } from '../alink/envelope.js'
 import type { DeviceRegistry } from '../registry.js'
-import type { PublishOptions, UplinkContext, UplinkHandler } from '../types.js'
+import type { EmulatorPublishOptions, UplinkContext, UplinkHandler } from '../types.js'
 import { GatewayCodes } from './codes.js'
 import type { GatewayHandler } from './types.js'
 
@@ -10,7 +10,7 @@ export interface GatewayRouterDeps {
   registry: DeviceRegistry
   logger: Logger
   onUplink(filter: string, handler: UplinkHandler): () => void
-  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions): Promise<void>
+  publish(topic: string, payload: string | Uint8Array, options?: EmulatorPublishOptions): Promise<void>
 }
 
 /** `/sys/{pk}/{dn}/thing/topo/add` → `thing.topo.add`; `/ext/session/{pk}/{dn}/combine/login` → `combine.login`. */
@@ -50,7 +50,7 @@ export function mountGatewayRoutes(
       answer = await handler({ gateway, topic: ctx.topic, params: uplink.params, clientParams })
     } catch (error) {
       deps.logger.error({ err: error, topic: ctx.topic }, 'gateway handler failed')
-      answer = fail(500)
+      answer = fail(WireCodes.unknown)
     }
     if (answer.code !== GatewayCodes.success)
       deps.logger.info(

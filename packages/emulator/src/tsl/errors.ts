@@ -1,23 +1,7 @@
-import { LinkkitError } from '@linkkit/core'
+import { LinkkitError, type TslDocumentRule, type TslRule } from '@linkkit/core'
 
-/**
- * Why a value failed, in `details.rule` of `ERR_TSL_VALIDATION` and `ERR_TSL_UNKNOWN_IDENTIFIER`:
- * `type` (wrong JSON type), `min` / `max`, `length` (text bytes), `enum`, `size` (array items),
- * `member` (a struct member not declared), `required` (a struct member missing), `readonly` (a set
- * of an `accessMode: "r"` property), `time` (a sample's time), `unknown` (not in the model).
- */
-export type ValueRule =
-  | 'type'
-  | 'min'
-  | 'max'
-  | 'length'
-  | 'enum'
-  | 'size'
-  | 'member'
-  | 'required'
-  | 'readonly'
-  | 'time'
-  | 'unknown'
+/** Why a value failed: the rules of `details.rule` of `ERR_TSL_VALIDATION` and `ERR_TSL_UNKNOWN_IDENTIFIER`. */
+export type ValueRule = TslRule
 
 /** What a value broke, with the platform's reply code for it (docs/protocol.md §2.4). */
 export interface Violation {
@@ -69,29 +53,8 @@ export function unknownError(identifier: string, code: number): LinkkitError {
   return valueError(identifier, { path: '', rule: 'unknown', expected: undefined, actual: identifier, code })
 }
 
-/**
- * Why a TSL document was refused, in `details.rule` of `ERR_TSL_INVALID` (with `details.path`):
- * `read`, `json`, `type`, `required`, `identifier`, `unique`, `data-type`, `value`, `number`,
- * `range`, `step`, `length`, `enum-key`, `empty`, `nested`, `size`, `item-type`.
- */
-export type DocumentRule =
-  | 'read'
-  | 'json'
-  | 'type'
-  | 'required'
-  | 'identifier'
-  | 'unique'
-  | 'data-type'
-  | 'value'
-  | 'number'
-  | 'range'
-  | 'step'
-  | 'length'
-  | 'enum-key'
-  | 'empty'
-  | 'nested'
-  | 'size'
-  | 'item-type'
+/** Why a TSL document was refused: the rules of `ERR_TSL_INVALID`'s `details.rule`. */
+export type DocumentRule = TslDocumentRule
 
 /** `ERR_TSL_INVALID` for the part of a document at `path` (`properties[2].dataType.specs.min`). */
 export function documentError(
