@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { parseOptions, wantsHelp } from './args.js'
 import { type Command, type CommandGroup, commandHelp, groupHelp, table } from './command.js'
 import { deviceCommand } from './commands/device.js'
@@ -10,6 +9,7 @@ import { otaStatus } from './commands/ota-status.js'
 import { ExitCode, reasonOf, UsageError } from './errors.js'
 import type { CliIo } from './io.js'
 import { redactor } from './redact.js'
+import { cliVersion } from './version.js'
 
 const ota: CommandGroup = {
   name: 'ota',
@@ -18,14 +18,6 @@ const ota: CommandGroup = {
 }
 
 const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand]
-
-/** The version of the `@linkkit/cli` package (src/ and dist/ both sit one level below it). */
-export function cliVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string
-  }
-  return pkg.version
-}
 
 export function mainHelp(): string {
   const commands = entries.flatMap((e) => ('commands' in e ? [...e.commands] : [e]))
