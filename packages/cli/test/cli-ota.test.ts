@@ -129,6 +129,26 @@ describe('linkkit ota', () => {
     )
   })
 
+  it('ota add refuses a product the emulator does not know', async () => {
+    await using emu = await start()
+    const run = await ota([
+      'ota',
+      'add',
+      '--emulator',
+      emu.httpUrl,
+      '--product',
+      'a1Typo00000',
+      '--version',
+      '2.0.0',
+      '--file',
+      file,
+    ])
+    expect([run.code, run.stdout]).toEqual([1, ''])
+    expect(run.stderr).toBe(
+      'linkkit ota add: the emulator refused: ERR_INVALID_ARGUMENT: unknown product a1Typo00000: the emulator has no product or device with this key (HTTP 404)\n',
+    )
+  })
+
   it('--wait exits 1 when the job ends otherwise, or when the timeout passes', async () => {
     await using emu = await start()
     const job = await push(emu, (await add(emu)).id)
