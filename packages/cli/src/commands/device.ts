@@ -81,7 +81,8 @@ export const deviceCommand: Command = {
     },
   },
   examples: [
-    'linkkit device --product a1LampDemo01 --device lamp-0001 --secret $DS --broker mqtt://127.0.0.1:1883 \\',
+    'export LINKKIT_DEVICE_SECRET=<the device secret>',
+    'linkkit device --product a1LampDemo01 --device lamp-0001 --broker mqtt://127.0.0.1:1883 \\',
     '  --tsl examples/lamp.tsl.json --persistence flash:./flash.bin --allow-http',
   ],
   async run(options, io) {
