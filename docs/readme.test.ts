@@ -75,9 +75,8 @@ async function freePort(): Promise<number> {
 
 /** Environment without the variables the blocks set themselves. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env, FORCE_COLOR: '0', ...extra }
-  delete env.NODE_OPTIONS
-  return env
+  const { NODE_OPTIONS: _, ...inherited } = process.env
+  return { ...inherited, FORCE_COLOR: '0', ...extra }
 }
 
 afterEach(async () => {
@@ -181,9 +180,7 @@ describe('README.md', () => {
       .map((line) => line.replace('--http-port 8080', `--http-port ${httpPort}`))
     expect(lines.length).toBeGreaterThanOrEqual(7)
     const dir = workDir('readme-cli')
-    const env = cleanEnv({})
-    delete env.LINKKIT_DEVICE_SECRET
-    delete env.LINKKIT_CONTROL_TOKEN
+    const env = cleanEnv({ LINKKIT_DEVICE_SECRET: '', LINKKIT_CONTROL_TOKEN: '' })
     // Each `&` line must print this before the next line runs (what a user waits for).
     const ready: Array<[RegExp, RegExp]> = [
       [/linkkit emulator/, /Press Ctrl-C to stop/],

@@ -144,8 +144,9 @@ describe('linkkit ota', () => {
       file,
     ])
     expect([run.code, run.stdout]).toEqual([1, ''])
+    expect(emu.ota.firmware('fw-1')).toBeUndefined()
     expect(run.stderr).toBe(
-      'linkkit ota add: the emulator refused: ERR_INVALID_ARGUMENT: unknown product a1Typo00000: the emulator has no product or device with this key (HTTP 404)\n',
+      'linkkit ota add: unknown product a1Typo00000: the emulator has no device of it (see --config)\n',
     )
   })
 

@@ -112,15 +112,6 @@ describe('control API: firmware and jobs', () => {
       const answer = await control(emu, 'POST', 'firmware', body)
       expect([answer.status, errorOf(answer)]).toEqual([400, { code: 'ERR_INVALID_ARGUMENT', message }])
     }
-    const unknown = await control(emu, 'POST', 'firmware', { ...base, productKey: 'a1Nobody' })
-    expect([unknown.status, errorOf(unknown)]).toEqual([
-      404,
-      {
-        code: 'ERR_INVALID_ARGUMENT',
-        message: 'unknown product a1Nobody: the emulator has no product or device with this key',
-      },
-    ])
-    expect(emu.ota.firmware('fw-1')).toBeUndefined()
     const version = await control(emu, 'POST', 'firmware', { ...base, version: 'x'.repeat(65) })
     expect(errorOf(version).message).toMatch(/version must be a string of 1-64/)
   })

@@ -64,7 +64,7 @@ const ok = (body: unknown, status = 200): ControlReply => ({ status, body })
  * `GET info`, `GET devices`, `GET devices/:pk/:dn`, `POST devices/:pk/:dn/properties`
  * `{ properties, timeoutMs? }`, `POST devices/:pk/:dn/services/:id` `{ params?, sync?, rrpc?, timeoutMs? }`,
  * `POST firmware` `{ productKey, version, module?, signMethod?, name?, isDiff?, dataBase64 | path }` (201;
- * `path` only below `files.dir`; 404 for a product the emulator does not know),
+ * `path` only below `files.dir`),
  * `GET firmware/:id`, `POST push` `{ productKey, deviceName, firmwareId, srcVersion?, timeoutMs? }` (201),
  * `GET jobs?productKey=&deviceName=`, `GET jobs/:id`, `POST jobs/:id/cancel` `{ reason? }`,
  * `POST kick` `{ productKey, deviceName }`.
@@ -77,10 +77,6 @@ export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions,
     if (snapshot === undefined) throw notFound(`unknown device ${pk}/${dn}`)
     return snapshot
   }
-  // A product is known by its record or by a device of it (devices may be given without products).
-  const knownProduct = (productKey: string) =>
-    emu.registry.product(productKey) !== undefined ||
-    [...emu.registry.all()].some((d) => d.productKey === productKey)
   return [
     {
       method: 'GET',
@@ -146,15 +142,11 @@ export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions,
           'dataBase64',
           'path',
         ])
-        const productKey = requiredString(input, 'productKey')
-        if (!knownProduct(productKey)) {
-          throw notFound(`unknown product ${productKey}: the emulator has no product or device with this key`)
-        }
         const isDiff = optionalBoolean(input, 'isDiff')
         const name = optionalString(input, 'name')
         const module = optionalString(input, 'module')
         const firmware = await emu.ota.addFirmware({
-          productKey,
+          productKey: requiredString(input, 'productKey'),
           version: requiredString(input, 'version'),
           data: await firmwareData(input, { ...files, signal }),
           signMethod: signMethod(optionalString(input, 'signMethod')),
