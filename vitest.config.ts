@@ -7,6 +7,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['development'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/**/*.test.ts', 'docs/**/*.test.ts'],
+    // Fails a test file that leaks a file handle (DEP0137, "closed on garbage collection").
+    setupFiles: ['./vitest.setup.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { parseOptions, wantsHelp } from './args.js'
 import { type Command, type CommandGroup, commandHelp, groupHelp, table } from './command.js'
 import { deviceCommand } from './commands/device.js'
@@ -10,6 +9,7 @@ import { otaStatus } from './commands/ota-status.js'
 import { ExitCode, reasonOf, UsageError } from './errors.js'
 import type { CliIo } from './io.js'
 import { redactor } from './redact.js'
+import { cliVersion } from './version.js'
 
 const ota: CommandGroup = {
   name: 'ota',
@@ -18,14 +18,6 @@ const ota: CommandGroup = {
 }
 
 const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand]
-
-/** The version of the `@linkkit/cli` package (src/ and dist/ both sit one level below it). */
-export function cliVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string
-  }
-  return pkg.version
-}
 
 export function mainHelp(): string {
   const commands = entries.flatMap((e) => ('commands' in e ? [...e.commands] : [e]))
@@ -49,7 +41,9 @@ export function mainHelp(): string {
     'Example: one upgrade, end to end (each command in its own terminal or script step)',
     '  linkkit emulator --config devices.json --mqtt-port 1883 --http-port 8080',
     '  export LINKKIT_CONTROL_TOKEN=<the control token it printed>',
-    '  linkkit device --product a1LampDemo01 --device lamp-0001 --secret $DS --broker mqtt://127.0.0.1:1883 --allow-http',
+    '  export LINKKIT_DEVICE_SECRET=<the device secret>   (kept off the command line)',
+    '  linkkit device --product a1LampDemo01 --device lamp-0001 --broker mqtt://127.0.0.1:1883 --allow-http',
+    '  head -c 300000 /dev/urandom > fw.bin   (any file serves as a firmware image)',
     '  linkkit ota add --emulator http://127.0.0.1:8080 --product a1LampDemo01 --version 1.1.0 --file fw.bin',
     '  linkkit ota push --emulator http://127.0.0.1:8080 --product a1LampDemo01 --device lamp-0001 --firmware fw-1',
     '  linkkit ota status --emulator http://127.0.0.1:8080 --device lamp-0001 --wait succeeded',

@@ -83,6 +83,14 @@ const BAD: Array<[string[], string]> = [
     "linkkit device: --persistence takes memory, file:<path> or flash:<path>, got 'disk'",
   ],
   [
+    [...DEVICE, 'mqtt://127.0.0.1:1', '--flash-slot-size', 'lots'],
+    "linkkit device: --flash-slot-size takes bytes or a size such as 8MiB or 512KiB, got 'lots'",
+  ],
+  [
+    [...DEVICE, 'mqtt://127.0.0.1:1', '--persistence', 'flash:x.bin', '--flash-slot-size', '5000'],
+    'linkkit device: --flash-slot-size must be a multiple of the 4 KiB sector of at least two sectors, got 5000 bytes',
+  ],
+  [
     [...DEVICE, 'mqtt://127.0.0.1:1', '--interval-ms', '10'],
     "linkkit device: --interval-ms must be an integer from 100 to 86400000, got '10'",
   ],

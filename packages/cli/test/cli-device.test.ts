@@ -3,11 +3,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Emulator } from '@linkkit/emulator'
-import { loadThingModel } from '@linkkit/sdk'
+import { FlashSimPersistence, loadThingModel } from '@linkkit/sdk'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runCli } from '../src/cli.js'
 import { eventually, LAMP_TSL, memoryIo } from './cli-helpers.js'
 
+const cliPackage = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string
+}
 const PK = 'a1LampCli01'
 const DN = 'lamp-cli'
 const DS = 'cli-secret-0123456789abcdef'
@@ -141,6 +144,61 @@ describe('linkkit device', () => {
     const failed = await device.next('fota:failed')
     expect(failed.reason).toMatch(/^ERR_HTTP_NOT_ALLOWED: /)
     expect((await emu.ota.waitForJob(job.id, 'failed', 5000)).status).toBe('failed')
+    expect(await device.stop()).toBe(0)
+  })
+
+  it('shows the flash slot size, takes --flash-slot-size, and an over-size image names the capacity', async () => {
+    await using emu = await Emulator.start({
+      devices: [{ productKey: PK, deviceName: DN, deviceSecret: DS }],
+    })
+    const flash = join(dir, 'flash.bin')
+    const device = startDevice(emu, [
+      '--persistence',
+      `flash:${flash}`,
+      '--flash-slot-size',
+      '64KiB',
+      '--allow-http',
+    ])
+    const starting = await device.next('starting')
+    expect(starting).toMatchObject({
+      version: '1.0.0',
+      flashSlotSize: '64 KiB',
+      flashImageCapacityBytes: 60 * 1024,
+      linkkitVersion: cliPackage.version,
+    })
+    const booted = await device.next('booted')
+    expect(booted.note).toContain('slots of 64 KiB, images up to 60 KiB')
+    await device.next('connected')
+    const firmware = await emu.ota.addFirmware({
+      productKey: PK,
+      version: '1.1.0',
+      data: randomBytes(100_000),
+    })
+    await emu.ota.push({ productKey: PK, deviceName: DN, firmware })
+    const failed = await device.next('fota:failed')
+    expect(failed.reason).toBe('ERR_PERSISTENCE: image of 100000 bytes exceeds the slot capacity 61440')
+    expect(failed.hint).toBe('the flash holds images up to 60 KiB: choose a larger --flash-slot-size')
+    expect(await device.stop()).toBe(0)
+  })
+
+  it('the starting event claims no version when an existing flash decides which firmware boots', async () => {
+    await using emu = await Emulator.start({
+      devices: [{ productKey: PK, deviceName: DN, deviceSecret: DS }],
+    })
+    const flash = join(dir, 'flash.bin')
+    const provisioned = await FlashSimPersistence.provision({
+      path: flash,
+      slotSizeBytes: 4 * 1024 * 1024,
+      image: { version: '1.1.0', data: randomBytes(4096) },
+    })
+    await provisioned.close()
+    const device = startDevice(emu, ['--persistence', `flash:${flash}`])
+    const starting = await device.next('starting')
+    expect(starting).not.toHaveProperty('version')
+    expect(starting).toMatchObject({ flashSlotSize: '4 MiB', linkkitVersion: cliPackage.version })
+    expect((await device.next('booted')).note).toContain('booted slot A (1.1.0)')
+    expect(await device.next('connected')).toMatchObject({ version: '1.1.0' })
+    expect(device.io.out.join('')).not.toContain('1.0.0')
     expect(await device.stop()).toBe(0)
   })
 

@@ -57,6 +57,7 @@ const HELP: Array<{ argv: string[]; lines: RegExp[] }> = [
       /--persistence <kind> +where firmware goes: memory .*file:<path>.*flash:<path>/s,
       /\(default: memory\)/,
       /--interval-ms <ms> +time between property posts \(default: 5000\)/,
+      /--flash-slot-size <size> +size of each of the two slots of a flash[\s\S]*?\(default: 4 MiB\)/,
       /--allow-http /,
       /^ {2}linkkit device --product a1LampDemo01/m,
     ],

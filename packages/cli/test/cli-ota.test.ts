@@ -129,6 +129,27 @@ describe('linkkit ota', () => {
     )
   })
 
+  it('ota add refuses a product the emulator does not know', async () => {
+    await using emu = await start()
+    const run = await ota([
+      'ota',
+      'add',
+      '--emulator',
+      emu.httpUrl,
+      '--product',
+      'a1Typo00000',
+      '--version',
+      '2.0.0',
+      '--file',
+      file,
+    ])
+    expect([run.code, run.stdout]).toEqual([1, ''])
+    expect(emu.ota.firmware('fw-1')).toBeUndefined()
+    expect(run.stderr).toBe(
+      'linkkit ota add: unknown product a1Typo00000: the emulator has no device of it (see --config)\n',
+    )
+  })
+
   it('--wait exits 1 when the job ends otherwise, or when the timeout passes', async () => {
     await using emu = await start()
     const job = await push(emu, (await add(emu)).id)

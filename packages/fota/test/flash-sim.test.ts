@@ -105,13 +105,13 @@ describe('FlashSimPersistence boot flow', () => {
     })
     await flash.close()
     await expect(flash.state()).rejects.toMatchObject({ code: 'ERR_CLOSED' })
-    await expect(
-      new FlashSimPersistence({
-        path: join(dir, 'blank.bin'),
-        sectorSizeBytes: sector,
-        slotSizeBytes: slot,
-      }).boot(),
-    ).rejects.toMatchObject({ code: 'ERR_FLASH_NO_VALID_IMAGE' })
+    // The instance owns its flash file until close(), also after a refused boot.
+    await using blank = new FlashSimPersistence({
+      path: join(dir, 'blank.bin'),
+      sectorSizeBytes: sector,
+      slotSizeBytes: slot,
+    })
+    await expect(blank.boot()).rejects.toMatchObject({ code: 'ERR_FLASH_NO_VALID_IMAGE' })
   })
 
   it('refuses bad geometry and a flash file of another geometry', async () => {

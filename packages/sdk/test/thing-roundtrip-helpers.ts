@@ -7,7 +7,7 @@ export const LAMP_TSL = fileURLToPath(new URL('../../../examples/lamp.tsl.json',
 export const LAMP_DOCUMENT = JSON.parse(readFileSync(LAMP_TSL, 'utf8')) as Record<string, unknown>
 
 /** The lamp TSL's own product key, so the emulator's product and the device agree. */
-export const PK = 'a1LampDemo0'
+export const PK = 'a1LampDemo01'
 export const DN = 'lamp-001'
 export const SYS = `/sys/${PK}/${DN}`
 const SECRET = '0123456789abcdef0123456789abcdef'

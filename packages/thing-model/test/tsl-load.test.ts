@@ -10,7 +10,7 @@ import { lampPath, lampUrl, thrown } from './fixtures/helpers.js'
 const lampJson = async (): Promise<Record<string, unknown>> => JSON.parse(await readFile(lampPath, 'utf8'))
 
 function expectLamp(model: ThingModel): void {
-  expect(model.productKey).toBe('a1LampDemo0')
+  expect(model.productKey).toBe('a1LampDemo01')
   expect(model.properties).toHaveLength(11)
   expect(model.services.map((s) => s.identifier)).toEqual(['set', 'get', 'wakeup', 'Blink'])
   expect(model.events.map((e) => e.identifier)).toEqual(['post', 'lowpower', 'Error'])
@@ -319,7 +319,7 @@ describe('parseThingModel refuses malformed documents with ERR_TSL_INVALID { pat
 })
 
 describe('ThingClient with a TSL file', () => {
-  const triple = { productKey: 'a1LampDemo0', deviceName: 'lamp001', deviceSecret: 'x'.repeat(32) }
+  const triple = { productKey: 'a1LampDemo01', deviceName: 'lamp001', deviceSecret: 'x'.repeat(32) }
 
   it('reads nothing when constructed and loads the file at start()', async () => {
     await using connection = new Connection({ ...triple, brokerUrl: 'mqtt://127.0.0.1:1' })

@@ -2,13 +2,15 @@ import { resolve } from 'node:path'
 import type { ThingModel } from '@linkkit/sdk'
 import type { Command } from '../command.js'
 import { DeviceReport } from '../device/device-report.js'
+import { DEFAULT_FLASH_SLOT_BYTES, formatSize, parseSize } from '../device/size.js'
 import { ExitCode, reasonOf, UsageError } from '../errors.js'
 import { Output } from '../io.js'
 import { LOG_LEVEL_OPTION, logLevel } from '../log-level.js'
+import { cliVersion } from '../version.js'
 
 const PERSISTENCE_HELP =
   'memory (kept in RAM), file:<path> (verified image written to <path>, resumable), flash:<path> ' +
-  '(simulated A/B NOR flash with 4 MiB slots in <path>: activate, reboot, confirm; created with a --version factory image when missing)'
+  '(simulated A/B NOR flash in <path>, slots of --flash-slot-size: activate, reboot, confirm; created with a --version factory image when missing)'
 
 const BROKER_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'])
 
@@ -55,6 +57,13 @@ export const deviceCommand: Command = {
       description: `where firmware goes: ${PERSISTENCE_HELP}`,
       default: 'memory',
     },
+    'flash-slot-size': {
+      type: 'string',
+      value: 'size',
+      description:
+        'size of each of the two slots of a flash: persistence, e.g. 8MiB or 512KiB; an image may fill it but for its 4 KiB header sector',
+      default: formatSize(DEFAULT_FLASH_SLOT_BYTES),
+    },
     'allow-http': {
       type: 'boolean',
       description: 'accept plain http:// firmware URLs (the emulator serves http)',
@@ -72,7 +81,8 @@ export const deviceCommand: Command = {
     },
   },
   examples: [
-    'linkkit device --product a1LampDemo01 --device lamp-0001 --secret $DS --broker mqtt://127.0.0.1:1883 \\',
+    'export LINKKIT_DEVICE_SECRET=<the device secret>',
+    'linkkit device --product a1LampDemo01 --device lamp-0001 --broker mqtt://127.0.0.1:1883 \\',
     '  --tsl examples/lamp.tsl.json --persistence flash:./flash.bin --allow-http',
   ],
   async run(options, io) {
@@ -93,14 +103,20 @@ export const deviceCommand: Command = {
       logLevel: logLevel(options.required('log-level')),
       tsl: options.string('tsl'),
     }
+    const sizeText = options.required('flash-slot-size')
+    const flashSlotBytes = parseSize(sizeText)
+    if (flashSlotBytes === undefined)
+      throw new UsageError(
+        `--flash-slot-size takes bytes or a size such as 8MiB or 512KiB, got '${sizeText}'`,
+      )
     // Loaded here, not at the top, so `--help` stays fast.
     const { firmwareSlot } = await import('../device/firmware-slot.js')
     const { runSimulatedDevice } = await import('../device/simulated-device.js')
-    const slot = firmwareSlot(config.persistence, io.cwd)
+    const slot = firmwareSlot(config.persistence, io.cwd, flashSlotBytes)
     const thingModel =
       config.tsl === undefined ? undefined : await readThingModel(resolve(io.cwd, config.tsl))
     const report = new DeviceReport(out, io)
-    report.starting(config)
+    report.starting({ ...config, ...slot.startEcho(config.version), linkkitVersion: cliVersion() })
     if (thingModel === undefined) out.text('no --tsl: the device posts no properties and offers no services')
     await runSimulatedDevice({ ...config, thingModel, slot }, report, io.signal)
     return ExitCode.ok

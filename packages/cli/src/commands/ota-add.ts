@@ -44,12 +44,17 @@ export const otaAdd: Command = {
       throw new UsageError(`--sign-method must be Md5 or SHA256, got '${signMethod}'`)
     }
     const client = controlClient(options, io)
+    const productKey = options.required('product')
+    const { devices } = await client.get<{ devices: Array<{ productKey: string }> }>('devices')
+    if (!devices.some((d) => d.productKey === productKey)) {
+      throw new CliError(`unknown product ${productKey}: the emulator has no device of it (see --config)`)
+    }
     const path = resolve(io.cwd, options.required('file'))
     const data = await readFile(path).catch((error: NodeJS.ErrnoException) => {
       throw new CliError(`cannot read --file ${path} (${error.code ?? error.message})`)
     })
     const firmware = await client.post<Firmware>('firmware', {
-      productKey: options.required('product'),
+      productKey,
       version: options.required('version'),
       module: options.required('module'),
       signMethod,

@@ -2,6 +2,7 @@ import type { FirmwareOffer, FotaProgress, FotaResult } from '@linkkit/sdk'
 import { reasonOf } from '../errors.js'
 import type { CliIo, Output } from '../io.js'
 import { type ProgressBar, progressBar } from '../progress-bar.js'
+import { formatSize } from './size.js'
 
 /** How the simulated device tells what it does: text (with a progress bar on a TTY) or JSON lines. */
 export class DeviceReport {
@@ -99,8 +100,17 @@ export class DeviceReport {
   fotaFailed(error: unknown): void {
     this.#bar?.done()
     const reason = reasonOf(error)
-    const hint = reason.startsWith('ERR_HTTP_NOT_ALLOWED') ? ' (pass --allow-http for the emulator)' : ''
-    this.#out.emit(`upgrade failed: ${reason}${hint}`, { event: 'fota:failed', reason })
+    const capacity = capacityOf(error)
+    const hint = reason.startsWith('ERR_HTTP_NOT_ALLOWED')
+      ? 'pass --allow-http for the emulator'
+      : capacity !== undefined
+        ? `the flash holds images up to ${formatSize(capacity)}: choose a larger --flash-slot-size`
+        : undefined
+    this.#out.emit(`upgrade failed: ${reason}${hint === undefined ? '' : ` (${hint})`}`, {
+      event: 'fota:failed',
+      reason,
+      ...(hint === undefined ? {} : { hint }),
+    })
   }
 
   rebooting(version: string): void {
@@ -114,4 +124,10 @@ export class DeviceReport {
   closed(): void {
     this.#out.emit('device closed', { event: 'closed' })
   }
+}
+
+/** The capacity a persistence adapter named when it refused an image larger than it holds. */
+function capacityOf(error: unknown): number | undefined {
+  const details = (error as { details?: { reason?: unknown; limit?: unknown } } | undefined)?.details
+  return details?.reason === 'too-large' && typeof details.limit === 'number' ? details.limit : undefined
 }

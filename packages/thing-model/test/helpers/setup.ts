@@ -6,7 +6,7 @@ import { lampUrl } from '../fixtures/helpers.js'
 import { Cloud } from './cloud.js'
 
 export const triple = {
-  productKey: 'a1LampDemo0',
+  productKey: 'a1LampDemo01',
   deviceName: 'lamp001',
   deviceSecret: '0123456789abcdef0123456789abcdef',
 }

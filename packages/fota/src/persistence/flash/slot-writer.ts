@@ -45,9 +45,11 @@ export class SlotWriter {
     image: FirmwareImage,
   ): Promise<SlotWriter> {
     if (image.size > layout.capacityBytes) {
-      throw new LinkkitError('ERR_PERSISTENCE', `image of ${image.size} bytes exceeds the slot capacity`, {
-        details: { size: image.size, capacityBytes: layout.capacityBytes },
-      })
+      throw new LinkkitError(
+        'ERR_PERSISTENCE',
+        `image of ${image.size} bytes exceeds the slot capacity ${layout.capacityBytes}`,
+        { details: { reason: 'too-large', size: image.size, limit: layout.capacityBytes } },
+      )
     }
     const record = encodeImageRecord(stagingMagic, image)
     await flash.erase(slotAddress(layout, slot) / layout.sectorSizeBytes)
