@@ -102,7 +102,8 @@ export const ErrorCodes = {
   /** `details.reason` says which: no signature, a malformed one, or none for a file. Reported as step -3; nothing is fetched. */
   ERR_SIGNATURE_MISSING: 'Trusted keys are configured and the firmware offer carries no usable signature.',
   /** `details.reason` says why: an unknown key id, a wrong algorithm, or a signature that does not verify. Reported as step -3. */
-  ERR_SIGNATURE_INVALID: 'The firmware signature does not verify with the trusted key it names, or names no trusted key.',
+  ERR_SIGNATURE_INVALID:
+    'The firmware signature does not verify with the trusted key it names, or names no trusted key.',
   /** `details.securityVersion` and `details.minimum`. Reported as step -1, before any byte is fetched. */
   ERR_ROLLBACK_REFUSED: "The offer's security version is below the device's minimum (anti-rollback).",
   /** `details.policy` names the policy (e.g. the retry budget is spent). Reported as step -1. */

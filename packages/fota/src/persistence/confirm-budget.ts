@@ -5,7 +5,10 @@ import type { ActivateOptions } from './boot-types.js'
 export function confirmBudget(options: ActivateOptions | undefined): number {
   const boots = options?.confirmWithinBoots ?? 1
   if (!Number.isInteger(boots) || boots < 1 || boots > 255) {
-    throw new LinkkitError('ERR_INVALID_ARGUMENT', `confirmWithinBoots must be an integer from 1 to 255, got ${boots}`)
+    throw new LinkkitError(
+      'ERR_INVALID_ARGUMENT',
+      `confirmWithinBoots must be an integer from 1 to 255, got ${boots}`,
+    )
   }
   return boots
 }

@@ -112,7 +112,12 @@ export async function readBootFile(path: string): Promise<BootFile | undefined> 
     value = undefined
   }
   if (!isBootFile(value)) {
-    throw fsFailure('ERR_PERSISTENCE', 'reading the boot state', path, new Error('the file is not a boot state'))
+    throw fsFailure(
+      'ERR_PERSISTENCE',
+      'reading the boot state',
+      path,
+      new Error('the file is not a boot state'),
+    )
   }
   return value
 }

@@ -103,7 +103,10 @@ export class FileTrial {
     const boots = confirmBudget(options)
     const state = await this.#load()
     if (state.trial?.booted === true) {
-      throw new LinkkitError('ERR_PERSISTENCE', 'a trial image is running: confirm() it or reboot to roll back first')
+      throw new LinkkitError(
+        'ERR_PERSISTENCE',
+        'a trial image is running: confirm() it or reboot to roll back first',
+      )
     }
     if (state.current === undefined || (state.trial === undefined && state.previous === undefined)) {
       throw new LinkkitError(
@@ -126,7 +129,9 @@ export class FileTrial {
     if (found === undefined) await this.#save(state)
     const trial = state.trial
     if (trial !== undefined && !(trial.booted && trial.extraBoots === 0)) {
-      state.trial = trial.booted ? { booted: true, extraBoots: trial.extraBoots - 1 } : { ...trial, booted: true }
+      state.trial = trial.booted
+        ? { booted: true, extraBoots: trial.extraBoots - 1 }
+        : { ...trial, booted: true }
       await this.#save(state)
       return { version: state.current?.image.version, rolledBack: false }
     }
@@ -143,7 +148,10 @@ export class FileTrial {
     const state = await this.#load()
     if (state.trial === undefined) return
     if (!state.trial.booted) {
-      throw new LinkkitError('ERR_PERSISTENCE', 'the activated image has not booted yet: boot() before confirm()')
+      throw new LinkkitError(
+        'ERR_PERSISTENCE',
+        'the activated image has not booted yet: boot() before confirm()',
+      )
     }
     const previous = state.previous
     state.securityVersion = Math.max(state.securityVersion, state.current?.image.securityVersion ?? 0)
@@ -202,7 +210,9 @@ export class FileTrial {
     if (state === undefined) return undefined
     const committing = state.committing
     if (committing !== undefined) {
-      const staged = await Promise.all(committing.names.map((name) => exists(this.#layout.fileOf(name).staged)))
+      const staged = await Promise.all(
+        committing.names.map((name) => exists(this.#layout.fileOf(name).staged)),
+      )
       if (staged.some(Boolean)) await this.#undoCommit(state)
       else this.#finishCommit(state)
       await this.#save(state)

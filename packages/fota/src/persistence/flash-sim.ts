@@ -193,7 +193,8 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
     const flash = await this.#open()
     const record = readBootRecord(flash)
     const versionOf = (slot: SlotName) => inspectSlot(flash, this.layout, slot).image?.version
-    const running = this.#booted ?? (record.trial && record.pending !== undefined ? record.pending : record.active)
+    const running =
+      this.#booted ?? (record.trial && record.pending !== undefined ? record.pending : record.active)
     const trial =
       record.trial && record.pending !== undefined
         ? {

@@ -18,7 +18,11 @@ const MAX_SIGNATURE_CHARS = 512
 
 function refusal(code: LinkkitErrorCode, reason: string, desc: string, offer: FirmwareOffer): LinkkitError {
   return new LinkkitError(code, `firmware ${offer.version}: ${desc}`, {
-    details: { reason, version: offer.version, ...(offer.module === undefined ? {} : { module: offer.module }) },
+    details: {
+      reason,
+      version: offer.version,
+      ...(offer.module === undefined ? {} : { module: offer.module }),
+    },
   })
 }
 
@@ -69,7 +73,12 @@ export function offerSignatures(offer: FirmwareOffer, keys: TrustKeys): FileSign
   }
   const keyId = extData.signatureKeyId
   if (keyId === undefined) {
-    throw refusal('ERR_SIGNATURE_MISSING', 'no-key-id', 'signature names no key (no extData.signatureKeyId)', offer)
+    throw refusal(
+      'ERR_SIGNATURE_MISSING',
+      'no-key-id',
+      'signature names no key (no extData.signatureKeyId)',
+      offer,
+    )
   }
   if (typeof keyId !== 'string') {
     throw refusal('ERR_SIGNATURE_INVALID', 'malformed', 'extData.signatureKeyId is not a string', offer)
@@ -100,7 +109,12 @@ export function offerSignatures(offer: FirmwareOffer, keys: TrustKeys): FileSign
     }
     const signature = typeof text === 'string' ? decode(text, key.algorithm) : undefined
     if (signature === undefined) {
-      throw refusal('ERR_SIGNATURE_INVALID', 'malformed', `${label} is not a base64 ${key.algorithm} signature`, offer)
+      throw refusal(
+        'ERR_SIGNATURE_INVALID',
+        'malformed',
+        `${label} is not a base64 ${key.algorithm} signature`,
+        offer,
+      )
     }
     return { key, signature }
   })

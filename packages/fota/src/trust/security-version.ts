@@ -28,9 +28,13 @@ export function offerSecurityVersion(offer: FirmwareOffer): number {
 export function assertSecurityVersionOption(value: unknown, field: string): number {
   if (value === undefined) return 0
   if (typeof value === 'number' && valid(value)) return value
-  throw new LinkkitError('ERR_INVALID_OPTIONS', `${field} must be an integer from 0 to ${MAX_SECURITY_VERSION}`, {
-    details: { name: field },
-  })
+  throw new LinkkitError(
+    'ERR_INVALID_OPTIONS',
+    `${field} must be an integer from 0 to ${MAX_SECURITY_VERSION}`,
+    {
+      details: { name: field },
+    },
+  )
 }
 
 /**

@@ -68,7 +68,12 @@ export class TrustKeys {
   readonly #keys: ReadonlyMap<string, TrustedKey>
 
   constructor(trust: FirmwareTrust, field = 'firmware.trust') {
-    if (typeof trust !== 'object' || trust === null || typeof trust.keys !== 'object' || trust.keys === null) {
+    if (
+      typeof trust !== 'object' ||
+      trust === null ||
+      typeof trust.keys !== 'object' ||
+      trust.keys === null
+    ) {
       throw invalid(`${field} must be { keys: { [keyId]: publicKey } }`, field)
     }
     const keys = new Map<string, TrustedKey>()
@@ -80,7 +85,8 @@ export class TrustKeys {
       if (algorithm === undefined) throw invalid(`${name} must be an Ed25519 or P-256 public key`, name)
       keys.set(id, Object.freeze({ id, algorithm, key }))
     }
-    if (keys.size === 0) throw invalid(`${field}.keys is empty: give at least one key, or leave trust out`, field)
+    if (keys.size === 0)
+      throw invalid(`${field}.keys is empty: give at least one key, or leave trust out`, field)
     this.#keys = keys
   }
 

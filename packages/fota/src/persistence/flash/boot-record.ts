@@ -66,7 +66,8 @@ function decode(area: Uint8Array): BootRecord | undefined {
   const bytes = Buffer.from(area.buffer, area.byteOffset, recordBytes)
   const kind = bytes.toString('latin1', 0, 4)
   const length = kind === magic ? recordBytes : kind === magicV1 ? recordBytesV1 : 0
-  if (length === 0 || bytes.readUInt32LE(length - 4) !== crc32(bytes.subarray(0, length - 4))) return undefined
+  if (length === 0 || bytes.readUInt32LE(length - 4) !== crc32(bytes.subarray(0, length - 4)))
+    return undefined
   const active = slotOf(bytes.readUInt8(8))
   if (active === undefined) return undefined
   const v2 = length === recordBytes
