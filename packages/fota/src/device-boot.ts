@@ -72,6 +72,10 @@ export class DeviceBoot {
     this.#rollbacks = []
     for (const { module, version, persistence } of rollbacks) {
       this.#logger.warn({ module, version }, 'the adapter rolled back an unconfirmed image; reporting it')
+      // The old version first, acknowledged, so the platform hears it before the failure (the
+      // automatic inform of a connect may be in flight too; a second inform of a version is harmless).
+      const running = this.#modules.version(module)
+      if (running !== undefined) await this.#channel.inform(running, moduleParam(module))
       await this.#channel.reportProgress(OtaProgress.GeneralFailed, ROLLED_BACK_DESC, moduleParam(module))
       try {
         await persistence.rollbackReported?.()

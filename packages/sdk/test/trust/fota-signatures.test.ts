@@ -20,7 +20,11 @@ describe('signed firmware (firmware.trust)', () => {
       await using emu = await Emulator.start({ devices: [device] })
       for (const [i, signMethod] of (['Md5', 'SHA256'] as const).entries()) {
         const persistence = new MemoryPersistence()
-        await using d = await open(emu, { version: '1.0.0', persistence, trust: { keys: { k1: keys.publicKey } } })
+        await using d = await open(emu, {
+          version: '1.0.0',
+          persistence,
+          trust: { keys: { k1: keys.publicKey } },
+        })
         const firmware = await emu.ota.addFirmware({
           ...ref,
           version: `2.0.${i}`,
@@ -72,7 +76,13 @@ describe('signed firmware (firmware.trust)', () => {
       ['old', old.privateKey],
       ['next', next.privateKey],
     ] as const) {
-      const firmware = await emu.ota.addFirmware({ ...ref, version: `2.${keyId}`, data, signingKey: key, keyId })
+      const firmware = await emu.ota.addFirmware({
+        ...ref,
+        version: `2.${keyId}`,
+        data,
+        signingKey: key,
+        keyId,
+      })
       const offered = nextOffer(d)
       const job = await emu.ota.push({ ...ref, firmware })
       await expect(d.fota.download(await offered)).resolves.toMatchObject({ version: `2.${keyId}` })
@@ -129,7 +139,9 @@ describe('refused signatures: step -3 with the reason, nothing committed', () =>
     expect(r.failure).toEqual({ step: -3, desc: 'firmware 6.6.6: not signed (no extData.signature)' })
     expect(r.progress).toEqual([[-3, 'firmware 6.6.6: not signed (no extData.signature)']])
     expect(r.requests).toEqual([0])
-    expect(r.calls).toEqual([{ op: 'stop', outcome: expect.objectContaining({ ok: false, resumable: false }) }])
+    expect(r.calls).toEqual([
+      { op: 'stop', outcome: expect.objectContaining({ ok: false, resumable: false }) },
+    ])
     expect(r.held).toBeUndefined()
   })
 
@@ -158,7 +170,10 @@ describe('refused signatures: step -3 with the reason, nothing committed', () =>
     expect(isLinkkitError(r.error, 'ERR_SIGNATURE_INVALID')).toBe(true)
     expect(r.error.details).toMatchObject({ reason: 'mismatch', keyId: 'k1' })
     expect(r.failure).toEqual({ step: -3, desc: 'the signature of the image does not verify with key k1' })
-    expect(r.calls.at(-1)).toEqual({ op: 'stop', outcome: expect.objectContaining({ ok: false, resumable: false }) })
+    expect(r.calls.at(-1)).toEqual({
+      op: 'stop',
+      outcome: expect.objectContaining({ ok: false, resumable: false }),
+    })
     expect(r.calls.some((c) => c.op === 'stop' && c.outcome.ok)).toBe(false)
     expect(r.held).toBeUndefined()
   })
@@ -238,8 +253,18 @@ describe('multi-file offers: every file is signed, in extData.fileSignatures by 
   it('every file verifies: the offer is accepted', async () => {
     await using emu = await Emulator.start({ devices: [device] })
     const persistence = new MemoryPersistence()
-    await using d = await open(emu, { version: '1.0.0', persistence, trust: { keys: { k1: keys.publicKey } } })
-    const firmware = await emu.ota.addFirmware({ ...ref, version: '3.0.0', files, signingKey: keys.privateKey, keyId: 'k1' })
+    await using d = await open(emu, {
+      version: '1.0.0',
+      persistence,
+      trust: { keys: { k1: keys.publicKey } },
+    })
+    const firmware = await emu.ota.addFirmware({
+      ...ref,
+      version: '3.0.0',
+      files,
+      signingKey: keys.privateKey,
+      keyId: 'k1',
+    })
     expect(Object.keys(firmware.extData?.fileSignatures as object)).toEqual(['app.bin', 'res.pak'])
     const offered = nextOffer(d)
     await emu.ota.push({ ...ref, firmware })
@@ -307,9 +332,10 @@ describe('trust options are checked at open()', () => {
     ['a key id with spaces', () => ({ 'a b': keyPair('ed25519').publicKey })],
   ])('%s is ERR_INVALID_OPTIONS', async (_label, keys) => {
     await using emu = await Emulator.start({ devices: [device] })
-    const error = await open(emu, { persistence: new MemoryPersistence(), trust: { keys: keys() as never } }).catch(
-      (e: unknown) => e,
-    )
+    const error = await open(emu, {
+      persistence: new MemoryPersistence(),
+      trust: { keys: keys() as never },
+    }).catch((e: unknown) => e)
     expect(isLinkkitError(error, 'ERR_INVALID_OPTIONS')).toBe(true)
   })
 })

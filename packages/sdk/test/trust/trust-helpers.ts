@@ -27,7 +27,12 @@ export function keyPair(kind: 'ed25519' | 'ecdsa-p256'): { privateKey: KeyObject
 /** Opens and connects a device on the emulator. */
 export async function open(emu: Emulator, firmware: FotaOptions): Promise<Device> {
   return linkkit
-    .open({ ...device, brokerUrl: emu.mqttUrl, requestTimeoutMs: 3000, firmware: { allowHttp: true, ...firmware } })
+    .open({
+      ...device,
+      brokerUrl: emu.mqttUrl,
+      requestTimeoutMs: 3000,
+      firmware: { allowHttp: true, ...firmware },
+    })
     .connect()
 }
 
@@ -59,6 +64,17 @@ export async function waitFor<T>(probe: () => T | undefined, what: string, timeo
     const value = probe()
     if (value !== undefined) return value
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** Polls an async `probe` until it returns a defined value. */
+export async function waitForAsync<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > until) throw new Error('timed out waiting')
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
