@@ -78,3 +78,41 @@ export async function waitForAsync<T>(probe: () => Promise<T | undefined>, timeo
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
+
+/** A fake clock for `firmware.clock`: time moves only with `advance()`, which fires the timers due. */
+export class FakeClock {
+  #now: number
+  #timers: Array<{ at: number; callback: () => void }> = []
+
+  constructor(start: number) {
+    this.#now = start
+  }
+
+  now(): number {
+    return this.#now
+  }
+
+  setTimer(callback: () => void, ms: number): () => void {
+    const timer = { at: this.#now + ms, callback }
+    this.#timers.push(timer)
+    return () => {
+      this.#timers = this.#timers.filter((t) => t !== timer)
+    }
+  }
+
+  /** Timers waiting. */
+  get pending(): number {
+    return this.#timers.length
+  }
+
+  /** Moves time forward and fires every timer due, earliest first. */
+  advance(ms: number): void {
+    this.#now += ms
+    for (;;) {
+      const due = this.#timers.filter((t) => t.at <= this.#now).sort((a, b) => a.at - b.at)[0]
+      if (due === undefined) return
+      this.#timers = this.#timers.filter((t) => t !== due)
+      due.callback()
+    }
+  }
+}
