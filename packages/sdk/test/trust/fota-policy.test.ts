@@ -119,7 +119,13 @@ describe('firmware.policy (fake clock)', () => {
     const attempt = async () => {
       const offered = nextOffer(d)
       const job = await emu.ota.push({ ...ref, firmware })
-      return { job, running: d.fota.download(await offered).catch((e: unknown) => e as LinkkitError) }
+      const running: Promise<LinkkitError> = d.fota.download(await offered).then(
+        () => {
+          throw new Error('the download was expected to fail')
+        },
+        (e: unknown) => e as LinkkitError,
+      )
+      return { job, running }
     }
     const first = await attempt()
     expect((await first.running).code).toBe('ERR_DOWNLOAD_HTTP_STATUS')
