@@ -1,4 +1,4 @@
-import { open, readFile, rename } from 'node:fs/promises'
+import { mkdir, open, readFile, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { isDigestMethod } from '../digest-method.js'
 import type { FirmwareImage } from '../types.js'
@@ -126,6 +126,8 @@ export async function readBootFile(path: string): Promise<BootFile | undefined> 
 export async function writeBootFile(path: string, state: BootFile, fsync: boolean): Promise<void> {
   const temporary = `${path}.tmp`
   try {
+    // Directory mode keeps it in `<dir>/.linkkit-ota/`, which the first boot() may find missing.
+    await mkdir(dirname(path), { recursive: true })
     const handle = await open(temporary, 'w')
     try {
       await handle.writeFile(JSON.stringify(state))
