@@ -178,10 +178,9 @@ describe('firmware.policy (fake clock)', () => {
     await flash.close()
   })
 
-  it('a user predicate defers until the device says yes, at download and at activation', async () => {
+  it('a user predicate defers until the device says yes, at download and at activation (real clock)', async () => {
     await using emu = await Emulator.start({ devices: [device] })
     await using tmp = await tempDir()
-    const clock = new FakeClock(ONE_AM)
     let battery = 12
     const flash = await FlashSimPersistence.provision({
       path: join(tmp.path, 'flash.bin'),
@@ -190,31 +189,77 @@ describe('firmware.policy (fake clock)', () => {
     await using d = await open(emu, {
       version: '1.0.0',
       persistence: flash,
-      clock,
-      policy: allowWhen(() => (battery >= 30 ? true : `battery at ${battery}%`), { recheckMs: 300_000 }),
+      // Asked again after the shortest re-check (1 s).
+      policy: allowWhen(() => (battery >= 30 ? true : `battery at ${battery}%`), { recheckMs: 0 }),
     })
     const seen = deferrals(d)
     const firmware = await emu.ota.addFirmware({ ...ref, version: '2.0.0', data })
     const offered = nextOffer(d)
     await emu.ota.push({ ...ref, firmware })
     const running = d.fota.download(await offered)
-    await waitFor(() => seen[0], 'the first deferral')
-    expect(seen[0]).toMatchObject({ stage: 'download', reason: 'battery at 12%', retryAt: ONE_AM + 300_000 })
-    clock.advance(300_000)
-    await waitFor(() => seen[1], 'the second deferral')
+    await waitFor(() => seen[0], 'the download deferral')
+    expect(seen[0]).toMatchObject({ stage: 'download', version: '2.0.0', reason: 'battery at 12%' })
+    expect(emu.ota.stats(firmware).requests).toBe(0)
     battery = 80
-    clock.advance(300_000)
     const result: FotaResult = await running
     expect(result.bytes).toBe(data.length)
 
     battery = 5
     const activating = d.fota.activate()
-    await waitFor(() => seen[2], 'the activation deferral')
-    expect(seen[2]).toMatchObject({ stage: 'activate', version: '2.0.0', reason: 'battery at 5%' })
-    expect((await flash.bootState()).trial).toBeUndefined()
+    await waitFor(() => seen[1], 'the activation deferral')
+    expect(seen[1]).toMatchObject({ stage: 'activate', version: '2.0.0', reason: 'battery at 5%' })
+    expect((await flash.readStaged())?.image.version).toBe('2.0.0')
     battery = 90
-    clock.advance(300_000)
     await expect(activating).resolves.toMatchObject({ version: '2.0.0' })
+    expect(await flash.boot()).toMatchObject({ version: '2.0.0', rolledBack: false })
+    await flash.close()
+  })
+
+  it('enough room: with a trial image in the spare slot the next offer waits until confirm frees it (real clock)', async () => {
+    await using emu = await Emulator.start({ devices: [device] })
+    await using tmp = await tempDir()
+    const path = join(tmp.path, 'flash.bin')
+    const factory = await FlashSimPersistence.provision({
+      path,
+      image: { version: '1.0.0', data: image(10_000, 1) },
+    })
+    await factory.boot()
+    let first: string
+    {
+      await using d = await open(emu, { version: '1.0.0', persistence: factory })
+      const offered = nextOffer(d)
+      const job = await emu.ota.push({
+        ...ref,
+        firmware: await emu.ota.addFirmware({ ...ref, version: '2.0.0', data }),
+      })
+      first = job.id
+      await d.fota.download(await offered)
+      await d.fota.activate()
+      await factory.close()
+    }
+    // The operator moves on to 3.0.0 while 2.0.0 runs on trial.
+    emu.ota.cancel(first)
+    const flash = new FlashSimPersistence({ path })
+    await flash.boot()
+    await using d = await open(emu, {
+      version: '1.0.0',
+      persistence: flash,
+      policy: enoughRoom({ recheckMs: 0 }),
+    })
+    const seen = deferrals(d)
+    const next = await emu.ota.addFirmware({ ...ref, version: '3.0.0', data: image(50_000, 2) })
+    const offered = nextOffer(d)
+    await emu.ota.push({ ...ref, firmware: next })
+    const running = d.fota.download(await offered)
+    await waitFor(() => seen[0], 'the deferral')
+    expect(seen[0]).toMatchObject({
+      stage: 'download',
+      version: '3.0.0',
+      reason: 'needs 50000 bytes, 0 free',
+    })
+    expect(emu.ota.stats(next).requests).toBe(0)
+    await d.fota.confirm()
+    await expect(running).resolves.toMatchObject({ version: '3.0.0' })
     await flash.close()
   })
 
