@@ -88,7 +88,9 @@ export async function evaluatePolicies(
       verdict = await policy.check(context)
       if (!isVerdict(verdict)) throw new Error('it returned no verdict')
     } catch (error) {
-      const reason = `policy ${policy.name} failed: ${(error as Error)?.message ?? String(error)}`
+      const message =
+        error instanceof Error ? error.message : typeof error === 'string' ? error : typeof error
+      const reason = `policy ${policy.name} failed: ${message}`
       logger.warn({ policy: policy.name, stage: context.stage }, reason)
       verdict = { action: 'defer', reason, retryAt: context.now + FAILED_POLICY_RECHECK_MS }
     }

@@ -90,7 +90,8 @@ export function offerSignatures(offer: FirmwareOffer, keys: TrustKeys): FileSign
   }
   const named = extData.signatureAlgorithm
   if (named !== undefined && (typeof named !== 'string' || !ALGORITHMS.has(named))) {
-    const shown = JSON.stringify(String(named).slice(0, 20))
+    // Only a string is shown: String() of a wire object whose `toString` is not a function throws.
+    const shown = typeof named === 'string' ? JSON.stringify(named.slice(0, 20)) : `of type ${typeof named}`
     throw refusal('ERR_SIGNATURE_INVALID', 'algorithm', `unsupported signatureAlgorithm ${shown}`, offer)
   }
   if (named !== undefined && named !== key.algorithm) {
