@@ -2,9 +2,11 @@
  * The end-to-end demo (`npm start`): a local platform emulator, a device running firmware 1.0.0 on
  * a simulated A/B flash, firmware 1.1.0 pushed over the air, streamed, verified, written to the
  * spare slot, activated, a simulated reboot, and the new version informed so the platform marks
- * the upgrade job succeeded.
+ * the upgrade job succeeded. The firmware is signed (Ed25519) as a build pipeline would, and the
+ * device accepts only images signed by the key it trusts (docs/ota.md, "Trust"); it confirms the
+ * new image after a reboot, which raises its security counter.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +18,9 @@ const productKey = 'a1LampDemo01'
 const deviceName = 'lamp-0001'
 const deviceSecret = randomBytes(16).toString('hex')
 const say = (text: string) => console.log(`» ${text}`)
+// The build pipeline's signing key; devices get only the public half.
+const signing = generateKeyPairSync('ed25519')
+const trust = { keys: { 'release-2026': signing.publicKey } }
 
 const dir = mkdtempSync(join(tmpdir(), 'linkkit-demo-'))
 const flashPath = join(dir, 'flash.bin')
@@ -44,7 +49,7 @@ try {
     brokerUrl: emu.mqttUrl,
     thingModel: new URL('./lamp.tsl.json', import.meta.url).pathname,
     // The emulator serves firmware over plain http on loopback; real devices keep https.
-    firmware: { version: firstBoot.version, persistence: factory, allowHttp: true },
+    firmware: { version: firstBoot.version, persistence: factory, allowHttp: true, trust },
   })
   await device.connect()
   say('device connected and subscribed; version 1.0.0 informed')
@@ -68,14 +73,18 @@ try {
     version: '1.1.0',
     data: image,
     signMethod: 'SHA256',
+    signingKey: signing.privateKey,
+    keyId: 'release-2026',
+    securityVersion: 1,
   })
   const job = await emu.ota.push({ productKey, deviceName, firmware })
   say(`platform: firmware 1.1.0 pushed (job ${job.id})`)
   await upgraded
   bar.done()
   say(`downloaded and verified: sha256 ${createHash('sha256').update(image).digest('hex').slice(0, 16)}…`)
+  say('signature verified: ed25519, key release-2026')
 
-  await factory.activate()
+  await device.fota.activate()
   say('flash: new image activated for the next boot; rebooting')
   await device.close()
   await factory.close()
@@ -85,17 +94,18 @@ try {
   const boot = await flash.boot()
   say(`boot: slot ${boot.slot}, firmware ${boot.version}${boot.rolledBack ? ' (rolled back!)' : ''}`)
   if (boot.version !== '1.1.0') throw new Error(`expected to boot 1.1.0, booted ${boot.version}`)
-  await flash.confirm()
-  say('flash: new image confirmed')
 
   const rebooted = linkkit.open({
     productKey,
     deviceName,
     deviceSecret,
     brokerUrl: emu.mqttUrl,
-    firmware: { version: boot.version, persistence: flash, allowHttp: true },
+    firmware: { version: '1.0.0', persistence: flash, allowHttp: true, trust },
   })
   await rebooted.connect()
+  // The application's own health checks passed: keep the image (without this, the next boot rolls back).
+  await rebooted.fota.confirm()
+  say(`device: new image confirmed; security counter now ${(await flash.bootState()).securityVersion}`)
   const finished = await emu.ota.waitForJob(job.id, 'succeeded', 10_000)
   say(
     `platform: job ${finished.id} ${finished.status}; device reports ${emu.device(productKey, deviceName)?.version}`,

@@ -2,6 +2,7 @@ import { parseOptions, wantsHelp } from './args.js'
 import { type Command, type CommandGroup, commandHelp, groupHelp, table } from './command.js'
 import { deviceCommand } from './commands/device.js'
 import { emulatorCommand } from './commands/emulator.js'
+import { keysGenerate } from './commands/keys-generate.js'
 import { otaAdd } from './commands/ota-add.js'
 import { otaCancel } from './commands/ota-cancel.js'
 import { otaPush } from './commands/ota-push.js'
@@ -17,7 +18,13 @@ const ota: CommandGroup = {
   commands: [otaAdd, otaPush, otaStatus, otaCancel],
 }
 
-const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand]
+const keys: CommandGroup = {
+  name: 'keys',
+  summary: 'Firmware signing keys.',
+  commands: [keysGenerate],
+}
+
+const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand, keys]
 
 export function mainHelp(): string {
   const commands = entries.flatMap((e) => ('commands' in e ? [...e.commands] : [e]))

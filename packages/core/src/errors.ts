@@ -99,6 +99,17 @@ export const ErrorCodes = {
   ERR_OTA_BUSY: 'An OTA download is already in progress for this module.',
   /** Declare it in `firmware.modules` (or pass a persistence to `download`). Reported as step -1. */
   ERR_MODULE_UNDECLARED: 'A firmware offer names a module the device did not declare; nothing was written.',
+  /** `details.reason` says which: no signature, a malformed one, or none for a file. Reported as step -3; nothing is fetched. */
+  ERR_SIGNATURE_MISSING: 'Trusted keys are configured and the firmware offer carries no usable signature.',
+  /** `details.reason` says why: an unknown key id, a wrong algorithm, or a signature that does not verify. Reported as step -3. */
+  ERR_SIGNATURE_INVALID:
+    'The firmware signature does not verify with the trusted key it names, or names no trusted key.',
+  /** `details.securityVersion` and `details.minimum`. Reported as step -1, before any byte is fetched. */
+  ERR_ROLLBACK_REFUSED: "The offer's security version is below the device's minimum (anti-rollback).",
+  /** `details.policy` names the policy (e.g. the retry budget is spent). Reported as step -1. */
+  ERR_POLICY_REFUSED: 'An update policy refused the offer for good; deferrals are not errors.',
+  /** The deferred download rejects; a newer offer, if any, arrives as a `fota` event. */
+  ERR_OFFER_WITHDRAWN: 'A deferred offer is no longer offered by the platform, or a newer offer replaced it.',
   /** Open the flash file again (a reboot). Reported as step -4. */
   ERR_FLASH_POWER_CUT: 'A simulated power cut interrupted the flash (FlashSimPersistence fault injection).',
   /** Provision the flash with `FlashSimPersistence.provision()`. */

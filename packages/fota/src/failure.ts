@@ -3,7 +3,7 @@ import { OtaProgress } from './progress.js'
 
 /**
  * The progress step a failure is reported with (docs/protocol.md §3.5): -4 when persistence failed,
- * -3 when the image does not match the offer, -2 when it could not be fetched, -1 otherwise.
+ * -3 when the image does not match the offer or its signature, -2 when it could not be fetched, -1 otherwise.
  */
 export function failureStep(error: LinkkitError): number {
   switch (error.code) {
@@ -13,6 +13,8 @@ export function failureStep(error: LinkkitError): number {
       return OtaProgress.BurnFailed
     case 'ERR_DIGEST_MISMATCH':
     case 'ERR_SIZE_MISMATCH':
+    case 'ERR_SIGNATURE_MISSING':
+    case 'ERR_SIGNATURE_INVALID':
       return OtaProgress.CheckFailed
     case 'ERR_DOWNLOAD_FAILED':
     case 'ERR_DOWNLOAD_HTTP_STATUS':

@@ -39,6 +39,14 @@ export class FirmwareModules {
     return offer.module !== undefined && !Object.hasOwn(this.#options.modules ?? {}, offer.module)
   }
 
+  /** Every configured adapter by module name (`default` for the whole device firmware). */
+  *adapters(): Iterable<readonly [string, FirmwarePersistence]> {
+    if (this.#options.persistence !== undefined) yield ['default', this.#options.persistence]
+    for (const [module, fw] of Object.entries(this.#options.modules ?? {})) {
+      if (fw.persistence !== undefined) yield [module, fw.persistence]
+    }
+  }
+
   /** Where images of `module` (undefined: the default one) go, when configured. */
   persistenceFor(module: string | undefined): FirmwarePersistence | undefined {
     if (module === undefined) return this.#options.persistence

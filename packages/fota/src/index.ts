@@ -11,6 +11,7 @@
  */
 
 export { type FetchConfigOptions, fetchConfig, parseConfigOffer } from './cota.js'
+export { ROLLED_BACK_DESC } from './device-boot.js'
 export { parseDigestMethod } from './digest-method.js'
 export {
   type DownloadOptions,
@@ -24,6 +25,7 @@ export {
 export { isResumable } from './failure.js'
 export {
   FotaClient,
+  type FotaDeferral,
   type FotaDownloadOptions,
   type FotaEvents,
   type FotaOptions,
@@ -39,6 +41,13 @@ export {
   type OtaType,
 } from './ota-session.js'
 export type { DownloadTuning, FotaProgress, FotaResult } from './perform.js'
+export type {
+  ActivateOptions,
+  BootResult,
+  BootState,
+  StorageCapacity,
+  TrialState,
+} from './persistence/boot-types.js'
 export { FilePersistence, type FilePersistenceOptions } from './persistence/file.js'
 export {
   type FlashSimBoot,
@@ -58,7 +67,20 @@ export {
   MemoryPersistence,
   type MemoryPersistenceOptions,
 } from './persistence/memory.js'
+export type { FotaClock } from './policy/clock.js'
+export {
+  type AllowWhenOptions,
+  allowWhen,
+  type EnoughRoomOptions,
+  enoughRoom,
+  type MaintenanceWindowOptions,
+  maintenanceWindow,
+  type RetryBudgetOptions,
+  retryBudget,
+} from './policy/policies.js'
+export type { PolicyContext, PolicyStage, PolicyVerdict, UpdatePolicy } from './policy/policy.js'
 export { OtaProgress, type ProgressPolicy } from './progress.js'
+export type { FirmwareTrust, SignatureAlgorithm } from './trust/trust-keys.js'
 export type {
   ConfigOffer,
   DigestMethod,

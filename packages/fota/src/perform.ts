@@ -6,6 +6,8 @@ import { type DownloadOptions, downloadFirmware } from './download/index.js'
 import { closedOrSelf, failureStep, isResumable, persistenceError } from './failure.js'
 import { offerFiles } from './offer.js'
 import type { ProgressReporter } from './progress.js'
+import type { FileSignature } from './trust/offer-signature.js'
+import { SignatureTap } from './trust/signature-tap.js'
 import type { FirmwareFile, FirmwareImage, FirmwareOffer, FirmwarePersistence } from './types.js'
 
 /** Downloader settings a FOTA download passes through. */
@@ -77,6 +79,10 @@ export interface PerformContext {
   tuning: DownloadTuning
   /** Where to log. */
   logger: Logger
+  /** With trusted keys: the signature of each file, in `offerFiles` order, checked after its digest. */
+  signatures?: readonly FileSignature[]
+  /** The offer's security version, passed to the adapter with each image. */
+  securityVersion?: number
 }
 
 /**
@@ -104,9 +110,9 @@ export async function performFota(ctx: PerformContext): Promise<FotaResult> {
   // Reports still go out in order: each publish is queued synchronously.
   void reporter.report(0, 'Enter in downloading state')
   try {
-    for (const file of files) {
+    for (const [index, file] of files.entries()) {
       const done = result.bytes
-      const one = await fetchFile(ctx, file, (bytes) => {
+      const one = await fetchFile(ctx, file, ctx.signatures?.[index], (bytes) => {
         const percent = total === 0 ? 100 : Math.floor(((done + bytes) * 100) / total)
         // 100 is reported only once the image is verified and stored.
         reporter.percent(Math.min(percent, 99))
@@ -136,13 +142,18 @@ export async function performFota(ctx: PerformContext): Promise<FotaResult> {
   return result
 }
 
-function imageOf(offer: FirmwareOffer, file: FirmwareFile): FirmwareImage {
+function imageOf(
+  offer: FirmwareOffer,
+  file: FirmwareFile,
+  securityVersion: number | undefined,
+): FirmwareImage {
   const image: FirmwareImage = {
     version: offer.version,
     size: file.size,
     signMethod: file.signMethod,
     digest: file.digest,
   }
+  if (securityVersion !== undefined) image.securityVersion = securityVersion
   if (offer.module !== undefined) image.module = offer.module
   if (file.name !== undefined) image.name = file.name
   // Every start of a multi-file offer names the whole offer, so the adapter can refuse it at the first.
@@ -152,14 +163,20 @@ function imageOf(offer: FirmwareOffer, file: FirmwareFile): FirmwareImage {
   return image
 }
 
+/**
+ * One file: resume point, `start`, the stream into `write`, the digest check (in the downloader),
+ * then the signature check (a {@link SignatureTap} fed the same bytes), and only then `stop({ ok: true })`.
+ */
 async function fetchFile(
   ctx: PerformContext,
   file: FirmwareFile,
+  signature: FileSignature | undefined,
   onBytes: (bytes: number) => void,
 ): Promise<{ digest: string; resumedBytes: number; bytesReceived: number; requests: number }> {
   const { persistence, logger } = ctx
-  const image = imageOf(ctx.offer, file)
-  const { offset, hash } = await resumePoint(persistence, image, logger)
+  const image = imageOf(ctx.offer, file, ctx.securityVersion)
+  const newTap = () => (signature === undefined ? undefined : new SignatureTap(file, signature))
+  const { offset, hash, tap } = await resumePoint(persistence, image, logger, newTap)
   try {
     await persistence.start(image, offset)
   } catch (error) {
@@ -172,6 +189,7 @@ async function fetchFile(
     const downloaded = await downloadFirmware(
       file,
       async (chunk, at) => {
+        tap?.update(chunk)
         try {
           await persistence.write(chunk, at)
         } catch (error) {
@@ -180,6 +198,7 @@ async function fetchFile(
       },
       { ...ctx.tuning, startOffset: offset, initialHash: hash, onProgress: onBytes, logger },
     )
+    tap?.verify(downloaded.digest)
     // stop is called once per exit path: a stop({ ok: true }) that throws must not be followed by stop({ ok: false }).
     stopped = true
     try {
@@ -212,27 +231,40 @@ async function stopQuietly(
   }
 }
 
-/** Where to resume: the adapter's held bytes, re-hashed, or 0 when it holds none or cannot read them back. */
+interface ResumePoint {
+  offset: number
+  hash: Hash | undefined
+  tap: SignatureTap | undefined
+}
+
+/**
+ * Where to resume: the adapter's held bytes, re-hashed (and fed to the signature tap), or 0 with
+ * a fresh tap when it holds none or cannot read them back.
+ */
 async function resumePoint(
   persistence: FirmwarePersistence,
   image: FirmwareImage,
   logger: Logger,
-): Promise<{ offset: number; hash: Hash | undefined }> {
-  if (!persistence.resumeOffset || !persistence.readBack) return { offset: 0, hash: undefined }
+  newTap: () => SignatureTap | undefined,
+): Promise<ResumePoint> {
+  const fresh = (): ResumePoint => ({ offset: 0, hash: undefined, tap: newTap() })
+  if (!persistence.resumeOffset || !persistence.readBack) return fresh()
   try {
     const held = await persistence.resumeOffset(image)
-    if (!Number.isSafeInteger(held) || held <= 0 || held > image.size) return { offset: 0, hash: undefined }
+    if (!Number.isSafeInteger(held) || held <= 0 || held > image.size) return fresh()
     const hash = createDigestHash(image.signMethod)
+    const tap = newTap()
     let read = 0
     for await (const chunk of persistence.readBack(image, held)) {
       hash.update(chunk)
+      tap?.update(chunk)
       read += chunk.byteLength
     }
-    if (read !== held) return { offset: 0, hash: undefined }
+    if (read !== held) return fresh()
     logger.info({ held, size: image.size }, 'resuming firmware download from held bytes')
-    return { offset: held, hash }
+    return { offset: held, hash, tap }
   } catch (error) {
     logger.warn({ err: (error as Error).message }, 'could not resume; starting over')
-    return { offset: 0, hash: undefined }
+    return fresh()
   }
 }

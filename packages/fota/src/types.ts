@@ -1,4 +1,5 @@
 import type { LinkkitError, RequestOptions } from '@linkkit/core'
+import type { ActivateOptions, BootResult, BootState, StorageCapacity } from './persistence/boot-types.js'
 
 /**
  * The digest method of a firmware image or configuration file (MD5 or SHA-256). The wire spellings
@@ -84,6 +85,11 @@ export interface FirmwareImage {
    * fetched, and can tell the last file, whose `stop({ ok: true })` commits the whole offer.
    */
   files?: ReadonlyArray<OfferFileEntry>
+  /**
+   * The offer's security version (`extData.securityVersion`), when it carried one. Adapters with
+   * trial boots keep it with the image and raise their security counter to it on `confirm()`.
+   */
+  securityVersion?: number
 }
 
 /** One file of a multi-file offer, as {@link FirmwareImage.files} lists it. */
@@ -150,6 +156,28 @@ export interface FirmwarePersistence {
    * `resumeOffset` with a non-zero answer must implement this too, so the digest covers the whole image.
    */
   readBack?(image: FirmwareImage, length: number): AsyncIterable<Uint8Array>
+  /**
+   * Optional, trial boots (with `boot`, `bootState`, `confirm`, `rollbackReported`): makes the
+   * committed image run at the next boot, on trial for `confirmWithinBoots` boots. Throws
+   * `ERR_PERSISTENCE` when no committed image waits. Returns that image.
+   */
+  activate?(options?: ActivateOptions): Promise<FirmwareImage> | FirmwareImage
+  /**
+   * Optional, trial boots: the bootloader's step, once per start before the image runs. It
+   * counts a boot of the image on trial and rolls back when its boots are spent unconfirmed.
+   */
+  boot?(): Promise<BootResult>
+  /** Optional, trial boots: what runs, whether it is on trial, an unreported rollback, the security counter. No side effects. */
+  bootState?(): Promise<BootState> | BootState
+  /**
+   * Optional, trial boots: keeps the running trial image for good (the previous one may go) and
+   * raises the security counter to its security version. Does nothing when no trial runs.
+   */
+  confirm?(): Promise<void> | void
+  /** Optional, trial boots: the device told the platform about the rollback in `bootState()`; forget it. */
+  rollbackReported?(): Promise<void> | void
+  /** Optional: room for images, read by the `enoughRoom` policy. */
+  capacity?(): Promise<StorageCapacity> | StorageCapacity
 }
 
 /**

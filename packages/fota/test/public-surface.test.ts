@@ -23,6 +23,12 @@ describe('@linkkit/fota public surface', () => {
         'parseDigestMethod',
         'parseOfferData',
         'parseUpgradePush',
+        // Issue 13: update policies and the desc of a rollback report.
+        'ROLLED_BACK_DESC',
+        'allowWhen',
+        'enoughRoom',
+        'maintenanceWindow',
+        'retryBudget',
       ].sort(),
     )
   })

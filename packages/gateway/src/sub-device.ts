@@ -72,7 +72,11 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
     })
     this.thing = new ThingClient(this.connection, thingModel ? { thingModel } : {})
     this.fota = new FotaClient(this.connection, options.firmware ?? {})
-    const forward = <E extends 'fota' | 'fota:progress' | 'property:set' | 'service' | 'config'>(event: E) =>
+    const forward = <
+      E extends 'fota' | 'fota:progress' | 'fota:deferred' | 'property:set' | 'service' | 'config',
+    >(
+      event: E,
+    ) =>
       ((...args: EventEmitter.EventArgs<SubDeviceEvents, E>) =>
         this.#emit(event, ...args)) as SubDeviceEvents[E]
     // A child's error a listener of the child heard is not reported as unheard on the sub-device.
@@ -83,6 +87,7 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
     forwardErrors(this.thing, this, host.logger)
     this.fota.on('fota', forward('fota'))
     this.fota.on('fota:progress', forward('fota:progress'))
+    this.fota.on('fota:deferred', forward('fota:deferred'))
     this.fota.on('config', forward('config'))
     forwardErrors(this.fota, this, host.logger)
   }

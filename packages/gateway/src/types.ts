@@ -1,5 +1,5 @@
 import type { DeviceIdentity, LinkkitError, LoggerOption, RegisteredDevice, SignMethod } from '@linkkit/core'
-import type { ConfigOffer, FirmwareOffer, FotaOptions, FotaProgress } from '@linkkit/fota'
+import type { ConfigOffer, FirmwareOffer, FotaDeferral, FotaOptions, FotaProgress } from '@linkkit/fota'
 import type { ThingClientEvents, ThingModel, ThingModelSource } from '@linkkit/thing-model'
 
 /**
@@ -14,6 +14,8 @@ export interface CommonDeviceEvents {
   fota: (offer: FirmwareOffer) => void
   /** Local download progress (bytes, total, percent). */
   'fota:progress': (progress: FotaProgress) => void
+  /** `firmware.policy` held a download or an activation back; it is taken again at `retryAt`. */
+  'fota:deferred': (deferral: FotaDeferral) => void
   /** The cloud set properties (ITE_PROPERTY_SET). */
   'property:set': ThingClientEvents['property:set']
   /** The cloud invoked a service (ITE_SERVICE_REQUEST). */

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { basename, extname, resolve } from 'node:path'
 import type { ThingModel } from '@linkkit/sdk'
 import type { Command } from '../command.js'
 import { DeviceReport } from '../device/device-report.js'
@@ -64,6 +65,12 @@ export const deviceCommand: Command = {
         'size of each of the two slots of a flash: persistence, e.g. 8MiB or 512KiB; an image may fill it but for its 4 KiB header sector',
       default: formatSize(DEFAULT_FLASH_SLOT_BYTES),
     },
+    trust: {
+      type: 'string',
+      value: '[id=]path',
+      description:
+        'accept only firmware signed by this public key (PEM); its key id is <id>, or the file name without extension',
+    },
     'allow-http': {
       type: 'boolean',
       description: 'accept plain http:// firmware URLs (the emulator serves http)',
@@ -109,6 +116,7 @@ export const deviceCommand: Command = {
       throw new UsageError(
         `--flash-slot-size takes bytes or a size such as 8MiB or 512KiB, got '${sizeText}'`,
       )
+    const trust = await trustOf(options.string('trust'), io.cwd)
     // Loaded here, not at the top, so `--help` stays fast.
     const { firmwareSlot } = await import('../device/firmware-slot.js')
     const { runSimulatedDevice } = await import('../device/simulated-device.js')
@@ -118,9 +126,30 @@ export const deviceCommand: Command = {
     const report = new DeviceReport(out, io)
     report.starting({ ...config, ...slot.startEcho(config.version), linkkitVersion: cliVersion() })
     if (thingModel === undefined) out.text('no --tsl: the device posts no properties and offers no services')
-    await runSimulatedDevice({ ...config, thingModel, slot }, report, io.signal)
+    if (trust !== undefined) out.text(`trusting firmware signed by key ${Object.keys(trust.keys).join(', ')}`)
+    await runSimulatedDevice({ ...config, thingModel, slot, trust }, report, io.signal)
     return ExitCode.ok
   },
+}
+
+/** `--trust [id=]path`: the public key a signed image must verify with, under its key id. */
+async function trustOf(
+  text: string | undefined,
+  cwd: string,
+): Promise<{ keys: Record<string, string> } | undefined> {
+  if (text === undefined) return undefined
+  const match = /^([\x21-\x3c\x3e-\x7e]{1,64})=(.+)$/.exec(text)
+  const path = resolve(cwd, match?.[2] ?? text)
+  const keyId = match?.[1] ?? basename(path, extname(path))
+  const pem = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--trust ${path}: cannot read it (${error.code ?? error.message})`)
+  })
+  if (!pem.includes('-----BEGIN PUBLIC KEY-----')) {
+    throw new UsageError(
+      `--trust ${path} is not a PEM public key (give the .pub file, never the private key)`,
+    )
+  }
+  return { keys: { [keyId]: pem } }
 }
 
 function protocolOf(url: string): string {

@@ -1,4 +1,4 @@
-import type { FirmwareOffer, ThingModel } from '@linkkit/sdk'
+import type { FirmwareOffer, FotaOptions, ThingModel } from '@linkkit/sdk'
 import { type Device, linkkit } from '@linkkit/sdk'
 import type { LogLevel } from '../log-level.js'
 import type { DeviceReport } from './device-report.js'
@@ -17,6 +17,8 @@ export interface SimulatedDeviceOptions {
   allowHttp: boolean
   intervalMs: number
   logLevel: LogLevel
+  /** Keys a firmware image must be signed by (`--trust`); undefined accepts unsigned images. */
+  trust?: FotaOptions['trust']
 }
 
 /**
@@ -58,7 +60,12 @@ async function runSession(
     deviceSecret: o.deviceSecret,
     brokerUrl: o.brokerUrl,
     ...(o.thingModel === undefined ? {} : { thingModel: o.thingModel }),
-    firmware: { version: booted.version, persistence: booted.persistence, allowHttp: o.allowHttp },
+    firmware: {
+      version: booted.version,
+      persistence: booted.persistence,
+      allowHttp: o.allowHttp,
+      ...(o.trust === undefined ? {} : { trust: o.trust }),
+    },
     logger: o.logLevel,
   })
   let end: (version: string | undefined) => void = () => {}

@@ -63,7 +63,7 @@ const ok = (body: unknown, status = 200): ControlReply => ({ status, body })
  * The endpoints of the control API, below `/control/`:
  * `GET info`, `GET devices`, `GET devices/:pk/:dn`, `POST devices/:pk/:dn/properties`
  * `{ properties, timeoutMs? }`, `POST devices/:pk/:dn/services/:id` `{ params?, sync?, rrpc?, timeoutMs? }`,
- * `POST firmware` `{ productKey, version, module?, signMethod?, name?, isDiff?, dataBase64 | path }` (201;
+ * `POST firmware` `{ productKey, version, module?, signMethod?, name?, isDiff?, extData?, securityVersion?, dataBase64 | path }` (201;
  * `path` only below `files.dir`),
  * `GET firmware/:id`, `POST push` `{ productKey, deviceName, firmwareId, srcVersion?, timeoutMs? }` (201),
  * `GET jobs?productKey=&deviceName=`, `GET jobs/:id`, `POST jobs/:id/cancel` `{ reason? }`,
@@ -141,7 +141,14 @@ export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions,
           'isDiff',
           'dataBase64',
           'path',
+          'extData',
+          'securityVersion',
         ])
+        const extData = optionalObject(input, 'extData')
+        const securityVersion = input.securityVersion
+        if (securityVersion !== undefined && typeof securityVersion !== 'number') {
+          throw badRequest('securityVersion must be a number')
+        }
         const isDiff = optionalBoolean(input, 'isDiff')
         const name = optionalString(input, 'name')
         const module = optionalString(input, 'module')
@@ -150,7 +157,7 @@ export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions,
           version: requiredString(input, 'version'),
           data: await firmwareData(input, { ...files, signal }),
           signMethod: signMethod(optionalString(input, 'signMethod')),
-          ...compact({ module, name, isDiff }),
+          ...compact({ module, name, isDiff, extData, securityVersion }),
         })
         return ok(firmwareView(firmware), 201)
       },

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { assertTopicSegment, LinkkitError } from '@linkkit/core'
 import type { FirmwareServer } from '../firmware-server.js'
+import { checkSecurityVersion, firmwareSigner, signatureFields } from './firmware-signing.js'
 import {
   type AddFirmwareOptions,
   DEFAULT_MODULE,
@@ -62,6 +63,8 @@ export class FirmwareCatalog {
     }
     const module = options.module === undefined ? DEFAULT_MODULE : checkVersion(options.module, 'module')
     const inputs = this.#inputs(options)
+    // Before any file is served: a bad key leaves nothing behind.
+    const extData = this.#extData(options, inputs)
     if (this.#server.baseUrl === '') this.#server.baseUrl = this.#baseUrl()
     const files = inputs.map(({ name, data }) => this.#addFile(name, data, signMethod))
     const [first] = files
@@ -73,7 +76,7 @@ export class FirmwareCatalog {
       module,
       signMethod,
       isDiff: options.isDiff === true,
-      extData: options.extData === undefined ? undefined : structuredClone(options.extData),
+      extData,
       multiFile: options.files !== undefined,
       files,
       name: first.name,
@@ -86,6 +89,26 @@ export class FirmwareCatalog {
     }
     this.#byId.set(firmware.id, firmware)
     return firmware
+  }
+
+  /** The caller's `extData`, with the signatures and the security version when asked for. */
+  #extData(
+    options: AddFirmwareOptions,
+    inputs: ReadonlyArray<{ name: string; data: Uint8Array }>,
+  ): Record<string, unknown> | undefined {
+    const extData = options.extData === undefined ? undefined : structuredClone(options.extData)
+    const { signingKey, keyId, securityVersion } = options
+    if (signingKey === undefined && keyId !== undefined) throw invalid('keyId needs a signingKey', 'keyId')
+    if (signingKey === undefined && securityVersion === undefined) return extData
+    const fields: Record<string, unknown> = { ...extData }
+    if (securityVersion !== undefined) fields.securityVersion = checkSecurityVersion(securityVersion)
+    if (signingKey !== undefined) {
+      Object.assign(
+        fields,
+        signatureFields(firmwareSigner(signingKey, keyId), inputs, options.files !== undefined),
+      )
+    }
+    return fields
   }
 
   #inputs(options: AddFirmwareOptions): Array<{ name: string; data: Uint8Array }> {

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import type { FirmwareFaults } from '../firmware-faults.js'
 
 /** Digest methods of an upgrade push; 4.x accepts exactly these spellings (docs/protocol.md §3.3). */
@@ -31,6 +32,17 @@ export interface AddFirmwareOptions {
   isDiff?: boolean
   /** Batch tags sent as `extData` (e.g. `{ _package_udi: '...' }`). */
   extData?: Record<string, unknown>
+  /**
+   * Signs every file, as a build pipeline would (docs/ota.md, "Trust"): a private Ed25519 or
+   * ECDSA P-256 key (PEM or KeyObject). The signatures go into `extData` (`signature`, or
+   * `fileSignatures` by file name for a multi-file package), with `signatureAlgorithm` and
+   * `signatureKeyId`. Needs `keyId`.
+   */
+  signingKey?: KeyObject | string
+  /** The key id devices know the signing key by (`extData.signatureKeyId`). */
+  keyId?: string
+  /** The anti-rollback counter of the package, sent as `extData.securityVersion`. */
+  securityVersion?: number
 }
 
 /** One file of a firmware as the emulator serves it. Digests are lowercase hex. */

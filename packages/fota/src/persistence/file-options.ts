@@ -33,4 +33,13 @@ export interface FilePersistenceOptions {
    * @default 1048576
    */
   writeBufferBytes?: number
+  /**
+   * Keep the files a commit replaces (`<path>.previous`, or under `<dir>/.linkkit-ota/previous/`)
+   * until the new image is confirmed, so an activated image can roll back. They are hard links
+   * where the file system allows (no bytes copied; the old file's blocks stay in use until
+   * confirm). `true` always, `false` never; by default from the first `boot()` on, so storage that
+   * never uses trial boots behaves as before.
+   * @default undefined (once `boot()` was called on this storage)
+   */
+  keepPrevious?: boolean
 }

@@ -3,6 +3,7 @@ import { rename } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { LinkkitError } from '@linkkit/core'
 import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome } from '../types.js'
+import type { ActivateOptions, BootResult, BootState, StorageCapacity } from './boot-types.js'
 import type { FilePersistenceOptions } from './file-options.js'
 import { fsFailure, fsyncDirectory, readSidecar } from './file-state.js'
 import {
@@ -16,7 +17,9 @@ import {
   removeStagedExcept,
   singlePaths,
   sizeOf,
+  stagingDirName,
 } from './file-targets.js'
+import { FileTrial } from './file-trial.js'
 import { assertComplete, assertImage, sameImage } from './image.js'
 import { type OfferPosition, offerPosition, refuseMultiFile } from './offer-set.js'
 import { StagingFile } from './staging-file.js'
@@ -42,6 +45,13 @@ interface Session {
  * the previous one only once every file is verified; a crash part-way through that replacement is
  * finished by the next instance (see {@link FilePersistence.recover}).
  *
+ * Trial boots, as an A/B flash has them: once `boot()` is called at start (or with
+ * `keepPrevious: true`), a commit keeps the files it replaces (`<path>.previous`, or under
+ * `<dir>/.linkkit-ota/previous/`) until the new image is confirmed; `activate()` puts it on trial
+ * for `confirmWithinBoots` boots, `boot()` counts them and puts the kept files back when they are
+ * spent without `confirm()`; `confirm()` drops the kept files and raises the security counter. The
+ * state lives in `<path>.boot.json` (`<dir>/.linkkit-ota/boot.json`).
+ *
  * One instance per target; two adapters must not share a path or a directory.
  */
 export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
@@ -52,6 +62,7 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
   readonly #imageName: string
   readonly #fsync: boolean
   readonly #bufferBytes: number
+  readonly #trial: FileTrial
   #session: Session | undefined
 
   constructor(options: FilePersistenceOptions) {
@@ -73,6 +84,26 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
       throw new LinkkitError('ERR_INVALID_OPTIONS', 'writeBufferBytes must be a non-negative integer')
     }
     this.#bufferBytes = bufferBytes
+    const keepPrevious = options.keepPrevious
+    if (keepPrevious !== undefined && typeof keepPrevious !== 'boolean') {
+      throw new LinkkitError('ERR_INVALID_OPTIONS', 'keepPrevious must be a boolean')
+    }
+    const single = this.dir === undefined
+    const staging = single ? '' : join(this.dir as string, stagingDirName)
+    this.#trial = new FileTrial({
+      statePath: single ? `${this.path}.boot.json` : join(staging, 'boot.json'),
+      fsync: this.#fsync,
+      keepPrevious,
+      fileOf: (name) =>
+        single
+          ? { target: this.path, previous: `${this.path}.previous`, staged: `${this.path}.part` }
+          : {
+              target: join(this.dir as string, name),
+              previous: join(staging, 'previous', name),
+              staged: dirPaths(this.dir as string, name).verified as string,
+            },
+      finishInterruptedCommit: () => this.recover(),
+    })
   }
 
   /**
@@ -138,6 +169,7 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
     }
     const paths = this.#pathsOf(image)
     await this.close()
+    await this.#trial.assertDownloadAllowed()
     if (this.dir !== undefined) {
       await this.recover()
       await ensureStaging(this.dir)
@@ -182,8 +214,10 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
       assertComplete(image, session.staging.held)
       await session.staging.close(this.#fsync)
       if (this.dir === undefined) {
+        await this.#trial.beforeCommit(image, [this.#nameOf(image)])
         await rename(paths.part, paths.target)
         if (this.#fsync) await fsyncDirectory(dirname(paths.target))
+        await this.#trial.afterCommit()
         await removeStaged(paths)
         return
       }
@@ -192,15 +226,56 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
       await this.#assertOfferHeld(session)
     } catch (error) {
       // Refused or failed: drop the staging area so nothing unverified lingers; the target stays as it was.
+      await this.#trial.abortCommit().catch(() => undefined)
       await this.#discard(session).catch(() => undefined)
       throw fsFailure('ERR_PERSISTENCE', 'committing the image', paths.target, error)
     }
     try {
+      await this.#trial.beforeCommit(image, this.#offerNames(session))
       await commitFiles(this.dir, this.#offerNames(session), this.#fsync)
+      await this.#trial.afterCommit()
     } catch (error) {
       // Nothing is discarded: once the journal is in place the next call finishes the commit.
       throw fsFailure('ERR_PERSISTENCE', 'committing the offer', this.dir, error)
     }
+  }
+
+  /**
+   * Puts the committed image on trial for `confirmWithinBoots` boots (default 1). Throws
+   * `ERR_PERSISTENCE` when nothing committed waits, or when the files it replaced were not kept.
+   */
+  activate(options: ActivateOptions = {}): Promise<FirmwareImage> {
+    return this.#trial.activate(options)
+  }
+
+  /**
+   * The bootloader's step, once per start before the image runs (a launcher, or the first thing
+   * the application does, restarting when it answers `rolledBack`). From the first call on,
+   * commits keep the files they replace. Counts a boot of the image on trial; when its boots are
+   * spent without `confirm()`, puts the kept files back and answers `rolledBack: true`.
+   */
+  boot(): Promise<BootResult> {
+    return this.#trial.boot()
+  }
+
+  /** What runs (as far as this adapter committed it), a trial, an unreported rollback, the security counter. */
+  bootState(): Promise<BootState> {
+    return this.#trial.bootState()
+  }
+
+  /** Keeps the running trial image: drops the kept files and raises the security counter. */
+  confirm(): Promise<void> {
+    return this.#trial.confirm()
+  }
+
+  /** Forgets the rollback `bootState()` reported. */
+  rollbackReported(): Promise<void> {
+    return this.#trial.rollbackReported()
+  }
+
+  /** The file system's size and free space where the files live. */
+  capacity(): Promise<StorageCapacity> {
+    return this.#trial.capacity()
   }
 
   #offerNames(session: Session): readonly string[] {

@@ -1,5 +1,7 @@
 import { LinkkitError } from '@linkkit/core'
 import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome } from '../types.js'
+import type { ActivateOptions, BootState, StorageCapacity } from './boot-types.js'
+import { confirmBudget } from './confirm-budget.js'
 import * as bootloader from './flash/boot.js'
 import { type BootRecord, readBootRecord } from './flash/boot-record.js'
 import { type FlashLayout, flashLayout, otherSlot, type SlotName } from './flash/layout.js'
@@ -26,7 +28,9 @@ export type { FlashSimOptions, FlashSimProvisionOptions, FlashSimState } from '.
  * A simulated NOR flash with A/B slots and a redundant boot record, kept in a file. Downloads go
  * to the spare slot (erasing each sector right before its first byte); `stop({ ok: true })`
  * writes the slot's image header but does not make it boot; `activate()` makes the next
- * `boot()` try it once; `confirm()` keeps it, and a second boot without `confirm()` rolls back.
+ * `boot()` try it on trial (once, or `confirmWithinBoots` times); `confirm()` keeps it and raises
+ * the security counter to its security version, and a boot past the trial without `confirm()`
+ * rolls back, noting it for `bootState()` until `rollbackReported()`.
  * Every boot verifies the image digest, so after a power cut injected anywhere (data, header or
  * boot record) the next boot finds the old or the new image, never a torn one.
  *
@@ -162,10 +166,13 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
     else if (!outcome.resumable) await writer.discard()
   }
 
-  /** Makes the committed image in the spare slot boot next, on trial. Returns that image. */
-  async activate(): Promise<FirmwareImage> {
+  /**
+   * Makes the committed image in the spare slot boot next, on trial for `confirmWithinBoots`
+   * boots (default 1). Returns that image.
+   */
+  async activate(options: ActivateOptions = {}): Promise<FirmwareImage> {
     if (this.#writer !== undefined) throw new LinkkitError('ERR_PERSISTENCE', 'a download is in progress')
-    return bootloader.activate(await this.#open(), this.layout)
+    return bootloader.activate(await this.#open(), this.layout, confirmBudget(options))
   }
 
   /** A simulated reboot: chooses and verifies the image to run (the rules are in the class comment). */
@@ -176,9 +183,45 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
     return result
   }
 
-  /** Keeps the running trial image for good; without it the next boot rolls back. */
+  /** Keeps the running trial image for good and raises the security counter; without it a later boot rolls back. */
   async confirm(): Promise<void> {
-    await bootloader.confirm(await this.#open())
+    await bootloader.confirm(await this.#open(), this.layout)
+  }
+
+  /** What runs, whether it is on trial, an unreported rollback and the security counter, from the boot record. */
+  async bootState(): Promise<BootState> {
+    const flash = await this.#open()
+    const record = readBootRecord(flash)
+    const versionOf = (slot: SlotName) => inspectSlot(flash, this.layout, slot).image?.version
+    const running =
+      this.#booted ?? (record.trial && record.pending !== undefined ? record.pending : record.active)
+    const trial =
+      record.trial && record.pending !== undefined
+        ? {
+            version: versionOf(record.pending) ?? '',
+            securityVersion: inspectSlot(flash, this.layout, record.pending).image?.securityVersion ?? 0,
+            bootsLeft: record.extraBoots,
+            fallbackVersion: versionOf(record.active),
+          }
+        : undefined
+    return {
+      version: versionOf(running),
+      trial,
+      rolledBack: record.rolledBack === undefined ? undefined : { version: versionOf(record.rolledBack) },
+      securityVersion: record.securityVersion,
+    }
+  }
+
+  /** Forgets the rollback `bootState()` reported. */
+  async rollbackReported(): Promise<void> {
+    await bootloader.rollbackReported(await this.#open())
+  }
+
+  /** A slot's capacity; nothing is free while a trial image runs from the spare slot. */
+  async capacity(): Promise<StorageCapacity> {
+    const record = readBootRecord(await this.#open())
+    const trial = record.trial && record.pending !== undefined
+    return { totalBytes: this.layout.capacityBytes, freeBytes: trial ? 0 : this.layout.capacityBytes }
   }
 
   /** The running version: that of the slot the last `boot()` chose, else of the confirmed slot. */

@@ -10,44 +10,75 @@ export interface BootRecord {
   readonly active: SlotName
   /** A slot activated for a trial boot, or undefined. */
   readonly pending: SlotName | undefined
-  /** The pending slot already booted once; booting again without confirm() rolls back. */
+  /** The pending slot already booted; booting again without confirm() spends `extraBoots` or rolls back. */
   readonly trial: boolean
+  /** Trial boots left after the first one (`confirmWithinBoots - 1`); 0 in records of format 1. */
+  readonly extraBoots: number
+  /** The security counter: the lowest security version an offer may carry (0 in format 1). */
+  readonly securityVersion: number
+  /** A slot the bootloader rolled back from, until the device reported it; undefined when none. */
+  readonly rolledBack: SlotName | undefined
 }
 
 export type BootChoice = Omit<BootRecord, 'seq'>
 
-const magic = 'LKBR'
-const recordBytes = 16
+/** Format 1 (16 bytes) is still read; every write is format 2 (32 bytes). */
+const magicV1 = 'LKBR'
+const magic = 'LKB2'
+const recordBytesV1 = 16
+const recordBytes = 32
 const slotCodes = { A: 0, B: 1 } as const
 const noSlot = 0xff
 
 /** The state of a flash that never had a boot record written: slot A, nothing pending. */
-const factory: BootRecord = { seq: 0, active: 'A', pending: undefined, trial: false }
+const factory: BootRecord = {
+  seq: 0,
+  active: 'A',
+  pending: undefined,
+  trial: false,
+  extraBoots: 0,
+  securityVersion: 0,
+  rolledBack: undefined,
+}
 
+const slotCode = (slot: SlotName | undefined) => (slot === undefined ? noSlot : slotCodes[slot])
+const slotOf = (code: number): SlotName | undefined => (code === 0 ? 'A' : code === 1 ? 'B' : undefined)
+
+/**
+ * `LKB2 | seq u32 | active u8 | pending u8 | trial u8 | extraBoots u8 | securityVersion u32 |
+ * rolledBack u8 | 11 reserved | crc32`, little-endian.
+ */
 function encode(record: BootRecord): Uint8Array {
   const bytes = Buffer.alloc(recordBytes)
   bytes.write(magic, 0, 'latin1')
   bytes.writeUInt32LE(record.seq, 4)
   bytes.writeUInt8(slotCodes[record.active], 8)
-  bytes.writeUInt8(record.pending === undefined ? noSlot : slotCodes[record.pending], 9)
+  bytes.writeUInt8(slotCode(record.pending), 9)
   bytes.writeUInt8(record.trial ? 1 : 0, 10)
-  bytes.writeUInt32LE(crc32(bytes.subarray(0, 12)), 12)
+  bytes.writeUInt8(Math.min(255, record.extraBoots), 11)
+  bytes.writeUInt32LE(record.securityVersion, 12)
+  bytes.writeUInt8(slotCode(record.rolledBack), 16)
+  bytes.writeUInt32LE(crc32(bytes.subarray(0, recordBytes - 4)), recordBytes - 4)
   return bytes
 }
 
 function decode(area: Uint8Array): BootRecord | undefined {
   const bytes = Buffer.from(area.buffer, area.byteOffset, recordBytes)
-  if (bytes.toString('latin1', 0, 4) !== magic || bytes.readUInt32LE(12) !== crc32(bytes.subarray(0, 12))) {
+  const kind = bytes.toString('latin1', 0, 4)
+  const length = kind === magic ? recordBytes : kind === magicV1 ? recordBytesV1 : 0
+  if (length === 0 || bytes.readUInt32LE(length - 4) !== crc32(bytes.subarray(0, length - 4)))
     return undefined
-  }
-  const slot = (code: number): SlotName | undefined => (code === 0 ? 'A' : code === 1 ? 'B' : undefined)
-  const active = slot(bytes.readUInt8(8))
+  const active = slotOf(bytes.readUInt8(8))
   if (active === undefined) return undefined
+  const v2 = length === recordBytes
   return {
     seq: bytes.readUInt32LE(4),
     active,
-    pending: slot(bytes.readUInt8(9)),
+    pending: slotOf(bytes.readUInt8(9)),
     trial: bytes.readUInt8(10) === 1,
+    extraBoots: v2 ? bytes.readUInt8(11) : 0,
+    securityVersion: v2 ? bytes.readUInt32LE(12) : 0,
+    rolledBack: v2 ? slotOf(bytes.readUInt8(16)) : undefined,
   }
 }
 

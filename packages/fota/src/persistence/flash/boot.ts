@@ -29,8 +29,12 @@ export async function downloadSlot(flash: NorFlash): Promise<SlotName> {
   return otherSlot(record.active)
 }
 
-/** Marks the committed image in the spare slot to boot next, on trial. */
-export async function activate(flash: NorFlash, layout: FlashLayout): Promise<FirmwareImage> {
+/** Marks the committed image in the spare slot to boot next, on trial for `confirmWithinBoots` boots. */
+export async function activate(
+  flash: NorFlash,
+  layout: FlashLayout,
+  confirmWithinBoots = 1,
+): Promise<FirmwareImage> {
   const record = readBootRecord(flash)
   if (record.pending !== undefined && record.trial) {
     throw new LinkkitError(
@@ -43,24 +47,33 @@ export async function activate(flash: NorFlash, layout: FlashLayout): Promise<Fi
   if (image === undefined) {
     throw new LinkkitError('ERR_PERSISTENCE', `slot ${slot} holds no committed, verified image to activate`)
   }
-  await writeBootRecord(flash, { active: record.active, pending: slot, trial: false })
+  await writeBootRecord(flash, { ...record, pending: slot, trial: false, extraBoots: confirmWithinBoots - 1 })
   return image
 }
 
 /**
- * A reboot, as a bootloader would do it: a pending image boots once on trial; if that trial was
- * never confirmed, or the image does not verify, the confirmed slot boots instead. Every image
- * is verified against its digest before it is chosen, so a torn one never boots.
+ * A reboot, as a bootloader would do it: a pending image boots on trial, up to its
+ * `confirmWithinBoots` boots; once they are spent unconfirmed, or when the image does not verify,
+ * the confirmed slot boots instead and the rollback is noted for the device to report. Every
+ * image is verified against its digest before it is chosen, so a torn one never boots.
  */
 export async function boot(flash: NorFlash, layout: FlashLayout): Promise<FlashSimBoot> {
   const record = readBootRecord(flash)
   if (record.pending !== undefined) {
-    const image = record.trial ? undefined : verifiedImage(flash, layout, record.pending)
+    const spent = record.trial && record.extraBoots === 0
+    const image = spent ? undefined : verifiedImage(flash, layout, record.pending)
     if (image !== undefined) {
-      await writeBootRecord(flash, { ...record, trial: true })
+      const extraBoots = record.trial ? record.extraBoots - 1 : record.extraBoots
+      await writeBootRecord(flash, { ...record, trial: true, extraBoots })
       return { slot: record.pending, version: image.version, rolledBack: false }
     }
-    await writeBootRecord(flash, { active: record.active, pending: undefined, trial: false })
+    await writeBootRecord(flash, {
+      ...record,
+      pending: undefined,
+      trial: false,
+      extraBoots: 0,
+      rolledBack: record.pending,
+    })
     return { ...(await bootConfirmed(flash, layout, record.active)), rolledBack: true }
   }
   return bootConfirmed(flash, layout, record.active)
@@ -72,12 +85,15 @@ async function bootConfirmed(flash: NorFlash, layout: FlashLayout, active: SlotN
   const spare = otherSlot(active)
   const fallback = verifiedImage(flash, layout, spare)
   if (fallback === undefined) throw new LinkkitError('ERR_FLASH_NO_VALID_IMAGE')
-  await writeBootRecord(flash, { active: spare, pending: undefined, trial: false })
+  await writeBootRecord(flash, { ...readBootRecord(flash), active: spare, pending: undefined, trial: false })
   return { slot: spare, version: fallback.version, rolledBack: true }
 }
 
-/** Makes the running trial image the confirmed one. Does nothing when no trial runs. */
-export async function confirm(flash: NorFlash): Promise<void> {
+/**
+ * Makes the running trial image the confirmed one and raises the security counter to its
+ * security version (never lowers it). Does nothing when no trial runs.
+ */
+export async function confirm(flash: NorFlash, layout: FlashLayout): Promise<void> {
   const record = readBootRecord(flash)
   if (record.pending === undefined) return
   if (!record.trial) {
@@ -86,5 +102,20 @@ export async function confirm(flash: NorFlash): Promise<void> {
       'the activated image has not booted yet: boot() before confirm()',
     )
   }
-  await writeBootRecord(flash, { active: record.pending, pending: undefined, trial: false })
+  const image = verifiedImage(flash, layout, record.pending)
+  const securityVersion = Math.max(record.securityVersion, image?.securityVersion ?? 0)
+  await writeBootRecord(flash, {
+    ...record,
+    active: record.pending,
+    pending: undefined,
+    trial: false,
+    extraBoots: 0,
+    securityVersion,
+  })
+}
+
+/** Forgets the rollback the device reported. */
+export async function rollbackReported(flash: NorFlash): Promise<void> {
+  const record = readBootRecord(flash)
+  if (record.rolledBack !== undefined) await writeBootRecord(flash, { ...record, rolledBack: undefined })
 }

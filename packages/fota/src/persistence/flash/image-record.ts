@@ -11,17 +11,19 @@ export const finalMagic = 'LKIH'
 const signMethods = ['Md5', 'SHA256'] as const
 const hasModule = 1
 const hasName = 2
+const hasSecurityVersion = 4
 
 /**
  * Encodes an image description as `magic | size u32 | signMethod u8 | flags u8 | digest, version,
- * module, name as u8-length-prefixed UTF-8 | crc32`, little-endian. The CRC makes a torn program
+ * module, name as u8-length-prefixed UTF-8 | securityVersion u32 when flagged | crc32`, little-endian. The CRC makes a torn program
  * read as "no record", never as a different image.
  */
 export function encodeImageRecord(magic: string, image: FirmwareImage): Uint8Array {
   const strings = [image.digest.toLowerCase(), image.version, image.module ?? '', image.name ?? ''].map((s) =>
     Buffer.from(s, 'utf8'),
   )
-  const length = 10 + strings.reduce((sum, s) => sum + 1 + s.length, 0) + 4
+  const secured = image.securityVersion !== undefined
+  const length = 10 + strings.reduce((sum, s) => sum + 1 + s.length, 0) + (secured ? 4 : 0) + 4
   if (length > headerArea.recordBytes || strings.some((s) => s.length > 255)) {
     throw new LinkkitError(
       'ERR_PERSISTENCE',
@@ -36,7 +38,9 @@ export function encodeImageRecord(magic: string, image: FirmwareImage): Uint8Arr
   record.writeUInt32LE(image.size, 4)
   record.writeUInt8(signMethods.indexOf(image.signMethod), 8)
   record.writeUInt8(
-    (image.module === undefined ? 0 : hasModule) | (image.name === undefined ? 0 : hasName),
+    (image.module === undefined ? 0 : hasModule) |
+      (image.name === undefined ? 0 : hasName) |
+      (secured ? hasSecurityVersion : 0),
     9,
   )
   let at = 10
@@ -44,6 +48,10 @@ export function encodeImageRecord(magic: string, image: FirmwareImage): Uint8Arr
     record.writeUInt8(s.length, at)
     s.copy(record, at + 1)
     at += 1 + s.length
+  }
+  if (secured) {
+    record.writeUInt32LE(image.securityVersion ?? 0, at)
+    at += 4
   }
   record.writeUInt32LE(crc32(record.subarray(0, at)), at)
   return record
@@ -63,6 +71,12 @@ export function decodeImageRecord(magic: string, area: Uint8Array): FirmwareImag
     strings.push(bytes.toString('utf8', at + 1, at + 1 + length))
     at += 1 + length
   }
+  let securityVersion: number | undefined
+  if (flags & hasSecurityVersion) {
+    if (at + 8 > bytes.length) return undefined
+    securityVersion = bytes.readUInt32LE(at)
+    at += 4
+  }
   if (signMethod === undefined || bytes.readUInt32LE(at) !== crc32(bytes.subarray(0, at))) return undefined
   const [digest = '', version = '', module = '', name = ''] = strings
   return {
@@ -72,5 +86,6 @@ export function decodeImageRecord(magic: string, area: Uint8Array): FirmwareImag
     digest,
     ...(flags & hasModule ? { module } : {}),
     ...(flags & hasName ? { name } : {}),
+    ...(securityVersion === undefined ? {} : { securityVersion }),
   }
 }

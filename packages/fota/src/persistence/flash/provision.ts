@@ -24,7 +24,14 @@ export async function provisionFlash(
     const writer = await SlotWriter.begin(flash, layout, 'A', image)
     await writer.write(factory.data, 0)
     await writer.commit()
-    await writeBootRecord(flash, { active: 'A', pending: undefined, trial: false })
+    await writeBootRecord(flash, {
+      active: 'A',
+      pending: undefined,
+      trial: false,
+      extraBoots: 0,
+      securityVersion: 0,
+      rolledBack: undefined,
+    })
   } finally {
     await flash.close()
   }

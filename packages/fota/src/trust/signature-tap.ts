@@ -1,0 +1,69 @@
+import { createHash, type Hash, verify } from 'node:crypto'
+import { LinkkitError } from '@linkkit/core'
+import type { FirmwareFile } from '../types.js'
+import type { FileSignature } from './offer-signature.js'
+
+/**
+ * The signature check of one file, kept apart from the download: the signed message is the
+ * 32-byte SHA-256 digest of the whole image. When the offer's own digest is SHA-256 the
+ * downloader already computes it, and that (verified) digest is reused; for an MD5 offer this tap
+ * hashes the same bytes as they pass (held bytes re-read on resume, then each chunk before it
+ * is stored), so the image is never held in memory. `verify` runs once, after the last byte
+ * and the digest check, before anything is committed.
+ */
+export class SignatureTap {
+  readonly #file: FirmwareFile
+  readonly #signature: FileSignature
+  readonly #hash: Hash | undefined
+
+  constructor(file: FirmwareFile, signature: FileSignature) {
+    this.#file = file
+    this.#signature = signature
+    this.#hash = file.signMethod === 'SHA256' ? undefined : createHash('sha256')
+  }
+
+  /** Feeds bytes in file order (a no-op when the offer's digest is already SHA-256). */
+  update(chunk: Uint8Array): void {
+    this.#hash?.update(chunk)
+  }
+
+  /**
+   * Checks the signature over the image's SHA-256 digest; `digestHex` is the offer's verified
+   * digest. Throws `ERR_SIGNATURE_INVALID` (`details.reason: 'mismatch'`) when it does not verify.
+   */
+  verify(digestHex: string): void {
+    const digest = this.#hash === undefined ? Buffer.from(digestHex, 'hex') : this.#hash.digest()
+    const { key, signature } = this.#signature
+    if (verifies(key.algorithm, digest, key.key, signature)) return
+    const file = this.#file.name === undefined ? 'the image' : `file ${this.#file.name}`
+    throw new LinkkitError(
+      'ERR_SIGNATURE_INVALID',
+      `the signature of ${file} does not verify with key ${key.id}`,
+      { details: { reason: 'mismatch', keyId: key.id, algorithm: key.algorithm, file: this.#file.name } },
+    )
+  }
+}
+
+/**
+ * Ed25519 signs the digest itself (`crypto.sign(null, digest, key)`); P-256 signs it as
+ * `crypto.sign('sha256', digest, key)` does, hashing the 32 bytes once more, in DER (Node,
+ * `openssl pkeyutl -rawin -digest sha256`, `openssl dgst -sha256 -sign`) or raw r‖s (Web Crypto).
+ */
+function verifies(
+  algorithm: FileSignature['key']['algorithm'],
+  digest: Buffer,
+  key: FileSignature['key']['key'],
+  signature: Buffer,
+): boolean {
+  const attempt = (dsaEncoding: 'der' | 'ieee-p1363') => {
+    try {
+      return algorithm === 'ed25519'
+        ? verify(null, digest, key, signature)
+        : verify('sha256', digest, { key, dsaEncoding }, signature)
+    } catch {
+      return false
+    }
+  }
+  if (attempt('der')) return true
+  return algorithm === 'ecdsa-p256' && signature.length === 64 && attempt('ieee-p1363')
+}

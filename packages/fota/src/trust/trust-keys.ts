@@ -1,0 +1,102 @@
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { LinkkitError } from '@linkkit/core'
+
+/** The signature algorithms of a firmware image, as `extData.signatureAlgorithm` names them. */
+export type SignatureAlgorithm = 'ed25519' | 'ecdsa-p256'
+
+/**
+ * The keys a device trusts to sign its firmware (`firmware.trust`, and per module). With keys
+ * configured, every image must carry a valid signature by one of them (docs/ota.md, "Trust").
+ */
+export interface FirmwareTrust {
+  /**
+   * Public keys by key id: a `KeyObject` or a PEM string (SPKI, `-----BEGIN PUBLIC KEY-----`).
+   * Ed25519 and ECDSA P-256 keys are accepted; an offer names its key in
+   * `extData.signatureKeyId`. Several ids let keys rotate: sign with the new one once every
+   * device trusts it. A private key is refused: a device needs the public half only.
+   */
+  keys: Readonly<Record<string, KeyObject | string>>
+}
+
+/** One trusted key, checked. */
+export interface TrustedKey {
+  readonly id: string
+  readonly algorithm: SignatureAlgorithm
+  readonly key: KeyObject
+}
+
+/** Key ids are printable, 1–64 characters: they travel in `extData` and appear in `desc`. */
+const KEY_ID = /^[\x21-\x7e]{1,64}$/
+
+function invalid(message: string, field: string): LinkkitError {
+  return new LinkkitError('ERR_INVALID_OPTIONS', message, { details: { name: field } })
+}
+
+function algorithmOf(key: KeyObject): SignatureAlgorithm | undefined {
+  if (key.asymmetricKeyType === 'ed25519') return 'ed25519'
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    return 'ecdsa-p256'
+  return undefined
+}
+
+function publicKeyOf(value: unknown, field: string): KeyObject {
+  if (typeof value === 'string') {
+    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value)) {
+      throw invalid(`${field} is a private key: give the device the public key only`, field)
+    }
+    try {
+      return createPublicKey(value)
+    } catch {
+      throw invalid(`${field} is not a PEM public key`, field)
+    }
+  }
+  if (typeof value === 'object' && value !== null && 'type' in value && 'asymmetricKeyType' in value) {
+    const key = value as KeyObject
+    if (key.type === 'private') {
+      throw invalid(`${field} is a private key: give the device the public key only`, field)
+    }
+    if (key.type === 'public') return key
+  }
+  throw invalid(`${field} must be a public KeyObject or a PEM string`, field)
+}
+
+/**
+ * The trusted keys of one module, validated once at `open()`: each is a public Ed25519 or
+ * P-256 key under a printable id. Throws `ERR_INVALID_OPTIONS` naming the bad entry.
+ */
+export class TrustKeys {
+  readonly #keys: ReadonlyMap<string, TrustedKey>
+
+  constructor(trust: FirmwareTrust, field = 'firmware.trust') {
+    if (
+      typeof trust !== 'object' ||
+      trust === null ||
+      typeof trust.keys !== 'object' ||
+      trust.keys === null
+    ) {
+      throw invalid(`${field} must be { keys: { [keyId]: publicKey } }`, field)
+    }
+    const keys = new Map<string, TrustedKey>()
+    for (const [id, value] of Object.entries(trust.keys)) {
+      const name = `${field}.keys[${JSON.stringify(id.slice(0, 70))}]`
+      if (!KEY_ID.test(id)) throw invalid(`${name}: a key id is 1–64 printable characters`, name)
+      const key = publicKeyOf(value, name)
+      const algorithm = algorithmOf(key)
+      if (algorithm === undefined) throw invalid(`${name} must be an Ed25519 or P-256 public key`, name)
+      keys.set(id, Object.freeze({ id, algorithm, key }))
+    }
+    if (keys.size === 0)
+      throw invalid(`${field}.keys is empty: give at least one key, or leave trust out`, field)
+    this.#keys = keys
+  }
+
+  /** The key named `id`, when trusted. */
+  get(id: string): TrustedKey | undefined {
+    return this.#keys.get(id)
+  }
+
+  /** The trusted key ids, for messages. */
+  ids(): string[] {
+    return [...this.#keys.keys()]
+  }
+}
