@@ -7,7 +7,13 @@ import { createInterface } from 'node:readline'
 import { median } from './stats.js'
 
 const MiB = 1024 * 1024
-const ROUNDS = 5
+/** Rounds of the download comparison (after one warm-up round); `LINKKIT_BENCH_FOTA_ROUNDS` overrides. */
+const ROUNDS = Number(process.env.LINKKIT_BENCH_FOTA_ROUNDS ?? 5)
+/** Image of the download comparison; `LINKKIT_BENCH_FOTA_MIB` overrides (the issue's figure is 256). */
+const SIZE_MIB = Number(process.env.LINKKIT_BENCH_FOTA_MIB ?? 256)
+/** Images whose peak RSS is measured; `LINKKIT_BENCH_FOTA_RSS_MIB=64` skips the 512 MiB one. */
+const RSS_MIB = (process.env.LINKKIT_BENCH_FOTA_RSS_MIB ?? '64,512').split(',').map(Number)
+const RSS_ROUNDS = 3
 
 interface Served {
   url: string
@@ -27,9 +33,7 @@ async function serve(size: number): Promise<Served> {
       new URL('./firmware-server-child.ts', import.meta.url).pathname,
       String(size),
     ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   )
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve)
@@ -46,14 +50,17 @@ async function serve(size: number): Promise<Served> {
   }
 }
 
-/** What a Node child reports; `wallMs` is measured from outside: process start, imports, download, exit. */
+/** What a child reports; `wallMs` is measured from outside: process start, imports, download, exit. */
 interface ChildRun {
   wallMs: number
   /** Time after the imports, measured inside the child. */
   ms: number
+  /** CPU time (user + system) of the whole child process. */
+  cpuMs: number
   peakRssMiB: number
   tapMs?: number
-  verifyMs?: number
+  ed25519Ms?: number
+  p256Ms?: number
   md5CpuMs?: number
   sha256CpuMs?: number
 }
@@ -72,6 +79,12 @@ function nodeChild(script: string, job: object): ChildRun {
   return { wallMs, ...(JSON.parse(out.trim().split('\n').pop()!) as Omit<ChildRun, 'wallMs'>) }
 }
 
+interface SignedDigest {
+  algorithm: 'ed25519' | 'ecdsa-p256'
+  publicKey: string
+  signature: string
+}
+
 interface LinkkitJob {
   url: string
   size: number
@@ -80,8 +93,8 @@ interface LinkkitJob {
   path: string
   fsync: boolean
   tap?: 'sha256' | 'verify'
-  signature?: string
-  publicKey?: string
+  keys?: { ed25519: SignedDigest; p256: SignedDigest }
+  withMqtt?: boolean
   hashCpu?: boolean
 }
 
@@ -91,18 +104,18 @@ function linkkitRun(job: LinkkitJob): ChildRun {
 }
 
 /** The second baseline: http.get + MD5 + a file write stream (flushed to disk with fsync) in plain Node. */
-function plainRun(server: Served, path: string, fsync: boolean): ChildRun {
-  return nodeChild('./plain-download-child.mjs', { url: server.url, digest: server.md5, path, fsync })
+function plainRun(server: Served, path: string): ChildRun {
+  return nodeChild('./plain-download-child.mjs', { url: server.url, digest: server.md5, path, fsync: true })
 }
 
-/** The baseline; with `sync`, it flushes the file to disk as FilePersistence does before its atomic rename. */
-function curlRun(url: string, md5: string, path: string, sync = true): number {
+/** The baseline: the pipeline, then the file flushed to disk as FilePersistence does before its rename. */
+function curlRun(server: Served, path: string): ChildRun {
   const t0 = performance.now()
-  const script = `curl -sf "$0" | tee "$1" | md5sum${sync ? ' && sync "$1"' : ''}`
-  const out = execFileSync('bash', ['-o', 'pipefail', '-c', script, url, path], { encoding: 'utf8' })
-  const ms = performance.now() - t0
-  if (!out.startsWith(md5)) throw new Error(`curl baseline digest mismatch: ${out}`)
-  return ms
+  const script = 'curl -sf "$0" | tee "$1" | md5sum && sync "$1"'
+  const out = execFileSync('bash', ['-o', 'pipefail', '-c', script, server.url, path], { encoding: 'utf8' })
+  const wallMs = performance.now() - t0
+  if (!out.startsWith(server.md5)) throw new Error(`curl baseline digest mismatch: ${out}`)
+  return { wallMs, ms: wallMs, cpuMs: Number.NaN, peakRssMiB: Number.NaN }
 }
 
 /** Peak RSS of a process that only loads `@linkkit/fota` (the floor under every linkkit figure). */
@@ -116,127 +129,161 @@ function importOnlyRssMiB(): number {
   return Number(out.trim())
 }
 
-/** Runs each of `runs` once per round, the order rotating every round, after one warm-up round. */
-function alternate<T extends Record<string, () => number | ChildRun>>(
-  runs: T,
+/** Runs each of `runs` once per round, the order rotating every round, after an optional warm-up round. */
+function alternate<K extends string>(
+  runs: Record<K, () => ChildRun>,
   rounds: number,
-): { [K in keyof T]: ReturnType<T[K]>[] } {
-  const names = Object.keys(runs) as (keyof T)[]
-  const out = Object.fromEntries(names.map((n) => [n, []])) as unknown as {
-    [K in keyof T]: ReturnType<T[K]>[]
-  }
-  for (const name of names) runs[name]!()
+  warmUp = true,
+): Record<K, ChildRun[]> {
+  const names = Object.keys(runs) as K[]
+  const out = Object.fromEntries(names.map((n) => [n, []])) as unknown as Record<K, ChildRun[]>
+  if (warmUp) for (const name of names) runs[name]()
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(round + i) % names.length]!
-      out[name].push(runs[name]!() as ReturnType<T[typeof name]>)
+      out[name].push(runs[name]())
     }
   }
   return out
 }
 
-const ms = (value: number) => `${value.toFixed(0).padStart(5)} ms`
-const med = (runs: ChildRun[], key: keyof ChildRun) => median(runs.map((r) => r[key] ?? 0))
+type Key = keyof ChildRun
+const values = (runs: ChildRun[], key: Key) => runs.map((r) => r[key] ?? 0)
+const med = (runs: ChildRun[], key: Key) => median(values(runs, key))
+/** `median (min–max)` of one figure over the rounds. */
+function spread(runs: ChildRun[], key: Key, digits = 0, unit = ' ms'): string {
+  const v = values(runs, key)
+  const f = (x: number) => x.toFixed(digits)
+  return `${f(median(v))}${unit} (${f(Math.min(...v))}–${f(Math.max(...v))})`
+}
+/** The per-round ratio of `a` to `b` (same round, so the same machine state), as `median (min–max)`. */
+function ratios(a: ChildRun[], b: ChildRun[], key: Key): string {
+  const r = a.map((x, i) => (x[key] ?? 0) / (b[i]?.[key] ?? Number.NaN))
+  return `${median(r).toFixed(3)} (${Math.min(...r).toFixed(3)}–${Math.max(...r).toFixed(3)})`
+}
+
+function signedDigests(sha256: string): { ed25519: SignedDigest; p256: SignedDigest } {
+  const digest = Buffer.from(sha256, 'hex')
+  const pem = (key: ReturnType<typeof generateKeyPairSync>['publicKey']) =>
+    key.export({ type: 'spki', format: 'pem' }).toString()
+  const ed = generateKeyPairSync('ed25519')
+  const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+  return {
+    ed25519: {
+      algorithm: 'ed25519',
+      publicKey: pem(ed.publicKey),
+      signature: sign(null, digest, ed.privateKey).toString('base64'),
+    },
+    p256: {
+      algorithm: 'ecdsa-p256',
+      publicKey: pem(ec.publicKey),
+      signature: sign('sha256', digest, ec.privateKey).toString('base64'),
+    },
+  }
+}
 
 /**
- * Firmware download + digest + FilePersistence through linkkit versus `curl | tee file | md5sum`
- * and a plain Node downloader from the same server in the same run, alternating; the cost of
- * signature verification; and peak RSS for a 64 MiB and a 512 MiB image.
+ * Firmware download + digest + FilePersistence with fsync through linkkit versus
+ * `curl | tee file | md5sum && sync file` and a plain Node downloader from the same server in the
+ * same run, alternating; what signature verification costs; and peak RSS for a 64 MiB and a
+ * 512 MiB image against the plain Node downloader.
  */
 export async function fotaBench(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'linkkit-bench-'))
   const out: string[] = []
   const file = (name: string) => join(dir, name)
   try {
-    const size = 256 * MiB
-    const server = await serve(size)
+    const server = await serve(SIZE_MIB * MiB)
     try {
-      for (const durable of [true, false]) {
-        const job: LinkkitJob = {
-          url: server.url,
-          size,
-          signMethod: 'Md5',
-          digest: server.md5,
-          path: file('linkkit.bin'),
-          fsync: durable,
-        }
-        const r = alternate(
-          {
-            curl: () => curlRun(server.url, server.md5, file('curl.bin'), durable),
-            plain: () => plainRun(server, file('plain.bin'), durable),
-            linkkit: () => linkkitRun(job),
-          },
-          ROUNDS,
-        )
-        const curl = median(r.curl)
-        const linkkit = med(r.linkkit, 'wallMs')
-        const plain = med(r.plain, 'wallMs')
-        out.push(
-          `256 MiB → file + MD5, ${durable ? 'fsync (all sides)   ' : 'no fsync (all sides)'}  curl|tee|md5sum ${ms(curl)}   node http.get ${ms(plain)}   linkkit ${ms(linkkit)} (${ms(med(r.linkkit, 'ms'))} after its imports)`,
-          `${' '.repeat(44)}ratio linkkit/curl ${(linkkit / curl).toFixed(3)} (target ≤ 1.10)   linkkit/node ${(linkkit / plain).toFixed(3)}   after imports/curl ${(med(r.linkkit, 'ms') / curl).toFixed(3)}`,
-        )
-      }
-      out.push(...verificationCost(server, file('verify.bin')))
+      out.push(...downloadComparison(server, file))
     } finally {
       await server.close()
     }
-    const floor = importOnlyRssMiB()
-    for (const mib of [64, 512]) {
-      const s = await serve(mib * MiB)
-      try {
-        const job: LinkkitJob = {
-          url: s.url,
-          size: s.size,
-          signMethod: 'Md5',
-          digest: s.md5,
-          path: file(`rss-${mib}.bin`),
-          fsync: true,
-        }
-        const r = alternate(
-          { plain: () => plainRun(s, file(`rss-plain-${mib}.bin`), true), linkkit: () => linkkitRun(job) },
-          2,
-        )
-        const peak = (runs: ChildRun[]) => Math.max(...runs.map((x) => x.peakRssMiB)).toFixed(0)
-        out.push(
-          `${`peak RSS, ${mib} MiB image`.padEnd(44)} linkkit ${peak(r.linkkit)} MiB (target ≤ 96; loading @linkkit/fota alone: ${floor.toFixed(0)} MiB)   node http.get ${peak(r.plain)} MiB`,
-        )
-      } finally {
-        await s.close()
-        rmSync(file(`rss-${mib}.bin`), { force: true })
-        rmSync(file(`rss-plain-${mib}.bin`), { force: true })
-      }
-    }
+    out.push(...(await peakRss(file)))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
   return out
 }
 
-/**
- * What verification costs, all runs with fsync: an MD5 offer as is; a SHA256 offer whose digest is
- * also the signed message (one Ed25519 verify added); an MD5 offer plus a streaming SHA-256 of the
- * image and that verify (what a signature adds to an MD5 offer). Plus the CPU time MD5 and SHA-256
- * take over the image's bytes, as a share of the download.
- */
-function verificationCost(server: Served, path: string): string[] {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
-  const signature = sign(null, Buffer.from(server.sha256, 'hex'), privateKey).toString('base64')
-  const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
-  const base = { url: server.url, size: server.size, path, fsync: true, signature, publicKey: pem }
+function downloadComparison(server: Served, file: (name: string) => string): string[] {
+  const keys = signedDigests(server.sha256)
+  const base = { url: server.url, size: server.size, fsync: true, keys }
   const md5 = { ...base, signMethod: 'Md5' as const, digest: server.md5 }
   const r = alternate(
     {
-      md5: () => linkkitRun(md5),
-      sha256Signed: () => linkkitRun({ ...base, signMethod: 'SHA256', digest: server.sha256, tap: 'verify' }),
-      md5Signed: () => linkkitRun({ ...md5, tap: 'sha256' }),
+      curl: () => curlRun(server, file('curl.bin')),
+      plain: () => plainRun(server, file('plain.bin')),
+      linkkit: () => linkkitRun({ ...md5, path: file('linkkit.bin') }),
+      sha256Signed: () =>
+        linkkitRun({
+          ...base,
+          signMethod: 'SHA256',
+          digest: server.sha256,
+          tap: 'verify',
+          path: file('sha256.bin'),
+        }),
+      md5Signed: () => linkkitRun({ ...md5, tap: 'sha256', path: file('md5-signed.bin') }),
     },
     ROUNDS,
   )
-  const cpu = linkkitRun({ ...md5, hashCpu: true })
-  const plain = med(r.md5, 'ms')
-  const pct = (value: number) => `${((value / plain) * 100).toFixed(1)} %`
+  const cpu = linkkitRun({ ...md5, path: file('cpu.bin'), hashCpu: true })
+  for (const name of ['curl.bin', 'plain.bin', 'linkkit.bin', 'sha256.bin', 'md5-signed.bin', 'cpu.bin']) {
+    rmSync(file(name), { force: true })
+  }
+  const pct = (value: number, of: number) => `${((value / of) * 100).toFixed(2)} %`
+  const signedMs = med(r.sha256Signed, 'ms')
+  const md5SignedMs = med(r.md5Signed, 'ms')
+  const verifyShare = (runs: ChildRun[]) =>
+    runs.map((x) => ((x.tapMs ?? 0) + (x.ed25519Ms ?? 0) + (x.p256Ms ?? 0)) / x.ms)
+  const share = (runs: ChildRun[]) => {
+    const v = verifyShare(runs)
+    return `${(median(v) * 100).toFixed(2)} % (${(Math.min(...v) * 100).toFixed(2)}–${(Math.max(...v) * 100).toFixed(2)})`
+  }
+  const pad = ' '.repeat(4)
   return [
-    `verification, 256 MiB, fsync (time after imports)  MD5 offer ${ms(plain)}   SHA256 offer + Ed25519 verify ${ms(med(r.sha256Signed, 'ms'))} (ratio ${(med(r.sha256Signed, 'ms') / plain).toFixed(3)}, verify ${med(r.sha256Signed, 'verifyMs').toFixed(2)} ms)   MD5 offer + SHA-256 + verify ${ms(med(r.md5Signed, 'ms'))} (ratio ${(med(r.md5Signed, 'ms') / plain).toFixed(3)})`,
-    `${' '.repeat(44)}CPU over 256 MiB: MD5 ${ms(cpu.md5CpuMs ?? 0)} (${pct(cpu.md5CpuMs ?? 0)} of the download)   SHA-256 ${ms(cpu.sha256CpuMs ?? 0)} (${pct(cpu.sha256CpuMs ?? 0)})   SHA-256 tap measured in the run ${ms(med(r.md5Signed, 'tapMs'))}   target ≤ 2 %`,
+    `${SIZE_MIB} MiB → FilePersistence + MD5, fsync on every side; median (min–max) of ${ROUNDS} alternating rounds, wall time from process start to exit:`,
+    `${pad}curl|tee|md5sum && sync ${spread(r.curl, 'wallMs')}   node http.get ${spread(r.plain, 'wallMs')}   linkkit ${spread(r.linkkit, 'wallMs')}`,
+    `${pad}ratio linkkit/curl ${ratios(r.linkkit, r.curl, 'wallMs')} (target ≤ 1.10)   linkkit/node ${ratios(r.linkkit, r.plain, 'wallMs')}`,
+    `${pad}CPU (user+sys) node http.get ${spread(r.plain, 'cpuMs')}   linkkit ${spread(r.linkkit, 'cpuMs')}   ratio ${ratios(r.linkkit, r.plain, 'cpuMs')}`,
+    `verification (signed message = SHA-256 digest; one Ed25519 and one ECDSA P-256 verify, each ${med(r.sha256Signed, 'ed25519Ms').toFixed(2)} / ${med(r.sha256Signed, 'p256Ms').toFixed(2)} ms):`,
+    `${pad}SHA256 offer: digest + both verifies ${share(r.sha256Signed)} of its download (target ≤ 2 %); download ${signedMs.toFixed(0)} ms vs MD5 offer ${med(r.linkkit, 'ms').toFixed(0)} ms after imports`,
+    `${pad}MD5 offer: an extra streaming SHA-256 + both verifies ${share(r.md5Signed)} of its download (main-thread time); download ${md5SignedMs.toFixed(0)} ms, wall ratio to the unsigned MD5 run ${ratios(r.md5Signed, r.linkkit, 'wallMs')}`,
+    `${pad}CPU over ${SIZE_MIB} MiB in 64 KiB updates: MD5 ${(cpu.md5CpuMs ?? 0).toFixed(0)} ms (${pct(cpu.md5CpuMs ?? 0, cpu.ms)} of a download)   SHA-256 ${(cpu.sha256CpuMs ?? 0).toFixed(0)} ms (${pct(cpu.sha256CpuMs ?? 0, cpu.ms)})`,
   ]
+}
+
+async function peakRss(file: (name: string) => string): Promise<string[]> {
+  const out = [
+    `peak RSS (VmHWM), median (min–max) of ${RSS_ROUNDS} alternating runs; loading @linkkit/fota alone: ${importOnlyRssMiB().toFixed(1)} MiB`,
+  ]
+  for (const mib of RSS_MIB) {
+    const s = await serve(mib * MiB)
+    try {
+      const job: LinkkitJob = {
+        url: s.url,
+        size: s.size,
+        signMethod: 'Md5',
+        digest: s.md5,
+        path: file(`rss-${mib}.bin`),
+        fsync: true,
+      }
+      const r = alternate(
+        {
+          plain: () => plainRun(s, file(`rss-plain-${mib}.bin`)),
+          linkkit: () => linkkitRun(job),
+          device: () => linkkitRun({ ...job, withMqtt: true }),
+        },
+        RSS_ROUNDS,
+        false,
+      )
+      out.push(
+        `    ${mib} MiB image: linkkit ${spread(r.linkkit, 'peakRssMiB', 1, ' MiB')} (target ≤ 96)   node http.get ${spread(r.plain, 'peakRssMiB', 1, ' MiB')}   linkkit with MQTT.js loaded (a connected device) ${spread(r.device, 'peakRssMiB', 1, ' MiB')}`,
+      )
+    } finally {
+      await s.close()
+      for (const name of [`rss-${mib}.bin`, `rss-plain-${mib}.bin`]) rmSync(file(name), { force: true })
+    }
+  }
+  return out
 }

@@ -79,7 +79,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
     if (isCertificateError(failure)) throw failure
     return { ok: false, error: failure }
   } finally {
-    idle.disarm()
+    idle.dispose()
     signal?.removeEventListener('abort', onAbort)
     if (!get.complete) get.destroy()
   }
@@ -146,18 +146,36 @@ function retryable(why: string, where: string): AttemptOutcome {
 }
 
 interface IdleTimer {
+  /** Starts (or restarts) the clock: a wait for the network begins. */
   arm(): void
+  /** Stops the clock: the wait is over. */
   disarm(): void
+  /** Drops the timer for good (the attempt is over). */
+  dispose(): void
 }
 
+/**
+ * The idle clock is armed and disarmed around every network wait, thousands of times per image:
+ * one Timeout is refreshed rather than a new one created each time, and a disarmed clock that
+ * fires does nothing.
+ */
 function idleTimer(ms: number, onIdle: () => void): IdleTimer {
   let timer: NodeJS.Timeout | undefined
+  let armed = false
   return {
     arm() {
-      clearTimeout(timer)
-      timer = setTimeout(onIdle, ms)
+      armed = true
+      if (timer === undefined) {
+        timer = setTimeout(() => {
+          if (armed) onIdle()
+        }, ms)
+      } else timer.refresh()
     },
     disarm() {
+      armed = false
+    },
+    dispose() {
+      armed = false
       clearTimeout(timer)
       timer = undefined
     },
