@@ -1,5 +1,4 @@
 /** Serves one generated firmware image from the emulator's FirmwareServer in its own process. */
-import { createHash } from 'node:crypto'
 import { FirmwareServer } from '@linkkit/emulator'
 
 const size = Number(process.argv[2])
@@ -15,7 +14,12 @@ for (let i = 0; i + 4 <= size; i += 4) {
 const server = await FirmwareServer.start({ host: '127.0.0.1', port: 0 })
 const file = server.addFile({ data, name: 'fw.bin' })
 console.log(
-  JSON.stringify({ url: file.url, size: file.size, md5: createHash('md5').update(data).digest('hex') }),
+  JSON.stringify({
+    url: file.url,
+    size: file.size,
+    md5: file.md5,
+    sha256: file.sha256,
+  }),
 )
 process.on('SIGTERM', () => {
   server.close().then(

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
-import { type MqttClient, connect as mqttConnect } from 'mqtt'
+import type { MqttClient } from 'mqtt'
 import type { Logger } from 'pino'
 import type { AlinkReply } from './alink.js'
 import { backoffDelay } from './backoff.js'
@@ -170,6 +170,13 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
     try {
       const { credentials, mqttOptions } = mqttClientOptions(options)
       this.logger.debug({ brokerUrl: options.brokerUrl, clientId: credentials.clientId }, 'connecting')
+      // MQTT.js is loaded on the first connect, not at import: a process that only uses the rest of
+      // linkkit (the CLI's key and OTA commands, a firmware download) does not pay its ~14 MiB of RSS.
+      const { connect: mqttConnect } = await import('mqtt')
+      // close() may have run while MQTT.js loaded (TypeScript does not see the await change #state).
+      if ((this.#state as ConnectionState) === 'closed') {
+        throw new LinkkitError('ERR_CLOSED', 'connection was closed')
+      }
       const created = mqttConnect(options.brokerUrl, mqttOptions)
       client = created
       this.#client = created

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { got } from 'got'
-import { type IClientOptions, connect as mqttConnect } from 'mqtt'
+import type { IClientOptions } from 'mqtt'
 import { connackError, transportError } from './connack.js'
 import { LinkkitError } from './errors.js'
 import { createLogger, type LoggerOption } from './logger.js'
@@ -101,6 +100,9 @@ async function registerOverHttps(
   }
   let body: unknown
   try {
+    // Loaded on first use: registration runs once in a device's life, and got's import alone costs
+    // about 15 MiB of RSS that every process loading @linkkit/core would otherwise pay.
+    const { got } = await import('got')
     body = await got
       .post(url, {
         form: { productKey: options.productKey, deviceName: options.deviceName, random, sign, signMethod },
@@ -140,12 +142,13 @@ async function registerOverHttps(
   return secretFrom(body, options)
 }
 
-function registerOverMqtt(
+async function registerOverMqtt(
   options: RegisterOptions,
   random: string,
   sign: string,
   signMethod: SignMethod,
 ): Promise<RegisteredDevice> {
+  const { connect: mqttConnect } = await import('mqtt')
   const brokerUrl = options.brokerUrl ?? regionBrokerUrl(options.productKey, options.region ?? DEFAULT_REGION)
   const secure = brokerUrl.startsWith('mqtts:')
   const clientId = formatClientId(`${options.productKey}.${options.deviceName}`, {

@@ -1,8 +1,8 @@
 import type { Hash } from 'node:crypto'
-import { once } from 'node:events'
+import type { IncomingMessage } from 'node:http'
 import { type createLogger, LinkkitError } from '@linkkit/core'
-import got, { type Response, type StreamOptions } from 'got'
 import { findLinkkitError, isCertificateError, SinkFailure, transportError } from './failures.js'
+import { HttpGet } from './http-get.js'
 import { RateFloor, stopError } from './limits.js'
 import type { FirmwareSink, ResolvedDownload } from './options.js'
 import { type BodyPlan, checkResponse } from './response-check.js'
@@ -29,8 +29,6 @@ export interface AttemptContext {
 /** `ok: true` when the response ended cleanly with progress; `ok: false` when a resume may help. */
 export type AttemptOutcome = { ok: true } | { ok: false; error: LinkkitError }
 
-type GotStream = ReturnType<typeof got.stream>
-
 /**
  * One GET from the bytes already held (`Range: bytes=<held>-`, or `<held>-<held+chunk-1>` in chunk
  * mode). Throws what no retry can fix (4xx, wrong size, abort, the sink's own error unchanged).
@@ -42,13 +40,17 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
   const range = `bytes=${start}-${last}`
   state.requests += 1
   ctx.log.debug({ url: ctx.where, range, request: state.requests }, 'firmware GET')
-  const stream = got.stream(cfg.url, gotOptions(cfg, range, ctx.where))
-  // `once` and the async iterator observe errors; this keeps a late one from becoming an uncaught 'error'.
-  stream.on('error', () => {})
+  const get = new HttpGet({
+    url: cfg.url,
+    range,
+    tls: cfg.tls,
+    allowHttp: cfg.allowHttp,
+    where: ctx.where,
+  })
   let interrupt: LinkkitError | undefined
   const stop = (error: LinkkitError) => {
     interrupt ??= error
-    stream.destroy(error)
+    get.destroy(error)
   }
   const idle = idleTimer(cfg.idleTimeoutMs, () =>
     stop(
@@ -62,11 +64,11 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
     idle.arm()
-    const [response] = (await once(stream, 'response')) as [Response]
+    const response = await get.response()
     idle.disarm()
-    const verdict = checkResponse(response.statusCode, response.headers, start, cfg.size, ctx.where)
+    const verdict = checkResponse(response.statusCode ?? 0, response.headers, start, cfg.size, ctx.where)
     if (!verdict.ok) return verdict
-    return await readBody(stream, verdict.plan, ctx, idle)
+    return await readBody(response, verdict.plan, ctx, idle)
   } catch (error) {
     if (error instanceof SinkFailure) throw error.error
     if (signal?.aborted) throw stopError(signal)
@@ -77,14 +79,14 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
     if (isCertificateError(failure)) throw failure
     return { ok: false, error: failure }
   } finally {
-    idle.disarm()
+    idle.dispose()
     signal?.removeEventListener('abort', onAbort)
-    if (!stream.readableEnded) stream.destroy()
+    if (!get.complete) get.destroy()
   }
 }
 
 async function readBody(
-  stream: GotStream,
+  stream: IncomingMessage,
   plan: BodyPlan,
   ctx: AttemptContext,
   idle: IdleTimer,
@@ -143,47 +145,37 @@ function retryable(why: string, where: string): AttemptOutcome {
   }
 }
 
-function gotOptions(cfg: Readonly<ResolvedDownload>, range: string, where: string): StreamOptions {
-  return {
-    // `accept-encoding: identity`: a compressed body would not hash to the offer's digest.
-    headers: { range, accept: '*/*', 'accept-encoding': 'identity' },
-    decompress: false,
-    // We resume ourselves with Range from the bytes the sink holds; got's retry would restart blindly.
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    cache: false,
-    https: {
-      rejectUnauthorized: cfg.tls.rejectUnauthorized !== false,
-      ...(cfg.tls.ca === undefined ? {} : { certificateAuthority: cfg.tls.ca }),
-    },
-    hooks: {
-      beforeRedirect: [
-        (next) => {
-          if (next.url instanceof URL && next.url.protocol === 'http:' && !cfg.allowHttp) {
-            throw new LinkkitError(
-              'ERR_HTTP_NOT_ALLOWED',
-              `firmware server ${where} redirected to plain http`,
-            )
-          }
-        },
-      ],
-    },
-  }
-}
-
 interface IdleTimer {
+  /** Starts (or restarts) the clock: a wait for the network begins. */
   arm(): void
+  /** Stops the clock: the wait is over. */
   disarm(): void
+  /** Drops the timer for good (the attempt is over). */
+  dispose(): void
 }
 
+/**
+ * The idle clock is armed and disarmed around every network wait, thousands of times per image:
+ * one Timeout is refreshed rather than a new one created each time, and a disarmed clock that
+ * fires does nothing.
+ */
 function idleTimer(ms: number, onIdle: () => void): IdleTimer {
   let timer: NodeJS.Timeout | undefined
+  let armed = false
   return {
     arm() {
-      clearTimeout(timer)
-      timer = setTimeout(onIdle, ms)
+      armed = true
+      if (timer === undefined) {
+        timer = setTimeout(() => {
+          if (armed) onIdle()
+        }, ms)
+      } else timer.refresh()
     },
     disarm() {
+      armed = false
+    },
+    dispose() {
+      armed = false
       clearTimeout(timer)
       timer = undefined
     },

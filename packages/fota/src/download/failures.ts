@@ -5,7 +5,7 @@ export class SinkFailure {
   constructor(readonly error: unknown) {}
 }
 
-/** The first LinkkitError in an error's cause chain (got wraps errors thrown inside its hooks). */
+/** The first LinkkitError in an error's cause chain (a refused redirect, possibly wrapped). */
 export function findLinkkitError(error: unknown): LinkkitError | undefined {
   let current = error
   for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
@@ -16,8 +16,8 @@ export function findLinkkitError(error: unknown): LinkkitError | undefined {
 }
 
 /**
- * A retryable transport failure. got's errors hold the request options (the signed URL among them),
- * so the cause is core's detached stand-in: the redacted message and the system code (ECONNRESET…).
+ * A retryable transport failure. The cause is core's detached stand-in (the redacted message and the
+ * system code: ECONNRESET…), never the raw error, which may reference the request and its signed URL.
  */
 export function transportError(error: unknown, where: string): LinkkitError {
   const cause = detachedCause(error)

@@ -28,8 +28,10 @@ export interface FilePersistenceOptions {
   fsync?: boolean
   /**
    * Chunks are gathered into writes of this many bytes: network chunks are small (16–64 KiB) and
-   * one write syscall each costs more than the copy. A crash loses at most this much of the staged
-   * download, which then resumes from what reached the file. 0 writes every chunk as it comes.
+   * one write syscall each costs more than the copy. Two such buffers are used, one filling while
+   * the other is written, so the disk write does not pause the download. A crash loses at most
+   * twice this much of the staged download, which then resumes from what reached the file. 0 writes
+   * every chunk as it comes.
    * @default 1048576
    */
   writeBufferBytes?: number

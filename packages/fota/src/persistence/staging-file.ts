@@ -8,17 +8,24 @@ import { assertContiguous } from './image.js'
 /**
  * One file being received into its staging file: chunks are gathered into a write buffer
  * (network chunks are small; one write syscall each costs more than the copy) and written at
- * their offset. `held` counts every accepted byte, buffered ones included.
+ * their offset. There are two buffers: while one is being written, the next fills, so the disk
+ * write overlaps the download instead of pausing it (docs/performance.md, "FOTA"). At most one
+ * write is in flight; a failed one surfaces at the next `write` or at `close`. `held` counts every
+ * accepted byte, buffered ones included.
  */
 export class StagingFile {
   readonly image: FirmwareImage
   readonly paths: FilePaths
   readonly #handle: FileHandle
-  readonly #buffer: Buffer | undefined
+  readonly #buffers: [Buffer, Buffer] | undefined
+  #active: 0 | 1 = 0
   #held: number
-  /** Bytes in the staging file. */
+  /** Bytes in the staging file, or on their way there (the write in flight). */
   #flushed: number
   #buffered = 0
+  /** The write in flight; it never rejects (a failure lands in `#failure`). */
+  #inFlight: Promise<void> | undefined
+  #failure: LinkkitError | undefined
 
   private constructor(
     image: FirmwareImage,
@@ -32,7 +39,8 @@ export class StagingFile {
     this.#handle = handle
     this.#held = held
     this.#flushed = held
-    this.#buffer = bufferBytes > 0 ? Buffer.allocUnsafe(bufferBytes) : undefined
+    this.#buffers =
+      bufferBytes > 0 ? [Buffer.allocUnsafe(bufferBytes), Buffer.allocUnsafe(bufferBytes)] : undefined
   }
 
   /** Starts afresh: whatever was staged for this file goes, and the sidecar names `image` before any byte. */
@@ -84,18 +92,23 @@ export class StagingFile {
     if (this.#held + chunk.length > this.image.size) {
       throw new LinkkitError('ERR_PERSISTENCE_WRITE', `write past the ${this.image.size}-byte image`)
     }
-    try {
-      const buffer = this.#buffer
-      if (buffer === undefined || chunk.length >= buffer.length) {
-        await this.#flush()
-        await this.#writeAll(chunk)
-      } else {
-        if (this.#buffered + chunk.length > buffer.length) await this.#flush()
-        buffer.set(chunk, this.#buffered)
-        this.#buffered += chunk.length
+    const buffer = this.#buffers?.[this.#active]
+    if (buffer === undefined || chunk.length >= buffer.length) {
+      await this.#flush()
+      await this.#settle()
+      try {
+        await this.#writeAt(chunk, this.#flushed)
+      } catch (error) {
+        throw fsFailure('ERR_PERSISTENCE_WRITE', 'writing the staging file', this.paths.part, error)
       }
-    } catch (error) {
-      throw fsFailure('ERR_PERSISTENCE_WRITE', 'writing the staging file', this.paths.part, error)
+      this.#flushed += chunk.length
+    } else {
+      if (this.#buffered + chunk.length > buffer.length) await this.#flush()
+      if (this.#failure !== undefined) throw this.#failure
+      // The active buffer, which #flush may just have switched.
+      const target = this.#buffers?.[this.#active] as Buffer
+      target.set(chunk, this.#buffered)
+      this.#buffered += chunk.length
     }
     this.#held += chunk.length
   }
@@ -104,6 +117,7 @@ export class StagingFile {
   async close(sync: boolean): Promise<void> {
     try {
       await this.#flush()
+      await this.#settle()
       if (sync) await this.#handle.sync()
     } finally {
       await this.#handle.close()
@@ -112,26 +126,44 @@ export class StagingFile {
 
   /** Closes the file without writing what is buffered (its bytes are about to be discarded). */
   async abandon(): Promise<void> {
+    await this.#inFlight
     await this.#handle.close().catch(() => undefined)
   }
 
-  async #flush(): Promise<void> {
-    if (this.#buffer === undefined || this.#buffered === 0) return
-    await this.#writeAll(this.#buffer.subarray(0, this.#buffered))
-    this.#buffered = 0
+  /** Waits for the write in flight; rejects with its failure. */
+  async #settle(): Promise<void> {
+    await this.#inFlight
+    if (this.#failure !== undefined) throw this.#failure
   }
 
-  async #writeAll(bytes: Uint8Array): Promise<void> {
+  /**
+   * Starts writing the active buffer once the previous write is done, and switches to the other
+   * buffer: the caller goes on filling it while this one is written.
+   */
+  async #flush(): Promise<void> {
+    if (this.#buffers === undefined || this.#buffered === 0) return
+    await this.#settle()
+    const bytes = this.#buffers[this.#active].subarray(0, this.#buffered)
+    const position = this.#flushed
+    this.#flushed += bytes.length
+    this.#active = this.#active === 0 ? 1 : 0
+    this.#buffered = 0
+    this.#inFlight = this.#writeAt(bytes, position).then(
+      () => {
+        this.#inFlight = undefined
+      },
+      (error: unknown) => {
+        this.#inFlight = undefined
+        this.#failure = fsFailure('ERR_PERSISTENCE_WRITE', 'writing the staging file', this.paths.part, error)
+      },
+    )
+  }
+
+  async #writeAt(bytes: Uint8Array, position: number): Promise<void> {
     let done = 0
     while (done < bytes.length) {
-      const { bytesWritten } = await this.#handle.write(
-        bytes,
-        done,
-        bytes.length - done,
-        this.#flushed + done,
-      )
+      const { bytesWritten } = await this.#handle.write(bytes, done, bytes.length - done, position + done)
       done += bytesWritten
     }
-    this.#flushed += bytes.length
   }
 }
