@@ -2,6 +2,7 @@ import type { LinkkitError } from '@linkkit/core'
 import type { ProductTsl } from '../tsl/model.js'
 import type { DeviceIdentity } from '../types.js'
 import type { Answer } from './envelope.js'
+import type { ThingJournal } from './thing-journal.js'
 import type { ConfigOffer, DeviceThingState } from './types.js'
 
 /** The thing-model side of one device: its stored state and its product's model. */
@@ -9,6 +10,8 @@ export interface ThingDevice {
   identity: DeviceIdentity
   state: DeviceThingState
   model: ProductTsl | undefined
+  /** Where changes of `state` are recorded (and shared with other nodes). */
+  journal: ThingJournal
 }
 
 /** One readable Alink request from a device, handed to the handler of its topic. */

@@ -5,6 +5,7 @@ import { type EmulatorClock, systemClock } from '../clock.js'
 import type { Emulator } from '../emulator.js'
 import { FirmwareServer } from '../firmware-server.js'
 import type { FirmwareFileStats } from '../firmware-store.js'
+import { MemoryStore, type StateStore } from '../state/store.js'
 import { DeviceOtaRecords } from './device-ota.js'
 import { FirmwareCatalog } from './firmware-catalog.js'
 import { isOngoing, JobBook } from './job-book.js'
@@ -35,6 +36,11 @@ export type OtaHost = Pick<
 export interface OtaServiceOptions {
   /** Time for job timestamps and upgrade timeouts. @default the system clock */
   clock?: EmulatorClock
+  /**
+   * Where firmware, jobs, versions and OTA histories are shared with the other nodes of a
+   * platform on Redis; the emulator passes its own. @default a store of this process only
+   */
+  store?: StateStore
 }
 
 /** Longest upgrade timeout: Node's timers cannot wait longer. */
@@ -71,13 +77,29 @@ export class OtaService extends EventEmitter<OtaEvents> {
     this.#host = host
     this.#clock = options.clock ?? systemClock
     this.#logger = host.logger.child({ component: 'ota' })
-    this.#catalog = new FirmwareCatalog(this.server, () => host.firmwareBaseUrl)
-    this.#records = new DeviceOtaRecords(host.registry)
+    const store = options.store ?? new MemoryStore()
+    this.#catalog = new FirmwareCatalog(this.server, () => host.firmwareBaseUrl, store)
+    this.#records = new DeviceOtaRecords(host.registry, store)
+    this.#records.follow({
+      progress: (ref, entry) => this.#emit('ota:progress', ref, structuredClone(entry)),
+      inform: (ref, entry) => this.#emit('ota:inform', ref, structuredClone(entry)),
+    })
     this.#timeouts = new JobTimeouts(this.#clock, (job) => this.#timedOut(job))
-    this.#book = new JobBook((job, previous) => {
-      this.#timeouts.update(job)
-      this.#emit('ota:job', structuredClone(job), previous)
-    }, this.#clock)
+    const jobs = {
+      table: store.table<OtaJob>('jobs'),
+      nextId: () => store.nextId('job'),
+      device: (ref: OtaDeviceRef) => this.#records.get(ref),
+    }
+    this.#book = new JobBook(
+      (job, previous, remote) => {
+        // A node arms the upgrade timeouts of the jobs it moved to `upgrading` (its device's node).
+        if (!remote || !isOngoing(job)) this.#timeouts.update(job)
+        this.#emit('ota:job', structuredClone(job), previous)
+        if (remote && previous === undefined) this.#offerIfHeld(job)
+      },
+      this.#clock,
+      jobs,
+    )
     this.faults = Object.assign(this.server.faults, {
       for: (firmware: Firmware, fileName?: string) => this.server.faultsFor(this.#file(firmware, fileName)),
     })
@@ -115,7 +137,9 @@ export class OtaService extends EventEmitter<OtaEvents> {
   /** Adds a firmware package; its files are served at once. */
   async addFirmware(options: AddFirmwareOptions): Promise<Firmware> {
     this.#assertOpen()
-    return structuredClone(this.#catalog.add(options))
+    const firmware = this.#catalog.add(options)
+    await this.#catalog.share(firmware)
+    return structuredClone(firmware)
   }
 
   /** A copy of the firmware with this id, or undefined. */
@@ -221,6 +245,17 @@ export class OtaService extends EventEmitter<OtaEvents> {
     const reason = `no version ${job.version} informed within ${job.timeoutMs} ms of the first progress report`
     this.#book.end(job, 'failed', 'timeout', reason)
     this.#logger.info({ jobId: job.id }, 'upgrade job timed out')
+  }
+
+  /**
+   * A job another node created (scale-out) is offered by the node whose connection to the device
+   * is ready, as `push()` does on the node the device is connected to.
+   */
+  #offerIfHeld(job: OtaJob): void {
+    if (!isOngoing(job) || job.status === 'upgrading') return
+    if (!this.#triggers.ready(job) || !this.#eligible(job)) return
+    this.#triggers.reached(job)
+    this.#send(job)
   }
 
   #eligible(job: OtaJob): boolean {
