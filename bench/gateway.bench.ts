@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import type { Device } from 'linkkit'
+import type { Device } from '@linkkit/sdk'
 import { startEmulatorProcess } from './broker-process.js'
 import { median } from './stats.js'
 
@@ -72,7 +72,7 @@ function collectGarbage(): () => void {
 
 /** Brings `list` online (directly or as sub-devices of one gateway), posts one property each; returns the closer. */
 async function bringUp(scenario: Scenario, list: typeof devices, url: string): Promise<() => Promise<void>> {
-  const { linkkit } = await import('linkkit')
+  const { linkkit } = await import('@linkkit/sdk')
   const common = { brokerUrl: url, requestTimeoutMs: 60_000, connectTimeoutMs: 60_000 }
   if (scenario === 'direct') {
     const all: Device[] = list.map((d) => linkkit.open({ ...d, ...common }))

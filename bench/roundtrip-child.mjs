@@ -1,12 +1,13 @@
 // Property post round trips, one post at a time, in a process of their own that runs linkkit's
 // BUILT packages (dist/, no TypeScript loader) as users run them: raw MQTT.js request/reply
 // (publish, wait for the `_reply` carrying the id) and a `linkkit.open()` device against the same
-// broker. Each round times `count` posts of each side, interleaved one by one and alternating
-// which side goes first (B L L B B L …), so load on the machine hits both alike.
+// broker. Each round times `count` posts of each side in blocks of 25 posts, the blocks
+// alternating (B L L B B L …), so drifting load on the machine hits both sides alike while each
+// side still posts back to back as an application does.
 // Usage: node roundtrip-child.mjs <brokerUrl> <qos 0|1> <posts per round> <rounds>
 // Prints {"baselineMs","candidateMs"}: the median over the rounds of each side's total time.
 import { buildCredentials, SDK_VERSION } from '@linkkit/core'
-import { linkkit } from 'linkkit'
+import { linkkit } from '@linkkit/sdk'
 import mqtt from 'mqtt'
 
 const [url, qosText, countText, roundsText] = process.argv.slice(2)
@@ -61,22 +62,25 @@ async function rawClient() {
   return { post, close: () => client.endAsync() }
 }
 
-/** One round: `count` posts of each side, interleaved, alternating which goes first. */
+const BLOCK = 25
+
+/** One round: `count` posts of each side in alternating blocks of BLOCK posts. */
 async function round(baseline, candidate) {
   let b = 0
   let c = 0
-  const time = async (post) => {
+  const block = async (post, n) => {
     const t0 = performance.now()
-    await post()
+    for (let i = 0; i < n; i++) await post()
     return performance.now() - t0
   }
-  for (let i = 0; i < count; i++) {
-    if (i % 2 === 0) {
-      b += await time(baseline)
-      c += await time(candidate)
+  for (let done = 0, k = 0; done < count; done += BLOCK, k++) {
+    const n = Math.min(BLOCK, count - done)
+    if (k % 2 === 0) {
+      b += await block(baseline, n)
+      c += await block(candidate, n)
     } else {
-      c += await time(candidate)
-      b += await time(baseline)
+      c += await block(candidate, n)
+      b += await block(baseline, n)
     }
   }
   return { b, c }
@@ -95,7 +99,8 @@ const linkkitPost =
   qos === 0 ? () => device.postProperties(props) : () => device.postProperties(props, { qos })
 const b = []
 const c = []
-await round(raw.post, linkkitPost) // warm-up
+// Warm-up: both sides run until the JIT has optimized their code (steady state, as a device in service).
+for (let i = 0; i < 4; i++) await round(raw.post, linkkitPost)
 for (let i = 0; i < rounds; i++) {
   const r = await round(raw.post, linkkitPost)
   b.push(r.b)

@@ -1,20 +1,17 @@
 import { readFileSync } from 'node:fs'
 import * as core from '@linkkit/core'
-import { ThingClient } from '@linkkit/thing-model'
-import * as facade from 'linkkit'
+import { FotaClient, parseConfigOffer, parseOfferData } from '@linkkit/fota'
+import { SubDevice, SubDevices } from '@linkkit/gateway'
+import * as facade from '@linkkit/sdk'
 import {
   Device,
   FlashSimPersistence,
-  FotaClient,
   linkkit,
   MemoryPersistence,
   OtaProgress,
   OtaSession,
-  parseConfigOffer,
-  parseOfferData,
-  SubDevice,
-  SubDevices,
-} from 'linkkit'
+} from '@linkkit/sdk'
+import { ThingClient } from '@linkkit/thing-model'
 import { describe, expect, it } from 'vitest'
 
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8')
@@ -95,7 +92,7 @@ const CONNECTION_OPTIONS = interfaceKeys('../packages/core/src/options.ts', 'Con
 /** `linkkit.open()` options, and the keys of the ones that are objects. */
 const OPEN_OPTIONS = new Set([
   ...CONNECTION_OPTIONS,
-  ...interfaceKeys('../packages/linkkit/src/options.ts', 'LinkkitOptions'),
+  ...interfaceKeys('../packages/sdk/src/options.ts', 'LinkkitOptions'),
 ])
 const FOTA_OPTIONS = [
   ...interfaceKeys('../packages/fota/src/fota-client.ts', 'FotaOptions'),
@@ -110,11 +107,24 @@ const DOWNLOAD_OPTIONS = [
   ...interfaceKeys('../packages/fota/src/download/options.ts', 'DownloadOptions'),
   ...interfaceKeys('../packages/fota/src/fota-client.ts', 'FotaDownloadOptions'),
 ]
-const SUB_OPTIONS = interfaceKeys('../packages/linkkit/src/gateway/types.ts', 'SubDeviceOptions')
+const SUB_OPTIONS = interfaceKeys('../packages/gateway/src/types.ts', 'SubDeviceOptions')
 const OTA_SESSION_OPTIONS = interfaceKeys('../packages/fota/src/ota-session.ts', 'OtaSessionOptions')
 const RESOLVED_OPTIONS = interfaceKeys('../packages/core/src/options.ts', 'ResolvedConnectionOptions')
-const SUB_FIELDS = classFields('../packages/linkkit/src/gateway/sub-device.ts', 'SubDevice')
-const MODULES: Record<string, object> = { linkkit: facade, '@linkkit/core': core }
+const SUB_FIELDS = classFields('../packages/gateway/src/sub-device.ts', 'SubDevice')
+const MODULES: Record<string, object> = { '@linkkit/sdk': facade, '@linkkit/core': core }
+
+/** Event names of one exported events interface: `name: (…) => void` or `'name:x': …`. */
+function interfaceEvents(path: string, name: string): Set<string> {
+  const body = new RegExp(`export interface ${name}\\b[^{]*\\{([\\s\\S]*?)\\n\\}`).exec(read(path))?.[1]
+  if (body === undefined) throw new Error(`interface ${name} not found in ${path}`)
+  return new Set([...body.matchAll(/^ {2}'?([\w:]+)'?: /gm)].map((m) => m[1] ?? ''))
+}
+
+/** A `Device`'s events: its own and those every device emits. */
+const DEVICE_EVENTS = new Set([
+  ...interfaceEvents('../packages/sdk/src/events.ts', 'DeviceEvents'),
+  ...interfaceEvents('../packages/gateway/src/types.ts', 'CommonDeviceEvents'),
+])
 
 /** Event names declared in an events interface: `name: (…) => void` or `'name:x': …`. */
 function eventNames(path: string): Set<string> {
@@ -147,16 +157,13 @@ const CHECKS: Array<[RegExp, (member: string) => boolean]> = [
   [/\bsub\.fota\.(\w+)/g, has(FotaClient.prototype)],
   [/\bdevice\.thing\.on\('([\w:]+)'/g, (m) => eventNames('../packages/thing-model/src/events.ts').has(m)],
   [/\bdevice\.thing\.(\w+)/g, has(ThingClient.prototype)],
-  [/\bdevice\.on\('([\w:]+)'/g, (m) => eventNames('../packages/linkkit/src/events.ts').has(m)],
+  [/\bdevice\.on\('([\w:]+)'/g, (m) => DEVICE_EVENTS.has(m)],
   [/\bdevice\.(\w+)\b(?!\.)/g, has(Device.prototype)],
   [/\bgateway\.subdevices\.(\w+)/g, has(SubDevices.prototype)],
   [/\bsub\.(\w+)\b(?!\.)/g, (m) => m in SubDevice.prototype || SUB_FIELDS.includes(m)],
   [/\bdevice\.connection\.options\.(\w+)/g, (m) => RESOLVED_OPTIONS.includes(m)],
   [/\bdevice\.connection\.(\w+)\b(?!\.)/g, has(core.Connection.prototype)],
-  [
-    /\bgateway\.subdevices\.on\('([\w:]+)'/g,
-    (m) => eventNames('../packages/linkkit/src/gateway/types.ts').has(m),
-  ],
+  [/\bgateway\.subdevices\.on\('([\w:]+)'/g, (m) => eventNames('../packages/gateway/src/types.ts').has(m)],
   [/(?<!subdevices\.)\bopen\(\{ (\w+)/g, (m) => OPEN_OPTIONS.has(m)],
   [/\bsubdevices\.open\(\{ (\w+)/g, (m) => SUB_OPTIONS.includes(m)],
   [/\bdownload\(offer, \{ (\w+)/g, (m) => DOWNLOAD_OPTIONS.includes(m)],
@@ -257,7 +264,7 @@ describe('docs/c-to-typescript.md', () => {
         const [, outer = '', inner = ''] = m
         if (!(NESTED_OPTIONS[outer] ?? []).includes(inner)) missing.push(`${m[0]} (${row.c})`)
       }
-      for (const m of row.ts.matchAll(/`(\w+)` from `(linkkit|@linkkit\/core)`/g)) {
+      for (const m of row.ts.matchAll(/`(\w+)` from `(@linkkit\/sdk|@linkkit\/core)`/g)) {
         const [, name = '', module = ''] = m
         if (!(name in (MODULES[module] ?? {}))) missing.push(`${name} from ${module} (${row.c})`)
       }

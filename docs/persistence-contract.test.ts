@@ -1,5 +1,10 @@
 import { runPersistenceContract } from '@linkkit/fota/testing'
-import { type FirmwareImage, type FirmwarePersistence, LinkkitError, type PersistenceOutcome } from 'linkkit'
+import {
+  type FirmwareImage,
+  type FirmwarePersistence,
+  LinkkitError,
+  type PersistenceOutcome,
+} from '@linkkit/sdk'
 
 /** A key-value store, standing for a device's KV or partition API. */
 type KvStore = Map<string, Uint8Array>

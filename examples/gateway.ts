@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { Emulator } from '@linkkit/emulator'
-import { linkkit, MemoryPersistence } from 'linkkit'
+import { linkkit, MemoryPersistence } from '@linkkit/sdk'
 
 const say = (text: string) => console.log(`» ${text}`)
 const tsl = new URL('./lamp.tsl.json', import.meta.url).pathname

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Emulator } from '@linkkit/emulator'
-import { FilePersistence, type FirmwareOffer, linkkit } from 'linkkit'
+import { FilePersistence, type FirmwareOffer, linkkit } from '@linkkit/sdk'
 
 const productKey = 'a1LinkkitSolo'
 const deviceName = 'solo-0001'

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Connection } from '@linkkit/core'
 import { Emulator } from '@linkkit/emulator'
-import { OtaProgress, OtaSession } from 'linkkit'
+import { OtaProgress, OtaSession } from '@linkkit/sdk'
 
 const productKey = 'a1OtaBasic01'
 const deviceName = 'basic-0001'

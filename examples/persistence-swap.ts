@@ -14,7 +14,7 @@ import {
   FlashSimPersistence,
   linkkit,
   MemoryPersistence,
-} from 'linkkit'
+} from '@linkkit/sdk'
 
 const productKey = 'a1PersistSwp'
 const deviceName = 'swap-0001'

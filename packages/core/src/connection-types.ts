@@ -34,7 +34,8 @@ export interface PublishOptions {
   queueOffline?: boolean
   /**
    * Withdraws the publish while it still waits in the offline queue: it rejects with
-   * `ERR_ABORTED` and is never sent. No effect once the publish left for the broker.
+   * `ERR_ABORTED` and is never sent (an already aborted signal rejects at once). No effect once
+   * the publish left for the broker.
    */
   signal?: AbortSignal
 }

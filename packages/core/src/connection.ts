@@ -31,6 +31,16 @@ import { type Qos, SubscriptionSet } from './subscriptions.js'
 import { assertTopicName } from './topics.js'
 import { WithdrawableQueue } from './withdrawable-queue.js'
 
+function noop(): void {}
+
+/**
+ * What goes to MQTT.js: text and bytes as they are, anything else as JSON text. A string is
+ * encoded straight into the packet; only what waits in the offline queue is held as bytes.
+ */
+function wirePayload(payload: Payload): string | Uint8Array {
+  return typeof payload === 'string' || payload instanceof Uint8Array ? payload : JSON.stringify(payload)
+}
+
 /** One device's MQTT session: signing, subscriptions, reconnect with backoff, offline queue, request/reply. */
 export class Connection extends EventEmitter<ConnectionEvents> implements Session {
   /** The validated options with every default filled in. */
@@ -316,10 +326,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
   publish(topic: string, payload: Payload, options: PublishOptions = {}): Promise<void> {
     const qos = options.qos ?? 1
     assertTopicName(topic)
-    // Text (and JSON) goes to MQTT.js as a string, which encodes it straight into the packet;
-    // only what waits in the offline queue is held as bytes.
-    const wire =
-      typeof payload === 'string' || payload instanceof Uint8Array ? payload : JSON.stringify(payload)
+    const wire = wirePayload(payload)
     const { signal } = options
     if (signal?.aborted)
       return Promise.reject(
@@ -379,6 +386,10 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
       defaultTimeoutMs: this.options.requestTimeoutMs,
       defaultQos: this.options.alinkQos,
       isConnected: () => this.#state === 'connected',
+      sendNow: (t, payload, qos, onError) => {
+        assertTopicName(t)
+        this.#send(t, wirePayload(payload), qos, noop, onError)
+      },
     }
     return sendRequest<D>(this.#channel, topic, params, options)
   }

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream'
+import { PlainBroker } from '@linkkit/testing/plain-broker'
 import mqtt from 'mqtt'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Connection } from '../src/connection.js'
 import { isLinkkitError } from '../src/errors.js'
 import type { ConnectionOptions } from '../src/options.js'
-import { PlainBroker } from './helpers/plain-broker.js'
 
 const triple = {
   productKey: 'a1B2c3D4e5F',

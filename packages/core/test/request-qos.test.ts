@@ -1,8 +1,8 @@
+import { PlainBroker } from '@linkkit/testing/plain-broker'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Connection } from '../src/connection.js'
 import { isLinkkitError } from '../src/errors.js'
 import type { ConnectionOptions } from '../src/options.js'
-import { PlainBroker } from './helpers/plain-broker.js'
 
 const triple = {
   productKey: 'a1B2c3D4e5F',

@@ -1,8 +1,8 @@
+import { findMosquitto, MosquittoProcess, mosquittoRequired } from '@linkkit/testing/mosquitto'
+import { PlainBroker } from '@linkkit/testing/plain-broker'
 import mqtt from 'mqtt'
 import { describe, it } from 'vitest'
 import { Connection } from '../src/connection.js'
-import { findMosquitto, MosquittoProcess, mosquittoRequired } from './helpers/mosquitto.js'
-import { PlainBroker } from './helpers/plain-broker.js'
 import { restartSoak } from './helpers/soak.js'
 
 const triple = {

@@ -91,26 +91,6 @@ export async function rawServer(listener: RequestListener) {
   }
 }
 
-/** A self-signed certificate for 127.0.0.1, valid 2000–2100 (generated once with openssl). */
-export const TLS_CERT = `-----BEGIN CERTIFICATE-----
-MIIBXDCCAQKgAwIBAgIBATAKBggqhkjOPQQDAjAUMRIwEAYDVQQDDAkxMjcuMC4w
-LjEwIBcNMDAwMTAxMDAwMDAwWhgPMjEwMDAxMDEwMDAwMDBaMBQxEjAQBgNVBAMM
-CTEyNy4wLjAuMTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABMUAWhECEXIzyBlU
-CME9qB9kw4I0KNz5crMVbNfwynNSjW5SOEX68PoSNxsDd3gex5gtTjulWz7atplJ
-G4v8qtejQzBBMA8GA1UdEwEB/wQFMAMBAf8wDwYDVR0RBAgwBocEfwAAATAdBgNV
-HQ4EFgQU65+K0KL7Fii7bAHQ2ksvajRMzp8wCgYIKoZIzj0EAwIDSAAwRQIgFgmY
-/Y9bm+AMUVyyInR8FsqHUIBu/t9Cc8tntY/RBHECIQDHEe7xfyLTGKeY3mn1M8b4
-C9PhAzd7mb8k3A4EOabqAQ==
------END CERTIFICATE-----
-`
-
-export const TLS_KEY = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg35Zlu8prsBgg2CFD
-QdxMNcnQxI0Pj2SFihfrylh9iXehRANCAATFAFoRAhFyM8gZVAjBPagfZMOCNCjc
-+XKzFWzX8MpzUo1uUjhF+vD6EjcbA3d4HseYLU47pVs+2raZSRuL/KrX
------END PRIVATE KEY-----
-`
-
 /** A sink that only counts what it is given. */
 export function countingSink() {
   const counter = {

@@ -2,9 +2,10 @@ import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { isLinkkitError } from '@linkkit/core'
 import { FirmwareServer } from '@linkkit/emulator'
+import { TLS_CERT, TLS_KEY } from '@linkkit/testing/tls'
 import { describe, expect, it } from 'vitest'
 import { downloadFirmware } from '../src/download/index.js'
-import { collect, image, quick, rejection, TLS_CERT, TLS_KEY } from './download-helpers.js'
+import { collect, image, quick, rejection } from './download-helpers.js'
 
 /** The firmware server mounted on an HTTPS server of its own, as the emulator mounts it. */
 async function httpsFirmware(data: Uint8Array) {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isLinkkitError, LinkkitError } from '@linkkit/core'
+import { SpyPersistence } from '@linkkit/testing/persistence'
 import { describe, expect, it } from 'vitest'
 import { FotaClient } from '../src/fota-client.js'
 import { FlashSimPersistence } from '../src/persistence/flash-sim.js'
@@ -9,7 +10,6 @@ import { MemoryPersistence } from '../src/persistence/memory.js'
 import type { FirmwareOffer, FirmwarePersistence } from '../src/types.js'
 import { firmwareBytes, MiB, offerData } from './helpers/firmware.js'
 import { type Rig, startRig, steps, waitFor } from './helpers/rig.js'
-import { SpyPersistence } from './helpers/spy-persistence.js'
 
 const fast = { retry: { limit: 3, baseDelayMs: 5, maxDelayMs: 20 } }
 

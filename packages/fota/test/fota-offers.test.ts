@@ -1,5 +1,6 @@
 import { Connection, Topics } from '@linkkit/core'
 import { FirmwareServer } from '@linkkit/emulator'
+import { SpyPersistence } from '@linkkit/testing/persistence'
 import { describe, expect, it } from 'vitest'
 import { FotaClient } from '../src/fota-client.js'
 import type { FotaProgress } from '../src/perform.js'
@@ -8,7 +9,6 @@ import type { FirmwareOffer } from '../src/types.js'
 import { firmwareBytes, offerData } from './helpers/firmware.js'
 import { RawBroker } from './helpers/raw-broker.js'
 import { device, type Rig, startRig, steps, waitFor } from './helpers/rig.js'
-import { SpyPersistence } from './helpers/spy-persistence.js'
 
 function collectOffers(fota: FotaClient): FirmwareOffer[] {
   const offers: FirmwareOffer[] = []

@@ -22,6 +22,7 @@ export type { PostRawOptions, RawHandler } from './raw.js'
 export { DEVICE_CODE_MAX, DEVICE_CODE_MIN, DeviceReplyCodes, ServiceError } from './reply-codes.js'
 export type { ServiceHandler, ServiceHandlerOptions, ServiceInfo } from './services.js'
 export { ThingClient } from './thing-client.js'
+export { ThingSurface } from './thing-surface.js'
 export * from './tsl/index.js'
 export {
   type BatchPost,

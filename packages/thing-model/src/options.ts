@@ -6,8 +6,12 @@ export type RrpcMode = 'legacy' | 'ext' | 'both'
 
 /** Options of `new ThingClient(connection, options)`. */
 export interface ThingClientOptions {
-  /** The TSL: inbound params and outbound values are validated against it when given. */
-  thingModel?: ThingModel | TslDocument
+  /**
+   * The TSL: inbound params and outbound values are validated against it when given. A document
+   * object is checked at construction; a path or `file:` URL of its JSON is read by `start()`
+   * (which then rejects with `ERR_TSL_INVALID` when the file is unreadable or malformed).
+   */
+  thingModel?: ThingModel | TslDocument | string | URL
   /**
    * `legacy`: `/sys/${pk}/${dn}/rrpc/request/+`; `ext`: `/ext/rrpc/+/sys/${pk}/${dn}/...`, which the
    * platform only uses when the clientId carries `ext=1` (bit0, docs/protocol.md §1.5): pass
@@ -46,8 +50,8 @@ export interface ThingClientOptions {
 
 /** `ThingClientOptions` after validation, with defaults filled in. */
 export interface ResolvedThingClientOptions {
-  /** See {@link ThingClientOptions.thingModel}. */
-  thingModel: ThingModel | undefined
+  /** The compiled model, or the file `start()` loads it from (see {@link ThingClientOptions.thingModel}). */
+  thingModel: ThingModel | string | URL | undefined
   /** See {@link ThingClientOptions.rrpc}. */
   rrpc: RrpcMode
   /** See {@link ThingClientOptions.replyTimeoutMs}. */
@@ -78,6 +82,12 @@ function positiveInt(value: unknown, name: string, fallback: number): number {
   return value
 }
 
+/** A document object is compiled now; a file is left for `start()` to read (no I/O here). */
+function compileNow(source: ThingClientOptions['thingModel']): ThingModel | string | URL | undefined {
+  if (source === undefined || typeof source === 'string' || source instanceof URL) return source
+  return parseThingModel(source)
+}
+
 /** Validates options once; returns a new frozen object with the defaults filled in. */
 export function resolveThingClientOptions(options: ThingClientOptions = {}): ResolvedThingClientOptions {
   if (typeof options !== 'object' || options === null) {
@@ -91,7 +101,7 @@ export function resolveThingClientOptions(options: ThingClientOptions = {}): Res
     throw new LinkkitError('ERR_INVALID_OPTIONS', 'now must be a function')
   }
   return Object.freeze({
-    thingModel: options.thingModel === undefined ? undefined : parseThingModel(options.thingModel),
+    thingModel: compileNow(options.thingModel),
     rrpc,
     replyTimeoutMs: positiveInt(options.replyTimeoutMs, 'replyTimeoutMs', DEFAULTS.replyTimeoutMs),
     maxPayloadBytes: positiveInt(options.maxPayloadBytes, 'maxPayloadBytes', DEFAULTS.maxPayloadBytes),

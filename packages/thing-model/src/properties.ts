@@ -44,8 +44,8 @@ export class PropertyDownlinks {
     const ctx = this.#ctx
     const { params } = request
     try {
-      if (ctx.options.thingModel)
-        ctx.options.thingModel.validateProperties(params as Record<string, unknown>, {
+      if (ctx.thingModel)
+        ctx.thingModel.validateProperties(params as Record<string, unknown>, {
           writableOnly: true,
         })
       else if (!isRecord(params)) throw paramsError('property set params must be a JSON object')
@@ -74,7 +74,7 @@ export class PropertyDownlinks {
    */
   async get(target: ReplyTarget, request: AlinkRequest): Promise<void> {
     const ctx = this.#ctx
-    const model = ctx.options.thingModel
+    const model = ctx.thingModel
     const { params } = request
     try {
       if (model) model.validateServiceInput('get', params)

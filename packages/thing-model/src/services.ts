@@ -61,7 +61,7 @@ export class ServiceDownlinks {
    */
   async invoke(target: ReplyTarget, serviceId: string, request: AlinkRequest, sync: boolean): Promise<void> {
     const ctx = this.#ctx
-    const model = ctx.options.thingModel
+    const model = ctx.thingModel
     const { params } = request
     try {
       if (model) model.validateServiceInput(serviceId, params)

@@ -15,7 +15,7 @@ import { PropertyDownlinks, type PropertyGetHandler, type PropertySetHandler } f
 import { type PostRawOptions, RawChannel, type RawHandler } from './raw.js'
 import { describeError } from './respond.js'
 import { ServiceDownlinks, type ServiceHandler, type ServiceHandlerOptions } from './services.js'
-import type { ThingModel } from './tsl/index.js'
+import { loadThingModel, ThingModel } from './tsl/index.js'
 import * as up from './uplink.js'
 import { ValueStore } from './value-store.js'
 
@@ -38,6 +38,7 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
   readonly #ntp: NtpClient
   readonly #downlinks: Downlinks
   readonly #unsubscribe: Array<() => Promise<void> | void> = []
+  #thingModel: ThingModel | undefined
   #started: Promise<void> | undefined
   #closing: Promise<void> | undefined
   #closed = false
@@ -47,11 +48,16 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
     this.connection = connection
     this.options = resolveThingClientOptions(options)
     this.#logger = connection.logger.child({ component: 'thing' })
+    const model = this.options.thingModel
+    if (model instanceof ThingModel) this.#thingModel = model
     const self = this
     this.#ctx = {
       connection,
       options: this.options,
       logger: this.#logger,
+      get thingModel() {
+        return self.#thingModel
+      },
       store: new ValueStore(),
       echoes: new EchoFilter(),
       get closed() {
@@ -72,9 +78,9 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
     })
   }
 
-  /** The thing model values are validated against, if any. */
+  /** The thing model values are validated against, if any (a file given as `thingModel` is loaded by `start()`). */
   get thingModel(): ThingModel | undefined {
-    return this.options.thingModel
+    return this.#thingModel
   }
 
   /** The last value of each property posted or accepted from a set (what a property get is answered from). */
@@ -83,16 +89,25 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
   }
 
   /**
-   * Subscribes the downlink and reply topics (kept across reconnects by the connection). Works
-   * before or after `connect()`; resolves once the broker acknowledged when connected. Idempotent.
+   * Loads the thing model when `thingModel` named a file (rejecting with `ERR_TSL_INVALID` when it
+   * cannot be read or is malformed), then subscribes the downlink and reply topics (kept across
+   * reconnects by the connection). Works before or after `connect()`; resolves once the broker
+   * acknowledged when connected. Idempotent.
    */
   start(): Promise<void> {
     if (this.#closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
-    this.#started ??= this.#subscribeAll().catch((error: unknown) => {
+    this.#started ??= this.#start().catch((error: unknown) => {
       this.#started = undefined
       throw error
     })
     return this.#started
+  }
+
+  async #start(): Promise<void> {
+    const source = this.options.thingModel
+    if (this.#thingModel === undefined && source !== undefined && !(source instanceof ThingModel))
+      this.#thingModel = await loadThingModel(source)
+    await this.#subscribeAll()
   }
 
   async #subscribeAll(): Promise<void> {

@@ -73,17 +73,24 @@ function checkPropertyMap(props: unknown, what: string): asserts props is Record
   }
 }
 
-/** `thing.event.property.post`: validated against the model before anything is sent. */
-export async function postProperties(
+/**
+ * `thing.event.property.post`: validated against the model before anything is sent. A plain
+ * function on the hot path (no async frame); a refusal still comes as a rejection.
+ */
+export function postProperties(
   ctx: ThingContext,
   props: Record<string, unknown>,
   options?: PostOptions,
 ): Promise<AlinkReply> {
-  checkPropertyMap(props, 'properties')
-  ctx.options.thingModel?.validateProperties(props)
-  const reply = send(ctx, Topics.propertyPost(ctx.connection), 'thing.event.property.post', props, options)
-  ctx.store.remember(props)
-  return reply
+  try {
+    checkPropertyMap(props, 'properties')
+    ctx.thingModel?.validateProperties(props)
+    const reply = send(ctx, Topics.propertyPost(ctx.connection), 'thing.event.property.post', props, options)
+    ctx.store.remember(props)
+    return reply
+  } catch (error) {
+    return Promise.reject(error)
+  }
 }
 
 /** Events whose topic is taken by the property post (`thing/event/property/post`, built-in `post`). */
@@ -100,7 +107,7 @@ export async function postEvent(
   if (RESERVED_EVENTS.has(eventId))
     throw invalidArgument(`event "${eventId}" is the property post: use postProperties`)
   if (!isRecord(params)) throw invalidArgument('event params must be an object')
-  ctx.options.thingModel?.validateEventParams(eventId, params)
+  ctx.thingModel?.validateEventParams(eventId, params)
   return send(ctx, Topics.eventPost(ctx.connection, eventId), `thing.event.${eventId}.post`, params, options)
 }
 
@@ -143,7 +150,7 @@ export async function postBatch(
   if (Object.keys(properties).length > MAX_PROPERTIES_PER_POST) {
     throw invalidArgument(`batch has more than ${MAX_PROPERTIES_PER_POST} properties`)
   }
-  const model = ctx.options.thingModel
+  const model = ctx.thingModel
   for (const [id, samples] of Object.entries(properties)) {
     checkSamples(samples, `batch property "${id}"`)
     for (const sample of samples) model?.validateProperties({ [id]: sample })
@@ -191,7 +198,7 @@ export async function postHistory(
   if (!Array.isArray(entries) || entries.length === 0)
     throw invalidArgument('history must be a non-empty array')
   const { productKey, deviceName } = ctx.connection
-  const model = ctx.options.thingModel
+  const model = ctx.thingModel
   const params = entries.map((entry, i) => {
     if (!isRecord(entry)) throw invalidArgument(`history[${i}] must be an object`)
     const identity = entry.identity ?? { productKey, deviceName }

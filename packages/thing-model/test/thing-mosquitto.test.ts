@@ -1,5 +1,5 @@
+import { findMosquitto, MosquittoProcess, mosquittoRequired } from '@linkkit/testing/mosquitto'
 import { describe, expect, it } from 'vitest'
-import { findMosquitto, MosquittoProcess, mosquittoRequired } from '../../core/test/helpers/mosquitto.js'
 import { parse } from './helpers/cloud.js'
 import { lamp, startRig, sys } from './helpers/setup.js'
 

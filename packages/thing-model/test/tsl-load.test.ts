@@ -1,7 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Connection } from '@linkkit/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { ThingClient } from '../src/index.js'
 import { loadThingModel, parseThingModel, type ThingModel } from '../src/tsl/index.js'
 import { lampPath, lampUrl, thrown } from './fixtures/helpers.js'
 
@@ -313,5 +315,34 @@ describe('parseThingModel refuses malformed documents with ERR_TSL_INVALID { pat
     ['a blank step', prop({ type: 'int', specs: { min: '0', max: '1', step: '' } })],
   ])('accepts %s', (_name, document) => {
     expect(() => parseThingModel(document as object)).not.toThrow()
+  })
+})
+
+describe('ThingClient with a TSL file', () => {
+  const triple = { productKey: 'a1LampDemo0', deviceName: 'lamp001', deviceSecret: 'x'.repeat(32) }
+
+  it('reads nothing when constructed and loads the file at start()', async () => {
+    await using connection = new Connection({ ...triple, brokerUrl: 'mqtt://127.0.0.1:1' })
+    await using client = new ThingClient(connection, { thingModel: lampPath })
+    expect(client.thingModel).toBeUndefined()
+    await client.start()
+    expectLamp(client.thingModel as ThingModel)
+    await using fromUrl = new ThingClient(connection, { thingModel: lampUrl })
+    await fromUrl.start()
+    expectLamp(fromUrl.thingModel as ThingModel)
+  })
+
+  it('start() rejects ERR_TSL_INVALID for an unreadable or malformed file, and may be retried', async () => {
+    await using connection = new Connection({ ...triple, brokerUrl: 'mqtt://127.0.0.1:1' })
+    const missing = join(tmpdir(), 'linkkit-no-such-tsl.json')
+    await using client = new ThingClient(connection, { thingModel: missing })
+    await expect(client.start()).rejects.toMatchObject({ code: 'ERR_TSL_INVALID', details: { rule: 'read' } })
+    const broken = await tempFile('broken.json', '{ "properties": ')
+    await using bad = new ThingClient(connection, { thingModel: broken })
+    await expect(bad.start()).rejects.toMatchObject({ code: 'ERR_TSL_INVALID', details: { rule: 'json' } })
+    expect(bad.thingModel).toBeUndefined()
+    await writeFile(broken, await readFile(lampPath, 'utf8'))
+    await bad.start()
+    expectLamp(bad.thingModel as ThingModel)
   })
 })

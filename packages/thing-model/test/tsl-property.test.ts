@@ -97,18 +97,23 @@ describe.each(['float', 'double'])('%s (property-based)', (type) => {
 describe('text (property-based)', () => {
   const model = (length: number) => single({ type: 'text', specs: { length: String(length) } })
 
-  it('accepts any string of at most length characters, astral ones included', () => {
+  it('accepts a string exactly when its UTF-8 size is at most length, astral ones included', () => {
     fc.assert(
       fc.property(
         fc
           .integer({ min: 1, max: 64 })
           .chain((n) => fc.tuple(fc.constant(n), fc.string({ unit: 'binary', maxLength: n }))),
-        ([n, s]) => passes(model(n), s),
+        ([n, s]) => {
+          const bytes = Buffer.byteLength(s, 'utf8')
+          if (bytes <= n) return passes(model(n), s)
+          expect(rejectX(model(n), s)).toMatchObject({ rule: 'length', expected: n, actual: bytes })
+          return true
+        },
       ),
     )
   })
 
-  it('refuses longer strings with rule length and the character count', () => {
+  it('refuses longer strings with rule length and the byte count', () => {
     fc.assert(
       fc.property(
         fc
@@ -118,7 +123,7 @@ describe('text (property-based)', () => {
           ),
         ([n, s]) => {
           const details = rejectX(model(n), s)
-          expect(details).toMatchObject({ rule: 'length', expected: n, actual: [...s].length })
+          expect(details).toMatchObject({ rule: 'length', expected: n, actual: Buffer.byteLength(s, 'utf8') })
         },
       ),
     )

@@ -76,13 +76,13 @@ describe.each([
 describe('text', () => {
   const model = single({ type: 'text', specs: { length: '5' } })
 
-  it('accepts a string of exactly length characters, counting an emoji as one', () => {
+  it('accepts a string of exactly length UTF-8 bytes, counting an emoji as four', () => {
     expect(() => model.validateProperties({ x: 'abcde' })).not.toThrow()
-    expect(() => model.validateProperties({ x: '😀😀😀😀😀' })).not.toThrow()
+    expect(() => model.validateProperties({ x: '😀a' })).not.toThrow()
     expect(() => model.validateProperties({ x: '' })).not.toThrow()
   })
 
-  it('refuses length + 1 characters with the string code 6310', () => {
+  it('refuses length + 1 bytes with the string code 6310', () => {
     expect(rejectX(model, 'abcdef')).toEqual({
       identifier: 'x',
       rule: 'length',
@@ -90,7 +90,8 @@ describe('text', () => {
       actual: 6,
       platformCode: 6310,
     })
-    expect(rejectX(model, '😀😀😀😀😀😀')).toMatchObject({ rule: 'length', actual: 6 })
+    expect(rejectX(model, '😀😀')).toMatchObject({ rule: 'length', actual: 8 })
+    expect(rejectX(model, '温度')).toMatchObject({ rule: 'length', actual: 6 })
   })
 
   it('refuses non-strings', () => {

@@ -1,9 +1,9 @@
+import { PlainBroker } from '@linkkit/testing/plain-broker'
 import { describe, expect, it } from 'vitest'
 import { Connection } from '../../src/connection.js'
 import { isLinkkitError, type LinkkitError } from '../../src/errors.js'
 import { DEFAULT_OFFLINE_QUEUE } from '../../src/offline-queue.js'
 import type { ConnectionOptions } from '../../src/options.js'
-import { PlainBroker } from '../helpers/plain-broker.js'
 
 // Finding 7b of issue 10: the offline queue bounded its message count but not its bytes, so
 // 1,000 publishes of 1 MiB made while the broker was away were all held (0.87 GiB).

@@ -4,7 +4,7 @@ import { LinkkitError } from '../../src/errors.js'
 import { emitError, forwardErrors, LINKKIT_WARNING, LISTENER_THREW, safeEmit } from '../../src/safe-emit.js'
 
 // The one mechanism every linkkit emitter uses for `error` events and for listeners that throw
-// (issue 10, finding 9). The device-level behaviour is tested in packages/linkkit/test/security.
+// (issue 10, finding 9). The device-level behaviour is tested in packages/sdk/test/security.
 
 interface Events {
   error: (error: LinkkitError) => void

@@ -37,7 +37,7 @@ export const TslPlatformCodes = {
  * Why a value failed, in `details.rule` of `ERR_TSL_VALIDATION` / `ERR_TSL_UNKNOWN_IDENTIFIER`:
  * - `type`: wrong JSON type (a string for an int, `true` for a bool, NaN/Infinity, 1.5 for an int…)
  * - `min` / `max`: number outside the range
- * - `length`: text longer than its `length` (counted in characters)
+ * - `length`: text longer than its `length` (counted in UTF-8 bytes)
  * - `enum`: integer not among the declared keys (also bool values other than 0 and 1)
  * - `size`: array longer than its `size`
  * - `member`: struct has a member it does not declare

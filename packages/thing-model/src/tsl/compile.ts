@@ -26,15 +26,6 @@ const issue = (rule: TslRule, expected: unknown, actual: unknown, platformCode: 
 
 const DIGITS = /^\d{1,16}$/
 
-/** Counts characters (code points), so an emoji counts once, not as two UTF-16 units. */
-function characterCount(text: string, limit: number): number {
-  // Code points never outnumber UTF-16 units: a string within the limit in units needs no counting.
-  if (text.length <= limit) return text.length
-  let n = 0
-  for (const _ of text) n++
-  return n
-}
-
 /** Compiles a spec into its validator once; the closure does no parsing per value. */
 export function compile(spec: TslSpec): Check {
   switch (spec.type) {
@@ -54,10 +45,12 @@ export function compile(spec: TslSpec): Check {
       }
     }
     case 'text': {
+      // The platform gives a text's `length` in UTF-8 bytes (up to 10240, docs/protocol.md §2.5):
+      // three Chinese characters fill a length of 9, one emoji 4.
       const { length } = spec
       return (v) => {
         if (typeof v !== 'string') return issue('type', 'string', v, TslPlatformCodes.text)
-        const n = characterCount(v, length)
+        const n = Buffer.byteLength(v, 'utf8')
         return n > length ? issue('length', length, n, TslPlatformCodes.text) : undefined
       }
     }

@@ -18,7 +18,7 @@ export type TslSpec =
   | {
       /** A string. */
       readonly type: 'text'
-      /** Most characters (code points). */
+      /** Most UTF-8 bytes. */
       readonly length: number
     }
   | {

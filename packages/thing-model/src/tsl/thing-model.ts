@@ -50,7 +50,7 @@ function throwIf(error: LinkkitError | undefined): void {
  *
  * Value rules: `int` is a JSON integer within min–max; `float` and `double` a finite number within
  * min–max. `step` is a console hint the platform does not enforce on values, so it is not checked.
- * `text` is a string of at most `length` characters (code points, not bytes or UTF-16 units).
+ * `text` is a string of at most `length` UTF-8 bytes (as the platform counts it).
  * `date` is a string of UTC ms digits (the wire form) or a non-negative integer number. `bool` is
  * the integer 0 or 1; `true`/`false` are refused. `enum` is one of the declared integer keys.
  * `struct` is an object with exactly its declared members. `array` holds at most `size` items, each

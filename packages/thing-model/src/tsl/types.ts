@@ -23,7 +23,7 @@ export interface TslNumberSpecs {
 
 /** Specs of `text`. */
 export interface TslTextSpecs {
-  /** Longest accepted string in characters, 1–10240. @default "10240" */
+  /** Longest accepted string in UTF-8 bytes, 1–10240. @default "10240" */
   length?: TslNumeric
 }
 

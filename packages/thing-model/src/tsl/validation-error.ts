@@ -33,7 +33,7 @@ function describe(d: TslValidationDetails): string {
     case 'max':
       return `must be at most ${show(d.expected)}, got ${show(d.actual)}`
     case 'length':
-      return `must be at most ${show(d.expected)} characters, got ${show(d.actual)}`
+      return `must be at most ${show(d.expected)} UTF-8 bytes, got ${show(d.actual)}`
     case 'size':
       return `must hold at most ${show(d.expected)} items, got ${show(d.actual)}`
     case 'enum':

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Connection, type ConnectionOptions, type LinkkitError } from '@linkkit/core'
-import { PlainBroker } from '../../../core/test/helpers/plain-broker.js'
+import { PlainBroker } from '@linkkit/testing/plain-broker'
 import { parseThingModel, ThingClient, type ThingClientOptions, type ThingModel } from '../../src/index.js'
 import { lampUrl } from '../fixtures/helpers.js'
 import { Cloud } from './cloud.js'

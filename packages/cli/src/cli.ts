@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs'
+import { parseOptions, wantsHelp } from './args.js'
+import { type Command, type CommandGroup, commandHelp, groupHelp, table } from './command.js'
+import { deviceCommand } from './commands/device.js'
+import { emulatorCommand } from './commands/emulator.js'
+import { otaAdd } from './commands/ota-add.js'
+import { otaCancel } from './commands/ota-cancel.js'
+import { otaPush } from './commands/ota-push.js'
+import { otaStatus } from './commands/ota-status.js'
+import { ExitCode, reasonOf, UsageError } from './errors.js'
+import type { CliIo } from './io.js'
+import { redactor } from './redact.js'
+
+const ota: CommandGroup = {
+  name: 'ota',
+  summary: 'Manage firmware upgrades on a running emulator (through its control API).',
+  commands: [otaAdd, otaPush, otaStatus, otaCancel],
+}
+
+const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand]
+
+/** The version of the `@linkkit/cli` package (src/ and dist/ both sit one level below it). */
+export function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  return pkg.version
+}
+
+export function mainHelp(): string {
+  const commands = entries.flatMap((e) => ('commands' in e ? [...e.commands] : [e]))
+  return [
+    `linkkit ${cliVersion()}: a local Link Kit platform, firmware upgrades through it, and a simulated device.`,
+    '',
+    'Usage: linkkit <command> [options]',
+    '',
+    'Commands:',
+    ...table(commands.map((c) => ({ flags: c.name, text: c.summary }))),
+    '',
+    'Options:',
+    ...table([
+      {
+        flags: '-h, --help',
+        text: "show help; after a command, that command's help (linkkit ota add --help)",
+      },
+      { flags: '-v, --version', text: 'print the version' },
+    ]),
+    '',
+    'Example: one upgrade, end to end (each command in its own terminal or script step)',
+    '  linkkit emulator --config devices.json --mqtt-port 1883 --http-port 8080',
+    '  export LINKKIT_CONTROL_TOKEN=<the control token it printed>',
+    '  linkkit device --product a1LampDemo01 --device lamp-0001 --secret $DS --broker mqtt://127.0.0.1:1883 --allow-http',
+    '  linkkit ota add --emulator http://127.0.0.1:8080 --product a1LampDemo01 --version 1.1.0 --file fw.bin',
+    '  linkkit ota push --emulator http://127.0.0.1:8080 --product a1LampDemo01 --device lamp-0001 --firmware fw-1',
+    '  linkkit ota status --emulator http://127.0.0.1:8080 --device lamp-0001 --wait succeeded',
+    '',
+    'Exit codes: 0 success, 1 failure at run time, 2 bad arguments (the reason is one line on stderr).',
+    '',
+  ].join('\n')
+}
+
+/** Runs one command line and resolves with the exit code; never throws. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const redact = redactor(argv)
+  let name = 'linkkit'
+  try {
+    const [first, second] = argv
+    if (first === undefined) throw new UsageError('missing command')
+    if (first === '--help' || first === '-h' || first === 'help') return print(io, mainHelp())
+    if (first === '--version' || first === '-v') return print(io, `${cliVersion()}\n`)
+    const entry = entries.find((e) => e.name === first)
+    if (entry === undefined) throw new UsageError(`unknown command '${first}'`)
+    let command: Command
+    let rest: readonly string[]
+    if ('commands' in entry) {
+      name = `linkkit ${entry.name}`
+      if (second === undefined || second === '--help' || second === '-h') {
+        if (second === undefined)
+          throw new UsageError(
+            `missing command: ${entry.commands.map((c) => c.name.split(' ')[1]).join('|')}`,
+          )
+        return print(io, groupHelp(entry))
+      }
+      const found = entry.commands.find((c) => c.name === `${entry.name} ${second}`)
+      if (found === undefined) throw new UsageError(`unknown command '${second}'`)
+      command = found
+      rest = argv.slice(2)
+    } else {
+      command = entry
+      rest = argv.slice(1)
+    }
+    name = `linkkit ${command.name}`
+    if (wantsHelp(rest)) return print(io, commandHelp(command))
+    return await command.run(parseOptions(command.options, rest, io.env), io)
+  } catch (error) {
+    const usage = error instanceof UsageError
+    const hint = usage ? ` (see '${name} --help')` : ''
+    io.stderr.write(`${name}: ${redact(reasonOf(error))}${hint}\n`)
+    return usage ? ExitCode.usage : ExitCode.failure
+  }
+}
+
+function print(io: CliIo, text: string): number {
+  io.stdout.write(text)
+  return ExitCode.ok
+}
