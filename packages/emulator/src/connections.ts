@@ -74,7 +74,9 @@ export class Connections {
       if (!(outcome instanceof Promise)) return settle(outcome)
       outcome.then(settle, (error: unknown) => {
         this.#o.logger.warn({ err: error, clientId: client.id }, 'CONNECT could not be decided')
-        settle(this.#refuse(client, username, ReturnCode.ServerUnavailable, 'the platform state is unavailable'))
+        settle(
+          this.#refuse(client, username, ReturnCode.ServerUnavailable, 'the platform state is unavailable'),
+        )
       })
     },
     authorizePublish: (client, packet, callback) => {
@@ -239,8 +241,11 @@ export class Connections {
     }
     const { identity, clientParams } = verdict
     const token = this.#o.registry.newToken()
-    return this.#claimed(client, username, identity, () =>
-      this.#online(new DeviceSession(client, identity, clientParams, token)),
+    return this.#claimed(
+      client,
+      username,
+      identity,
+      () => this.#online(new DeviceSession(client, identity, clientParams, token)),
       token,
     )
   }
@@ -259,7 +264,12 @@ export class Connections {
   ): AuthOutcome | Promise<AuthOutcome> {
     const decide = (claimed: boolean): AuthOutcome => {
       if (!claimed) {
-        return this.#refuse(client, username, ReturnCode.IdentifierRejected, 'clientId is held by another device')
+        return this.#refuse(
+          client,
+          username,
+          ReturnCode.IdentifierRejected,
+          'clientId is held by another device',
+        )
       }
       if (client.conn.destroyed) return new Error('the connection closed during CONNECT') as AuthenticateError
       accept()

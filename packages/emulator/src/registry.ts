@@ -2,8 +2,8 @@ import { assertTopicSegment } from '@linkkit/core'
 import {
   assignPresence,
   assignRecord,
-  presenceFields,
   type PresenceRecord,
+  presenceFields,
   recordFields,
   type StoredDevice,
 } from './registry-records.js'
@@ -196,7 +196,13 @@ export class DeviceRegistry {
   #applyPresence(key: string, value: PresenceRecord | undefined): void {
     const state = this.#devices.get(key)
     if (state === undefined || value === undefined) return
-    const previous = { token: '', node: '', gateway: undefined, ...this.#holders.get(key), online: state.online }
+    const previous = {
+      token: '',
+      node: '',
+      gateway: undefined,
+      ...this.#holders.get(key),
+      online: state.online,
+    }
     assignPresence(state, value)
     const { token, node, gateway } = value
     const holder = { token, node, gateway }

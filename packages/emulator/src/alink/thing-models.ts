@@ -19,7 +19,12 @@ export class ThingModels {
     this.#table = store.table('thing-models')
     this.#table.onChange((productKey, document) => {
       if (document === undefined) this.#models.delete(productKey)
-      else this.#load(productKey, Promise.resolve().then(() => readTslObject(document)))
+      // #load logs a failure; nobody waits on another node's model but the uplinks that need it.
+      else
+        void this.#load(
+          productKey,
+          Promise.resolve().then(() => readTslObject(document)),
+        )
     })
   }
 

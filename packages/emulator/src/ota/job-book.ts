@@ -186,6 +186,7 @@ export class JobBook {
 
 /** Makes `target` equal to `source` (JSON leaves undefined fields out: they are cleared). */
 function replaceFields<T extends object>(target: T, source: T): void {
-  for (const key of Object.keys(target) as Array<keyof T>) if (!(key in source)) target[key] = undefined as T[keyof T]
+  for (const key of Object.keys(target) as Array<keyof T>)
+    if (!(key in source)) target[key] = undefined as T[keyof T]
   Object.assign(target, source)
 }

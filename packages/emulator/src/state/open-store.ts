@@ -8,5 +8,9 @@ import { MemoryStore, type StateStore } from './store.js'
 export async function openStore(settings: Settings): Promise<StateStore> {
   if (settings.redisUrl === undefined) return new MemoryStore()
   const { RedisStore } = await import('./redis-store.js')
-  return RedisStore.open(settings.redisUrl, settings.redisPrefix, settings.logger.child({ component: 'state' }))
+  return RedisStore.open(
+    settings.redisUrl,
+    settings.redisPrefix,
+    settings.logger.child({ component: 'state' }),
+  )
 }

@@ -1,5 +1,5 @@
 import type { AedesOptions } from 'aedes'
-import AsyncRedisPersistence from 'aedes-persistence-redis/asyncPersistence.js'
+import redisPersistence from 'aedes-persistence-redis'
 import { Redis } from 'ioredis'
 import mqemitterRedis from 'mqemitter-redis'
 
@@ -23,7 +23,9 @@ function redis(url: string, keyPrefix?: string): Redis {
 
 /**
  * aedes on Redis, as aedes scales out: messages travel through mqemitter-redis (on channels
- * `${prefix}/<topic>`, so platforms sharing one Redis never hear each other) and subscriptions,
+ * `${prefix}/mqtt/<topic>`, so platforms sharing one Redis never hear each other; not `${prefix}/<topic>`:
+ * mqemitter-redis turns a `#` subscription into the channel pattern `${prefix}/mqtt*`, which must
+ * not match the state store's channel `${prefix}:changes`, whose messages it cannot decode) and subscriptions,
  * persistent sessions, queued QoS 1 messages and retained messages live in
  * aedes-persistence-redis (keys under `${prefix}:mqtt:`). Each gets connections of its own, which
  * aedes closes with the broker.
@@ -32,7 +34,7 @@ export function redisBrokerOptions(url: string, prefix: string): Partial<AedesOp
   const Prefixed = (mqemitterRedis as unknown as { MQEmitterRedisPrefix: PrefixedEmitter })
     .MQEmitterRedisPrefix
   return {
-    mq: new Prefixed(`${prefix}/`, { subConn: redis(url), pubConn: redis(url) }),
-    persistence: new AsyncRedisPersistence({ conn: redis(url, `${prefix}:mqtt:`) }),
+    mq: new Prefixed(`${prefix}/mqtt/`, { subConn: redis(url), pubConn: redis(url) }),
+    persistence: redisPersistence({ conn: redis(url, `${prefix}:mqtt:`) }),
   }
 }

@@ -89,14 +89,7 @@ export class RedisStore implements StateStore {
   #heartbeat: NodeJS.Timeout | undefined
   #closed: Promise<void> | undefined
 
-  private constructor(
-    cmd: Redis,
-    sub: Redis,
-    url: string,
-    keys: PlatformKeys,
-    node: string,
-    logger: Logger,
-  ) {
+  private constructor(cmd: Redis, sub: Redis, url: string, keys: PlatformKeys, node: string, logger: Logger) {
     this.#cmd = cmd
     this.#sub = sub
     this.#url = url
@@ -163,17 +156,21 @@ export class RedisStore implements StateStore {
       const pendingKey = `${name}\0${key}`
       this.#pending.set(pendingKey, (this.#pending.get(pendingKey) ?? 0) + 1)
       const conditional = options.ifGuard === undefined ? '0' : '1'
-      return this.#run(WRITE, [this.#key('t', name), this.#key('seq')], [
-        key,
-        op,
-        json,
-        options.guard ?? '',
-        options.ifGuard ?? '',
-        conditional,
-        this.#channel,
-        this.node,
-        name,
-      ]).catch((error: unknown) => {
+      return this.#run(
+        WRITE,
+        [this.#key('t', name), this.#key('seq')],
+        [
+          key,
+          op,
+          json,
+          options.guard ?? '',
+          options.ifGuard ?? '',
+          conditional,
+          this.#channel,
+          this.node,
+          name,
+        ],
+      ).catch((error: unknown) => {
         this.#settle(pendingKey)
         throw error
       })
@@ -197,14 +194,11 @@ export class RedisStore implements StateStore {
     this.#logs.set(name, entry)
     return {
       append: (key, value) => {
-        this.#run(APPEND, [this.#key('l', name, key), this.#key('seq'), this.#key('li', name)], [
-          JSON.stringify(value),
-          String(maxEntries),
-          this.#channel,
-          this.node,
-          name,
-          key,
-        ]).catch((e: unknown) => this.#failed(e, name))
+        this.#run(
+          APPEND,
+          [this.#key('l', name, key), this.#key('seq'), this.#key('li', name)],
+          [JSON.stringify(value), String(maxEntries), this.#channel, this.node, name, key],
+        ).catch((e: unknown) => this.#failed(e, name))
       },
       onAppend: (listener) => {
         entry.listeners.push(listener as (key: string, entry: unknown) => void)

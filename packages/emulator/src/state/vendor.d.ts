@@ -1,10 +1,13 @@
-// aedes-persistence-redis ships no typings; aedes 1.x takes its promise-based class, which the
-// package's main entry wraps in callbacks.
-declare module 'aedes-persistence-redis/asyncPersistence.js' {
+// aedes-persistence-redis ships no typings. Its main entry wraps the promise-based class in
+// aedes-persistence's CallBackPersistence, which is what aedes 1.x takes (as it takes aedes-persistence's
+// memory one): promises for most calls, a Node stream from createRetainedStreamCombi.
+declare module 'aedes-persistence-redis' {
+  import type { AedesOptions } from 'aedes'
   import type { Redis } from 'ioredis'
 
-  /** The promise-based Redis persistence aedes 1.x requires (`persistence.setup` is async). */
-  export default class AsyncRedisPersistence {
-    constructor(options: { conn: Redis; maxSessionDelivery?: number })
-  }
+  /** A persistence for aedes on the given ioredis connection. */
+  export default function redisPersistence(options: {
+    conn: Redis
+    maxSessionDelivery?: number
+  }): NonNullable<AedesOptions['persistence']>
 }
