@@ -72,7 +72,7 @@ describe.skipIf(redisMissing !== undefined)(
       // What the device reports on A shows on B.
       await d.postProperties({ LightSwitch: 0 })
       await expect
-        .poll(() => p.b.device(device.productKey, device.deviceName)?.properties.LightSwitch?.value)
+        .poll(() => p.b.device(device.productKey, device.deviceName)?.properties?.LightSwitch?.value)
         .toBe(0)
     })
 
