@@ -187,6 +187,14 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     relayRemotePresence(this.registry, this, this.logger, store.node)
   }
 
+  /**
+   * This node's id within a platform on Redis (`redisUrl`), unique among the nodes that are up;
+   * `''` for an emulator in memory.
+   */
+  get node(): string {
+    return this.#store.node
+  }
+
   /** `mqtt://host:port` of the broker. */
   get mqttUrl(): string {
     return this.#mqttUrl

@@ -3,18 +3,28 @@ import { resolve } from 'node:path'
 import type { Emulator } from '@linkkit/emulator'
 import type { Command } from '../command.js'
 import { CONTROL_TOKEN_ENV } from '../control-client.js'
-import { loadEmulatorConfig } from '../emulator-config.js'
+import { type EmulatorConfig, loadEmulatorConfig } from '../emulator-config.js'
 import { CliError, ExitCode, UsageError } from '../errors.js'
 import { type CliIo, Output } from '../io.js'
 import { LOG_LEVEL_OPTION, logLevel } from '../log-level.js'
+import { redactUrl } from '../redact.js'
 
 const DEFAULT_MQTT_PORT = 1883
 const DEFAULT_HTTP_PORT = 8080
+const EMPTY_CONFIG: EmulatorConfig = {
+  products: [],
+  devices: [],
+  mqttPort: undefined,
+  httpPort: undefined,
+  host: undefined,
+  firmwareBaseUrl: undefined,
+}
 
 export const emulatorCommand: Command = {
   name: 'emulator',
   summary: 'Start a local platform: MQTT broker, firmware server and control API',
-  usage: 'linkkit emulator --config <devices.json> [options]',
+  usage:
+    'linkkit emulator --config <devices.json> [options] | --redis <url> [--config <devices.json>] [options]',
   description: [
     'Starts the platform emulator with the products, devices and thing models of a JSON file, prints its',
     'MQTT and HTTP URLs and keeps running until Ctrl-C (SIGINT) or SIGTERM, then closes every connection',
@@ -29,13 +39,30 @@ export const emulatorCommand: Command = {
     'a default port is left out). The C SDK 3.x follows only URLs without a port, fetched on port 80:',
     'serve HTTP on port 80 (--http-port 80), or forward port 80 to the HTTP port and pass',
     '--firmware-url http://<host>. docs/emulator.md has the whole C SDK recipe.',
+    'Scale-out: several emulators started with the same --redis URL (and --redis-prefix) serve one',
+    'platform: devices, thing state, firmware, jobs and rollouts live in Redis, a device connected to',
+    'one node answers requests made on any node, and every control API sees every device. With --redis',
+    'the --config file is optional (the first node can bring the devices). Redis then holds device',
+    'secrets: give it a password (redis://:password@host:6379) and keep it off public networks.',
   ].join('\n'),
   options: {
     config: {
       type: 'string',
       value: 'path',
-      description: 'products, devices and TSL of the platform',
-      required: true,
+      description: 'products, devices and TSL of the platform (required without --redis)',
+    },
+    redis: {
+      type: 'string',
+      value: 'url',
+      description:
+        'scale out: keep the platform in this Redis (redis://[:password@]host[:port][/db]), shared with other nodes',
+      env: 'LINKKIT_REDIS_URL',
+    },
+    'redis-prefix': {
+      type: 'string',
+      value: 'name',
+      description:
+        'name of the platform in Redis; nodes with the same URL and prefix are one platform (default: linkkit-emulator)',
     },
     'mqtt-port': {
       type: 'string',
@@ -84,8 +111,11 @@ export const emulatorCommand: Command = {
       mqtt: options.integer('mqtt-port', 0, 65_535),
       http: options.integer('http-port', 0, 65_535),
     }
-    const configPath = resolve(io.cwd, options.required('config'))
-    const config = await loadEmulatorConfig(configPath)
+    const redisUrl = options.string('redis')
+    const redisPrefix = options.string('redis-prefix')
+    const given = redisUrl === undefined ? options.required('config') : options.string('config')
+    const configPath = given === undefined ? undefined : resolve(io.cwd, given)
+    const config = configPath === undefined ? EMPTY_CONFIG : await loadEmulatorConfig(configPath)
     const mqttPort = ports.mqtt ?? config.mqttPort ?? DEFAULT_MQTT_PORT
     const httpPort = ports.http ?? config.httpPort ?? DEFAULT_HTTP_PORT
     const host = options.string('host') ?? config.host ?? '127.0.0.1'
@@ -106,16 +136,23 @@ export const emulatorCommand: Command = {
         logger: level,
         controlToken,
         allowedFirmwareDir,
+        ...(redisUrl === undefined ? {} : { redisUrl }),
+        ...(redisPrefix === undefined ? {} : { redisPrefix }),
       })
     } catch (error) {
       const { code, port } = error as { code?: string; port?: number }
       if (code === 'ERR_INVALID_OPTIONS') {
         // A refused option is a usage error; the firmware URL is named the way the user gave it.
         const { message, details } = error as { message: string; details?: { name?: unknown } }
+        if (details?.name === 'redisUrl' || details?.name === 'redisPrefix') {
+          throw new UsageError(
+            message.replace(/^redisUrl/, '--redis').replace(/^redisPrefix/, '--redis-prefix'),
+          )
+        }
         if (details?.name !== 'firmwareBaseUrl') throw new UsageError(message)
         const source = options.has('firmware-url')
           ? '--firmware-url'
-          : `--config ${configPath}: firmwareBaseUrl`
+          : `--config ${configPath ?? ''}: firmwareBaseUrl`
         throw new UsageError(message.replace(/^firmwareBaseUrl/, source))
       }
       if (code === 'EADDRINUSE') {
@@ -132,6 +169,7 @@ export const emulatorCommand: Command = {
       httpUrl: emu.httpUrl,
       firmwareBaseUrl: emu.firmwareBaseUrl,
       devices,
+      ...(redisUrl === undefined ? {} : { redis: redactUrl(redisUrl), node: emu.node }),
       ...(generated === undefined ? {} : { controlToken: generated }),
     })
     out.text(
@@ -144,6 +182,11 @@ export const emulatorCommand: Command = {
     )
     out.text(`  files    ${emu.firmwareBaseUrl}/ota/…  (the URLs devices download from)`)
     out.text(`  devices  ${summarize(devices.map((d) => `${d.productKey}/${d.deviceName}`))}`)
+    if (redisUrl !== undefined) {
+      out.text(
+        `  redis    ${redactUrl(redisUrl)}  (platform ${redisPrefix ?? 'linkkit-emulator'}, this node ${emu.node})`,
+      )
+    }
     out.text('Press Ctrl-C to stop.')
     reportEvents(emu, out)
     await stopRequested(io)
