@@ -23,8 +23,7 @@ const EMPTY_CONFIG: EmulatorConfig = {
 export const emulatorCommand: Command = {
   name: 'emulator',
   summary: 'Start a local platform: MQTT broker, firmware server and control API',
-  usage:
-    'linkkit emulator --config <devices.json> [options] | --redis <url> [--config <devices.json>] [options]',
+  usage: 'linkkit emulator --config <devices.json> [options]',
   description: [
     'Starts the platform emulator with the products, devices and thing models of a JSON file, prints its',
     'MQTT and HTTP URLs and keeps running until Ctrl-C (SIGINT) or SIGTERM, then closes every connection',
