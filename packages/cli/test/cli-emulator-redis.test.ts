@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { linkkit } from '@linkkit/sdk'
 import { RedisProcess, redisMissing } from '@linkkit/testing/redis'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../src/cli.js'
 import { cli, eventually, memoryIo } from './cli-helpers.js'
 
@@ -38,8 +38,10 @@ describe.skipIf(redisMissing !== undefined)(
         const config = join(dir, 'devices.json')
         await writeFile(config, JSON.stringify({ products: [{ productKey: PK }], devices: [DEVICE] }))
         await using first = await node(['--config', config, '--redis', redis.url, '--redis-prefix', 'cli'])
-        // A second node needs no config: it gets the devices from Redis.
-        await using second = await node(['--redis', redis.url, '--redis-prefix', 'cli'])
+        // The second node's file lists no device: it knows them from Redis.
+        const empty = join(dir, 'empty.json')
+        await writeFile(empty, JSON.stringify({ products: [], devices: [] }))
+        await using second = await node(['--config', empty, '--redis', redis.url, '--redis-prefix', 'cli'])
         expect(first.started.redis).toBe(`${redis.url}`)
         expect(second.started.node).toMatch(/^[0-9a-f]+$/)
         expect(second.started.node).not.toBe(first.started.node)
@@ -61,6 +63,14 @@ describe.skipIf(redisMissing !== undefined)(
 )
 
 describe('linkkit emulator --redis refusals', () => {
+  let config = ''
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'linkkit-cli-redis-'))
+    config = join(dir, 'devices.json')
+    await writeFile(config, JSON.stringify({ products: [], devices: [] }))
+    return () => rm(dir, { recursive: true, force: true })
+  })
+
   it('an unreachable Redis fails with one line naming the URL without its password (exit 1)', async () => {
     // A port nothing listens on: taken, then freed.
     const server = createServer()
@@ -69,6 +79,8 @@ describe('linkkit emulator --redis refusals', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()))
     const { code, stderr } = await cli([
       'emulator',
+      '--config',
+      config,
       '--redis',
       `redis://:hunter2-secret@127.0.0.1:${port}`,
       '--mqtt-port',
@@ -82,15 +94,21 @@ describe('linkkit emulator --redis refusals', () => {
     expect(stderr).not.toContain('hunter2')
   })
 
-  it('refuses a URL that is not redis:// and a bad prefix (exit 2), and wants --config without --redis', async () => {
-    const bad = await cli(['emulator', '--redis', 'http://127.0.0.1:6379'])
+  it('refuses a URL that is not redis:// and a bad prefix (exit 2)', async () => {
+    const bad = await cli(['emulator', '--config', config, '--redis', 'http://127.0.0.1:6379'])
     expect([bad.code, bad.stderr]).toEqual([
       2,
       expect.stringContaining('--redis must be a redis:// or rediss:// URL'),
     ])
-    const prefix = await cli(['emulator', '--redis', 'redis://127.0.0.1:1', '--redis-prefix', 'a*b'])
+    const prefix = await cli([
+      'emulator',
+      '--config',
+      config,
+      '--redis',
+      'redis://127.0.0.1:1',
+      '--redis-prefix',
+      'a*b',
+    ])
     expect([prefix.code, prefix.stderr]).toEqual([2, expect.stringContaining('--redis-prefix must be')])
-    const none = await cli(['emulator'])
-    expect([none.code, none.stderr]).toEqual([2, expect.stringContaining('missing required option --config')])
   })
 })

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import type { Emulator } from '@linkkit/emulator'
 import type { Command } from '../command.js'
 import { CONTROL_TOKEN_ENV } from '../control-client.js'
-import { type EmulatorConfig, loadEmulatorConfig } from '../emulator-config.js'
+import { loadEmulatorConfig } from '../emulator-config.js'
 import { CliError, ExitCode, UsageError } from '../errors.js'
 import { type CliIo, Output } from '../io.js'
 import { LOG_LEVEL_OPTION, logLevel } from '../log-level.js'
@@ -11,14 +11,6 @@ import { redactUrl } from '../redact.js'
 
 const DEFAULT_MQTT_PORT = 1883
 const DEFAULT_HTTP_PORT = 8080
-const EMPTY_CONFIG: EmulatorConfig = {
-  products: [],
-  devices: [],
-  mqttPort: undefined,
-  httpPort: undefined,
-  host: undefined,
-  firmwareBaseUrl: undefined,
-}
 
 export const emulatorCommand: Command = {
   name: 'emulator',
@@ -40,15 +32,16 @@ export const emulatorCommand: Command = {
     '--firmware-url http://<host>. docs/emulator.md has the whole C SDK recipe.',
     'Scale-out: several emulators started with the same --redis URL (and --redis-prefix) serve one',
     'platform: devices, thing state, firmware, jobs and rollouts live in Redis, a device connected to',
-    'one node answers requests made on any node, and every control API sees every device. With --redis',
-    'the --config file is optional (the first node can bring the devices). Redis then holds device',
-    'secrets: give it a password (redis://:password@host:6379) and keep it off public networks.',
+    'one node answers requests made on any node, and every control API sees every device. Each node adds',
+    'the devices of its --config file (the other nodes may list none). Redis then holds device secrets:',
+    'give it a password (redis://:password@host:6379) and keep it off public networks.',
   ].join('\n'),
   options: {
     config: {
       type: 'string',
       value: 'path',
-      description: 'products, devices and TSL of the platform (required without --redis)',
+      description: 'products, devices and TSL of the platform',
+      required: true,
     },
     redis: {
       type: 'string',
@@ -112,9 +105,8 @@ export const emulatorCommand: Command = {
     }
     const redisUrl = options.string('redis')
     const redisPrefix = options.string('redis-prefix')
-    const given = redisUrl === undefined ? options.required('config') : options.string('config')
-    const configPath = given === undefined ? undefined : resolve(io.cwd, given)
-    const config = configPath === undefined ? EMPTY_CONFIG : await loadEmulatorConfig(configPath)
+    const configPath = resolve(io.cwd, options.required('config'))
+    const config = await loadEmulatorConfig(configPath)
     const mqttPort = ports.mqtt ?? config.mqttPort ?? DEFAULT_MQTT_PORT
     const httpPort = ports.http ?? config.httpPort ?? DEFAULT_HTTP_PORT
     const host = options.string('host') ?? config.host ?? '127.0.0.1'
@@ -151,7 +143,7 @@ export const emulatorCommand: Command = {
         if (details?.name !== 'firmwareBaseUrl') throw new UsageError(message)
         const source = options.has('firmware-url')
           ? '--firmware-url'
-          : `--config ${configPath ?? ''}: firmwareBaseUrl`
+          : `--config ${configPath}: firmwareBaseUrl`
         throw new UsageError(message.replace(/^firmwareBaseUrl/, source))
       }
       if (code === 'EADDRINUSE') {
