@@ -148,7 +148,11 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     })
     const publish = this.publish.bind(this)
     const onUplink = this.onUplink.bind(this)
-    this.ota = new OtaService(this, { clock: settings.clock, store })
+    this.ota = new OtaService(this, {
+      clock: settings.clock,
+      store,
+      deviceTags: (productKey, deviceName) => this.device(productKey, deviceName)?.tags,
+    })
     this.gateway = new GatewayService({
       registry: this.registry,
       acl: this.acl,

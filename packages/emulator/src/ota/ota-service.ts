@@ -13,6 +13,8 @@ import { JobTimeouts } from './job-timeouts.js'
 import { OfferTriggers } from './offer-triggers.js'
 import { OtaUplinks } from './ota-uplinks.js'
 import { pushEnvelope } from './push-message.js'
+import type { OtaRollout, RolloutOptions } from './rollout-types.js'
+import { Rollouts } from './rollouts.js'
 import {
   type AddFirmwareOptions,
   DEFAULT_UPGRADE_TIMEOUT_MS,
@@ -41,6 +43,8 @@ export interface OtaServiceOptions {
    * platform on Redis; the emulator passes its own. @default a store of this process only
    */
   store?: StateStore
+  /** A device's tags, for rollouts that target a tag; the emulator passes its thing state's. @default none */
+  deviceTags?: (productKey: string, deviceName: string) => Record<string, string> | undefined
 }
 
 /** Longest upgrade timeout: Node's timers cannot wait longer. */
@@ -60,6 +64,8 @@ export class OtaService extends EventEmitter<OtaEvents> {
   readonly server = new FirmwareServer({ pathPrefix: '/ota/' })
   /** The firmware server's faults (also `emu.faults.firmware`). */
   readonly faults: FirmwareFaultControls
+  /** Staged rollouts: status, pause, resume, cancel (start one with `rollout()`). */
+  readonly rollouts: Rollouts
   readonly #host: OtaHost
   readonly #logger: Logger
   readonly #catalog: FirmwareCatalog
@@ -100,6 +106,23 @@ export class OtaService extends EventEmitter<OtaEvents> {
       this.#clock,
       jobs,
     )
+    this.rollouts = new Rollouts({
+      events: this,
+      firmware: (id) => this.#catalog.get(id),
+      push: (push) => this.push(push),
+      cancelJob: (id, reason) => {
+        const job = this.#book.get(id)
+        if (job !== undefined && isOngoing(job)) this.cancel(id, reason)
+      },
+      online: (productKey, deviceName) => host.registry.get(productKey, deviceName)?.online === true,
+      deviceNames: (productKey) =>
+        [...host.registry.all()].filter((d) => d.productKey === productKey).map((d) => d.deviceName),
+      tags: (productKey, deviceName) => options.deviceTags?.(productKey, deviceName),
+      store,
+      clock: this.#clock,
+      logger: this.#logger,
+      closed: this.#closed.signal,
+    })
     this.faults = Object.assign(this.server.faults, {
       for: (firmware: Firmware, fileName?: string) => this.server.faultsFor(this.#file(firmware, fileName)),
     })
@@ -140,6 +163,15 @@ export class OtaService extends EventEmitter<OtaEvents> {
     const firmware = this.#catalog.add(options)
     await this.#catalog.share(firmware)
     return structuredClone(firmware)
+  }
+
+  /**
+   * Starts a staged rollout of `firmware` to a share of the product's devices (percent, list or
+   * tag), `maxConcurrent` upgrades at a time, paused when `pauseOnFailure` upgrades failed. Follow,
+   * pause, resume and cancel it through `rollouts`.
+   */
+  rollout(options: RolloutOptions): Promise<OtaRollout> {
+    return this.rollouts.start(options)
   }
 
   /** A copy of the firmware with this id, or undefined. */
