@@ -6,6 +6,7 @@ import { emulatorCommand } from './commands/emulator.js'
 import { otaAdd } from './commands/ota-add.js'
 import { otaCancel } from './commands/ota-cancel.js'
 import { otaPush } from './commands/ota-push.js'
+import { otaRollout } from './commands/ota-rollout.js'
 import { otaStatus } from './commands/ota-status.js'
 import { ExitCode, reasonOf, UsageError } from './errors.js'
 import type { CliIo } from './io.js'
@@ -14,7 +15,7 @@ import { redactor } from './redact.js'
 const ota: CommandGroup = {
   name: 'ota',
   summary: 'Manage firmware upgrades on a running emulator (through its control API).',
-  commands: [otaAdd, otaPush, otaStatus, otaCancel],
+  commands: [otaAdd, otaPush, otaStatus, otaCancel, otaRollout],
 }
 
 const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand]
