@@ -1,3 +1,4 @@
+/// <reference path="./vendor.d.ts" />
 import type { AedesOptions } from 'aedes'
 import redisPersistence from 'aedes-persistence-redis'
 import { Redis } from 'ioredis'
