@@ -63,8 +63,15 @@ export interface OtaRollout {
   version: string
   /** Where the rollout is. */
   status: RolloutStatus
-  /** How devices were chosen. */
-  target: { percent?: number; deviceNames?: string[]; tag?: string }
+  /** How devices were chosen (one of the three). */
+  target: {
+    /** The share of the product. */
+    percent?: number
+    /** The listed devices. */
+    deviceNames?: string[]
+    /** The tag, `key` or `key=value`. */
+    tag?: string
+  }
   /** Upgrades under way at once, at most. */
   maxConcurrent: number
   /** Failures since the last start or resume that pause the rollout; undefined: never. */
