@@ -6,6 +6,7 @@ import { coreBench } from './core.bench.js'
 import { fotaBench } from './fota.bench.js'
 import { gatewayBench } from './gateway.bench.js'
 import { preAuthBench } from './pre-auth.bench.js'
+import { redisBench } from './redis.bench.js'
 import { roundtripBench } from './roundtrip.bench.js'
 import { thingBench } from './thing.bench.js'
 
@@ -21,4 +22,5 @@ if (!only || only === 'thing') lines.push(...(await thingBench()))
 if (!only || only === 'fota') lines.push(...(await fotaBench()))
 if (!only || only === 'gateway') lines.push(...(await gatewayBench()))
 if (!only || only === 'pre-auth') lines.push(...(await preAuthBench()))
+if (!only || only === 'redis') lines.push(...(await redisBench()))
 console.log(lines.join('\n'))

@@ -6,6 +6,7 @@ import { keysGenerate } from './commands/keys-generate.js'
 import { otaAdd } from './commands/ota-add.js'
 import { otaCancel } from './commands/ota-cancel.js'
 import { otaPush } from './commands/ota-push.js'
+import { otaRollout } from './commands/ota-rollout.js'
 import { otaStatus } from './commands/ota-status.js'
 import { ExitCode, reasonOf, UsageError } from './errors.js'
 import type { CliIo } from './io.js'
@@ -15,7 +16,7 @@ import { cliVersion } from './version.js'
 const ota: CommandGroup = {
   name: 'ota',
   summary: 'Manage firmware upgrades on a running emulator (through its control API).',
-  commands: [otaAdd, otaPush, otaStatus, otaCancel],
+  commands: [otaAdd, otaPush, otaStatus, otaCancel, otaRollout],
 }
 
 const keys: CommandGroup = {

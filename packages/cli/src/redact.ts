@@ -13,3 +13,15 @@ export function redactor(argv: readonly string[]): (text: string) => string {
   const present = secrets.filter((s) => s.length > 0)
   return (text) => present.reduce((out, secret) => out.split(secret).join('<redacted>'), text)
 }
+
+/** `url` with its user and password replaced by `***` (a Redis URL may carry a password). */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password !== '') parsed.password = '***'
+    if (parsed.username !== '') parsed.username = '***'
+    return parsed.toString()
+  } catch {
+    return '(unparsable URL)'
+  }
+}

@@ -20,6 +20,8 @@ export const ErrorCodes = {
   /** Put the file below the directory given as `allowedFirmwareDir`, or upload it as `dataBase64`. */
   ERR_PATH_NOT_ALLOWED:
     'The emulator refused to read a file: reading by path is off, or the path leaves the allowed directory or is not a regular file.',
+  /** Check that Redis runs at `redisUrl` and that this host may reach it. */
+  ERR_STATE_STORE: "The emulator could not reach the Redis server that holds its platform's shared state.",
   // connection
   /** Check the device triple, the sign method and the clock. Not retried. */
   ERR_CONNACK_BAD_CREDENTIALS: 'The broker refused the CONNECT: bad username or password (signature).',

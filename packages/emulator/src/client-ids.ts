@@ -1,6 +1,7 @@
 import type { Client } from 'aedes'
 import { deviceKey } from './registry.js'
 import { parseClientId } from './signing/client-id.js'
+import type { StateTable } from './state/store.js'
 import type { DeviceIdentity } from './types.js'
 
 /**
@@ -10,15 +11,25 @@ import type { DeviceIdentity } from './types.js'
  * may keep a session for it: while a connection with it is open, and after a `clean=false` one. A
  * clientId whose base names a known device (`${pk}.${dn}`, or `${dn}.${pk}` as 4.x registers) is
  * that device's from the start, so that no other device can claim it first.
+ *
+ * With scale-out the owners live in the state store: a claim is decided there, atomically, so two
+ * nodes never hand one clientId to two devices, and a connection's end releases the clientId only
+ * while that connection still holds it.
  */
 export class ClientIdOwners {
   readonly #owners = new Map<string, string>()
   readonly #live = new Map<string, Client>()
   readonly #isDevice: (identity: DeviceIdentity) => boolean
+  readonly #table: StateTable<string>
 
   /** `isDevice(identity)`: whether the platform knows the device. */
-  constructor(isDevice: (identity: DeviceIdentity) => boolean) {
+  constructor(isDevice: (identity: DeviceIdentity) => boolean, table: StateTable<string>) {
     this.#isDevice = isDevice
+    this.#table = table
+    table.onChange((clientId, owner) => {
+      if (owner === undefined) this.#owners.delete(clientId)
+      else this.#owners.set(clientId, owner)
+    })
   }
 
   /** Whether the device may use `clientId`. */
@@ -29,13 +40,17 @@ export class ClientIdOwners {
   }
 
   /**
-   * Records that the device logged in with `client.id`; call once its CONNECT is verified and
-   * `mayUse` allowed it. The same device may take the clientId over (aedes closes its older connection).
+   * Records that the device logged in with `client.id` on the connection `token`; call once its
+   * CONNECT is verified and `mayUse` allowed it. The same device may take the clientId over (aedes
+   * closes its older connection, on whichever node). False (possibly later) when another node's
+   * device claimed the clientId first.
    */
-  claim(client: Client, device: DeviceIdentity): void {
-    this.#owners.set(client.id, deviceKey(device.productKey, device.deviceName))
+  claim(client: Client, device: DeviceIdentity, token: string): boolean | Promise<boolean> {
+    const owner = deviceKey(device.productKey, device.deviceName)
+    this.#owners.set(client.id, owner)
     this.#live.set(client.id, client)
-    client.conn.once('close', () => this.#release(client))
+    client.conn.once('close', () => this.#release(client, token))
+    return this.#table.claim(client.id, owner, token)
   }
 
   /** The known device other than `owner` that the clientId's base names, if any. */
@@ -53,10 +68,12 @@ export class ClientIdOwners {
     return named.find((key) => key !== owner)
   }
 
-  #release(client: Client): void {
+  #release(client: Client, token: string): void {
     if (this.#live.get(client.id) !== client) return
     this.#live.delete(client.id)
     // A clean session ends with its connection; a persistent one stays its device's.
-    if (client.clean) this.#owners.delete(client.id)
+    if (!client.clean) return
+    this.#owners.delete(client.id)
+    this.#table.remove(client.id, { ifGuard: token })
   }
 }

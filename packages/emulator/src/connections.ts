@@ -13,9 +13,10 @@ import { isCustomTopic, type TopicAcl } from './acl.js'
 import { type RefusalCode, ReturnCode, verifyConnect } from './auth.js'
 import { ClientIdOwners } from './client-ids.js'
 import { RegisterCode, registerDevice } from './registration.js'
-import { type DeviceRegistry, deviceKey } from './registry.js'
+import { type DeviceRegistry, type DeviceState, deviceKey, type Holder } from './registry.js'
 import { DeviceSession, REGISTER_TOPICS, RegisterSession, type Session } from './session.js'
-import type { EmulatorEvents, UplinkContext } from './types.js'
+import type { StateStore } from './state/store.js'
+import type { DeviceIdentity, EmulatorEvents, UplinkContext } from './types.js'
 
 export interface ConnectionsOptions {
   registry: DeviceRegistry
@@ -25,7 +26,13 @@ export interface ConnectionsOptions {
   minKeepaliveSeconds: number
   registerCloseDelayMs: number
   onUplink: (ctx: UplinkContext) => void
+  /** Where client ids, presence and kicks are shared with the other nodes (scale-out). */
+  store: StateStore
+  /** A device's publish that another node's broker received (scale-out): replies to this node's requests. */
+  onRemoteUplink: (topic: string, payload: Buffer) => void
 }
+
+type AuthOutcome = AuthenticateError | undefined
 
 type BrokerHooks = Required<
   Pick<
@@ -44,12 +51,16 @@ export class Connections {
   readonly #sessions = new Map<Client, Session>()
   readonly #byIdentity = new Map<string, DeviceSession>()
   readonly #clientIds: ClientIdOwners
+  #brokerId = ''
 
   constructor(options: ConnectionsOptions) {
     this.#o = options
     this.#clientIds = new ClientIdOwners(
       ({ productKey, deviceName }) => options.registry.get(productKey, deviceName) !== undefined,
+      options.store.table('clientIds'),
     )
+    options.registry.onRemotePresence((state, holder) => this.#takenOver(state, holder))
+    options.store.bus.on('kick', (message) => this.#kickRequested(message))
   }
 
   readonly hooks: BrokerHooks = {
@@ -58,9 +69,15 @@ export class Connections {
       callback(null, true)
     },
     authenticate: (client, username, password, done) => {
-      const error = this.#authenticate(client, username, password)
-      if (error === undefined) done(null, true)
-      else done(error, false)
+      const settle = (error: AuthOutcome) => (error === undefined ? done(null, true) : done(error, false))
+      const outcome = this.#authenticate(client, username, password)
+      if (!(outcome instanceof Promise)) return settle(outcome)
+      outcome.then(settle, (error: unknown) => {
+        this.#o.logger.warn({ err: error, clientId: client.id }, 'CONNECT could not be decided')
+        settle(
+          this.#refuse(client, username, ReturnCode.ServerUnavailable, 'the platform state is unavailable'),
+        )
+      })
     },
     authorizePublish: (client, packet, callback) => {
       if (client === null) return callback(null)
@@ -97,6 +114,7 @@ export class Connections {
 
   /** Wires the broker's events; call once after creating it. */
   attach(broker: Aedes): void {
+    this.#brokerId = broker.id
     broker.on('subscribe', (subs: Subscription[], client: Client) => {
       const session = this.#sessions.get(client)
       if (session?.kind === 'device') {
@@ -149,16 +167,47 @@ export class Connections {
     return this.#byIdentity.get(deviceKey(productKey, deviceName))
   }
 
-  /** Closes the device's connection; false when it was not online. */
+  /**
+   * Closes the device's connection; false when it was not online. A device online on another node
+   * (scale-out) is kicked there: true once the request is sent.
+   */
   kick(productKey: string, deviceName: string): boolean {
     const session = this.session(productKey, deviceName)
-    if (session === undefined) return false
-    this.#end(session)
-    session.client.close()
+    if (session !== undefined) {
+      this.#end(session)
+      session.client.close()
+      return true
+    }
+    const holder = this.#o.registry.holder({ productKey, deviceName })
+    if (this.#o.registry.get(productKey, deviceName)?.online !== true || holder === undefined) return false
+    if (holder.node === this.#o.store.node) return false
+    this.#o.store.bus.send('kick', { productKey, deviceName, token: holder.token })
     return true
   }
 
-  #authenticate(client: Client, username: string | undefined, password: Buffer | undefined) {
+  #kickRequested(message: unknown): void {
+    const { productKey, deviceName, token } = (message ?? {}) as Record<string, unknown>
+    if (typeof productKey !== 'string' || typeof deviceName !== 'string') return
+    const session = this.session(productKey, deviceName)
+    if (session === undefined || session.token !== token) return
+    this.#end(session)
+    session.client.close()
+  }
+
+  /** Another node logged the device in: its connection here is the older one and goes. */
+  #takenOver(state: DeviceState, holder: Readonly<Holder>): void {
+    const session = this.session(state.productKey, state.deviceName)
+    if (session === undefined || !state.online || session.token === holder.token) return
+    this.#o.logger.info({ clientId: session.clientId }, 'device logged in on another node')
+    this.#end(session)
+    if (!session.client.closed) session.client.close()
+  }
+
+  #authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): AuthOutcome | Promise<AuthOutcome> {
     const keepaliveSeconds = this.#keepalive.get(client) ?? 0
     const verdict = verifyConnect(
       { clientId: client.id, username, password, keepaliveSeconds },
@@ -184,15 +233,50 @@ export class Connections {
           outcome.code === RegisterCode.BadSign ? ReturnCode.BadUsernameOrPassword : ReturnCode.NotAuthorized
         return this.#refuse(client, username, code, `registration refused: ${outcome.message}`)
       }
-      this.#clientIds.claim(client, identity)
-      this.#sessions.set(client, new RegisterSession(client, identity, outcome.deviceSecret))
-      client.conn.once('close', () => this.#sessions.delete(client))
-      this.#o.events.emit('device:registered', { ...identity, via: 'mqtt' })
+      return this.#claimed(client, username, identity, () => {
+        this.#sessions.set(client, new RegisterSession(client, identity, outcome.deviceSecret))
+        client.conn.once('close', () => this.#sessions.delete(client))
+        this.#o.events.emit('device:registered', { ...identity, via: 'mqtt' })
+      })
+    }
+    const { identity, clientParams } = verdict
+    const token = this.#o.registry.newToken()
+    return this.#claimed(
+      client,
+      username,
+      identity,
+      () => this.#online(new DeviceSession(client, identity, clientParams, token)),
+      token,
+    )
+  }
+
+  /**
+   * Claims the clientId for the device and runs `accept`; refuses with return code 2 when another
+   * device holds it. With scale-out the claim is decided by the state store, after which the
+   * connection may already be gone: then nothing is accepted.
+   */
+  #claimed(
+    client: Client,
+    username: string | undefined,
+    identity: DeviceIdentity,
+    accept: () => void,
+    token = this.#o.registry.newToken(),
+  ): AuthOutcome | Promise<AuthOutcome> {
+    const decide = (claimed: boolean): AuthOutcome => {
+      if (!claimed) {
+        return this.#refuse(
+          client,
+          username,
+          ReturnCode.IdentifierRejected,
+          'clientId is held by another device',
+        )
+      }
+      if (client.conn.destroyed) return new Error('the connection closed during CONNECT') as AuthenticateError
+      accept()
       return undefined
     }
-    this.#clientIds.claim(client, verdict.identity)
-    this.#online(new DeviceSession(client, verdict.identity, verdict.clientParams))
-    return undefined
+    const claimed = this.#clientIds.claim(client, identity, token)
+    return typeof claimed === 'boolean' ? decide(claimed) : claimed.then(decide)
   }
 
   #refuse(client: Client, username: string | undefined, returnCode: RefusalCode, reason: string) {
@@ -220,7 +304,7 @@ export class Connections {
       this.#sessions.delete(client)
       this.#end(session)
     })
-    this.#o.registry.markOnline(identity, session.clientId, session.clientParams)
+    this.#o.registry.markOnline(identity, session.clientId, session.clientParams, session.token)
     this.#o.logger.info({ clientId: session.clientId }, 'device online')
     this.#o.events.emit('device:online', session.info())
     // A clean session has nothing stored that a publish could duplicate: it can take downlinks now.
@@ -233,12 +317,18 @@ export class Connections {
     const { productKey, deviceName } = session.identity
     const key = deviceKey(productKey, deviceName)
     if (this.#byIdentity.get(key) === session) this.#byIdentity.delete(key)
-    this.#o.registry.markOffline(session.identity)
+    this.#o.registry.markOffline(session.identity, session.token)
     this.#o.logger.info({ clientId: session.clientId }, 'device offline')
     this.#o.events.emit('device:offline', session.info())
   }
 
   #deliverAuto(packet: AedesPublishPacket, cb: () => void): void {
+    // Only with scale-out do packets of other brokers arrive here: their devices' replies may be ours.
+    const origin = packet as { brokerId?: string; clientId?: string }
+    if (origin.brokerId !== this.#brokerId && origin.clientId !== undefined) {
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
+      this.#o.onRemoteUplink(packet.topic, Buffer.from(payload))
+    }
     if (!packet.topic.startsWith('$')) {
       for (const session of this.#byIdentity.values()) {
         if (!session.wantsAutoDelivery(packet.topic, this.#o.acl)) continue

@@ -30,8 +30,11 @@ import type { FirmwareFaultControls } from './ota/types.js'
 import { listenOrigin } from './public-url.js'
 import { REGISTER_PATH, registrationHandler } from './registration-http.js'
 import { DeviceRegistry } from './registry.js'
+import { relayRemotePresence } from './remote-presence.js'
 import { closeServer, listen, urlHost } from './servers.js'
 import { resolveStartOptions, type Settings } from './start-options.js'
+import { openStore } from './state/open-store.js'
+import type { StateStore } from './state/store.js'
 import type {
   DeviceRecord,
   DeviceSnapshot,
@@ -71,7 +74,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   /** Gateways and sub-devices: topology, sub-device sessions, pack posts, notices to gateways. */
   readonly gateway: GatewayService
   /** @internal Device records and live state, shared with the other parts of the emulator. */
-  readonly registry = new DeviceRegistry()
+  readonly registry: DeviceRegistry
   /** The emulator's pino logger (silent unless configured). */
   readonly logger: Logger
   #mqttUrl = ''
@@ -83,6 +86,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   #closing: Promise<void> | undefined
   readonly #alink: AlinkService
   readonly #controlToken: string | undefined
+  readonly #store: StateStore
 
   /**
    * Starts the broker and the HTTP server. Ports 0 pick free ports. Invalid options reject with
@@ -92,17 +96,27 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {
     const settings = await resolveStartOptions(options)
     const { logger, host } = settings
-    const emu = new Emulator(await Aedes.createBroker({}), settings)
+    const store = await openStore(settings)
+    let broker: Aedes
     try {
+      broker = await Aedes.createBroker(store.brokerOptions())
+    } catch (error) {
+      await store.close()
+      throw error
+    }
+    const emu = new Emulator(broker, settings, store)
+    try {
+      // File URLs of firmware other nodes added need this node's origin before the state loads.
+      const httpPort = await listen(emu.#httpServer, settings.httpPort, host)
+      emu.#httpUrl = `http://${urlHost(host)}:${httpPort}`
+      emu.#firmwareBaseUrl = settings.firmwareBaseUrl ?? listenOrigin(host, httpPort)
+      await store.load()
       for (const product of options.products ?? []) emu.addProduct(product)
       for (const device of options.devices ?? []) emu.addDevice(device)
       emu.gateway.seed(options.topology ?? [])
       await emu.#alink.models.loaded()
       const mqttPort = await emu.#mqtt.listen(settings.mqttPort, host)
-      const httpPort = await listen(emu.#httpServer, settings.httpPort, host)
       emu.#mqttUrl = `mqtt://${urlHost(host)}:${mqttPort}`
-      emu.#httpUrl = `http://${urlHost(host)}:${httpPort}`
-      emu.#firmwareBaseUrl = settings.firmwareBaseUrl ?? listenOrigin(host, httpPort)
     } catch (error) {
       await emu.close()
       throw error
@@ -112,10 +126,12 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     return emu
   }
 
-  private constructor(broker: Aedes, settings: Settings) {
+  private constructor(broker: Aedes, settings: Settings, store: StateStore) {
     super()
     const { logger } = settings
     this.logger = logger
+    this.#store = store
+    this.registry = new DeviceRegistry(store)
     this.#controlToken = settings.controlToken
     this.http = new HttpRouter(logger)
     this.#uplinks = new UplinkBus(logger)
@@ -127,10 +143,16 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       settings,
       admission: () => this.gateway.admission,
       dispatch: this.#uplinks.dispatch,
+      store,
+      onRemoteUplink: (topic, payload) => this.#remoteUplink(topic, payload),
     })
     const publish = this.publish.bind(this)
     const onUplink = this.onUplink.bind(this)
-    this.ota = new OtaService(this, { clock: settings.clock })
+    this.ota = new OtaService(this, {
+      clock: settings.clock,
+      store,
+      deviceTags: (productKey, deviceName) => this.device(productKey, deviceName)?.tags,
+    })
     this.gateway = new GatewayService({
       registry: this.registry,
       acl: this.acl,
@@ -154,6 +176,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       fileBaseUrl: () => this.#firmwareBaseUrl,
       onInvalid: (info) => this.emit('alink:invalid', info),
       requestTimeoutMs: settings.requestTimeoutMs,
+      store,
     })
     this.http.route('*', '/ota/', (req, res) => {
       this.ota.server.handle(req, res)
@@ -165,6 +188,15 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     }
     this.http.route('POST', REGISTER_PATH, registrationHandler(this.registry, registered))
     this.#httpServer = createHttpServer(this.http.handle)
+    relayRemotePresence(this.registry, this, this.logger, store.node)
+  }
+
+  /**
+   * This node's id within a platform on Redis (`redisUrl`), unique among the nodes that are up;
+   * `''` for an emulator in memory.
+   */
+  get node(): string {
+    return this.#store.node
   }
 
   /** `mqtt://host:port` of the broker. */
@@ -214,6 +246,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       throw new LinkkitError('ERR_INVALID_ARGUMENT', `unknown device ${productKey}/${deviceName}`)
     }
     state.disabled = disabled
+    this.registry.saveRecord(state)
     if (disabled) this.kick(productKey, deviceName)
   }
 
@@ -356,13 +389,20 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     await this.close()
   }
 
+  /** A reply another node's broker received may answer a request of this node (scale-out). */
+  #remoteUplink(topic: string, payload: Buffer): void {
+    if (!this.#alink.settleRemote(topic, payload)) this.gateway.settleRemote(topic, payload)
+  }
+
   async #close(): Promise<void> {
+    this.#store.mute()
     this.gateway.close()
     await this.#alink.close()
     await this.ota.close()
     await this.#mqtt.close()
     this.#httpServer.closeAllConnections()
     await closeServer(this.#httpServer)
+    await this.#store.close()
     this.logger.info('emulator closed')
   }
 }

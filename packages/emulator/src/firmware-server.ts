@@ -8,6 +8,7 @@ import {
   type FirmwareFileInfo,
   type FirmwareFileStats,
   FirmwareStore,
+  type SharedFileInfo,
   type StoredFirmware,
 } from './firmware-store.js'
 import { listenOrigin, publicBaseUrl } from './public-url.js'
@@ -98,6 +99,20 @@ export class FirmwareServer {
     return { id, name, url, size: file.data.length, md5, sha256 }
   }
 
+  /**
+   * Serves a file another node added (scale-out) under the same id: its bytes are fetched once, on
+   * the first request, and must match `info`'s size and MD5. Returns its URL on this server.
+   */
+  adoptFile(info: SharedFileInfo, fetch: () => Promise<Uint8Array | undefined>): string {
+    this.#store.adopt(info, fetch)
+    return `${this.baseUrl}${this.pathPrefix}${info.id}/${encodeURIComponent(info.name)}`
+  }
+
+  /** The bytes of a file this server holds (undefined for an unknown one or one not fetched yet). */
+  fileData(id: string): Uint8Array | undefined {
+    return this.#store.get(id)?.data
+  }
+
   /** Stops serving a file; false when there was none. */
   removeFile(id: string): boolean {
     return this.#store.delete(id)
@@ -127,7 +142,16 @@ export class FirmwareServer {
     res.once('close', () => this.#open.delete(res))
     file.stats.requests += 1
     if (req.headers.range !== undefined) file.stats.ranges.push(req.headers.range)
-    this.#serve(req, res, file)
+    if (file.data !== undefined) this.#serve(req, res, file)
+    else
+      void file.load().then((ok) => {
+        if (res.destroyed) return
+        if (ok) this.#serve(req, res, file)
+        else {
+          file.stats.statuses.push(503)
+          answer(res, 503)
+        }
+      })
     return true
   }
 

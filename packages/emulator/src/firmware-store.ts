@@ -31,31 +31,86 @@ export interface FirmwareFileStats {
 
 const FILLER = new Uint8Array(64 * 1024)
 
-/** One image held in memory. The bytes are served as slices of the caller's buffer, never copied whole. */
+/** A file's identity and digests, as another node's firmware server announced it (scale-out). */
+export interface SharedFileInfo {
+  id: string
+  name: string
+  size: number
+  md5: string
+  sha256: string
+}
+
+/**
+ * One image held in memory. The bytes are served as slices of the caller's buffer, never copied
+ * whole. A file another node added (scale-out) starts without its bytes: `load()` fetches them
+ * once, on the first request.
+ */
 export class StoredFirmware {
   readonly faults = new FirmwareFaults()
   readonly stats: FirmwareFileStats = { requests: 0, bytesSent: 0, ranges: [], statuses: [] }
+  readonly id: string
+  readonly name: string
+  readonly size: number
   readonly md5: string
   readonly sha256: string
+  #data: Uint8Array | undefined
+  #loading: Promise<boolean> | undefined
+  readonly #fetch: (() => Promise<Uint8Array | undefined>) | undefined
 
   constructor(
-    readonly id: string,
-    readonly name: string,
-    readonly data: Uint8Array,
+    id: string,
+    name: string,
+    data: Uint8Array | { info: SharedFileInfo; fetch: () => Promise<Uint8Array | undefined> },
   ) {
-    this.md5 = createHash('md5').update(data).digest('hex')
-    this.sha256 = createHash('sha256').update(data).digest('hex')
+    this.id = id
+    this.name = name
+    if (data instanceof Uint8Array) {
+      this.#data = data
+      this.size = data.length
+      this.md5 = createHash('md5').update(data).digest('hex')
+      this.sha256 = createHash('sha256').update(data).digest('hex')
+    } else {
+      this.size = data.info.size
+      this.md5 = data.info.md5
+      this.sha256 = data.info.sha256
+      this.#fetch = data.fetch
+    }
+  }
+
+  /** The image's bytes, once held. */
+  get data(): Uint8Array | undefined {
+    return this.#data
+  }
+
+  /** Resolves true once the bytes are held (fetched at most once), false when they cannot be had. */
+  load(): Promise<boolean> {
+    if (this.#data !== undefined) return Promise.resolve(true)
+    this.#loading ??= (this.#fetch?.() ?? Promise.resolve(undefined)).then(
+      (bytes) => {
+        // Bytes that do not match what was announced are not served.
+        if (bytes === undefined || bytes.length !== this.size) return false
+        if (createHash('md5').update(bytes).digest('hex') !== this.md5) return false
+        this.#data = bytes
+        return true
+      },
+      () => false,
+    )
+    return this.#loading.then((ok) => {
+      if (!ok) this.#loading = undefined
+      return ok
+    })
   }
 
   /** The size served, after an `extraBytes` fault from this file's or the global faults. */
   servedSize(global: FirmwareFaults): number {
-    return Math.max(0, this.data.length + this.faults.extra + global.extra)
+    return Math.max(0, this.size + this.faults.extra + global.extra)
   }
 
   /** Up to `max` served bytes starting at `offset` (< served size), past the image end zero filler. */
   slice(offset: number, max: number): Uint8Array {
-    if (offset < this.data.length) {
-      return this.data.subarray(offset, Math.min(this.data.length, offset + max))
+    const data = this.#data ?? FILLER
+    if (offset < this.size) {
+      return data.subarray(offset, Math.min(this.size, offset + max))
     }
     return FILLER.subarray(0, Math.min(FILLER.length, max))
   }
@@ -70,6 +125,15 @@ export class FirmwareStore {
     while (this.#files.has(id)) id = randomBytes(4).toString('hex')
     const file = new StoredFirmware(id, name, data)
     this.#files.set(id, file)
+    return file
+  }
+
+  /** Knows a file another node holds; its bytes come from `fetch` when first asked for. */
+  adopt(info: SharedFileInfo, fetch: () => Promise<Uint8Array | undefined>): StoredFirmware {
+    const held = this.#files.get(info.id)
+    if (held !== undefined) return held
+    const file = new StoredFirmware(info.id, info.name, { info, fetch })
+    this.#files.set(info.id, file)
     return file
   }
 

@@ -43,6 +43,13 @@ export { type SubDeviceSession, Topology } from './gateway/topology.js'
 export type { TopologyRecord } from './gateway/types.js'
 export { type HttpHandler, HttpRouter } from './http-router.js'
 export { type OtaHost, OtaService, type OtaServiceOptions } from './ota/ota-service.js'
+export type {
+  OtaRollout,
+  RolloutCounts,
+  RolloutOptions,
+  RolloutStatus,
+} from './ota/rollout-types.js'
+export { type RolloutHost, Rollouts } from './ota/rollouts.js'
 export {
   type AddFirmwareOptions,
   DEFAULT_MODULE,

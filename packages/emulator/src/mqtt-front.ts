@@ -10,6 +10,7 @@ import type { DeviceRegistry } from './registry.js'
 import { closeServer, listen, trackSockets } from './servers.js'
 import type { Settings } from './start-options.js'
 import type { EmulatorEvents, EmulatorPublishOptions, UplinkContext } from './types.js'
+import type { StateStore } from './state/store.js'
 
 export interface MqttFrontDeps {
   registry: DeviceRegistry
@@ -21,6 +22,10 @@ export interface MqttFrontDeps {
   admission(): Admission
   /** Hands an admitted uplink to the services. */
   dispatch(ctx: UplinkContext): void
+  /** The platform's shared state (scale-out) or the memory store. */
+  store: StateStore
+  /** A device's publish another node received (scale-out), for replies this node waits for. */
+  onRemoteUplink(topic: string, payload: Buffer): void
 }
 
 /**
@@ -43,6 +48,8 @@ export class MqttFront {
       logger,
       minKeepaliveSeconds: settings.minKeepaliveSeconds,
       registerCloseDelayMs: settings.registerCloseDelayMs,
+      store: deps.store,
+      onRemoteUplink: deps.onRemoteUplink,
       // A gateway's uplinks for its sub-devices reach the services only while they are logged in.
       onUplink: (ctx) => {
         if (deps.admission().admits(ctx)) deps.dispatch(ctx)

@@ -96,6 +96,7 @@ export function registerDevice(registry: DeviceRegistry, req: RegisterRequest): 
   if (preset === undefined) {
     device.deviceSecret = deviceSecret
     device.secretSource = 'registered'
+    registry.saveRecord(device)
   }
   return { ok: true, productKey, deviceName, deviceSecret }
 }

@@ -10,6 +10,8 @@ export class DeviceSession {
   readonly identity: DeviceIdentity
   readonly clientId: string
   readonly clientParams: Record<string, string>
+  /** Names this connection in the platform's presence records (unique across nodes). */
+  readonly token: string
   /** `_ss=1`: system downlinks are delivered without SUBSCRIBE (docs/protocol.md §1.5). */
   readonly autoSubscribe: boolean
   /** Set once the device counts as offline for this connection (closed, kicked or superseded). */
@@ -19,11 +21,12 @@ export class DeviceSession {
   /** Auto-delivered packets held until aedes finished the CONNECT, see `deliver`. */
   #held: PublishPacket[] | undefined = []
 
-  constructor(client: Client, identity: DeviceIdentity, clientParams: Record<string, string>) {
+  constructor(client: Client, identity: DeviceIdentity, clientParams: Record<string, string>, token: string) {
     this.client = client
     this.identity = identity
     this.clientId = client.id
     this.clientParams = clientParams
+    this.token = token
     this.autoSubscribe = clientParams._ss === '1'
   }
 

@@ -22,6 +22,9 @@ export interface Settings {
   readonly controlToken: string | undefined
   readonly firmwareDir: FirmwareDir | undefined
   readonly logger: Logger
+  /** Scale-out's Redis URL, undefined for a platform in memory. */
+  readonly redisUrl: string | undefined
+  readonly redisPrefix: string
 }
 
 /** What one option must be: a type guard and the words for the error. */
@@ -43,6 +46,23 @@ const HOST: Rule<string> = {
 }
 const CLOCK: Rule<EmulatorClock> = { test: isClock, must: 'an object with now() and setTimer()' }
 const LIST: Rule<readonly unknown[]> = { test: Array.isArray, must: 'an array' }
+const REDIS_URL: Rule<string> = {
+  test: (v): v is string => {
+    if (typeof v !== 'string') return false
+    try {
+      const url = new URL(v)
+      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== ''
+    } catch {
+      return false
+    }
+  },
+  must: 'a redis:// or rediss:// URL with a host',
+}
+// Channel patterns and SCAN patterns are built from it, so glob characters are out.
+const REDIS_PREFIX: Rule<string> = {
+  test: (v): v is string => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v),
+  must: '1-64 letters, digits, "_", "." or "-"',
+}
 const LOGGER: Rule<Logger | string> = {
   test: (v): v is Logger | string =>
     typeof v === 'string'
@@ -90,6 +110,8 @@ export async function resolveStartOptions(options: EmulatorOptions): Promise<Set
     controlToken: controlTokenOf(options.controlToken, host),
     firmwareDir: await firmwareDirOf(options.allowedFirmwareDir),
     logger: createLogger(logger),
+    redisUrl: read<string | undefined>(options, 'redisUrl', REDIS_URL, undefined),
+    redisPrefix: read(options, 'redisPrefix', REDIS_PREFIX, 'linkkit-emulator'),
   })
 }
 

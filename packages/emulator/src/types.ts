@@ -98,6 +98,23 @@ export interface EmulatorOptions {
   allowedFirmwareDir?: string | undefined
   /** Time for OTA jobs (timestamps, upgrade timeouts); tests pass a fake one. @default the system clock */
   clock?: EmulatorClock
+  /**
+   * Scale-out: several emulator processes serve one platform through this Redis server
+   * (`redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS). The broker shares its
+   * sessions, subscriptions and messages through mqemitter-redis and aedes-persistence-redis, and
+   * the platform's state (devices, secrets, presence, thing state, firmware, jobs, rollouts,
+   * gateways) lives in Redis, so a device on one node answers a request made on another. Without
+   * it everything stays in this process. Redis then holds device secrets: see docs/security.md.
+   * @default none (one process, in memory)
+   */
+  redisUrl?: string
+  /**
+   * The platform's name in Redis: every key starts with `${redisPrefix}:` and every channel with
+   * `${redisPrefix}/` or `${redisPrefix}:`. Nodes with the same URL and prefix are one platform;
+   * two platforms (two test runs) can share one Redis server with different prefixes. Letters,
+   * digits, `_`, `.` and `-`, at most 64. @default 'linkkit-emulator'
+   */
+  redisPrefix?: string
 }
 
 export type { DeviceIdentity }
@@ -151,6 +168,11 @@ export interface DeviceConnectionInfo extends DeviceIdentity {
   clientParams: Record<string, string>
   /** For a sub-device's session (`combine.login`), the gateway whose connection carries it. */
   gateway?: DeviceIdentity
+  /**
+   * With scale-out (`redisUrl`): true when another node holds the connection; this node heard of
+   * it through the platform's shared state. Absent for connections of this node.
+   */
+  remote?: true
 }
 
 /** Payload of `device:ready`. */

@@ -7,6 +7,7 @@ import { loadEmulatorConfig } from '../emulator-config.js'
 import { CliError, ExitCode, UsageError } from '../errors.js'
 import { type CliIo, Output } from '../io.js'
 import { LOG_LEVEL_OPTION, logLevel } from '../log-level.js'
+import { redactUrl } from '../redact.js'
 
 const DEFAULT_MQTT_PORT = 1883
 const DEFAULT_HTTP_PORT = 8080
@@ -29,6 +30,11 @@ export const emulatorCommand: Command = {
     'a default port is left out). The C SDK 3.x follows only URLs without a port, fetched on port 80:',
     'serve HTTP on port 80 (--http-port 80), or forward port 80 to the HTTP port and pass',
     '--firmware-url http://<host>. docs/emulator.md has the whole C SDK recipe.',
+    'Scale-out: several emulators started with the same --redis URL (and --redis-prefix) serve one',
+    'platform: devices, thing state, firmware, jobs and rollouts live in Redis, a device connected to',
+    'one node answers requests made on any node, and every control API sees every device. Each node adds',
+    'the devices of its --config file (the other nodes may list none). Redis then holds device secrets:',
+    'give it a password (redis://:password@host:6379) and keep it off public networks.',
   ].join('\n'),
   options: {
     config: {
@@ -36,6 +42,19 @@ export const emulatorCommand: Command = {
       value: 'path',
       description: 'products, devices and TSL of the platform',
       required: true,
+    },
+    redis: {
+      type: 'string',
+      value: 'url',
+      description:
+        'scale out: keep the platform in this Redis (redis://[:password@]host[:port][/db]), shared with other nodes',
+      env: 'LINKKIT_REDIS_URL',
+    },
+    'redis-prefix': {
+      type: 'string',
+      value: 'name',
+      description:
+        'name of the platform in Redis; nodes with the same URL and prefix are one platform (default: linkkit-emulator)',
     },
     'mqtt-port': {
       type: 'string',
@@ -84,6 +103,8 @@ export const emulatorCommand: Command = {
       mqtt: options.integer('mqtt-port', 0, 65_535),
       http: options.integer('http-port', 0, 65_535),
     }
+    const redisUrl = options.string('redis')
+    const redisPrefix = options.string('redis-prefix')
     const configPath = resolve(io.cwd, options.required('config'))
     const config = await loadEmulatorConfig(configPath)
     const mqttPort = ports.mqtt ?? config.mqttPort ?? DEFAULT_MQTT_PORT
@@ -106,12 +127,19 @@ export const emulatorCommand: Command = {
         logger: level,
         controlToken,
         allowedFirmwareDir,
+        ...(redisUrl === undefined ? {} : { redisUrl }),
+        ...(redisPrefix === undefined ? {} : { redisPrefix }),
       })
     } catch (error) {
       const { code, port } = error as { code?: string; port?: number }
       if (code === 'ERR_INVALID_OPTIONS') {
         // A refused option is a usage error; the firmware URL is named the way the user gave it.
         const { message, details } = error as { message: string; details?: { name?: unknown } }
+        if (details?.name === 'redisUrl' || details?.name === 'redisPrefix') {
+          throw new UsageError(
+            message.replace(/^redisUrl/, '--redis').replace(/^redisPrefix/, '--redis-prefix'),
+          )
+        }
         if (details?.name !== 'firmwareBaseUrl') throw new UsageError(message)
         const source = options.has('firmware-url')
           ? '--firmware-url'
@@ -132,6 +160,7 @@ export const emulatorCommand: Command = {
       httpUrl: emu.httpUrl,
       firmwareBaseUrl: emu.firmwareBaseUrl,
       devices,
+      ...(redisUrl === undefined ? {} : { redis: redactUrl(redisUrl), node: emu.node }),
       ...(generated === undefined ? {} : { controlToken: generated }),
     })
     out.text(
@@ -144,6 +173,11 @@ export const emulatorCommand: Command = {
     )
     out.text(`  files    ${emu.firmwareBaseUrl}/ota/…  (the URLs devices download from)`)
     out.text(`  devices  ${summarize(devices.map((d) => `${d.productKey}/${d.deviceName}`))}`)
+    if (redisUrl !== undefined) {
+      out.text(
+        `  redis    ${redactUrl(redisUrl)}  (platform ${redisPrefix ?? 'linkkit-emulator'}, this node ${emu.node})`,
+      )
+    }
     out.text('Press Ctrl-C to stop.')
     reportEvents(emu, out)
     await stopRequested(io)

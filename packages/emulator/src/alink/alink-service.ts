@@ -4,6 +4,7 @@ import type { TopicAcl } from '../acl.js'
 import type { HttpRouter } from '../http-router.js'
 import type { DeviceRegistry } from '../registry.js'
 import type { DeviceIdentity, EmulatorPublishOptions, UplinkContext, UplinkHandler } from '../types.js'
+import type { StateStore } from '../state/store.js'
 import { ConfigFiles } from './config-files.js'
 import {
   configGet,
@@ -19,6 +20,7 @@ import { answerNtp } from './ntp.js'
 import { batchPost, eventPost, historyPost, propertyPost } from './posts.js'
 import { RawChannel } from './raw.js'
 import { ReplyWaiters } from './reply-waiters.js'
+import { ThingJournal } from './thing-journal.js'
 import { ThingModels } from './thing-models.js'
 import { thingState } from './thing-state.js'
 import type {
@@ -44,6 +46,8 @@ export interface AlinkServiceDeps {
   requestTimeoutMs?: number
   /** @default Date.now */
   now?: () => number
+  /** Where thing state and models are shared with the other nodes (scale-out). @default this process only */
+  store?: StateStore
 }
 
 /** Handlers of the Alink requests a device sends, by the topic after `/sys/${pk}/${dn}/`. */
@@ -79,6 +83,7 @@ export class AlinkService {
   readonly raw: RawChannel
   readonly #d: AlinkServiceDeps
   readonly #waiters = new ReplyWaiters()
+  readonly #journal: ThingJournal
   readonly #logger: Logger
   readonly #now: () => number
   readonly #off: Array<() => void>
@@ -87,9 +92,13 @@ export class AlinkService {
     this.#d = deps
     this.#logger = deps.logger.child({ component: 'alink' })
     this.#now = deps.now ?? Date.now
-    this.models = new ThingModels(this.#logger)
-    this.configs = new ConfigFiles(deps.http, deps.fileBaseUrl)
-    this.raw = new RawChannel(deps.publish, this.#logger)
+    this.models = new ThingModels(this.#logger, deps.store)
+    this.configs = new ConfigFiles(deps.http, deps.fileBaseUrl, deps.store)
+    this.#journal = new ThingJournal(deps.store, (key) => {
+      const at = key.indexOf('/')
+      return this.device({ productKey: key.slice(0, at), deviceName: key.slice(at + 1) })
+    })
+    this.raw = new RawChannel(deps.publish, this.#logger, this.#journal)
     this.downlinks = new Downlinks({
       registry: deps.registry,
       waiters: this.#waiters,
@@ -138,6 +147,7 @@ export class AlinkService {
       state.desired[id] = entry
       stored[id] = { ...entry }
     }
+    this.#journal.changed(identity, state, 'desired')
     return stored
   }
 
@@ -150,6 +160,11 @@ export class AlinkService {
       )
     }
     return this.downlinks.pushConfig(identity, offer, options)
+  }
+
+  /** Settles a request of this node that a device answered on another node (scale-out). */
+  settleRemote(topic: string, payload: Buffer): boolean {
+    return this.#waiters.settle(topic, payload)
   }
 
   /** Stops handling uplinks and rejects pending requests with ERR_CLOSED. */
@@ -222,7 +237,7 @@ export class AlinkService {
   async #thingDevice(identity: DeviceIdentity): Promise<ThingDevice | undefined> {
     const state = this.device(identity)
     if (state === undefined) return undefined
-    return { identity, state, model: await this.models.get(identity.productKey) }
+    return { identity, state, model: await this.models.get(identity.productKey), journal: this.#journal }
   }
 
   /** A device the publishing connection may post for: itself or one the ACL grants it. */

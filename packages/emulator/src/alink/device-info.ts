@@ -34,6 +34,7 @@ export function desiredDelete(req: UplinkRequest): Answer {
       delete req.state.desired[id]
     }
   }
+  req.journal.changed(req.identity, req.state, 'desired')
   return OK
 }
 
@@ -49,6 +50,7 @@ export function tagsUpdate(req: UplinkRequest): Answer {
     tags.push([tag.attrKey, tag.attrValue])
   }
   for (const [key, value] of tags) req.state.tags[key] = value
+  req.journal.changed(req.identity, req.state, 'tags')
   return OK
 }
 
@@ -60,6 +62,7 @@ export function tagsDelete(req: UplinkRequest): Answer {
     return fail(AlinkCodes.invalidParams, 'each entry must be {"attrKey":..}')
   }
   for (const tag of params as Array<{ attrKey: string }>) delete req.state.tags[tag.attrKey]
+  req.journal.changed(req.identity, req.state, 'tags')
   return OK
 }
 

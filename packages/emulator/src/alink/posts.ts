@@ -1,6 +1,6 @@
 import type { LinkkitError } from '@linkkit/core'
 import { AlinkCodes, type Answer, fail, isRecord, MAX_PROPERTIES, OK } from './envelope.js'
-import { isSample, keepNewest, MAX_EVENTS, pushBounded, toEvent, toReported } from './thing-state.js'
+import { isSample, keepNewest, toEvent, toReported } from './thing-state.js'
 import type { ThingDevice, UplinkRequest } from './uplink-request.js'
 
 /**
@@ -22,6 +22,7 @@ export function propertyPost(req: UplinkRequest): Answer {
   for (const [identifier, posted] of Object.entries(accepted)) {
     req.state.properties[identifier] = toReported(posted, req.now)
   }
+  req.journal.changed(req.identity, req.state, 'properties')
   return OK
 }
 
@@ -36,7 +37,7 @@ export function eventPost(req: UplinkRequest, eventId: string): Answer {
     req.invalid(errors, code)
     return fail(code, first.message)
   }
-  pushBounded(req.state.events, toEvent(eventId, params, req.now), MAX_EVENTS)
+  req.journal.event(req.identity, req.state, toEvent(eventId, params, req.now))
   return OK
 }
 
@@ -111,7 +112,7 @@ function store(
   events: Array<Record<string, unknown>>,
 ): LinkkitError[] {
   const errors: LinkkitError[] = []
-  const { model, state } = target
+  const { model, state, identity, journal } = target
   for (const entry of properties) {
     const check = model?.checkPost(entry, req.now)
     if (check !== undefined) errors.push(...check.errors)
@@ -119,12 +120,12 @@ function store(
       if (id !== '' && isSample(sample)) keepNewest(state.properties, id, toReported(sample, req.now))
     }
   }
+  if (properties.length > 0) journal.changed(identity, state, 'properties')
   for (const entry of events) {
     for (const [id, sample] of Object.entries(entry)) {
       const refused = model?.checkEvent(id, sample) ?? []
       if (refused.length > 0) errors.push(...refused)
-      else if (id !== '' && isSample(sample))
-        pushBounded(state.events, toEvent(id, sample, req.now), MAX_EVENTS)
+      else if (id !== '' && isSample(sample)) journal.event(identity, state, toEvent(id, sample, req.now))
     }
   }
   return errors

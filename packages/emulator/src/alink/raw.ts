@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { DeviceIdentity, EmulatorPublishOptions, UplinkContext } from '../types.js'
 import { MAX_RAW_UPLINKS, pushBounded } from './thing-state.js'
+import type { ThingJournal } from './thing-journal.js'
 import type { DeviceThingState, RawUpHandler } from './types.js'
 
 /**
@@ -12,13 +13,16 @@ export class RawChannel {
   readonly #handlers = new Map<string, RawUpHandler>()
   readonly #publish: (topic: string, payload: Uint8Array, options?: EmulatorPublishOptions) => Promise<void>
   readonly #logger: Logger
+  readonly #journal: ThingJournal
 
   constructor(
     publish: (topic: string, payload: Uint8Array, options?: EmulatorPublishOptions) => Promise<void>,
     logger: Logger,
+    journal: ThingJournal,
   ) {
     this.#publish = publish
     this.#logger = logger
+    this.#journal = journal
   }
 
   /** Sets the product's raw uplink handler; undefined restores the echo. */
@@ -33,7 +37,7 @@ export class RawChannel {
     state: DeviceThingState,
     now: number,
   ): Promise<void> {
-    pushBounded(state.rawUp, { payload: Uint8Array.from(ctx.payload), time: now }, MAX_RAW_UPLINKS)
+    this.#journal.raw(device, state, { payload: Uint8Array.from(ctx.payload), time: now })
     const handler = this.#handlers.get(device.productKey)
     let reply: Uint8Array | undefined = ctx.payload
     if (handler !== undefined) {

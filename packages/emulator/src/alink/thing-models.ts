@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { MemoryStore, type StateStore, type StateTable } from '../state/store.js'
 import { readTslFile, readTslObject, type ThingModelInput } from '../tsl/load.js'
 import type { ProductTsl } from '../tsl/model.js'
 
@@ -10,9 +11,21 @@ import type { ProductTsl } from '../tsl/model.js'
 export class ThingModels {
   readonly #models = new Map<string, Promise<ProductTsl>>()
   readonly #logger: Logger
+  readonly #table: StateTable<Record<string, unknown>>
 
-  constructor(logger: Logger) {
+  /** With scale-out, a model set on one node is the product's model on every node (as its rendered document). */
+  constructor(logger: Logger, store: StateStore = new MemoryStore()) {
     this.#logger = logger
+    this.#table = store.table('thing-models')
+    this.#table.onChange((productKey, document) => {
+      if (document === undefined) this.#models.delete(productKey)
+      // #load logs a failure; nobody waits on another node's model but the uplinks that need it.
+      else
+        void this.#load(
+          productKey,
+          Promise.resolve().then(() => readTslObject(document)),
+        )
+    })
   }
 
   /** Sets (replaces) the product's model; resolves once it is usable. Throws at once for a bad document. */
@@ -21,6 +34,14 @@ export class ThingModels {
       typeof source === 'string' || source instanceof URL
         ? readTslFile(source)
         : Promise.resolve(readTslObject(source))
+    model.then(
+      (loaded) => this.#table.save(productKey, loaded.document(productKey)),
+      () => {},
+    )
+    return this.#load(productKey, model)
+  }
+
+  #load(productKey: string, model: Promise<ProductTsl>): Promise<ProductTsl> {
     model.catch((error: unknown) =>
       this.#logger.error({ err: error, productKey }, 'thing model failed to load'),
     )

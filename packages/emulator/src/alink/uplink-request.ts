@@ -3,12 +3,15 @@ import type { ProductTsl } from '../tsl/model.js'
 import type { DeviceIdentity } from '../types.js'
 import type { Answer } from './envelope.js'
 import type { ConfigPushParams, DeviceThingState } from './types.js'
+import type { ThingJournal } from './thing-journal.js'
 
 /** The thing-model side of one device: its stored state and its product's model. */
 export interface ThingDevice {
   identity: DeviceIdentity
   state: DeviceThingState
   model: ProductTsl | undefined
+  /** Where changes of `state` are recorded (and shared with other nodes). */
+  journal: ThingJournal
 }
 
 /** One readable Alink request from a device, handed to the handler of its topic. */

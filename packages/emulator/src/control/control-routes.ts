@@ -12,6 +12,7 @@ import {
   optionalTimeoutMs,
   requiredString,
 } from './control-input.js'
+import { rolloutRoutes } from './control-rollouts.js'
 import { deviceSummary, deviceView, firmwareView } from './control-views.js'
 import type { ReadFirmwareOptions } from './firmware-file.js'
 
@@ -67,7 +68,7 @@ const ok = (body: unknown, status = 200): ControlReply => ({ status, body })
  * `path` only below `files.dir`),
  * `GET firmware/:id`, `POST push` `{ productKey, deviceName, firmwareId, srcVersion?, timeoutMs? }` (201),
  * `GET jobs?productKey=&deviceName=`, `GET jobs/:id`, `POST jobs/:id/cancel` `{ reason? }`,
- * `POST kick` `{ productKey, deviceName }`.
+ * `POST kick` `{ productKey, deviceName }`, and the rollout endpoints (`rolloutRoutes`).
  * Device replies to downlinks come back as they are (`{ id, code, data, message? }`), any code.
  */
 export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions, 'signal'>): ControlRoute[] {
@@ -238,5 +239,6 @@ export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions,
         return ok({ kicked: emu.kick(productKey, deviceName) })
       },
     },
+    ...rolloutRoutes(emu),
   ]
 }

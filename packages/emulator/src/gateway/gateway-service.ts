@@ -188,7 +188,9 @@ export class GatewayService {
   /** Disables a sub-device: its session ends, logins get 522, and its gateway hears `thing.disable`. */
   disableSubDevice(sub: DeviceIdentity): Promise<DeviceReply | undefined> {
     sub = identityOf(sub)
-    this.#known(sub).disabled = true
+    const state = this.#known(sub)
+    state.disabled = true
+    this.#host.registry.saveRecord(state)
     this.#sessions.logout(sub)
     return this.#subNotice(sub, 'disable')
   }
@@ -196,7 +198,9 @@ export class GatewayService {
   /** Enables a disabled sub-device and tells its gateway with `thing.enable`. */
   enableSubDevice(sub: DeviceIdentity): Promise<DeviceReply | undefined> {
     sub = identityOf(sub)
-    this.#known(sub).disabled = false
+    const state = this.#known(sub)
+    state.disabled = false
+    this.#host.registry.saveRecord(state)
     return this.#subNotice(sub, 'enable')
   }
 
@@ -226,6 +230,11 @@ export class GatewayService {
   dropSession(sub: DeviceIdentity): boolean {
     sub = identityOf(sub)
     return this.#sessions.logout(sub)
+  }
+
+  /** Settles a notice whose reply a gateway sent to another node (scale-out). */
+  settleRemote(topic: string, payload: Buffer): boolean {
+    return this.#notices.settle(topic, payload)
   }
 
   /** Stops handling gateway uplinks and notices. */

@@ -36,7 +36,7 @@ export class SubSessions {
     const { clientId, cleanSession, clientParams } = session
     acl.topology.login(sub, { gateway, clientId, cleanSession, since: Date.now() })
     acl.allow(gateway, sub)
-    registry.markOnline(sub, clientId, clientParams)
+    registry.markOnline(sub, clientId, clientParams, registry.newToken(), { ...gateway })
     const { productKey, deviceName } = sub
     const info = {
       productKey,
@@ -54,7 +54,10 @@ export class SubSessions {
     const session = acl.topology.logout(sub)
     if (session === undefined) return false
     acl.revoke(session.gateway, sub)
-    registry.markOffline(sub)
+    // The presence is the session's while its gateway holds it (not a direct connection since).
+    const holder = registry.holder(sub)
+    if (holder?.gateway !== undefined && sameIdentity(holder.gateway, session.gateway))
+      registry.markOffline(sub, holder.token)
     const clientParams = { ...(registry.get(sub.productKey, sub.deviceName)?.clientParams ?? {}) }
     const { productKey, deviceName } = sub
     const gateway = { ...session.gateway }

@@ -69,6 +69,7 @@ export function subRegister(core: GatewayCore): GatewayHandler {
       if (state.deviceSecret === undefined) {
         state.deviceSecret = newDeviceSecret()
         state.secretSource = 'registered'
+        core.registry.saveRecord(state)
       }
       return { iotId: iotId(id), ...id, deviceSecret: state.deviceSecret }
     })

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto'
 import { assertTopicSegment, LinkkitError } from '@linkkit/core'
 import type { FirmwareServer } from '../firmware-server.js'
 import { checkSecurityVersion, firmwareSigner, signatureFields } from './firmware-signing.js'
+import { MemoryStore, type StateStore, type StateTable } from '../state/store.js'
 import {
   type AddFirmwareOptions,
   DEFAULT_MODULE,
@@ -37,17 +38,36 @@ function checkData(data: unknown, field: string): Uint8Array {
   return data
 }
 
-/** The firmware packages of the emulated platform; their files live on the firmware server. */
+/**
+ * The firmware packages of the emulated platform; their files live on the firmware server. With
+ * scale-out a package is shared (`share`) once its bytes are in the state store, and every node
+ * serves it under the same path, from its own origin.
+ */
 export class FirmwareCatalog {
   readonly #server: FirmwareServer
   readonly #baseUrl: () => string
   readonly #byId = new Map<string, Firmware>()
   readonly #urlKey = randomBytes(16)
-  #next = 1
+  readonly #store: StateStore
+  readonly #table: StateTable<Firmware>
 
-  constructor(server: FirmwareServer, baseUrl: () => string) {
+  constructor(server: FirmwareServer, baseUrl: () => string, store: StateStore = new MemoryStore()) {
     this.#server = server
     this.#baseUrl = baseUrl
+    this.#store = store
+    this.#table = store.table('firmware')
+    this.#table.onChange((id, firmware) => {
+      if (firmware !== undefined && !this.#byId.has(id)) this.#adopt(firmware)
+    })
+  }
+
+  /** Stores the firmware's files and record for the other nodes; resolves once they can serve it. */
+  async share(firmware: Firmware): Promise<void> {
+    for (const file of firmware.files) {
+      const data = this.#server.fileData(file.fileId)
+      if (data !== undefined) await this.#store.blobs.put(`firmware:${file.fileId}`, data)
+    }
+    this.#table.save(firmware.id, firmware)
   }
 
   get(id: string): Firmware | undefined {
@@ -70,7 +90,7 @@ export class FirmwareCatalog {
     const [first] = files
     if (first === undefined) throw invalid('a firmware needs a file', 'data')
     const firmware: Firmware = {
-      id: `fw-${this.#next++}`,
+      id: this.#store.nextId('fw'),
       productKey,
       version,
       module,
@@ -109,6 +129,20 @@ export class FirmwareCatalog {
       )
     }
     return fields
+  }
+
+  /** Another node's firmware: served here under the same paths, with this node's origin in its URLs. */
+  #adopt(shared: Firmware): void {
+    if (this.#server.baseUrl === '') this.#server.baseUrl = this.#baseUrl()
+    const files = shared.files.map((file): FirmwareFileRecord => {
+      const info = { id: file.fileId, name: file.name, size: file.size, md5: file.md5, sha256: file.sha256 }
+      const url = this.#server.adoptFile(info, () => this.#store.blobs.get(`firmware:${file.fileId}`))
+      const query = file.url.indexOf('?')
+      return { ...file, url: query < 0 ? url : `${url}${file.url.slice(query)}` }
+    })
+    const [first] = files
+    if (first === undefined) return
+    this.#byId.set(shared.id, { ...shared, files, url: first.url })
   }
 
   #inputs(options: AddFirmwareOptions): Array<{ name: string; data: Uint8Array }> {

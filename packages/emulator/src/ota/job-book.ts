@@ -1,5 +1,6 @@
 import { LinkkitError } from '@linkkit/core'
 import type { EmulatorClock } from '../clock.js'
+import type { StateTable } from '../state/store.js'
 import type { DeviceOta } from './device-ota.js'
 import type { Firmware, OtaDeviceRef, OtaJob, OtaJobEnd, OtaJobStatus } from './types.js'
 
@@ -10,7 +11,16 @@ export function isOngoing(job: OtaJob): boolean {
   return ONGOING.has(job.status)
 }
 
-type Listener = (job: OtaJob, previous: OtaJobStatus | undefined) => void
+/** A job changed status here (`remote` false) or on another node (scale-out). */
+type Listener = (job: OtaJob, previous: OtaJobStatus | undefined, remote: boolean) => void
+
+/** Where jobs are kept beyond this node, and how new ones are named. */
+export interface JobStore {
+  table: StateTable<OtaJob>
+  nextId(): string
+  /** The device's OTA record, to attach jobs other nodes created. */
+  device(ref: OtaDeviceRef): DeviceOta
+}
 
 /** What `JobBook.create` needs besides the device and firmware. */
 export interface JobTerms {
@@ -22,17 +32,27 @@ export interface JobTerms {
 
 /**
  * Upgrade jobs and their status changes. One ongoing job per device and module, as the platform
- * allows one ongoing batch per device (docs/protocol.md §3.3).
+ * allows one ongoing batch per device (docs/protocol.md §3.3). Every change goes to the state
+ * store; jobs other nodes create or change come back into the same objects.
  */
 export class JobBook {
   readonly #jobs = new Map<string, OtaJob>()
   readonly #onChange: Listener
   readonly #clock: EmulatorClock
-  #next = 1
+  readonly #store: JobStore
 
-  constructor(onChange: Listener, clock: EmulatorClock) {
+  constructor(onChange: Listener, clock: EmulatorClock, store: JobStore) {
     this.#onChange = onChange
     this.#clock = clock
+    this.#store = store
+    store.table.onChange((id, value) => {
+      if (value !== undefined) this.#adopt(id, value)
+    })
+  }
+
+  /** Hands a change of `job` made outside the book's methods to the state store. */
+  save(job: OtaJob): void {
+    this.#store.table.save(job.id, job)
   }
 
   get(id: string): OtaJob | undefined {
@@ -65,7 +85,7 @@ export class JobBook {
     }
     const now = this.#clock.now()
     const job: OtaJob = {
-      id: `job-${this.#next++}`,
+      id: this.#store.nextId(),
       productKey: device.productKey,
       deviceName: device.deviceName,
       module: firmware.module,
@@ -93,16 +113,21 @@ export class JobBook {
     }
     this.#jobs.set(job.id, job)
     device.ota.jobs.push(job)
-    this.#onChange(job, undefined)
+    this.save(job)
+    this.#onChange(job, undefined, false)
     return job
   }
 
   setStatus(job: OtaJob, status: OtaJobStatus): void {
-    if (job.status === status) return
+    if (job.status === status) {
+      this.save(job)
+      return
+    }
     const previous = job.status
     job.status = status
     job.updatedAt = this.#clock.now()
-    this.#onChange(job, previous)
+    this.save(job)
+    this.#onChange(job, previous, false)
   }
 
   /** Ends an unfinished job as `failed` or `canceled`, saying what ended it and why. */
@@ -118,7 +143,7 @@ export class JobBook {
     job.pushCount += 1
     job.lastPushedAt = this.#clock.now()
     job.updatedAt = job.lastPushedAt
-    if (job.status === 'pending') this.setStatus(job, 'pushed')
+    this.setStatus(job, job.status === 'pending' ? 'pushed' : job.status)
   }
 
   /**
@@ -139,4 +164,29 @@ export class JobBook {
     if (job.status === 'pushed') job.deadlineAt = job.updatedAt + job.timeoutMs
     this.setStatus(job, 'upgrading')
   }
+
+  /** A job as another node stored it: a new one joins its device's list, a known one is updated in place. */
+  #adopt(id: string, stored: OtaJob): void {
+    const held = this.#jobs.get(id)
+    if (held === undefined) {
+      const job = { ...stored }
+      this.#jobs.set(id, job)
+      const jobs = this.#store.device(job).ota.jobs
+      jobs.push(job)
+      if (jobs.length > 1 && (jobs.at(-2)?.createdAt ?? 0) > job.createdAt)
+        jobs.sort((a, b) => a.createdAt - b.createdAt)
+      this.#onChange(job, undefined, true)
+      return
+    }
+    const previous = held.status
+    replaceFields(held, stored)
+    if (previous !== held.status) this.#onChange(held, previous, true)
+  }
+}
+
+/** Makes `target` equal to `source` (JSON leaves undefined fields out: they are cleared). */
+function replaceFields<T extends object>(target: T, source: T): void {
+  for (const key of Object.keys(target) as Array<keyof T>)
+    if (!(key in source)) target[key] = undefined as T[keyof T]
+  Object.assign(target, source)
 }

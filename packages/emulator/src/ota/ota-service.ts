@@ -5,6 +5,7 @@ import { type EmulatorClock, systemClock } from '../clock.js'
 import type { Emulator } from '../emulator.js'
 import { FirmwareServer } from '../firmware-server.js'
 import type { FirmwareFileStats } from '../firmware-store.js'
+import { MemoryStore, type StateStore } from '../state/store.js'
 import { DeviceOtaRecords } from './device-ota.js'
 import { FirmwareCatalog } from './firmware-catalog.js'
 import { isOngoing, JobBook } from './job-book.js'
@@ -12,6 +13,8 @@ import { JobTimeouts } from './job-timeouts.js'
 import { OfferTriggers } from './offer-triggers.js'
 import { OtaUplinks } from './ota-uplinks.js'
 import { pushEnvelope } from './push-message.js'
+import type { OtaRollout, RolloutOptions } from './rollout-types.js'
+import { Rollouts } from './rollouts.js'
 import {
   type AddFirmwareOptions,
   DEFAULT_UPGRADE_TIMEOUT_MS,
@@ -35,6 +38,13 @@ export type OtaHost = Pick<
 export interface OtaServiceOptions {
   /** Time for job timestamps and upgrade timeouts. @default the system clock */
   clock?: EmulatorClock
+  /**
+   * Where firmware, jobs, versions and OTA histories are shared with the other nodes of a
+   * platform on Redis; the emulator passes its own. @default a store of this process only
+   */
+  store?: StateStore
+  /** A device's tags, for rollouts that target a tag; the emulator passes its thing state's. @default none */
+  deviceTags?: (productKey: string, deviceName: string) => Record<string, string> | undefined
 }
 
 /** Longest upgrade timeout: Node's timers cannot wait longer. */
@@ -54,6 +64,8 @@ export class OtaService extends EventEmitter<OtaEvents> {
   readonly server = new FirmwareServer({ pathPrefix: '/ota/' })
   /** The firmware server's faults (also `emu.faults.firmware`). */
   readonly faults: FirmwareFaultControls
+  /** Staged rollouts: status, pause, resume, cancel (start one with `rollout()`). */
+  readonly rollouts: Rollouts
   readonly #host: OtaHost
   readonly #logger: Logger
   readonly #catalog: FirmwareCatalog
@@ -71,13 +83,46 @@ export class OtaService extends EventEmitter<OtaEvents> {
     this.#host = host
     this.#clock = options.clock ?? systemClock
     this.#logger = host.logger.child({ component: 'ota' })
-    this.#catalog = new FirmwareCatalog(this.server, () => host.firmwareBaseUrl)
-    this.#records = new DeviceOtaRecords(host.registry)
+    const store = options.store ?? new MemoryStore()
+    this.#catalog = new FirmwareCatalog(this.server, () => host.firmwareBaseUrl, store)
+    this.#records = new DeviceOtaRecords(host.registry, store)
+    this.#records.follow({
+      progress: (ref, entry) => this.#emit('ota:progress', ref, structuredClone(entry)),
+      inform: (ref, entry) => this.#emit('ota:inform', ref, structuredClone(entry)),
+    })
     this.#timeouts = new JobTimeouts(this.#clock, (job) => this.#timedOut(job))
-    this.#book = new JobBook((job, previous) => {
-      this.#timeouts.update(job)
-      this.#emit('ota:job', structuredClone(job), previous)
-    }, this.#clock)
+    const jobs = {
+      table: store.table<OtaJob>('jobs'),
+      nextId: () => store.nextId('job'),
+      device: (ref: OtaDeviceRef) => this.#records.get(ref),
+    }
+    this.#book = new JobBook(
+      (job, previous, remote) => {
+        // A node arms the upgrade timeouts of the jobs it moved to `upgrading` (its device's node).
+        if (!remote || !isOngoing(job)) this.#timeouts.update(job)
+        this.#emit('ota:job', structuredClone(job), previous)
+        if (remote && previous === undefined) this.#offerIfHeld(job)
+      },
+      this.#clock,
+      jobs,
+    )
+    this.rollouts = new Rollouts({
+      events: this,
+      firmware: (id) => this.#catalog.get(id),
+      push: (push) => this.push(push),
+      cancelJob: (id, reason) => {
+        const job = this.#book.get(id)
+        if (job !== undefined && isOngoing(job)) this.cancel(id, reason)
+      },
+      online: (productKey, deviceName) => host.registry.get(productKey, deviceName)?.online === true,
+      deviceNames: (productKey) =>
+        [...host.registry.all()].filter((d) => d.productKey === productKey).map((d) => d.deviceName),
+      tags: (productKey, deviceName) => options.deviceTags?.(productKey, deviceName),
+      store,
+      clock: this.#clock,
+      logger: this.#logger,
+      closed: this.#closed.signal,
+    })
     this.faults = Object.assign(this.server.faults, {
       for: (firmware: Firmware, fileName?: string) => this.server.faultsFor(this.#file(firmware, fileName)),
     })
@@ -115,7 +160,18 @@ export class OtaService extends EventEmitter<OtaEvents> {
   /** Adds a firmware package; its files are served at once. */
   async addFirmware(options: AddFirmwareOptions): Promise<Firmware> {
     this.#assertOpen()
-    return structuredClone(this.#catalog.add(options))
+    const firmware = this.#catalog.add(options)
+    await this.#catalog.share(firmware)
+    return structuredClone(firmware)
+  }
+
+  /**
+   * Starts a staged rollout of `firmware` to a share of the product's devices (percent, list or
+   * tag), `maxConcurrent` upgrades at a time, paused when `pauseOnFailure` upgrades failed. Follow,
+   * pause, resume and cancel it through `rollouts`.
+   */
+  rollout(options: RolloutOptions): Promise<OtaRollout> {
+    return this.rollouts.start(options)
   }
 
   /** A copy of the firmware with this id, or undefined. */
@@ -221,6 +277,17 @@ export class OtaService extends EventEmitter<OtaEvents> {
     const reason = `no version ${job.version} informed within ${job.timeoutMs} ms of the first progress report`
     this.#book.end(job, 'failed', 'timeout', reason)
     this.#logger.info({ jobId: job.id }, 'upgrade job timed out')
+  }
+
+  /**
+   * A job another node created (scale-out) is offered by the node whose connection to the device
+   * is ready, as `push()` does on the node the device is connected to.
+   */
+  #offerIfHeld(job: OtaJob): void {
+    if (!isOngoing(job) || job.status === 'upgrading') return
+    if (!this.#triggers.ready(job) || !this.#eligible(job)) return
+    this.#triggers.reached(job)
+    this.#send(job)
   }
 
   #eligible(job: OtaJob): boolean {

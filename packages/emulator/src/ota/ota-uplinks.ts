@@ -78,7 +78,10 @@ export class OtaUplinks {
     else if (job.status === 'upgrading') this.#unexpected(job, version)
     else {
       // Until it starts, what the device runs is what it upgrades from.
-      if (job.srcVersion === undefined) job.sourceVersion = version
+      if (job.srcVersion === undefined) {
+        job.sourceVersion = version
+        this.#c.book.save(job)
+      }
       if (job.status === 'pending' && this.#c.eligible(job) && this.#c.online(ref)) this.#send(job)
     }
   }

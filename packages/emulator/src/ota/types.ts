@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import type { FirmwareFaults } from '../firmware-faults.js'
+import type { OtaRollout, RolloutStatus } from './rollout-types.js'
 
 /** Digest methods of an upgrade push; 4.x accepts exactly these spellings (docs/protocol.md §3.3). */
 export type OtaSignMethod = 'Md5' | 'SHA256'
@@ -261,6 +262,8 @@ export interface OtaEvents {
   'ota:inform': [device: OtaDeviceRef, entry: OtaInformEntry]
   /** An offer went out on `/ota/device/upgrade` (push, re-push or legacy request answer). */
   'ota:push': [job: OtaJob, topic: string, payload: string]
+  /** A staged rollout changed (status, counts), here or on another node. */
+  'ota:rollout': [rollout: OtaRollout, previous: RolloutStatus | undefined]
 }
 
 /**

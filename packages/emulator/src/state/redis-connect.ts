@@ -1,0 +1,46 @@
+import { LinkkitError } from '@linkkit/core'
+import { Redis, type RedisOptions } from 'ioredis'
+
+/** How long the first connection attempt may take before `Emulator.start` gives up. */
+const CONNECT_TIMEOUT_MS = 5000
+
+/** The URL with its password (and user) replaced, for logs and error messages. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password !== '') parsed.password = '***'
+    if (parsed.username !== '') parsed.username = '***'
+    return parsed.toString()
+  } catch {
+    return 'redis://(unparsable URL)'
+  }
+}
+
+/**
+ * An ioredis client of `url`, connected. The first connection must succeed (else ERR_STATE_STORE,
+ * naming the URL without its credentials); once up, a lost connection is retried with backoff
+ * and commands wait in ioredis' queue meanwhile.
+ */
+export async function connectRedis(url: string, options: RedisOptions = {}): Promise<Redis> {
+  let started = false
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => (started ? Math.min(times * 100, 2000) : null),
+    ...options,
+  })
+  // ioredis reports connection errors as events; they are retried (or end `connect()` below).
+  client.on('error', () => {})
+  try {
+    await client.connect()
+  } catch (cause) {
+    client.disconnect()
+    throw new LinkkitError('ERR_STATE_STORE', `cannot reach Redis at ${redactRedisUrl(url)}`, {
+      cause: new Error((cause as Error).message),
+    })
+  }
+  started = true
+  return client
+}
