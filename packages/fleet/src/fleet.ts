@@ -173,7 +173,8 @@ export class Fleet implements AsyncDisposable {
 
   /** Resolves once `count` devices (default: all) are online at the same time; rejects ERR_CLOSED if the fleet closes first. */
   whenConnected(count = this.#sims.length): Promise<void> {
-    if (this.#closing) return Promise.reject(new LinkkitErrorClass('ERR_CLOSED', 'the fleet was closed'))
+    if (this.#closing !== undefined)
+      return Promise.reject(new LinkkitErrorClass('ERR_CLOSED', 'the fleet was closed'))
     if (this.#connected >= count) return Promise.resolve()
     return new Promise((resolve, reject) => this.#waiters.push({ count, resolve, reject }))
   }
@@ -243,7 +244,7 @@ export class Fleet implements AsyncDisposable {
   }
 
   #connect(sim: SimDevice): void {
-    if (this.#closing) {
+    if (this.#closing !== undefined) {
       this.#queue.done()
       return
     }
@@ -290,7 +291,7 @@ export class Fleet implements AsyncDisposable {
         this.#counters.error(toLinkkitError(error, 'ERR_CONNECTION').code)
         if (sim.device !== device) return
         this.#detach(sim)
-        if (this.#closing) return
+        if (this.#closing !== undefined) return
         sim.attempt++
         this.#later(sim, backoffDelay(sim.attempt, this.#o.backoff, this.#random))
       },
@@ -314,7 +315,7 @@ export class Fleet implements AsyncDisposable {
   #later(sim: SimDevice, delayMs: number): void {
     sim.status = 'offline'
     this.#scheduler.after(delayMs, () => {
-      if (this.#closing || sim.status !== 'offline') return
+      if (this.#closing !== undefined || sim.status !== 'offline') return
       sim.status = 'queued'
       this.#queue.push(sim)
     })
