@@ -3,6 +3,7 @@ import { parseOptions, wantsHelp } from './args.js'
 import { type Command, type CommandGroup, commandHelp, groupHelp, table } from './command.js'
 import { deviceCommand } from './commands/device.js'
 import { emulatorCommand } from './commands/emulator.js'
+import { fleetCommand } from './commands/fleet.js'
 import { otaAdd } from './commands/ota-add.js'
 import { otaCancel } from './commands/ota-cancel.js'
 import { otaPush } from './commands/ota-push.js'
@@ -17,7 +18,7 @@ const ota: CommandGroup = {
   commands: [otaAdd, otaPush, otaStatus, otaCancel],
 }
 
-const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand]
+const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand, fleetCommand]
 
 /** The version of the `@linkkit/cli` package (src/ and dist/ both sit one level below it). */
 export function cliVersion(): string {
