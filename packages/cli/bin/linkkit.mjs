@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `linkkit` command. A published package holds only dist/, so it runs dist/main.js. In a
-// checkout, src/ is there and is run through tsx with the workspace's `development` condition, so the
-// command never runs a stale build and needs none.
+// The `linkkit` command. An installed package runs dist/main.js (it ships src/ too, for its source
+// maps, but never its tsconfig.json). In a checkout of the repository, src/ is run through tsx with
+// the workspace's `development` condition, so the command never runs a stale build and needs none.
 import { existsSync } from 'node:fs'
 import { register } from 'node:module'
 
 const source = new URL('../src/main.ts', import.meta.url)
+const checkout = new URL('../tsconfig.json', import.meta.url)
 const built = new URL('../dist/main.js', import.meta.url)
 
 // Adds the `development` export condition, so workspace packages resolve to their TypeScript sources.
@@ -21,7 +22,7 @@ async function tsx() {
   }
 }
 
-const api = existsSync(source) ? await tsx() : undefined
+const api = existsSync(checkout) && existsSync(source) ? await tsx() : undefined
 if (api !== undefined) {
   api.register()
   // Hooks registered later run first: this one hands tsx's resolver the extra condition.

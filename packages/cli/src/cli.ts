@@ -70,7 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (first === '--help' || first === '-h' || first === 'help') return print(io, mainHelp())
     if (first === '--version' || first === '-v') return print(io, `${cliVersion()}\n`)
     const entry = entries.find((e) => e.name === first)
-    if (entry === undefined) throw new UsageError(`unknown command '${first}'`)
+    if (entry === undefined) throw new UsageError(unknownWord(first))
     let command: Command
     let rest: readonly string[]
     if ('commands' in entry) {
@@ -83,7 +83,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return print(io, groupHelp(entry))
       }
       const found = entry.commands.find((c) => c.name === `${entry.name} ${second}`)
-      if (found === undefined) throw new UsageError(`unknown command '${second}'`)
+      if (found === undefined) throw new UsageError(unknownWord(second))
       command = found
       rest = argv.slice(2)
     } else {
@@ -99,6 +99,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr.write(`${name}: ${redact(reasonOf(error))}${hint}\n`)
     return usage ? ExitCode.usage : ExitCode.failure
   }
+}
+
+/** Where a command was expected: `--verbose` is an unknown option, `launch` an unknown command. */
+function unknownWord(word: string): string {
+  return word.startsWith('-') ? `unknown option ${word.split('=')[0]}` : `unknown command '${word}'`
 }
 
 function print(io: CliIo, text: string): number {
