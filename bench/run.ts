@@ -3,6 +3,7 @@
  * in the same run (raw MQTT.js, curl). Absolute times vary by machine; the ratios are what we track.
  */
 import { coreBench } from './core.bench.js'
+import { fleetBench } from './fleet.bench.js'
 import { fotaBench } from './fota.bench.js'
 import { gatewayBench } from './gateway.bench.js'
 import { preAuthBench } from './pre-auth.bench.js'
@@ -23,4 +24,5 @@ if (!only || only === 'fota') lines.push(...(await fotaBench()))
 if (!only || only === 'gateway') lines.push(...(await gatewayBench()))
 if (!only || only === 'pre-auth') lines.push(...(await preAuthBench()))
 if (!only || only === 'redis') lines.push(...(await redisBench()))
+if (!only || only === 'fleet') lines.push(...(await fleetBench()))
 console.log(lines.join('\n'))

@@ -28,7 +28,7 @@ import { promisify } from 'node:util'
 const run = promisify(execFile)
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const keep = process.argv.includes('--keep')
-const PACKAGES = ['core', 'thing-model', 'fota', 'gateway', 'sdk', 'emulator', 'cli']
+const PACKAGES = ['core', 'thing-model', 'fota', 'gateway', 'sdk', 'fleet', 'emulator', 'cli']
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 const started = Date.now()
 const work = mkdtempSync(join(tmpdir(), 'linkkit-packed-'))

@@ -2,6 +2,7 @@ import { parseOptions, wantsHelp } from './args.js'
 import { type Command, type CommandGroup, commandHelp, groupHelp, table } from './command.js'
 import { deviceCommand } from './commands/device.js'
 import { emulatorCommand } from './commands/emulator.js'
+import { fleetCommand } from './commands/fleet.js'
 import { keysGenerate } from './commands/keys-generate.js'
 import { otaAdd } from './commands/ota-add.js'
 import { otaCancel } from './commands/ota-cancel.js'
@@ -25,7 +26,7 @@ const keys: CommandGroup = {
   commands: [keysGenerate],
 }
 
-const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand, keys]
+const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand, fleetCommand, keys]
 
 export function mainHelp(): string {
   const commands = entries.flatMap((e) => ('commands' in e ? [...e.commands] : [e]))

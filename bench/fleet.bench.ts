@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { startEmulatorProcess } from './broker-process.js'
+
+const run = promisify(execFile)
+const LAMP_TSL = fileURLToPath(new URL('../examples/lamp.tsl.json', import.meta.url))
+
+interface Side {
+  connectMs: number
+  rssPerDevice: number
+  postsPerSecond?: number
+  roundTripMs?: { p50: number; p99: number }
+  failed?: number
+}
+
+async function side(mode: 'raw' | 'fleet', url: string, n: number, intervalMs: number): Promise<Side> {
+  const child = new URL('./fleet-child.ts', import.meta.url).pathname
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      '--conditions=development',
+      child,
+      mode,
+      url,
+      String(n),
+      LAMP_TSL,
+      String(intervalMs),
+    ],
+    { maxBuffer: 1 << 20, timeout: 20 * 60_000 },
+  )
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Side
+}
+
+/**
+ * `npm run bench -- fleet`: N simulated devices (LINKKIT_FLEET_N, default 10000) in one process
+ * against the emulator in a child process, and N raw MQTT.js clients in another process, each with
+ * a fresh emulator: time to all connected, RSS per device (fleet / raw), posts a second sustained.
+ */
+export async function fleetBench(): Promise<string[]> {
+  const n = Number(process.env.LINKKIT_FLEET_N ?? 10_000)
+  const intervalMs = Number(process.env.LINKKIT_FLEET_INTERVAL_MS ?? 10_000)
+  const devices = Array.from({ length: n }, (_, i) => ({
+    productKey: 'a1FleetBench',
+    deviceName: `bench-${i}`,
+    deviceSecret: `bench-secret-${i}`.padEnd(32, 'x'),
+  }))
+  const products = [{ productKey: 'a1FleetBench', thingModel: LAMP_TSL }]
+  const measure = async (mode: 'raw' | 'fleet') => {
+    await using emu = await startEmulatorProcess({ devices, products })
+    return await side(mode, emu.url, n, intervalMs)
+  }
+  const raw = await measure('raw')
+  const fleet = await measure('fleet')
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
+  return [
+    `fleet of ${n} devices, all connected in ${(fleet.connectMs / 1000).toFixed(1)} s (raw MQTT.js clients: ${(raw.connectMs / 1000).toFixed(1)} s; both 100 connects in flight)`,
+    `fleet RSS per device ${kb(fleet.rssPerDevice)}, raw MQTT.js client ${kb(raw.rssPerDevice)}: ratio ${(fleet.rssPerDevice / raw.rssPerDevice).toFixed(2)}  (target ≤ 1.20)`,
+    `posts sustained ${fleet.postsPerSecond?.toFixed(0)}/s over 10 s (each device every ${intervalMs} ms: offered ${((n * 1000) / intervalMs).toFixed(0)}/s), round trip p50 ${fleet.roundTripMs?.p50} ms p99 ${fleet.roundTripMs?.p99} ms, failed ${fleet.failed}`,
+  ]
+}

@@ -1,0 +1,399 @@
+import {
+  assertTopicSegment,
+  backoffDelay,
+  createLogger,
+  type LinkkitError,
+  LinkkitError as LinkkitErrorClass,
+  toLinkkitError,
+} from '@linkkit/core'
+import {
+  type Device,
+  type FirmwareOffer,
+  type FotaProgress,
+  linkkit,
+  loadThingModel,
+  type ServiceHandler,
+  type ThingModel,
+} from '@linkkit/sdk'
+import type { Logger } from 'pino'
+import { ConnectQueue } from './connect-queue.js'
+import { assignFaults } from './faults.js'
+import { type OtaHost, offerReceived } from './fleet-ota.js'
+import { type DeviceView, metricsOf } from './fleet-view.js'
+import { Counters, type FleetMetrics } from './metrics.js'
+import {
+  type FleetChurnOptions,
+  type FleetOptions,
+  type ResolvedFleetOptions,
+  resolveFleetOptions,
+} from './options.js'
+import { seededRandom } from './random.js'
+import { Scheduler } from './scheduler.js'
+import { SimDevice, type SimHost } from './sim-device.js'
+import { type DeviceTriple, readTriples } from './triples.js'
+import { type Random, sampleParams } from './values.js'
+
+function noop(): void {}
+
+/** Codes of a post that did not fail: the device went offline while it waited (churn, a drop, close). */
+const LOST = new Set(['ERR_CLOSED', 'ERR_NOT_CONNECTED', 'ERR_CONNECTION'])
+
+/**
+ * N simulated devices in one process (`simulateFleet(options)`): each a real `linkkit.open()`
+ * device on its own MQTT connection, following one shared thing model. They connect through a
+ * bounded queue, post generated properties at a set rate, answer services and property sets,
+ * take firmware over the air, churn and fail as configured. One timer drives them all.
+ */
+export class Fleet implements AsyncDisposable {
+  readonly #o: Readonly<ResolvedFleetOptions>
+  #churnOptions: ResolvedFleetOptions['churn']
+  readonly #sims: SimDevice[]
+  readonly #model: ThingModel | undefined
+  readonly #services: Array<[string, ServiceHandler]>
+  readonly #scheduler: Scheduler
+  readonly #queue: ConnectQueue<SimDevice>
+  readonly #counters: Counters
+  readonly #random: Random
+  readonly #logger: Logger
+  readonly #ota: OtaHost
+  readonly #startedAt: number
+  readonly #closings = new Set<Promise<void>>()
+  #waiters: Array<{ count: number; resolve: () => void; reject: (error: LinkkitError) => void }> = []
+  #connected = 0
+  #postCursor = 0
+  #churnDebt = 0
+  #lastTick: number
+  #closing: Promise<void> | undefined
+
+  private constructor(
+    o: Readonly<ResolvedFleetOptions>,
+    triples: readonly DeviceTriple[],
+    model: ThingModel | undefined,
+  ) {
+    this.#o = o
+    this.#churnOptions = o.churn
+    this.#model = model
+    this.#random = seededRandom(o.seed)
+    this.#logger = createLogger(o.logger, 'fleet')
+    this.#counters = new Counters(o.windowSeconds)
+    const faults = assignFaults(triples.length, o.faults, this.#random)
+    const host: SimHost = {
+      lost: (sim) => this.#lost(sim),
+      offer: (sim, offer) => {
+        if (sim.device !== undefined) offerReceived(this.#ota, sim, sim.device, offer)
+      },
+      error: (error) => this.#counters.error(error.code),
+    }
+    this.#sims = triples.map((t, i) => new SimDevice(host, t, o.version, faults[i]))
+    this.#services = (model?.services ?? [])
+      .filter((s) => !s.builtIn)
+      .map((s) => [
+        s.identifier,
+        () => {
+          this.#counters.services++
+          return sampleParams(s.outputData, this.#random)
+        },
+      ])
+    this.#scheduler = new Scheduler(o.tickMs)
+    this.#startedAt = this.#scheduler.now()
+    this.#lastTick = this.#startedAt
+    this.#queue = new ConnectQueue(o.connectConcurrency, o.connectsPerSecond, (sim) => this.#connect(sim))
+    this.#ota = {
+      options: o,
+      counters: this.#counters,
+      reboot: (sim) => this.#offline(sim, 0),
+    }
+    this.#scheduler.every((now) => this.#tick(now))
+  }
+
+  /** Validates the options, reads the triples and the thing model, and starts connecting. */
+  static async start(options: FleetOptions): Promise<Fleet> {
+    const o = resolveFleetOptions(options)
+    const triples =
+      options.devices ??
+      (options.triplesFile === undefined ? undefined : await readTriples(options.triplesFile))
+    if (triples === undefined || triples.length === 0) {
+      throw new LinkkitErrorClass('ERR_INVALID_OPTIONS', 'give devices (triples) or a triplesFile')
+    }
+    for (const t of triples) {
+      assertTopicSegment(t.productKey, 'productKey')
+      assertTopicSegment(t.deviceName, 'deviceName')
+      if (typeof t.deviceSecret !== 'string' || t.deviceSecret.length === 0) {
+        throw new LinkkitErrorClass(
+          'ERR_INVALID_OPTIONS',
+          `device ${t.productKey}/${t.deviceName} has no deviceSecret`,
+        )
+      }
+    }
+    const model = options.thingModel === undefined ? undefined : await loadThingModel(options.thingModel)
+    const fleet = new Fleet(o, triples, model)
+    for (const sim of fleet.#sims) fleet.#queue.push(sim)
+    fleet.#scheduler.start()
+    fleet.#scheduler.tick()
+    return fleet
+  }
+
+  /** Devices in the fleet. */
+  get size(): number {
+    return this.#sims.length
+  }
+
+  /** Devices online now. */
+  get connected(): number {
+    return this.#connected
+  }
+
+  /** A snapshot of the fleet's metrics. */
+  metrics(): FleetMetrics {
+    const now = this.#scheduler.now()
+    return metricsOf({
+      sims: this.#sims,
+      counters: this.#counters,
+      now,
+      at: Date.now(),
+      elapsedMs: now - this.#startedAt,
+      connected: this.#connected,
+      connecting: this.#queue.inFlight,
+      queued: this.#queue.waiting,
+      windowSeconds: this.#o.windowSeconds,
+    })
+  }
+
+  /** Each device's identity, status, version, last OTA step and fault (no secrets). */
+  devices(): DeviceView[] {
+    return this.#sims.map((sim) => ({
+      productKey: sim.triple.productKey,
+      deviceName: sim.triple.deviceName,
+      status: sim.status,
+      version: sim.version,
+      otaStep: sim.otaStep,
+      fault: sim.fault?.kind,
+    }))
+  }
+
+  /** Resolves once `count` devices (default: all) are online at the same time; rejects ERR_CLOSED if the fleet closes first. */
+  whenConnected(count = this.#sims.length): Promise<void> {
+    if (this.#closing !== undefined)
+      return Promise.reject(new LinkkitErrorClass('ERR_CLOSED', 'the fleet was closed'))
+    if (this.#connected >= count) return Promise.resolve()
+    return new Promise((resolve, reject) => this.#waiters.push({ count, resolve, reject }))
+  }
+
+  /** Starts, changes or (with `false`) stops churn while the fleet runs. Throws ERR_INVALID_OPTIONS for invalid options. */
+  setChurn(churn: FleetChurnOptions | false): void {
+    this.#churnOptions = resolveFleetOptions({ url: this.#o.url, churn }).churn
+    this.#churnDebt = 0
+  }
+
+  #tick(now: number): void {
+    const elapsed = now - this.#lastTick
+    this.#lastTick = now
+    this.#queue.pump(now)
+    this.#posts(now)
+    this.#churn(elapsed)
+  }
+
+  /** Spreads posts evenly: device i posts at i/N of every interval, all from this one tick. */
+  #posts(now: number): void {
+    const model = this.#model
+    const interval = this.#o.postIntervalMs
+    if (model === undefined || interval === 0 || model.properties.length === 0) return
+    const n = this.#sims.length
+    const due = Math.floor(((now - this.#startedAt) * n) / interval)
+    // After a stall of the event loop, catch up by at most one round: each device posts once.
+    if (due - this.#postCursor > n) this.#postCursor = due - n
+    for (; this.#postCursor < due; this.#postCursor++) {
+      const sim = this.#sims[this.#postCursor % n] as SimDevice
+      if (sim.status === 'online' && sim.device !== undefined) this.#post(sim, sim.device, model, now)
+    }
+  }
+
+  #post(sim: SimDevice, device: Device, model: ThingModel, now: number): void {
+    const values = sampleParams(model.properties, this.#random)
+    if (sim.sets !== undefined) Object.assign(values, sim.sets)
+    const counters = this.#counters
+    counters.postsSent++
+    device.postProperties(values, { queueOffline: false }).then(
+      () => {
+        counters.postsAnswered++
+        const at = this.#scheduler.now()
+        counters.roundTrips.add(at - now)
+        counters.postRate.add(at)
+      },
+      (error: unknown) => {
+        const code = toLinkkitError(error, 'ERR_INTERNAL').code
+        if (LOST.has(code)) counters.postsLost++
+        else {
+          counters.postsFailed++
+          counters.error(code)
+        }
+      },
+    )
+  }
+
+  #churn(elapsedMs: number): void {
+    const churn = this.#churnOptions
+    if (churn === undefined) return
+    this.#churnDebt += (this.#connected * elapsedMs) / churn.meanUptimeMs
+    for (; this.#churnDebt >= 1; this.#churnDebt--) {
+      const sim = this.#sims[Math.floor(this.#random() * this.#sims.length)] as SimDevice
+      if (sim.status !== 'online') continue
+      this.#counters.churned++
+      this.#offline(sim, -Math.log(1 - this.#random()) * churn.meanDowntimeMs)
+    }
+  }
+
+  #connect(sim: SimDevice): void {
+    if (this.#closing !== undefined) {
+      this.#queue.done()
+      return
+    }
+    sim.status = 'connecting'
+    const o = this.#o
+    const device = linkkit.open({
+      ...sim.triple,
+      brokerUrl: o.url,
+      ...(o.tls ? { tls: o.tls } : {}),
+      keepaliveSeconds: o.keepaliveSeconds,
+      requestTimeoutMs: o.requestTimeoutMs,
+      // Every reconnect goes through the fleet's queue, so a broker restart is no connect storm.
+      reconnect: false,
+      ...(this.#model ? { thingModel: this.#model } : {}),
+      firmware: { version: sim.version, allowHttp: o.allowHttp },
+    })
+    sim.device = device
+    device.on('disconnected', onDisconnected, sim)
+    device.on('error', onError, sim)
+    device.on('fota', onFota, sim)
+    device.on('fota:progress', onProgress, sim)
+    if (this.#model !== undefined) {
+      const counters = this.#counters
+      device.onPropertySet((props) => {
+        sim.sets = { ...sim.sets, ...props }
+        counters.propertySets++
+      })
+      for (const [id, handler] of this.#services) device.onService(id, handler)
+    }
+    device.connect().then(
+      () => {
+        this.#queue.done()
+        if (sim.device !== device || sim.status !== 'connecting') return
+        sim.status = 'online'
+        sim.attempt = 0
+        this.#connected++
+        this.#counters.connects++
+        this.#counters.connectRate.add(this.#scheduler.now())
+        this.#wake()
+      },
+      (error: unknown) => {
+        this.#queue.done()
+        this.#counters.connectFailures++
+        this.#counters.error(toLinkkitError(error, 'ERR_CONNECTION').code)
+        if (sim.device !== device) return
+        this.#detach(sim)
+        if (this.#closing !== undefined) return
+        sim.attempt++
+        this.#later(sim, backoffDelay(sim.attempt, this.#o.backoff, this.#random))
+      },
+    )
+  }
+
+  /** The device lost its connection without the fleet asking: it reconnects after a backoff. */
+  #lost(sim: SimDevice): void {
+    if (sim.status !== 'online') return
+    this.#counters.disconnects++
+    this.#offline(sim, backoffDelay(1, this.#o.backoff, this.#random))
+  }
+
+  /** Takes an online device offline (closing its session) and queues it again after `delayMs`. */
+  #offline(sim: SimDevice, delayMs: number): void {
+    if (sim.status === 'online') this.#connected--
+    this.#detach(sim)
+    this.#later(sim, delayMs)
+  }
+
+  #later(sim: SimDevice, delayMs: number): void {
+    sim.status = 'offline'
+    this.#scheduler.after(delayMs, () => {
+      if (this.#closing !== undefined || sim.status !== 'offline') return
+      sim.status = 'queued'
+      this.#queue.push(sim)
+    })
+  }
+
+  /** Ends the device's session; its listeners go first, so nothing of it reaches the fleet any more. */
+  #detach(sim: SimDevice): void {
+    sim.download?.abort()
+    sim.download = undefined
+    const device = sim.device
+    sim.device = undefined
+    if (device === undefined) return
+    device.removeAllListeners()
+    // What the closing session still reports (its dropped connection) is expected: keep it quiet.
+    device.on('error', noop)
+    const closing = device.close().catch(noop)
+    this.#closings.add(closing)
+    void closing.finally(() => this.#closings.delete(closing))
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return
+    const ready = this.#waiters.filter((w) => w.count <= this.#connected)
+    this.#waiters = this.#waiters.filter((w) => w.count > this.#connected)
+    for (const w of ready) w.resolve()
+  }
+
+  /** Takes every device offline (a clean MQTT DISCONNECT each) and stops the timer. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    this.#scheduler.stop()
+    this.#queue.clear()
+    const closed = new LinkkitErrorClass('ERR_CLOSED', 'the fleet was closed')
+    for (const w of this.#waiters) w.reject(closed)
+    this.#waiters = []
+    for (const sim of this.#sims) {
+      this.#detach(sim)
+      sim.status = 'closed'
+    }
+    this.#connected = 0
+    while (this.#closings.size > 0) await Promise.all([...this.#closings])
+    this.#logger.info({ devices: this.#sims.length }, 'fleet closed')
+  }
+
+  /** Same as `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+// The listeners are shared by every device: `this` is the SimDevice, which knows its fleet.
+function onDisconnected(this: SimDevice): void {
+  this.host.lost(this)
+}
+
+function onError(this: SimDevice, error: LinkkitError): void {
+  this.host.error(error)
+}
+
+function onFota(this: SimDevice, offer: FirmwareOffer): void {
+  this.host.offer(this, offer)
+}
+
+function onProgress(this: SimDevice, progress: FotaProgress): void {
+  if (this.otaStep !== undefined && this.otaStep >= 0 && this.otaStep < 100) {
+    this.otaStep = Math.min(99, progress.percent)
+  }
+}
+
+/**
+ * Starts a fleet of simulated devices against one broker and resolves once it is connecting (see
+ * `fleet.whenConnected()`). Invalid options reject with ERR_INVALID_OPTIONS; a thing model that
+ * cannot be read, with ERR_TSL_INVALID.
+ */
+export function simulateFleet(options: FleetOptions): Promise<Fleet> {
+  return Fleet.start(options)
+}

@@ -1,0 +1,16 @@
+import type { Random } from './values.js'
+
+/**
+ * A seeded source of numbers in [0, 1) (mulberry32): the same seed picks the same devices for the
+ * same faults and the same churn, so a fleet run can be repeated.
+ */
+export function seededRandom(seed: number): Random {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
