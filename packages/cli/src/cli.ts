@@ -26,7 +26,13 @@ const keys: CommandGroup = {
   commands: [keysGenerate],
 }
 
-const entries: ReadonlyArray<Command | CommandGroup> = [emulatorCommand, ota, deviceCommand, fleetCommand, keys]
+const entries: ReadonlyArray<Command | CommandGroup> = [
+  emulatorCommand,
+  ota,
+  deviceCommand,
+  fleetCommand,
+  keys,
+]
 
 export function mainHelp(): string {
   const commands = entries.flatMap((e) => ('commands' in e ? [...e.commands] : [e]))

@@ -16,7 +16,7 @@ export {
   normaliseId,
   parseRequest,
 } from './alink.js'
-export { type BackoffOptions, backoffDelay } from './backoff.js'
+export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js'
 export { SDK_VERSION } from './client-options.js'
 export { Connection } from './connection.js'
 export type {

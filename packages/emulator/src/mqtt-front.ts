@@ -9,8 +9,8 @@ import type { Admission } from './gateway/admission.js'
 import type { DeviceRegistry } from './registry.js'
 import { closeServer, listen, trackSockets } from './servers.js'
 import type { Settings } from './start-options.js'
-import type { EmulatorEvents, EmulatorPublishOptions, UplinkContext } from './types.js'
 import type { StateStore } from './state/store.js'
+import type { EmulatorEvents, EmulatorPublishOptions, UplinkContext } from './types.js'
 
 export interface MqttFrontDeps {
   registry: DeviceRegistry

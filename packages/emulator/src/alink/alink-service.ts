@@ -3,8 +3,8 @@ import type { Logger } from 'pino'
 import type { TopicAcl } from '../acl.js'
 import type { HttpRouter } from '../http-router.js'
 import type { DeviceRegistry } from '../registry.js'
-import type { DeviceIdentity, EmulatorPublishOptions, UplinkContext, UplinkHandler } from '../types.js'
 import type { StateStore } from '../state/store.js'
+import type { DeviceIdentity, EmulatorPublishOptions, UplinkContext, UplinkHandler } from '../types.js'
 import { ConfigFiles } from './config-files.js'
 import {
   configGet,

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino'
 import type { DeviceIdentity, EmulatorPublishOptions, UplinkContext } from '../types.js'
-import { MAX_RAW_UPLINKS, pushBounded } from './thing-state.js'
 import type { ThingJournal } from './thing-journal.js'
 import type { DeviceThingState, RawUpHandler } from './types.js'
 

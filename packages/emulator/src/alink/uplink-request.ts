@@ -2,8 +2,8 @@ import type { LinkkitError } from '@linkkit/core'
 import type { ProductTsl } from '../tsl/model.js'
 import type { DeviceIdentity } from '../types.js'
 import type { Answer } from './envelope.js'
-import type { ConfigPushParams, DeviceThingState } from './types.js'
 import type { ThingJournal } from './thing-journal.js'
+import type { ConfigPushParams, DeviceThingState } from './types.js'
 
 /** The thing-model side of one device: its stored state and its product's model. */
 export interface ThingDevice {

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { assertTopicSegment, LinkkitError } from '@linkkit/core'
 import type { FirmwareServer } from '../firmware-server.js'
-import { checkSecurityVersion, firmwareSigner, signatureFields } from './firmware-signing.js'
 import { MemoryStore, type StateStore, type StateTable } from '../state/store.js'
+import { checkSecurityVersion, firmwareSigner, signatureFields } from './firmware-signing.js'
 import {
   type AddFirmwareOptions,
   DEFAULT_MODULE,
