@@ -21,6 +21,7 @@ const ENTRIES = [
   { pkg: 'fota', module: '@linkkit/fota', source: 'index' },
   { pkg: 'fota', module: '@linkkit/fota/testing', source: 'testing/persistence-contract', report: 'testing' },
   { pkg: 'gateway', module: '@linkkit/gateway', source: 'index' },
+  { pkg: 'fleet', module: '@linkkit/fleet', source: 'index' },
   { pkg: 'sdk', module: '@linkkit/sdk', source: 'index' },
   { pkg: 'cli', module: '@linkkit/cli', source: 'index' },
   { pkg: 'emulator', module: '@linkkit/emulator', source: 'index' },
