@@ -49,6 +49,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
   /** The pino logger of this connection (silent unless configured); components take children of it. */
   readonly logger: Logger
   readonly #session: SessionCore
+  readonly #carrier: { connected: boolean } & SessionCarrier
   readonly #broker: BrokerSubscriptions
   #client: MqttClient | undefined
   #state: ConnectionState = 'idle'
@@ -64,15 +65,15 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
     this.options = resolveConnectionOptions(options)
     this.logger = createLogger(this.options.logger, 'connection')
     this.#broker = new BrokerSubscriptions(() => (this.#state === 'connected' ? this.#client : undefined))
-    this.#session = new SessionCore(this.#carrier(), this.options)
+    this.#carrier = this.#makeCarrier()
+    this.#session = new SessionCore(this.#carrier, this.options)
   }
 
-  #carrier(): SessionCarrier {
-    const self = this
+  // `connected` is a field #setState keeps, not a getter: V8 keeps an object literal with a getter
+  // in dictionary mode (some 400 bytes more), and a fleet holds one per device.
+  #makeCarrier(): { connected: boolean } & SessionCarrier {
     return {
-      get connected() {
-        return self.#state === 'connected'
-      },
+      connected: false,
       send: (topic, payload, qos, _options, resolve, reject) =>
         this.#send(topic, payload, qos, resolve, reject),
       ensureReplyRoute: (replyTopic) =>
@@ -129,6 +130,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
 
   #setState(state: ConnectionState): void {
     this.#state = state
+    this.#carrier.connected = state === 'connected'
     if (state === 'connected') this.#session.up()
     else this.#session.link = LINK[state]
   }
@@ -298,17 +300,14 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
     handler?: MessageHandler,
     options: PublishOptions = {},
   ): Promise<() => Promise<void>> {
-    const unroute = handler ? this.#session.route(filter, handler) : () => {}
+    const unroute = handler ? this.#session.route(filter, handler) : noop
     try {
-      const release = await this.#broker.add(filter, options.qos ?? 1)
-      return async () => {
-        unroute()
-        await release()
-      }
+      await this.#broker.add(filter, options.qos ?? 1)
     } catch (error) {
       unroute()
       throw error
     }
+    return undoSubscribe(this.#broker, filter, unroute)
   }
 
   /** Routes matching inbound messages to `handler` without subscribing (for `_ss=1` server-side subscriptions). */
@@ -400,6 +399,26 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
   /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
+  }
+}
+
+function noop(): void {}
+
+/**
+ * The one function that undoes a `subscribe` (idempotent). Made outside the method so it holds
+ * only what it needs: a device keeps one per filter for its whole life.
+ */
+function undoSubscribe(
+  broker: BrokerSubscriptions,
+  filter: string,
+  unroute: () => void,
+): () => Promise<void> {
+  let done = false
+  return async () => {
+    if (done) return
+    done = true
+    unroute()
+    await broker.release(filter)
   }
 }
 
