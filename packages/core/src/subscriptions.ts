@@ -102,26 +102,23 @@ export class BrokerSubscriptions {
 
   /**
    * Wants `filter`; resolves once the broker granted it (at once while not connected: `restore`
-   * makes it then), or rejects with ERR_SUBSCRIBE_FAILED. Resolves with the function that lets go.
+   * makes it then), or rejects with ERR_SUBSCRIBE_FAILED. Each `add` is undone by one `release`.
    */
-  async add(filter: string, qos: Qos): Promise<() => Promise<void>> {
-    if (this.#set.add(filter, qos)) {
-      const client = this.#client()
-      if (client !== undefined) {
-        try {
-          await subscribeOn(client, { [filter]: { qos: this.#set.qos(filter) } })
-        } catch (error) {
-          this.#set.release(filter)
-          throw error
-        }
-      }
+  async add(filter: string, qos: Qos): Promise<void> {
+    if (!this.#set.add(filter, qos)) return
+    const client = this.#client()
+    if (client === undefined) return
+    try {
+      await subscribeOn(client, { [filter]: { qos: this.#set.qos(filter) } })
+    } catch (error) {
+      this.#set.release(filter)
+      throw error
     }
-    let done = false
-    return async () => {
-      if (done) return
-      done = true
-      if (this.#set.release(filter)) await this.#client()?.unsubscribeAsync(filter)
-    }
+  }
+
+  /** Lets go of one `add` of `filter`; the last one UNSUBSCRIBEs it while connected. */
+  async release(filter: string): Promise<void> {
+    if (this.#set.release(filter)) await this.#client()?.unsubscribeAsync(filter)
   }
 
   /** SUBSCRIBEs every wanted filter on `client` (a session the broker did not keep). */

@@ -26,8 +26,8 @@ export class DeviceBoot {
   readonly #channel: OtaChannel
   readonly #logger: Logger
   readonly #failed: (error: LinkkitError) => void
-  /** Modules whose running image is on trial: their version waits for `confirm()`. */
-  readonly #trials = new Map<string, string>()
+  /** Modules whose running image is on trial: their version waits for `confirm()` (made when one is). */
+  #trials: Map<string, string> | undefined
   #rollbacks: Rollback[] = []
 
   constructor(
@@ -49,7 +49,10 @@ export class DeviceBoot {
       try {
         const state = await persistence.bootState()
         if (state.version !== undefined) this.#modules.setVersion(module, state.version)
-        if (state.trial !== undefined) this.#trials.set(module, state.trial.version)
+        if (state.trial !== undefined) {
+          this.#trials ??= new Map()
+          this.#trials.set(module, state.trial.version)
+        }
         if (state.rolledBack !== undefined) {
           this.#rollbacks.push({ module, version: state.rolledBack.version, persistence })
         }
@@ -63,7 +66,7 @@ export class DeviceBoot {
 
   /** The versions to inform: all but those of modules whose image is on trial. */
   informable(versions: Iterable<readonly [string, string]>): Array<readonly [string, string]> {
-    return [...versions].filter(([module]) => !this.#trials.has(module))
+    return [...versions].filter(([module]) => !this.#trials?.has(module))
   }
 
   /** Reports each rollback found at start once (call it after the versions were informed). */
@@ -93,8 +96,8 @@ export class DeviceBoot {
     if (persistence.confirm === undefined) return undefined
     const before = persistence.bootState === undefined ? undefined : await persistence.bootState()
     await persistence.confirm()
-    const version = before?.trial?.version ?? this.#trials.get(module)
-    this.#trials.delete(module)
+    const version = before?.trial?.version ?? this.#trials?.get(module)
+    this.#trials?.delete(module)
     if (version === undefined) return undefined
     this.#modules.setVersion(module, version)
     this.#logger.info({ module, version }, 'image confirmed')

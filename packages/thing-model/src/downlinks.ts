@@ -9,7 +9,8 @@ import { DeviceReplyCodes } from './reply-codes.js'
 import { type ReplyTarget, refuse, sendReply } from './respond.js'
 import type { ServiceDownlinks } from './services.js'
 
-type Route = (topic: string, payload: Buffer) => Promise<void> | void
+/** A handler of one subscribed filter, a method of `Downlinks` (shared by every instance, not a closure each). */
+type Route = (this: Downlinks, topic: string, payload: Buffer) => Promise<void> | void
 
 /** The parts a downlink is handed to. */
 export interface DownlinkParts {
@@ -74,7 +75,7 @@ export class Downlinks {
       const failed = (error: unknown) =>
         this.#ctx.report(toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD', `failed to handle ${topic}`))
       try {
-        const result = route(topic, payload)
+        const result = route.call(this, topic, payload)
         if (result instanceof Promise) result.catch(failed)
       } catch (error) {
         failed(error)
@@ -86,7 +87,7 @@ export class Downlinks {
    * `/sys/${pk}/${dn}/thing/service/#`: property set and get first (the filter matches them too,
    * docs/protocol.md §2.3), then async services; `*_reply` echoes of our own answers are dropped.
    */
-  readonly service: Route = (topic, payload) => {
+  service(topic: string, payload: Buffer): Promise<void> | void {
     const rest = topic.slice(`${this.#sys}thing/service/`.length)
     const reply = { topic, replyTopic: `${topic}_reply` }
     if (rest === 'property/set')
@@ -99,7 +100,7 @@ export class Downlinks {
   }
 
   /** Legacy RRPC: `/sys/${pk}/${dn}/rrpc/request/${rrpcId}` → `.../rrpc/response/${rrpcId}`; service id from `method`. */
-  readonly legacyRrpc: Route = (topic, payload) => {
+  legacyRrpc(topic: string, payload: Buffer): Promise<void> {
     const replyTopic = topic.replace('/rrpc/request/', '/rrpc/response/')
     return this.#request({ topic, replyTopic }, payload, (target, request) => {
       const serviceId = SERVICE_METHOD.exec(request.method ?? '')?.[1]
@@ -114,7 +115,7 @@ export class Downlinks {
   }
 
   /** Ext RRPC: `/ext/rrpc/${rrpcId}/sys/${pk}/${dn}/thing/service/${id}` (or `thing/model/down_raw`), answered on the same topic. */
-  readonly extRrpc: Route = (topic, payload) => {
+  extRrpc(topic: string, payload: Buffer): Promise<void> | void {
     if (this.#ctx.echoes.take(topic)) return
     const rest = topic.split('/').slice(7).join('/')
     const reply = { topic, replyTopic: topic }
@@ -128,13 +129,16 @@ export class Downlinks {
     return this.#request(reply, payload, (t, r) => this.#parts.services.invoke(t, serviceId, r, true))
   }
 
-  readonly downRaw: Route = (topic, payload) =>
-    this.#parts.raw.onDown(topic, `${topic}_reply`, payload, false)
+  downRaw(topic: string, payload: Buffer): Promise<void> | void {
+    return this.#parts.raw.onDown(topic, `${topic}_reply`, payload, false)
+  }
 
-  readonly ntpResponse: Route = (topic, payload) => this.#parts.ntp.onResponse(topic, payload)
+  ntpResponse(topic: string, payload: Buffer): void {
+    this.#parts.ntp.onResponse(topic, payload)
+  }
 
   /** `/ext/error/${pk}/${dn}`: emits `cloud:error` and an ERR_CLOUD_ERROR `error` carrying the code. */
-  readonly cloudError: Route = (topic, payload) => {
+  cloudError(topic: string, payload: Buffer): void {
     const json = readJson(topic, payload, this.#ctx.options)
     if (!json.ok || !isRecord(json.body)) {
       this.#ctx.report(
