@@ -50,11 +50,14 @@ export class Downlinks {
   ): Array<[filter: string, handler: ((topic: string, payload: Buffer) => void) | undefined]> {
     const sys = this.#sys
     const c = this.#ctx.connection
+    // One guarded handler for every filter, not one closure each: the filters are disjoint, and
+    // `#route` tells by the topic which of them matched.
+    const handle = this.guard(this.#route)
     const routes: Array<[string, ((topic: string, payload: Buffer) => void) | undefined]> = [
-      [`${sys}thing/service/#`, this.guard(this.service)],
-      [`${sys}thing/model/down_raw`, this.guard(this.downRaw)],
-      [Topics.extError(c), this.guard(this.cloudError)],
-      [Topics.ntpResponse(c), this.guard(this.ntpResponse)],
+      [`${sys}thing/service/#`, handle],
+      [`${sys}thing/model/down_raw`, handle],
+      [Topics.extError(c), handle],
+      [Topics.ntpResponse(c), handle],
       [`${sys}thing/event/+/post_reply`, undefined],
       [`${sys}thing/event/property/+/post_reply`, undefined],
       [`${sys}thing/property/desired/get_reply`, undefined],
@@ -63,9 +66,20 @@ export class Downlinks {
       [`${sys}thing/deviceinfo/delete_reply`, undefined],
       [`${sys}thing/model/up_raw_reply`, undefined],
     ]
-    if (rrpc !== 'ext') routes.push([`${sys}rrpc/request/+`, this.guard(this.legacyRrpc)])
-    if (rrpc !== 'legacy') routes.push([`/ext/rrpc/+${sys}#`, this.guard(this.extRrpc)])
+    if (rrpc !== 'ext') routes.push([`${sys}rrpc/request/+`, handle])
+    if (rrpc !== 'legacy') routes.push([`/ext/rrpc/+${sys}#`, handle])
     return routes
+  }
+
+  /** The route of a topic one of the handled filters of `routes()` matched. */
+  #route(topic: string, payload: Buffer): Promise<void> | void {
+    const sys = this.#sys
+    if (topic.startsWith('/ext/rrpc/')) return this.extRrpc(topic, payload)
+    if (topic.startsWith('/ext/error/')) return this.cloudError(topic, payload)
+    if (topic.startsWith('/ext/ntp/')) return this.ntpResponse(topic, payload)
+    if (topic.startsWith('rrpc/request/', sys.length)) return this.legacyRrpc(topic, payload)
+    if (topic.startsWith('thing/service/', sys.length)) return this.service(topic, payload)
+    return this.downRaw(topic, payload)
   }
 
   /** Wraps a route so nothing escapes it. */

@@ -1,4 +1,12 @@
-import { type AlinkReply, LinkkitError, type Session, safeEmit, Topics, toLinkkitError } from '@linkkit/core'
+import {
+  type AlinkReply,
+  createLogger,
+  LinkkitError,
+  type Session,
+  safeEmit,
+  Topics,
+  toLinkkitError,
+} from '@linkkit/core'
 import { EventEmitter } from 'eventemitter3'
 import { ClientContext, type EventArgs, type EventName, type Logger } from './context.js'
 import type { DeviceTag, QueryOptions } from './device-info.js'
@@ -45,7 +53,8 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
     super()
     this.connection = connection
     this.options = resolveThingClientOptions(options)
-    this.#logger = connection.logger.child({ component: 'thing' })
+    // No child of a silent logger (a fleet opens thousands of devices): see createLogger.
+    this.#logger = createLogger(connection.logger, 'thing')
     this.#ctx = new ClientContext(
       connection,
       this.options,
