@@ -3,7 +3,7 @@
 // `fleet` runs simulateFleet with N devices. Both read memory the same way: after a full GC
 // (--expose-gc), minus what the process held before the first connect. Prints one JSON line of
 // figures. LINKKIT_FLEET_HEAPSNAPSHOT=<dir> also writes a heap snapshot of each side there.
-import { writeHeapSnapshot } from 'node:v8'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { simulateFleet } from '@linkkit/fleet'
 import mqtt, { type MqttClient } from 'mqtt'
 import { deviceFilters, rawOptions } from './raw-options.js'
@@ -25,7 +25,13 @@ await settle()
 const before = process.memoryUsage()
 const perDevice = () => {
   const now = process.memoryUsage()
-  return { rssPerDevice: (now.rss - before.rss) / n, heapPerDevice: (now.heapUsed - before.heapUsed) / n }
+  const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size
+  return {
+    rssPerDevice: (now.rss - before.rss) / n,
+    heapPerDevice: (now.heapUsed - before.heapUsed) / n,
+    heapTotalPerDevice: (now.heapTotal - before.heapTotal) / n,
+    newSpaceBytes: newSpace,
+  }
 }
 const snapshot = () => {
   const dir = process.env.LINKKIT_FLEET_HEAPSNAPSHOT
