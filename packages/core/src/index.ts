@@ -51,6 +51,7 @@ export {
   invalidOption,
   nonEmptyStringRule,
   type OptionRule,
+  objectRule,
   oneOfOption,
   oneOfRule,
   refusedOption,

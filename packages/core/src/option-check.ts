@@ -74,10 +74,16 @@ export function booleanOption(value: unknown, name: string, fallback: boolean): 
   return checkOption(value, name, booleanRule, fallback)
 }
 
-/** A string that is not empty (nor only white space). */
+/** A string of at least one character. */
 export const nonEmptyStringRule: OptionRule<string> = {
-  test: (v): v is string => typeof v === 'string' && v.trim() !== '',
+  test: (v): v is string => typeof v === 'string' && v.length > 0,
   must: 'a non-empty string',
+}
+
+/** An object (not null), e.g. the options object itself. */
+export const objectRule: OptionRule<object> = {
+  test: (v): v is object => typeof v === 'object' && v !== null,
+  must: 'an object',
 }
 
 /** A function. */

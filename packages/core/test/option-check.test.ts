@@ -4,6 +4,7 @@ import {
   checkOption,
   integerOption,
   nonEmptyStringRule,
+  objectRule,
   oneOfOption,
   requireOption,
   urlRule,
@@ -32,14 +33,12 @@ describe('option checks', () => {
       () => oneOfOption('x', 'rrpc', ['legacy', 'ext', 'both'], 'both'),
       "rrpc must be 'legacy', 'ext' or 'both'",
     ],
-    [
-      () => requireOption('  ', 'deviceSecret', nonEmptyStringRule),
-      'deviceSecret must be a non-empty string',
-    ],
+    [() => requireOption('', 'deviceSecret', nonEmptyStringRule), 'deviceSecret must be a non-empty string'],
     [
       () => requireOption(undefined, 'deviceSecret', nonEmptyStringRule),
       'deviceSecret must be a non-empty string',
     ],
+    [() => requireOption(null, 'options', objectRule), 'options must be an object'],
     [
       () => requireOption('redis://', 'u', urlRule({ protocols: ['redis:'], must: 'a URL' })),
       'u must be a URL',
