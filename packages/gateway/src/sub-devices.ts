@@ -5,6 +5,8 @@ import {
   type DeviceIdentity,
   identityKey,
   LinkkitError,
+  objectRule,
+  requireOption,
   safeEmit,
   Topics,
   toLinkkitError,
@@ -139,8 +141,7 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
   /** Creates a sub-device (no I/O); `await subDevice.connect()` brings it online. */
   open(options: SubDeviceOptions): SubDevice {
     if (this.#closing !== undefined) throw new LinkkitError('ERR_CLOSED', 'the gateway was closed')
-    if (typeof options !== 'object' || options === null)
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'subdevices.open() needs an options object')
+    requireOption(options, 'options', objectRule)
     const key = identityKey(options)
     if (this.#subs.has(key))
       throw new LinkkitError('ERR_INVALID_ARGUMENT', `sub-device ${key} is already open`)
