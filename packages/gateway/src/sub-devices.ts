@@ -21,7 +21,8 @@ import { SubDeviceLimits } from './limits.js'
 import { NoticeWatch } from './notice-watch.js'
 import { gatewayNoticeRoutes, type NoticeContext, SUB_NOTICE, SubDeviceNotices } from './notices.js'
 import { type GatewayPack, packParams } from './pack.js'
-import { SubDevice, type SubDeviceHost } from './sub-device.js'
+import { SubDevice } from './sub-device.js'
+import type { SubDeviceHost } from './sub-login.js'
 import type { SubDeviceOptions, SubDevicesEvents, SubDevicesOptions } from './types.js'
 
 /**
