@@ -9,6 +9,7 @@ import type {
   PublishOptions,
   RequestOptions,
 } from './connection-types.js'
+import { LinkWiring, SessionWiring } from './connection-wiring.js'
 import { LinkkitError } from './errors.js'
 import { createLogger } from './logger.js'
 import { MqttLink } from './mqtt-link.js'
@@ -18,20 +19,10 @@ import {
   resolveConnectionOptions,
 } from './options.js'
 import type { MessageHandler } from './router.js'
-import { emitError } from './safe-emit.js'
 import type { Session } from './session.js'
-import { type SessionCarrier, SessionCore, type SessionLink } from './session-core.js'
+import { SessionCore } from './session-core.js'
 import type { Qos } from './subscriptions.js'
 import { BrokerSubscriptions } from './subscriptions.js'
-
-const LINK: Readonly<Record<ConnectionState, SessionLink>> = {
-  idle: 'down',
-  connecting: 'pending',
-  connected: 'up',
-  reconnecting: 'pending',
-  closed: 'down',
-  failed: 'down',
-}
 
 /**
  * One device's MQTT session: signing, subscriptions, reconnect with backoff, offline queue,
@@ -45,7 +36,6 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
   /** The pino logger of this connection (silent unless configured); components take children of it. */
   readonly logger: Logger
   readonly #session: SessionCore
-  readonly #carrier: { connected: boolean } & SessionCarrier
   readonly #broker: BrokerSubscriptions
   readonly #link: MqttLink
   #connecting: Promise<this> | undefined
@@ -55,37 +45,13 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
     super()
     this.options = resolveConnectionOptions(options)
     this.logger = createLogger(this.options.logger, 'connection')
-    this.#link = new MqttLink(this.options, this.logger, {
-      state: (state) => {
-        this.#carrier.connected = state === 'connected'
-        if (state === 'connected') this.#session.up()
-        else this.#session.link = LINK[state]
-      },
-      restore: (client) => this.#broker.restore(client),
-      connected: (info) => this.emit('connected', info),
-      disconnected: (info) => this.emit('disconnected', info),
-      reconnecting: (info) => this.emit('reconnecting', info),
-      message: (topic, payload) => this.#onMessage(topic, payload),
-      report: (error, topic) => this.#report(error, topic),
-      rejectAll: (error) => this.#session.rejectAll(error),
-    })
+    const wiring = new SessionWiring(this)
+    this.#link = new MqttLink(this.options, this.logger, new LinkWiring(wiring))
     this.#broker = new BrokerSubscriptions(() => this.#link.client)
-    this.#carrier = this.#makeCarrier()
-    this.#session = new SessionCore(this.#carrier, this.options)
-  }
-
-  // `connected` is a field the link's state hook keeps, not a getter: V8 keeps an object literal
-  // with a getter in dictionary mode (some 400 bytes more), and a fleet holds one per device.
-  #makeCarrier(): { connected: boolean } & SessionCarrier {
-    return {
-      connected: false,
-      send: (topic, payload, qos, _options, resolve, reject) =>
-        this.#link.send(topic, payload, qos, resolve, reject),
-      ensureReplyRoute: (replyTopic) =>
-        this.#broker.covers(replyTopic) ? undefined : this.subscribe(replyTopic).then(() => {}),
-      refusal: (topic) => this.#link.refusal(topic),
-      report: (error, topic) => this.#report(error, topic),
-    }
+    this.#session = new SessionCore(wiring, this.options)
+    wiring.link = this.#link
+    wiring.broker = this.#broker
+    wiring.session = this.#session
   }
 
   /** The device's product key. */
@@ -156,16 +122,6 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
   async #firstConnect(): Promise<this> {
     await this.#link.open()
     return this
-  }
-
-  #report(error: LinkkitError, topic?: string): void {
-    this.logger.warn({ code: error.code, topic }, error.message)
-    emitError(this, error, this.logger)
-  }
-
-  #onMessage(topic: string, payload: Buffer): void {
-    this.emit('message', topic, payload)
-    this.#session.deliver(topic, payload)
   }
 
   /**
@@ -254,7 +210,11 @@ function noop(): void {}
  * The one function that undoes a `subscribe` (idempotent). Made outside the method so it holds
  * only what it needs: a device keeps one per filter for its whole life.
  */
-function undoSubscribe(broker: BrokerSubscriptions, filter: string, unroute: () => void): () => Promise<void> {
+function undoSubscribe(
+  broker: BrokerSubscriptions,
+  filter: string,
+  unroute: () => void,
+): () => Promise<void> {
   let done = false
   return async () => {
     if (done) return
