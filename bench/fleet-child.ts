@@ -39,50 +39,21 @@ const snapshot = () => {
 }
 const t0 = performance.now()
 if (mode === 'raw') {
-  // Each client posts a property post every interval, spread as the fleet spreads its devices'
-  // (client i at i/N of the interval), from one timer: the baseline does the fleet's traffic too,
-  // so neither side's memory holds the other's in-flight work or its garbage.
-  const clients: Array<MqttClient | undefined> = new Array(n)
-  const interval = Number(intervalMs)
-  let replies = 0
-  const onMessage = () => {
-    replies++
-  }
-  let cursor = 0
-  let id = 0
-  const poster = setInterval(() => {
-    const due = Math.floor(((performance.now() - t0) * n) / interval)
-    if (due - cursor > n) cursor = due - n
-    for (; cursor < due; cursor++) {
-      const i = cursor % n
-      const c = clients[i]
-      if (c === undefined) continue
-      const params = { LightSwitch: cursor % 2, Brightness: cursor % 100 }
-      const body = { id: String(++id), version: '1.0', params, method: 'thing.event.property.post' }
-      c.publish(`/sys/${pk}/bench-${i}/thing/event/property/post`, JSON.stringify(body), { qos: 0 })
-    }
-  }, 50)
+  const clients: MqttClient[] = []
   let next = 0
   const worker = async () => {
     while (next < n) {
-      const i = next++
-      const d = triples[i]!
+      const d = triples[next++]!
       const c = await mqtt.connectAsync(url, rawOptions(d.productKey, d.deviceName, d.deviceSecret))
       await c.subscribeAsync(deviceFilters(pk, d.deviceName))
-      c.on('message', onMessage)
-      clients[i] = c
+      clients.push(c)
     }
   }
   await Promise.all(Array.from({ length: 100 }, worker))
   const connectMs = performance.now() - t0
   await settle()
-  const memory = perDevice()
+  console.log(JSON.stringify({ mode, n, connectMs, ...perDevice() }))
   snapshot()
-  const repliesBefore = replies
-  await new Promise((resolve) => setTimeout(resolve, 10_000))
-  const postsPerSecond = (replies - repliesBefore) / 10
-  clearInterval(poster)
-  console.log(JSON.stringify({ mode, n, connectMs, ...memory, postsPerSecond }))
 } else {
   const fleet = await simulateFleet({
     url,
