@@ -144,6 +144,7 @@ export class Device extends ThingSurface<DeviceEvents> {
     fota.on('fota', (offer) => this.#safeEmit('fota', offer))
     fota.on('fota:progress', (progress) => this.#safeEmit('fota:progress', progress))
     fota.on('fota:deferred', (deferral) => this.#safeEmit('fota:deferred', deferral))
+    fota.on('fota:rollback', (rollback) => this.#safeEmit('fota:rollback', rollback))
     fota.on('config', (offer) => this.#safeEmit('config', offer))
     forwardErrors(fota, this, this.logger)
     this.#connection = connection
