@@ -94,6 +94,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
 
   /** Subscribes the OTA topics and informs versions now (when connected) and after every reconnect. */
   async start(): Promise<void> {
+    if (this.#closing.signal.aborted) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
     if (this.#attachment) return
     const attachment = this.#channel.attach(ADVANCED_TOPICS, {
       offer: (offer) => this.#accept(offer),
@@ -101,11 +102,13 @@ export class FotaClient extends EventEmitter<FotaEvents> {
       refused: (error, _via, topic) => this.#emitError(offerError(error, topic)),
     })
     this.#attachment = attachment
-    await this.#boot.load()
     const versions = this.#versionSource()
-    this.#stopInforming = this.#channel.informOnConnect(versions)
     try {
+      await this.#boot.load()
+      this.#stopInforming = this.#channel.informOnConnect(versions)
       await attachment.ready
+      // close() may have come meanwhile: it found less to stop than this start set up.
+      if (this.#closing.signal.aborted) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
     } catch (error) {
       await this.#stop()
       throw error

@@ -195,6 +195,8 @@ export class Device extends ThingSurface<DeviceEvents> {
   async #connect(): Promise<this> {
     if (this.#deviceSecret === undefined) {
       const { deviceSecret } = await this.register()
+      // close() may have come while registering (got loads lazily): nothing is built after it.
+      if (this.#closing !== undefined) throw new LinkkitError('ERR_CLOSED', 'device was closed')
       this.#deviceSecret = deviceSecret
       this.#build(deviceSecret)
     }
