@@ -17,12 +17,12 @@ import {
   type FotaOptions,
   resolveFotaOptions,
 } from './fota-options.js'
-import { OfferDownloads, progressDesc } from './offer-downloads.js'
+import { OfferDownloads } from './offer-downloads.js'
 import { type OtaAttachment, OtaChannel, type OtaInbound } from './ota-channel.js'
 import type { FotaResult } from './perform.js'
 import type { TrialBudget } from './persistence/confirm-budget.js'
 import { PolicyGate } from './policy/policy-gate.js'
-import { assertVersion, OtaProgress } from './progress.js'
+import { assertVersion } from './progress.js'
 import { OfferTrust } from './trust/offer-trust.js'
 import type { ConfigOffer, FirmwareImage, FirmwareOffer, FotaRequestOptions } from './types.js'
 
@@ -160,21 +160,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
     if (persistence?.activate === undefined) {
       throw new LinkkitError('ERR_PERSISTENCE', `the adapter of module ${name} cannot activate an image`)
     }
-    const last = this.#downloads.lastDownloaded(name)
-    const downloads = this.#downloads
-    try {
-      await this.#gate.wait({
-        context: () =>
-          downloads.context('activate', name, persistence, last?.version ?? '', last?.sizeBytes ?? 0),
-        deferred: (d) => downloads.deferred('activate', module, last?.version ?? '', d),
-        signal: downloads.signal(options.signal),
-      })
-    } catch (error) {
-      const err = toLinkkitError(error, 'ERR_POLICY_REFUSED')
-      if (err.code === 'ERR_POLICY_REFUSED')
-        await this.#channel.reportProgress(OtaProgress.GeneralFailed, progressDesc(err), module)
-      throw err
-    }
+    await this.#downloads.allowActivation(module, persistence, options.signal)
     const { boots, ms } = this.#trial
     return persistence.activate({
       confirmWithinBoots: boots,

@@ -1,9 +1,13 @@
 import { LinkkitError, toLinkkitError } from '@linkkit/core'
-import type { Logger } from 'pino'
-import { failureStep } from './failure.js'
 import type { FotaDeferral, FotaDownloadOptions, FotaOptions } from './fota-options.js'
 import { offerFiles } from './offer.js'
-import type { OtaChannel } from './ota-channel.js'
+import {
+  progressDesc,
+  type RefusalDeps,
+  refreshOffer,
+  refuseUndeclared,
+  reportRefusal,
+} from './offer-refusals.js'
 import { type FotaProgress, type FotaResult, performFota } from './perform.js'
 import { OfferAttempts, sameOffer } from './policy/attempts.js'
 import type { PolicyContext, PolicyStage } from './policy/policy.js'
@@ -13,22 +17,14 @@ import type { Admission, OfferTrust } from './trust/offer-trust.js'
 import type { FirmwareOffer, FirmwarePersistence } from './types.js'
 
 /** What the downloads need from their `FotaClient`. */
-export interface OfferDownloadsDeps {
-  readonly channel: OtaChannel
+export interface OfferDownloadsDeps extends RefusalDeps {
   readonly options: FotaOptions
-  readonly logger: Logger
   readonly trust: OfferTrust
   readonly gate: PolicyGate
-  /** Aborted by the client's `close()`. */
-  readonly closing: AbortSignal
   /** Local progress of a download (`fota:progress`). */
   progress(progress: FotaProgress): void
   /** A step waits for `firmware.policy` (`fota:deferred`). */
   deferred(deferral: FotaDeferral): void
-  /** An offer that replaced a waiting one, taken as any other offer once the waiting one gave way. */
-  replaced(offer: FirmwareOffer): void
-  /** A failure to tell the application (`error`). */
-  failed(error: LinkkitError): void
 }
 
 interface Waiting {
@@ -63,9 +59,9 @@ export class OfferDownloads {
     return this.#busy.has(module)
   }
 
-  /** What `module` downloaded last. */
-  lastDownloaded(module: string): { version: string; sizeBytes: number } | undefined {
-    return this.#downloaded.get(module)
+  /** Refuses an offer for a module the device did not declare (see `refuseUndeclared`). */
+  refuseUndeclared(offer: FirmwareOffer): Promise<LinkkitError> {
+    return refuseUndeclared(this.#deps, offer)
   }
 
   /** Downloads `offer` into `persistence` (see `FotaClient.download`). */
@@ -107,19 +103,29 @@ export class OfferDownloads {
   }
 
   /**
-   * An offer for a module the device did not declare: tells the platform (step -1 with the
-   * reason) and the application (`error`); returns the error to throw.
+   * Waits until `firmware.policy` allows the activation of what `module` downloaded last; a
+   * refusal is reported as step -1 and thrown (`ERR_POLICY_REFUSED`), as is the signal's reason.
    */
-  async refuseUndeclared(offer: FirmwareOffer): Promise<LinkkitError> {
-    const module = offer.module ?? 'default'
-    const desc = `module ${module} is not declared on this device`.slice(0, 128)
-    const error = new LinkkitError('ERR_MODULE_UNDECLARED', `firmware ${offer.version}: ${desc}`, {
-      details: { module, version: offer.version },
-    })
-    this.#deps.logger.warn({ module, version: offer.version }, 'offer for an undeclared module refused')
-    await this.#deps.channel.reportProgress(OtaProgress.GeneralFailed, desc, offer.module)
-    this.#deps.failed(error)
-    return error
+  async allowActivation(
+    module: string | undefined,
+    persistence: FirmwarePersistence,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const name = module ?? 'default'
+    const last = this.#downloaded.get(name)
+    const version = last?.version ?? ''
+    try {
+      await this.#deps.gate.wait({
+        context: () => this.context('activate', name, persistence, version, last?.sizeBytes ?? 0),
+        deferred: (d) => this.deferred('activate', module, version, d),
+        signal: this.signal(signal),
+      })
+    } catch (error) {
+      const err = toLinkkitError(error, 'ERR_POLICY_REFUSED')
+      if (err.code === 'ERR_POLICY_REFUSED')
+        await this.#deps.channel.reportProgress(OtaProgress.GeneralFailed, progressDesc(err), module)
+      throw err
+    }
   }
 
   /** Waits for every running download to settle (after `close()` aborted them). */
@@ -157,7 +163,7 @@ export class OfferDownloads {
           this.deferred('download', offer.module, offer.version, d)
         },
         woke: async () => {
-          offer = await this.#refresh(this.#waiting.get(module)?.offer ?? offer)
+          offer = await refreshOffer(this.#deps, this.#waiting.get(module)?.offer ?? offer)
           admission = await trust.admit(offer, persistence)
         },
         signal: waitSignal,
@@ -169,7 +175,7 @@ export class OfferDownloads {
             cause: error,
           })
         : toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')
-      throw await this.#refused(err, offer, persistence)
+      throw await reportRefusal(this.#deps, err, offer, persistence)
     }
     this.#waiting.delete(module)
     const { options: fota, logger } = this.#deps
@@ -196,65 +202,6 @@ export class OfferDownloads {
         this.#attempts.failed(offer, gate.clock.now())
       throw err
     }
-  }
-
-  /**
-   * A download that ended before its first byte. Refusals (trust, policy) are reported with their
-   * step and reason, and the adapter is told `stop({ ok: false, resumable: false })` (no `start`
-   * came before it: nothing to discard). A withdrawn offer or a closed client reports nothing; a
-   * cancelled wait reports -1 as a cancelled download does.
-   */
-  async #refused(
-    error: LinkkitError,
-    offer: FirmwareOffer,
-    persistence: FirmwarePersistence,
-  ): Promise<LinkkitError> {
-    const err = closing(error, this.#deps.closing)
-    if (err.code === 'ERR_CLOSED' || err.code === 'ERR_OFFER_WITHDRAWN') return err
-    const { logger, channel } = this.#deps
-    logger.warn({ code: err.code, version: offer.version, module: offer.module }, err.message)
-    await channel.reportProgress(failureStep(err), progressDesc(err), offer.module)
-    if (err.code === 'ERR_ABORTED') return err
-    try {
-      await persistence.stop({ ok: false, error: err, resumable: false })
-    } catch (stopError) {
-      logger.warn({ err: (stopError as Error).message }, 'persistence stop failed after a refusal')
-    }
-    return err
-  }
-
-  /**
-   * After a deferral the offer is asked for again (`firmware/get`): its URL may have expired, and
-   * the platform may have withdrawn or replaced it. Without a connection, or without an answer
-   * (a plain broker), the offer held is used.
-   */
-  async #refresh(offer: FirmwareOffer): Promise<FirmwareOffer> {
-    const { channel, closing, logger } = this.#deps
-    if (!channel.session.connected) return offer
-    let fresh: FirmwareOffer | undefined
-    try {
-      fresh = await channel.requestFirmware(offer.module, { signal: closing })
-    } catch (error) {
-      if (closing.aborted) throw error
-      logger.info(
-        { code: toLinkkitError(error, 'ERR_REQUEST_TIMEOUT').code },
-        'offer not refreshed; using the one held',
-      )
-      return offer
-    }
-    if (fresh === undefined) {
-      throw new LinkkitError('ERR_OFFER_WITHDRAWN', `the platform no longer offers firmware ${offer.version}`)
-    }
-    if (!sameOffer(fresh, offer)) {
-      const next = fresh
-      // After this download has given way, like any other offer (autoDownload takes it).
-      setImmediate(() => this.#deps.replaced(next))
-      throw new LinkkitError(
-        'ERR_OFFER_WITHDRAWN',
-        `firmware ${offer.version} was replaced by ${fresh.version}`,
-      )
-    }
-    return fresh
   }
 
   /** The context `firmware.policy` judges a step by. */
@@ -289,15 +236,4 @@ export class OfferDownloads {
 /** Bytes of the whole offer (all files). */
 function totalBytes(offer: FirmwareOffer): number {
   return offerFiles(offer).reduce((sum, file) => sum + file.size, 0)
-}
-
-/** The progress `desc` of a failure: its message, within the 128 characters the platform keeps. */
-export function progressDesc(error: LinkkitError): string {
-  return error.message.slice(0, 128)
-}
-
-/** An abort whose reason is the client's close is that close. */
-function closing(error: LinkkitError, closed: AbortSignal): LinkkitError {
-  if (!closed.aborted || (error.code !== 'ERR_ABORTED' && error.code !== 'ERR_CLOSED')) return error
-  return closed.reason instanceof LinkkitError ? closed.reason : error
 }
