@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { LinkkitError } from '@linkkit/core'
+import { invalidOption, LinkkitError } from '@linkkit/core'
 
 /** The signature algorithms of a firmware image, as `extData.signatureAlgorithm` names them. */
 export type SignatureAlgorithm = 'ed25519' | 'ecdsa-p256'
@@ -57,7 +57,7 @@ function publicKeyOf(value: unknown, field: string): KeyObject {
     }
     if (key.type === 'public') return key
   }
-  throw invalid(`${field} must be a public KeyObject or a PEM string`, field)
+  throw invalidOption(field, 'a public KeyObject or a PEM string')
 }
 
 /**
@@ -74,7 +74,7 @@ export class TrustKeys {
       typeof trust.keys !== 'object' ||
       trust.keys === null
     ) {
-      throw invalid(`${field} must be { keys: { [keyId]: publicKey } }`, field)
+      throw invalidOption(field, '{ keys: { [keyId]: publicKey } }')
     }
     const keys = new Map<string, TrustedKey>()
     for (const [id, value] of Object.entries(trust.keys)) {
@@ -82,7 +82,7 @@ export class TrustKeys {
       if (!KEY_ID.test(id)) throw invalid(`${name}: a key id is 1–64 printable characters`, name)
       const key = publicKeyOf(value, name)
       const algorithm = algorithmOf(key)
-      if (algorithm === undefined) throw invalid(`${name} must be an Ed25519 or P-256 public key`, name)
+      if (algorithm === undefined) throw invalidOption(name, 'an Ed25519 or P-256 public key')
       keys.set(id, Object.freeze({ id, algorithm, key }))
     }
     if (keys.size === 0)
