@@ -42,13 +42,11 @@ async function microtasks(turns: number): Promise<void> {
 }
 
 /**
- * A barrier after close(): the lazy imports have settled (the module cache answers both), the
- * loop has turned, and a probe device has connected and been seen online. A connection the
- * closed device had opened would have reached the broker before the probe's.
+ * A barrier after close() and after connect() settled (so the registration and both lazy imports
+ * did too): the loop turns, and a probe device connects (MQTT.js is loaded by then) and is seen
+ * online. A connection the closed device had opened would have reached the broker before the probe's.
  */
 async function barrier(emu: Emulator): Promise<void> {
-  await import('mqtt')
-  await import('got')
   await new Promise((resolve) => setImmediate(resolve))
   const online = new Promise<void>((resolve) =>
     emu.on('device:online', (info) => {
