@@ -182,13 +182,15 @@ export class DeviceBoot {
   #watch(module: string, by: number, expire: () => Promise<void>): void {
     const watch = new AbortController()
     this.#deadlines.set(module, watch)
-    sleepUntil(this.#clock, by, watch.signal).then(
-      async () => {
-        await this.#serially(module, expire)
-        if (this.#channel.session.connected && !this.#closed) await this.reportRollbacks()
-      },
-      () => undefined,
-    )
+    sleepUntil(this.#clock, by, watch.signal)
+      .then(
+        async () => {
+          await this.#serially(module, expire)
+          if (this.#channel.session.connected && !this.#closed) await this.reportRollbacks()
+        },
+        () => undefined, // confirmed or closed first
+      )
+      .catch((error: unknown) => this.#hooks.failed(toLinkkitError(error, 'ERR_PERSISTENCE')))
   }
 
   #unwatch(module: string): void {

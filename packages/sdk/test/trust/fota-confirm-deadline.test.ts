@@ -3,11 +3,15 @@ import { join } from 'node:path'
 import { Emulator } from '@linkkit/emulator'
 import { describe, expect, it } from 'vitest'
 import {
+  type BootState,
   type Device,
   FilePersistence,
+  type FirmwarePersistence,
   FlashSimPersistence,
   type FotaOptions,
   type FotaRollback,
+  isLinkkitError,
+  type LinkkitError,
   linkkit,
   ROLLED_BACK_DESC,
 } from '../../src/index.js'
@@ -229,3 +233,53 @@ describe.each([file, flash])(
     })
   },
 )
+
+describe('confirm deadline: options and adapters without rollBack()', () => {
+  it('firmware.confirmWithinMs is checked at open(): an integer from 1 to 2^32 - 1', () => {
+    for (const confirmWithinMs of [0, -1, 1.5, 2 ** 32, Number.NaN]) {
+      expect(
+        () => linkkit.open({ ...device, firmware: { confirmWithinMs } }),
+        String(confirmWithinMs),
+      ).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_OPTIONS',
+          details: { name: 'firmware.confirmWithinMs' },
+        }),
+      )
+    }
+    expect(() => linkkit.open({ ...device, firmware: { confirmWithinMs: 2 ** 32 - 1 } })).not.toThrow()
+  })
+
+  it('an adapter that reports a deadline but cannot roll back: an error event, the trial stays', async () => {
+    await using emu = await Emulator.start({ devices: [device] })
+    const clock = new FakeClock(T0)
+    const state: BootState = {
+      version: '2.0.0',
+      trial: {
+        version: '2.0.0',
+        securityVersion: 0,
+        bootsLeft: 0,
+        fallbackVersion: '1.0.0',
+        confirmBy: T0 + 1000,
+      },
+      rolledBack: undefined,
+      securityVersion: 0,
+    }
+    const persistence: FirmwarePersistence = {
+      start() {},
+      write() {},
+      stop() {},
+      bootState: () => state,
+      confirm() {},
+    }
+    const { d } = await openWatching(emu, { version: '1.0.0', persistence, clock, confirmWithinMs: 1000 })
+    await using _d = d
+    const failed = new Promise<LinkkitError>((resolve) => d.once('error', resolve))
+    clock.advance(1000)
+    const error = await failed
+    expect(isLinkkitError(error, 'ERR_PERSISTENCE')).toBe(true)
+    expect(error.message).toMatch(/no rollBack\(\)/)
+    expect(d.fota.version()).toBe('2.0.0')
+    expect(informsOf(emu)).not.toContain('2.0.0')
+  })
+})
