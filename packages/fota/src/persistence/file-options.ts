@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { integerOption, invalidOption, LinkkitError } from '@linkkit/core'
+import { booleanRule, integerOption, invalidOption, LinkkitError, requireOption } from '@linkkit/core'
 import type { BootClock } from './boot-types.js'
 import { isSafeName } from './file-targets.js'
 
@@ -82,10 +82,10 @@ export function resolveFileOptions(options: FilePersistenceOptions): ResolvedFil
     throw invalidOption('imageName', 'letters, digits and . _ - without a leading dot or a path separator')
   }
   const directory = given(dir) ? (dir as string) : undefined
-  const keepPrevious = options.keepPrevious
-  if (keepPrevious !== undefined && typeof keepPrevious !== 'boolean') {
-    throw invalidOption('keepPrevious', 'a boolean')
-  }
+  const keepPrevious =
+    options.keepPrevious === undefined
+      ? undefined
+      : requireOption(options.keepPrevious, 'keepPrevious', booleanRule)
   const clock = options.clock ?? systemBootClock
   if (typeof clock?.now !== 'function') throw invalidOption('clock', 'an object with now()')
   return {
