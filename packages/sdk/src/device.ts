@@ -144,6 +144,7 @@ export class Device extends ThingSurface<DeviceEvents> {
     fota.on('fota', (offer) => this.#safeEmit('fota', offer))
     fota.on('fota:progress', (progress) => this.#safeEmit('fota:progress', progress))
     fota.on('fota:deferred', (deferral) => this.#safeEmit('fota:deferred', deferral))
+    fota.on('fota:rollback', (rollback) => this.#safeEmit('fota:rollback', rollback))
     fota.on('config', (offer) => this.#safeEmit('config', offer))
     forwardErrors(fota, this, this.logger)
     this.#connection = connection
@@ -194,6 +195,8 @@ export class Device extends ThingSurface<DeviceEvents> {
   async #connect(): Promise<this> {
     if (this.#deviceSecret === undefined) {
       const { deviceSecret } = await this.register()
+      // close() may have come while registering (got loads lazily): nothing is built after it.
+      if (this.#closing !== undefined) throw new LinkkitError('ERR_CLOSED', 'device was closed')
       this.#deviceSecret = deviceSecret
       this.#build(deviceSecret)
     }

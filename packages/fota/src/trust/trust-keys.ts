@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { LinkkitError } from '@linkkit/core'
+import { invalidOption, refusedOption } from '@linkkit/core'
 
 /** The signature algorithms of a firmware image, as `extData.signatureAlgorithm` names them. */
 export type SignatureAlgorithm = 'ed25519' | 'ecdsa-p256'
@@ -28,10 +28,6 @@ export interface TrustedKey {
 /** Key ids are printable, 1–64 characters: they travel in `extData` and appear in `desc`. */
 const KEY_ID = /^[\x21-\x7e]{1,64}$/
 
-function invalid(message: string, field: string): LinkkitError {
-  return new LinkkitError('ERR_INVALID_OPTIONS', message, { details: { name: field } })
-}
-
 function algorithmOf(key: KeyObject): SignatureAlgorithm | undefined {
   if (key.asymmetricKeyType === 'ed25519') return 'ed25519'
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
@@ -42,22 +38,22 @@ function algorithmOf(key: KeyObject): SignatureAlgorithm | undefined {
 function publicKeyOf(value: unknown, field: string): KeyObject {
   if (typeof value === 'string') {
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value)) {
-      throw invalid(`${field} is a private key: give the device the public key only`, field)
+      throw refusedOption(field, 'is a private key: give the device the public key only')
     }
     try {
       return createPublicKey(value)
     } catch {
-      throw invalid(`${field} is not a PEM public key`, field)
+      throw refusedOption(field, 'is not a PEM public key')
     }
   }
   if (typeof value === 'object' && value !== null && 'type' in value && 'asymmetricKeyType' in value) {
     const key = value as KeyObject
     if (key.type === 'private') {
-      throw invalid(`${field} is a private key: give the device the public key only`, field)
+      throw refusedOption(field, 'is a private key: give the device the public key only')
     }
     if (key.type === 'public') return key
   }
-  throw invalid(`${field} must be a public KeyObject or a PEM string`, field)
+  throw invalidOption(field, 'a public KeyObject or a PEM string')
 }
 
 /**
@@ -74,19 +70,19 @@ export class TrustKeys {
       typeof trust.keys !== 'object' ||
       trust.keys === null
     ) {
-      throw invalid(`${field} must be { keys: { [keyId]: publicKey } }`, field)
+      throw invalidOption(field, '{ keys: { [keyId]: publicKey } }')
     }
     const keys = new Map<string, TrustedKey>()
     for (const [id, value] of Object.entries(trust.keys)) {
       const name = `${field}.keys[${JSON.stringify(id.slice(0, 70))}]`
-      if (!KEY_ID.test(id)) throw invalid(`${name}: a key id is 1–64 printable characters`, name)
+      if (!KEY_ID.test(id)) throw invalidOption(name, 'under a key id of 1–64 printable characters')
       const key = publicKeyOf(value, name)
       const algorithm = algorithmOf(key)
-      if (algorithm === undefined) throw invalid(`${name} must be an Ed25519 or P-256 public key`, name)
+      if (algorithm === undefined) throw invalidOption(name, 'an Ed25519 or P-256 public key')
       keys.set(id, Object.freeze({ id, algorithm, key }))
     }
     if (keys.size === 0)
-      throw invalid(`${field}.keys is empty: give at least one key, or leave trust out`, field)
+      throw refusedOption(`${field}.keys`, 'is empty: give at least one key, or leave trust out')
     this.#keys = keys
   }
 
