@@ -25,6 +25,7 @@ export interface Settings {
   /** Scale-out's Redis URL, undefined for a platform in memory. */
   readonly redisUrl: string | undefined
   readonly redisPrefix: string
+  readonly redisLeaseMs: number
 }
 
 /** What one option must be: a type guard and the words for the error. */
@@ -39,6 +40,8 @@ const integer = (min: number, max: number): Rule<number> => ({
 })
 const PORT = integer(0, 65_535)
 const DURATION = integer(0, 2 ** 31 - 1)
+// Renewed every third of it: under 300 ms a busy event loop would lose it.
+const LEASE = integer(300, 2 ** 31 - 1)
 const BOOLEAN: Rule<boolean> = { test: (v): v is boolean => typeof v === 'boolean', must: 'true or false' }
 const HOST: Rule<string> = {
   test: (v): v is string => typeof v === 'string' && v.trim() !== '',
@@ -112,6 +115,7 @@ export async function resolveStartOptions(options: EmulatorOptions): Promise<Set
     logger: createLogger(logger),
     redisUrl: read<string | undefined>(options, 'redisUrl', REDIS_URL, undefined),
     redisPrefix: read(options, 'redisPrefix', REDIS_PREFIX, 'linkkit-emulator'),
+    redisLeaseMs: read(options, 'redisLeaseMs', LEASE, 15_000),
   })
 }
 
