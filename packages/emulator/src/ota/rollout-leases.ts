@@ -29,7 +29,7 @@ export class LeaseKeeper {
 
   constructor(host: LeaseKeeperHost) {
     this.#h = host
-    this.#timer = setInterval(() => void this.#tick(), Math.max(100, Math.floor(host.leases.ttlMs / 3)))
+    this.#timer = setInterval(() => void this.check(), Math.max(100, Math.floor(host.leases.ttlMs / 3)))
     this.#timer.unref()
     host.closed.addEventListener('abort', () => clearInterval(this.#timer), { once: true })
   }
@@ -48,7 +48,8 @@ export class LeaseKeeper {
     }
   }
 
-  async #tick(): Promise<void> {
+  /** Asks for the lease of every open rollout now (each third of the lease's time, or when told one is free). */
+  async check(): Promise<void> {
     if (this.#busy) return
     this.#busy = true
     try {

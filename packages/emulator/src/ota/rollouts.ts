@@ -55,14 +55,22 @@ export class Rollouts {
       driver.emit(stored, held?.status)
     })
     host.store.bus.on('rollout', (message) => this.#forwarded(message))
+    host.store.bus.on('rollout-leases-freed', () => {
+      if (!host.closed.aborted) void keeper?.check()
+    })
     host.events.on('ota:job', (job) => {
       ledger?.seen(job)
       driver.jobChanged(job)
     })
-    // A node that closes frees its leases: another takes its rollouts over at once.
+    // A node that closes frees its leases and says so: another takes its rollouts over at once.
     host.closed.addEventListener(
       'abort',
-      () => keeper?.release([...this.#rollouts.values()].filter((r) => driver.drives(r)).map((r) => r.id)),
+      () => {
+        const ids = [...this.#rollouts.values()].filter((r) => driver.drives(r) && !FINAL.has(r.status))
+        if (keeper === undefined || ids.length === 0) return
+        keeper.release(ids.map((r) => r.id))
+        host.store.bus.send('rollout-leases-freed', null)
+      },
       { once: true },
     )
   }
