@@ -1,9 +1,10 @@
 // The emulator side of the rollout bench, in a process of its own: starts the emulator (options
 // as JSON on stdin's first line), prints its URLs, and on the line `go` adds a firmware and runs
 // a staged rollout of it to every device: it resumes the rollout once the threshold paused it and
-// the upgrades under way ended. Prints one JSON line of figures, taken from the rollout's events.
+// the upgrades under way ended. Before and after it, as a baseline, every device gets another
+// image pushed by hand, as many at a time as the rollout's maxConcurrent. Prints one JSON line of figures, taken from the rollout's events.
 import { createInterface } from 'node:readline'
-import { Emulator, type EmulatorOptions, type OtaRollout } from '@linkkit/emulator'
+import { Emulator, type EmulatorOptions, type OtaJob, type OtaRollout } from '@linkkit/emulator'
 
 interface Plan {
   emulator: EmulatorOptions
@@ -20,6 +21,44 @@ console.log(JSON.stringify({ mqttUrl: emu.mqttUrl, httpUrl: emu.httpUrl }))
 await lines.next()
 
 const data = new Uint8Array(plan.imageBytes).map((_, i) => (i * 31 + 7) % 251)
+
+// The baseline: the same upgrades pushed by hand, maxConcurrent at a time, no rollout; run before
+// and after the rollout (B, R, B), so warm-up and drift weigh on both alike.
+const names = [...emu.registry.all()].map((d) => d.deviceName)
+async function byHand(version: string): Promise<number> {
+  const handFirmware = await emu.ota.addFirmware({ productKey: plan.productKey, version, data })
+  const handStart = performance.now()
+  await new Promise<void>((resolve, reject) => {
+    let next = 0
+    let active = 0
+    const ended = new Set(['succeeded', 'failed', 'canceled'])
+    const mine = new Set<string>()
+    const onJob = (job: OtaJob) => {
+      if (!mine.has(job.id) || !ended.has(job.status)) return
+      mine.delete(job.id)
+      active--
+      pushNext()
+    }
+    const pushNext = () => {
+      while (active < plan.maxConcurrent && next < names.length) {
+        active++
+        const deviceName = names[next++] as string
+        emu.ota
+          .push({ productKey: plan.productKey, deviceName, firmware: handFirmware })
+          .then((job) => mine.add(job.id), reject)
+      }
+      if (active === 0 && next === names.length) {
+        emu.ota.off('ota:job', onJob)
+        resolve()
+      }
+    }
+    emu.ota.on('ota:job', onJob)
+    pushNext()
+  })
+  return performance.now() - handStart
+}
+const handBeforeMs = await byHand('1.5.0')
+
 const firmware = await emu.ota.addFirmware({ productKey: plan.productKey, version: '2.0.0', data })
 let peakActive = 0
 let id = ''
@@ -58,8 +97,11 @@ const jobs: Record<string, string> = {}
 for (const [deviceName, jobId] of Object.entries(done.jobs)) {
   jobs[deviceName] = emu.ota.job(jobId)?.status ?? 'unknown'
 }
+const requests = emu.ota.stats(firmware).requests
+const handAfterMs = await byHand('3.0.0')
 console.log(
   JSON.stringify({
+    handMs: [handBeforeMs, handAfterMs],
     threshold: started.failureThreshold,
     pauseMs,
     pausedReason: paused.pausedReason,
@@ -70,7 +112,7 @@ console.log(
     resumeToDoneMs,
     final: done.counts,
     peakActive,
-    requests: emu.ota.stats(firmware).requests,
+    requests,
     jobs,
   }),
 )

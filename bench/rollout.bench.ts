@@ -5,7 +5,9 @@
  * 50, pauseOnFailure 3%); the fleet runs in another. The rollout pauses at its threshold; once the
  * upgrades under way ended the bench resumes it, and it completes. Prints the time to the pause,
  * the failures then, the time from resume to completion, the final counts by injected fault,
- * upgrades per second, and the peak of upgrades under way against maxConcurrent.
+ * upgrades per second against a baseline run before and after it in the same processes (every
+ * device gets another image pushed by hand, as many at a time as maxConcurrent, no rollout), the peak of
+ * upgrades under way against maxConcurrent.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface, type Interface } from 'node:readline'
@@ -27,6 +29,8 @@ interface Counts {
 }
 
 interface EmulatorFigures {
+  /** The baseline before and after the rollout. */
+  handMs: [number, number]
   threshold: number
   pauseMs: number
   pausedReason: string
@@ -117,13 +121,17 @@ export async function rolloutBench(): Promise<string[]> {
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
     const runningMs = e.pauseMs + e.resumeToDoneMs
     const ended = e.final.succeeded + e.final.failed
+    const rolloutRate = (ended * 1000) / runningMs
+    const handRates = e.handMs.map((ms) => (n * 1000) / ms)
+    const handRate = ((handRates[0] ?? 0) + (handRates[1] ?? 0)) / 2
     return [
       `staged rollout of a ${IMAGE_BYTES / 1024 / 1024} MiB image to ${n} simulated devices, ${FAIL_SHARE * 100}% failing their download at 50% (maxConcurrent ${MAX_CONCURRENT}, pauseOnFailure ${PAUSE_ON_FAILURE} = ${e.threshold} failures)`,
       `  paused at its threshold after ${s(e.pauseMs)}: ${e.atPause.failed} failed, ${e.atPause.succeeded} succeeded, ${e.atPause.active} under way, ${e.atPause.queued} queued (${e.pausedReason})`,
       `  upgrades under way ended ${s(e.drainMs - e.pauseMs)} later (${e.atResume.failed} failed, ${e.atResume.succeeded} succeeded, ${e.atResume.queued} queued); ${e.resumed ? `resumed, completed ${s(e.resumeToDoneMs)} after the resume` : 'nothing was left to resume: it completed'}`,
       `  final: ${e.final.succeeded} succeeded, ${e.final.failed} failed, ${e.final.canceled} canceled of ${e.final.total}; by injected fault:`,
       ...rows,
-      `  upgrades/s while running (start to pause, resume to completion): ${((ended * 1000) / runningMs).toFixed(1)}; firmware GETs ${e.requests}`,
+      `  upgrades/s while running (start to pause, resume to completion): ${rolloutRate.toFixed(1)}; baseline, the same devices pushed by hand ${MAX_CONCURRENT} at a time (before and after): ${handRates.map((r) => r.toFixed(1)).join(', ')}, mean ${handRate.toFixed(1)}  ratio ${(rolloutRate / handRate).toFixed(2)}`,
+      `  firmware GETs of the rollout's image: ${e.requests}`,
       `  peak upgrades under way ${e.peakActive} (maxConcurrent ${MAX_CONCURRENT})`,
     ]
   } finally {
