@@ -1,23 +1,10 @@
-import type { Emulator, OtaRollout } from '@linkkit/emulator'
+import type { OtaRollout } from '@linkkit/emulator'
+import { rolloutWhere } from '@linkkit/testing/emulator'
 import { describe, expect, it } from 'vitest'
 import { simulateFleet } from '../src/index.js'
 import { LAMP_TSL, PK, startEmulator, triples } from './helpers.js'
 
 const image = new Uint8Array(256 * 1024).map((_, i) => (i * 17 + 3) % 253)
-
-/** Resolves with the rollout once `check` holds for it (at once, or at one of its events). */
-function rolloutWhere(emu: Emulator, id: string, check: (r: OtaRollout) => boolean): Promise<OtaRollout> {
-  return new Promise((resolve) => {
-    const listener = (r: OtaRollout) => {
-      if (r.id !== id || !check(r)) return
-      emu.ota.off('ota:rollout', listener)
-      resolve(r)
-    }
-    emu.ota.on('ota:rollout', listener)
-    const now = emu.ota.rollouts.get(id)
-    if (now !== undefined) listener(now)
-  })
-}
 
 describe('a staged rollout to a fleet with injected download failures (the rollout bench, small)', () => {
   it('pauses at its failure threshold, never exceeds maxConcurrent, resumes, and every healthy device ends succeeded', async () => {

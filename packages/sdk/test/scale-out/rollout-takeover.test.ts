@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Emulator, type OtaRollout } from '@linkkit/emulator'
+import { rolloutWhere } from '@linkkit/testing/emulator'
 import { RedisProcess, redisMissing } from '@linkkit/testing/redis'
 import { describe, expect, it } from 'vitest'
 import { type Device, linkkit, MemoryPersistence } from '../../src/index.js'
@@ -42,20 +43,6 @@ async function fleet(node: Emulator, offers: Map<string, number>): Promise<Devic
       return d.connect()
     }),
   )
-}
-
-/** Resolves with the rollout once `check` holds for it, as `emu` hears of it. */
-function until(emu: Emulator, id: string, check: (r: OtaRollout) => boolean): Promise<OtaRollout> {
-  return new Promise((resolve) => {
-    const listener = (r: OtaRollout) => {
-      if (r.id !== id || !check(r)) return
-      emu.ota.off('ota:rollout', listener)
-      resolve(r)
-    }
-    emu.ota.on('ota:rollout', listener)
-    const now = emu.ota.rollouts.get(id)
-    if (now !== undefined) listener(now)
-  })
 }
 
 /** Every device got one job, and one offer: nothing was pushed twice. */
@@ -105,12 +92,12 @@ describe.skipIf(redisMissing !== undefined)(
         const started = JSON.parse(String((await lines.next()).value)) as OtaRollout
         expect(started.node).toBe(nodeA)
         // A drives it; once a few upgrades ended, A dies without a word.
-        const midway = await until(b, started.id, (r) => r.counts.succeeded >= 3)
+        const midway = await rolloutWhere(b, started.id, (r) => r.counts.succeeded >= 3)
         a.kill('SIGKILL')
         await once(a, 'exit')
         expect(midway.node).toBe(nodeA)
         expect(midway.counts.queued).toBeGreaterThan(0)
-        const taken = await until(b, started.id, (r) => r.node === b.node)
+        const taken = await rolloutWhere(b, started.id, (r) => r.node === b.node)
         expect(taken.status).toBe('running')
         const done = await b.ota.rollouts.waitFor(started.id, 'completed', 30_000)
         expect(done.node).toBe(b.node)
@@ -132,7 +119,7 @@ describe.skipIf(redisMissing !== undefined)(
         const data = new Uint8Array(IMAGE_BYTES).map((_, i) => (i * 13 + 5) & 0xff)
         const firmware = await a.ota.addFirmware({ productKey: PK, version: '1.1.0', data })
         const started = await a.ota.rollout({ productKey: PK, firmware, percent: 100, maxConcurrent: 2 })
-        await until(b, started.id, (r) => r.counts.succeeded >= 3)
+        await rolloutWhere(b, started.id, (r) => r.counts.succeeded >= 3)
         await a.close()
         // The lease lasts a minute and B checks leases every 20 s: A's word that it freed it is what B acts on.
         const done = await b.ota.rollouts.waitFor(started.id, 'completed', 30_000)
