@@ -1,7 +1,7 @@
 // The emulator side of the rollout bench, in a process of its own: starts the emulator (options
 // as JSON on stdin's first line), prints its URLs, and on the line `go` adds a firmware and runs
 // a staged rollout of it to every device: it resumes the rollout once the threshold paused it and
-// the upgrades under way ended. Before and after it, as a baseline, every device gets another
+// the upgrades under way ended. It closes at stdin's end. Before and after it, as a baseline, every device gets another
 // image pushed by hand, as many at a time as the rollout's maxConcurrent. Prints one JSON line of figures, taken from the rollout's events.
 import { createInterface } from 'node:readline'
 import { Emulator, type EmulatorOptions, type OtaJob, type OtaRollout } from '@linkkit/emulator'
@@ -116,4 +116,6 @@ console.log(
     jobs,
   }),
 )
+// The fleet closes first: then the emulator drops no device's connection.
+await lines.next()
 await emu.close()

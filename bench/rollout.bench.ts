@@ -100,11 +100,13 @@ export async function rolloutBench(): Promise<string[]> {
     const { mqttUrl } = JSON.parse(await emu.line()) as { mqttUrl: string }
     fleet = child('./rollout-fleet-child.ts', [mqttUrl, String(n), LAMP_TSL, String(FAIL_SHARE), '7'])
     if ((await fleet.line()) !== 'connected') throw new Error('the fleet did not connect')
-    emu.proc.stdin?.end('go\n')
+    emu.proc.stdin?.write('go\n')
     const e = JSON.parse(await emu.line()) as EmulatorFigures
     fleet.proc.stdin?.end()
     const f = JSON.parse(await fleet.line()) as { faults: Record<string, string> }
-    await Promise.all([exited(emu.proc), exited(fleet.proc)])
+    await exited(fleet.proc)
+    emu.proc.stdin?.end()
+    await exited(emu.proc)
     const byFault: Record<string, Record<string, number>> = {}
     for (const [name, fault] of Object.entries(f.faults)) {
       const status = e.jobs[name] ?? 'no job'
