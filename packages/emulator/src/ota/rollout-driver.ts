@@ -77,6 +77,7 @@ export class RolloutDriver {
     await this.#fill(rollout)
   }
 
+  /** Pauses, resumes or cancels a rollout this node drives (`assertAllowed` passed). */
   apply(rollout: OtaRollout, action: Action, reason: string): void {
     const previous = rollout.status
     if (action === 'pause') {
@@ -112,13 +113,14 @@ export class RolloutDriver {
       this.#refill(rollout)
       return
     }
+    const previous = rollout.status
     const { ongoing, newFailures } = this.#ledger?.reconcile(rollout) ?? { ongoing: [], newFailures: 0 }
     rollout.node = this.#h.store.node
     for (const jobId of ongoing) this.#active.set(jobId, id)
     for (let i = 0; i < newFailures; i++) this.#countFailure(rollout)
     this.#h.logger.warn({ rolloutId: id, from: node, counts: rollout.counts }, 'rollout taken over')
     // Written only while the stored record still names the node it was taken from.
-    this.#save(rollout, rollout.status, { guard: rollout.node, ifGuard: node })
+    this.#save(rollout, previous, { guard: rollout.node, ifGuard: node })
     this.#refill(rollout)
   }
 
