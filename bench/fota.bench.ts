@@ -60,6 +60,10 @@ interface ChildRun {
   peakRssMiB: number
   /** Busy time of the child's main thread (event loop utilization) after the imports. */
   activeMs?: number
+  /** On-CPU time of the child's main thread after the imports (its scheduler statistics). */
+  mainCpuMs?: number
+  /** Of `tapMs`: the time spent awaiting the tap (a batch back from its worker, the last digest). */
+  tapWaitMs?: number
   tapMs?: number
   ed25519Ms?: number
   p256Ms?: number
@@ -263,8 +267,9 @@ function downloadComparison(server: Served, file: (name: string) => string): str
     `verification (signed message = SHA-256 digest; one Ed25519 and one ECDSA P-256 verify, each ${med(r.sha256Signed, 'ed25519Ms').toFixed(2)} / ${med(r.sha256Signed, 'p256Ms').toFixed(2)} ms):`,
     `${pad}SHA256 offer: digest + both verifies ${share(r.sha256Signed)} of its download (target ≤ 2 %); download ${signedMs.toFixed(0)} ms vs MD5 offer ${med(r.linkkit, 'ms').toFixed(0)} ms after imports`,
     `${pad}MD5 offer, SHA-256 on the tap's worker: what the tap's update and verify cost the download's thread + both verifies ${share(r.md5Signed)} of its download; download ${md5SignedMs.toFixed(0)} ms`,
-    `${pad}${pad}wall ratio to the unsigned MD5 run ${ratios(r.md5Signed, r.linkkit, 'wallMs')}   main-thread busy ${spread(r.md5Signed, 'activeMs')} vs unsigned ${spread(r.linkkit, 'activeMs')}, ratio ${ratios(r.md5Signed, r.linkkit, 'activeMs')}   CPU ratio ${ratios(r.md5Signed, r.linkkit, 'cpuMs')}`,
-    `${pad}MD5 offer, SHA-256 on the main thread (before): ${share(r.md5MainThread)} of its download; wall ratio to the unsigned MD5 run ${ratios(r.md5MainThread, r.linkkit, 'wallMs')}   main-thread busy ${spread(r.md5MainThread, 'activeMs')}, ratio ${ratios(r.md5MainThread, r.linkkit, 'activeMs')}`,
+    `${pad}${pad}wall ratio to the unsigned MD5 run ${ratios(r.md5Signed, r.linkkit, 'wallMs')}   main-thread CPU ${spread(r.md5Signed, 'mainCpuMs')} vs unsigned ${spread(r.linkkit, 'mainCpuMs')}, ratio ${ratios(r.md5Signed, r.linkkit, 'mainCpuMs')}   process CPU ratio ${ratios(r.md5Signed, r.linkkit, 'cpuMs')}`,
+    `${pad}${pad}of the tap's time, waits for the worker ${spread(r.md5Signed, 'tapWaitMs', 1)} (a worker short of CPU shows here)`,
+    `${pad}MD5 offer, SHA-256 on the main thread (before): ${share(r.md5MainThread)} of its download; wall ratio to the unsigned MD5 run ${ratios(r.md5MainThread, r.linkkit, 'wallMs')}   main-thread CPU ${spread(r.md5MainThread, 'mainCpuMs')}, ratio ${ratios(r.md5MainThread, r.linkkit, 'mainCpuMs')}`,
     `${pad}CPU over ${SIZE_MIB} MiB in 64 KiB updates: MD5 ${(cpu.md5CpuMs ?? 0).toFixed(0)} ms (${pct(cpu.md5CpuMs ?? 0, cpu.ms)} of a download)   SHA-256 ${(cpu.sha256CpuMs ?? 0).toFixed(0)} ms (${pct(cpu.sha256CpuMs ?? 0, cpu.ms)})`,
   ]
 }

@@ -1,8 +1,10 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { isLinkkitError } from '@linkkit/core'
 import { describe, expect, it } from 'vitest'
 import { DigestWorker, runningDigestWorkers } from '../src/trust/digest-worker.js'
 import { SignatureTap } from '../src/trust/signature-tap.js'
+import { TrustKeys } from '../src/trust/trust-keys.js'
 import type { FirmwareFile } from '../src/types.js'
 import { image, rejection } from './download-helpers.js'
 
@@ -143,6 +145,22 @@ describe('SignatureTap on an MD5 offer (SHA-256 on the worker)', () => {
     await tap.update(data.subarray(0, 100_000))
     tap.close()
     await noWorkerLeft()
+  })
+
+  it('with digestWorker: false the SHA-256 runs on the calling thread, no worker started', async () => {
+    const tap = new SignatureTap(file, { ...signed, digestWorker: false })
+    expect(runningDigestWorkers()).toBe(0)
+    await feed(tap, data)
+    expect(runningDigestWorkers()).toBe(0)
+    await tap.verify(file.digest)
+  })
+
+  it('firmware.trust.digestWorker is a boolean, defaulting to true on a machine with 2 cores or more', () => {
+    expect(new TrustKeys({ keys: { k1: publicKey }, digestWorker: false }).digestWorker).toBe(false)
+    expect(new TrustKeys({ keys: { k1: publicKey } }).digestWorker).toBe(availableParallelism() > 1)
+    expect(
+      () => new TrustKeys({ keys: { k1: publicKey }, digestWorker: 'yes' as unknown as boolean }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }))
   })
 
   it('a SHA256 offer needs no worker: its verified digest is the signed message', async () => {

@@ -1,23 +1,24 @@
 import { verify } from 'node:crypto'
 import { LinkkitError } from '@linkkit/core'
 import type { FirmwareFile } from '../types.js'
-import { DigestWorker, type DigestWorkerOptions } from './digest-worker.js'
+import type { DigestWorkerOptions } from './digest-worker.js'
 import type { FileSignature } from './offer-signature.js'
+import { type StreamDigest, streamDigest } from './stream-digest.js'
 
 /**
  * The signature check of one file, kept apart from the download: the signed message is the
  * 32-byte SHA-256 digest of the whole image. When the offer's own digest is SHA-256 the
  * downloader already computes it, and that (verified) digest is reused; for an MD5 offer this tap
  * hashes the same bytes as they pass (held bytes re-read on resume, then each chunk before it
- * is stored) on a worker thread ({@link DigestWorker}), so the second digest runs beside the
- * download rather than on its thread, and the image is never held in memory. `verify` runs once,
+ * is stored), by default on a worker thread (a `DigestWorker`), so the second digest runs
+ * beside the download rather than on its thread; the image is never held in memory. `verify` runs once,
  * after the last byte and the digest check, before anything is committed; `close` ends the worker
  * on every other path.
  */
 export class SignatureTap {
   readonly #file: FirmwareFile
   readonly #signature: FileSignature
-  readonly #sha256: DigestWorker | undefined
+  readonly #sha256: StreamDigest | undefined
 
   /** `digest` tunes the worker; the defaults suit a download (tests use small batches, or an unknown algorithm to make the thread fail). */
   constructor(file: FirmwareFile, signature: FileSignature, digest?: DigestWorkerOptions) {
@@ -26,7 +27,11 @@ export class SignatureTap {
     this.#sha256 =
       file.signMethod === 'SHA256'
         ? undefined
-        : new DigestWorker({ algorithm: 'sha256', expectedBytes: file.size, ...digest })
+        : streamDigest(signature.digestWorker ?? true, {
+            algorithm: 'sha256',
+            expectedBytes: file.size,
+            ...digest,
+          })
   }
 
   /**
