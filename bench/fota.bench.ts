@@ -64,6 +64,9 @@ interface ChildRun {
   mainCpuMs?: number
   /** Of `tapMs`: the time spent awaiting the tap (a batch back from its worker, the last digest). */
   tapWaitMs?: number
+  /** From fota-digest-child: the main thread's CPU for the second digest, on its worker and inline. */
+  workerCpuMs?: number
+  inlineCpuMs?: number
   tapMs?: number
   ed25519Ms?: number
   p256Ms?: number
@@ -238,6 +241,9 @@ function downloadComparison(server: Served, file: (name: string) => string): str
     ROUNDS,
   )
   const cpu = linkkitRun({ ...md5, path: file('cpu.bin'), hashCpu: true })
+  const digestRuns = Array.from({ length: ROUNDS }, () =>
+    nodeChild('./fota-digest-child.mjs', { size: server.size }),
+  )
   for (const name of [
     'curl.bin',
     'plain.bin',
@@ -270,6 +276,7 @@ function downloadComparison(server: Served, file: (name: string) => string): str
     `${pad}${pad}wall ratio to the unsigned MD5 run ${ratios(r.md5Signed, r.linkkit, 'wallMs')}   main-thread CPU ${spread(r.md5Signed, 'mainCpuMs')} vs unsigned ${spread(r.linkkit, 'mainCpuMs')}, ratio ${ratios(r.md5Signed, r.linkkit, 'mainCpuMs')}   process CPU ratio ${ratios(r.md5Signed, r.linkkit, 'cpuMs')}`,
     `${pad}${pad}of the tap's time, waits for the worker ${spread(r.md5Signed, 'tapWaitMs', 1)} (a worker short of CPU shows here)`,
     `${pad}MD5 offer, SHA-256 on the main thread (before): ${share(r.md5MainThread)} of its download; wall ratio to the unsigned MD5 run ${ratios(r.md5MainThread, r.linkkit, 'wallMs')}   main-thread CPU ${spread(r.md5MainThread, 'mainCpuMs')}, ratio ${ratios(r.md5MainThread, r.linkkit, 'mainCpuMs')}`,
+    `${pad}the second digest alone, ${SIZE_MIB} MiB fed as fast as it takes them (${ROUNDS} runs), the main thread's own CPU: on the worker ${spread(digestRuns, 'workerCpuMs')}, inline ${spread(digestRuns, 'inlineCpuMs')}; of the unsigned download's ${med(r.linkkit, 'ms').toFixed(0)} ms: ${pct(med(digestRuns, 'workerCpuMs'), med(r.linkkit, 'ms'))} vs ${pct(med(digestRuns, 'inlineCpuMs'), med(r.linkkit, 'ms'))}`,
     `${pad}CPU over ${SIZE_MIB} MiB in 64 KiB updates: MD5 ${(cpu.md5CpuMs ?? 0).toFixed(0)} ms (${pct(cpu.md5CpuMs ?? 0, cpu.ms)} of a download)   SHA-256 ${(cpu.sha256CpuMs ?? 0).toFixed(0)} ms (${pct(cpu.sha256CpuMs ?? 0, cpu.ms)})`,
   ]
 }

@@ -2,23 +2,44 @@ import { createHash, type Hash } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import { LinkkitError } from '@linkkit/core'
 
+/** Slots of the control words shared with the worker (an Int32Array over a SharedArrayBuffer). */
+const SEQ = 0 // bumped after every change below, so a worker about to sleep never misses one
+const WRITTEN = 1 // batches handed over (the main thread writes)
+const READ = 2 // batches hashed (the worker writes)
+const FINISH = 3 // 1: no batch will follow, send the digest
+const WAITING = 4 // 1: the main thread waits for a free batch, tell it when one is
+const CONTROL_WORDS = 5
+
 /**
  * The worker's whole program (CommonJS, `eval`), kept inline so the built package and the sources
- * under test start the same code with no file to resolve. It hashes each batch it is handed and
- * hands the batch's buffer back for reuse; `null` asks for the digest. Anything it throws ends the
- * thread, which the main side turns into `ERR_DIGEST_WORKER`.
+ * under test start the same code with no file to resolve. Batches live in a ring of shared memory:
+ * the worker sleeps on the control words (`Atomics.wait`), hashes each batch handed over, counts it
+ * read, and posts a message only to wake a main thread that waits for room, and with the digest.
+ * Anything it throws ends the thread, which the main side turns into `ERR_DIGEST_WORKER`.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
-const hash = require('node:crypto').createHash(workerData.algorithm)
-parentPort.on('message', (message) => {
-  if (message === null) {
+const { algorithm, ring, control, lengths, batchBytes } = workerData
+const hash = require('node:crypto').createHash(algorithm)
+const words = new Int32Array(control)
+const sizes = new Int32Array(lengths)
+const batches = sizes.length
+let read = 0
+for (;;) {
+  const seq = Atomics.load(words, ${SEQ})
+  if (Atomics.load(words, ${WRITTEN}) > read) {
+    const slot = read % batches
+    hash.update(new Uint8Array(ring, slot * batchBytes, sizes[slot]))
+    read += 1
+    Atomics.store(words, ${READ}, read)
+    if (Atomics.exchange(words, ${WAITING}, 0) === 1) parentPort.postMessage('room')
+  } else if (Atomics.load(words, ${FINISH}) === 1) {
     parentPort.postMessage({ digest: hash.digest() })
-    return
+    break
+  } else {
+    Atomics.wait(words, ${SEQ}, seq)
   }
-  hash.update(new Uint8Array(message.bytes, 0, message.length))
-  parentPort.postMessage({ bytes: message.bytes }, [message.bytes])
-})
+}
 `
 
 /** Tuning of a {@link DigestWorker}; the defaults suit a firmware download. */
@@ -78,13 +99,16 @@ export class DigestWorker {
   readonly #algorithm: string
   readonly #batchBytes: number
   readonly #batches: number
-  readonly #free: ArrayBuffer[] = []
-  #allocated = 0
-  #batch: Uint8Array | undefined
+  #ring: Uint8Array | undefined
+  #control: Int32Array | undefined
+  #lengths: Int32Array | undefined
+  /** Batches handed to the worker so far. */
+  #written = 0
+  /** Bytes in the batch being filled (slot `#written % #batches`). */
   #fill = 0
   #worker: Worker | undefined
   #failure: LinkkitError | undefined
-  #waiters: Waiter[] = []
+  #waiter: Waiter | undefined
   #digest: { resolve: (digest: Buffer) => void; reject: (error: LinkkitError) => void } | undefined
   #finishing = false
 
@@ -96,9 +120,9 @@ export class DigestWorker {
   }
 
   /**
-   * Hashes `chunk` after the bytes before it. Returns a promise only when it must wait for a
-   * batch to come back from the worker; the caller awaits it before the next `update` and may
-   * reuse `chunk` once `update` returned (its bytes are copied).
+   * Hashes `chunk` after the bytes before it. Returns a promise only when it must wait for the
+   * worker to free a batch; the caller awaits it before the next `update` and may reuse `chunk`
+   * once `update` returned (its bytes are copied).
    */
   update(chunk: Uint8Array): Promise<void> | undefined {
     this.#assertUsable()
@@ -112,17 +136,18 @@ export class DigestWorker {
     if (this.#worker === undefined) {
       // Everything fitted in the first batch: hashing it here is cheaper than starting a thread.
       const hash: Hash = createHash(this.#algorithm)
-      if (this.#batch !== undefined) hash.update(this.#batch.subarray(0, this.#fill))
-      this.#batch = undefined
+      if (this.#ring !== undefined) hash.update(this.#ring.subarray(0, this.#fill))
       return hash.digest()
     }
-    if (this.#batch !== undefined && this.#fill > 0) this.#post()
+    if (this.#fill > 0) this.#handOver()
     const worker = this.#worker
+    const control = this.#control as Int32Array
     const digest = new Promise<Buffer>((resolve, reject) => {
       this.#digest = { resolve, reject }
     })
     worker.ref()
-    worker.postMessage(null)
+    Atomics.store(control, FINISH, 1)
+    this.#wake()
     try {
       return await digest
     } finally {
@@ -143,63 +168,91 @@ export class DigestWorker {
   }
 
   #copy(chunk: Uint8Array, from: number): Promise<void> | undefined {
+    const ring = this.#ring ?? this.#allocate()
     let offset = from
     while (offset < chunk.length) {
-      if (this.#batch === undefined) {
-        const buffer = this.#take()
-        if (buffer === undefined) return this.#copyLater(chunk, offset)
-        this.#batch = new Uint8Array(buffer)
-        this.#fill = 0
-      }
-      const n = Math.min(chunk.length - offset, this.#batch.length - this.#fill)
-      this.#batch.set(chunk.subarray(offset, offset + n), this.#fill)
+      if (this.#fill === 0 && !this.#hasRoom()) return this.#copyLater(chunk, offset)
+      const n = Math.min(chunk.length - offset, this.#batchBytes - this.#fill)
+      const at = (this.#written % this.#batches) * this.#batchBytes + this.#fill
+      ring.set(n === chunk.length ? chunk : chunk.subarray(offset, offset + n), at)
       this.#fill += n
       offset += n
-      if (this.#fill === this.#batch.length) this.#post()
+      if (this.#fill === this.#batchBytes) this.#handOver()
     }
     return undefined
   }
 
   async #copyLater(chunk: Uint8Array, offset: number): Promise<void> {
-    await this.#bufferReturned()
+    await this.#room()
     this.#assertUsable()
     await this.#copy(chunk, offset)
   }
 
-  #take(): ArrayBuffer | undefined {
-    const reused = this.#free.pop()
-    if (reused !== undefined) return reused
-    if (this.#allocated === this.#batches) return undefined
-    this.#allocated += 1
-    return new ArrayBuffer(this.#batchBytes)
+  #allocate(): Uint8Array {
+    this.#ring = new Uint8Array(new SharedArrayBuffer(this.#batches * this.#batchBytes))
+    this.#control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4))
+    this.#lengths = new Int32Array(new SharedArrayBuffer(this.#batches * 4))
+    return this.#ring
   }
 
-  #bufferReturned(): Promise<void> {
+  /** Whether the batch after the last one handed over is free (the worker has hashed it). */
+  #hasRoom(): boolean {
+    return this.#control === undefined || this.#written - Atomics.load(this.#control, READ) < this.#batches
+  }
+
+  /** Resolves once the worker frees a batch (it posts `room` when it sees WAITING set). */
+  #room(): Promise<void> {
     const worker = this.#worker
-    if (worker === undefined) {
+    const control = this.#control
+    if (worker === undefined || control === undefined) {
       return Promise.reject(new LinkkitError('ERR_INTERNAL', 'DigestWorker waits with no worker'))
     }
-    worker.ref()
-    return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }))
+    return new Promise<void>((resolve, reject) => {
+      Atomics.store(control, WAITING, 1)
+      // The worker may have freed a batch between the check and the flag: look again.
+      if (this.#hasRoom()) {
+        Atomics.store(control, WAITING, 0)
+        resolve()
+        return
+      }
+      worker.ref()
+      this.#waiter = { resolve, reject }
+    })
   }
 
-  #post(): void {
-    const batch = this.#batch as Uint8Array
-    const bytes = batch.buffer as ArrayBuffer
-    this.#batch = undefined
+  /** Hands the batch being filled to the worker, starting it when this is the first. */
+  #handOver(): void {
     const worker = this.#worker ?? this.#start()
     if (worker === undefined) throw this.#failure
-    worker.postMessage({ bytes, length: this.#fill }, [bytes])
+    const lengths = this.#lengths as Int32Array
+    lengths[this.#written % this.#batches] = this.#fill
+    this.#written += 1
+    this.#fill = 0
+    Atomics.store(this.#control as Int32Array, WRITTEN, this.#written)
+    this.#wake()
+  }
+
+  #wake(): void {
+    const control = this.#control as Int32Array
+    Atomics.add(control, SEQ, 1)
+    Atomics.notify(control, SEQ)
   }
 
   /** Starts the thread; a failure to start is kept for the next call, never thrown here. */
   #start(): Worker | undefined {
+    if (this.#ring === undefined) this.#allocate()
     let worker: Worker
     try {
       worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { algorithm: this.#algorithm },
-        // The worker hashes and holds batches it is handed (external memory): a small heap suffices.
+        workerData: {
+          algorithm: this.#algorithm,
+          ring: (this.#ring as Uint8Array).buffer,
+          control: (this.#control as Int32Array).buffer,
+          lengths: (this.#lengths as Int32Array).buffer,
+          batchBytes: this.#batchBytes,
+        },
+        // The worker only hashes shared memory: a small heap suffices.
         resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
       })
     } catch (error) {
@@ -211,8 +264,8 @@ export class DigestWorker {
     worker.once('exit', () => {
       running -= 1
     })
-    worker.on('message', (message: { bytes?: ArrayBuffer; digest?: Uint8Array }) => {
-      if (message.bytes !== undefined) this.#returned(message.bytes)
+    worker.on('message', (message: 'room' | { digest?: Uint8Array }) => {
+      if (message === 'room') this.#roomMade()
       else if (message.digest !== undefined) this.#digested(Buffer.from(message.digest))
     })
     worker.on('error', (error) => this.#crashed(error))
@@ -222,11 +275,10 @@ export class DigestWorker {
     return worker
   }
 
-  #returned(bytes: ArrayBuffer): void {
-    if (this.#failure !== undefined) return
-    this.#free.push(bytes)
-    const waiter = this.#waiters.shift()
-    if (this.#waiters.length === 0 && this.#digest === undefined) this.#worker?.unref()
+  #roomMade(): void {
+    const waiter = this.#waiter
+    this.#waiter = undefined
+    if (this.#digest === undefined) this.#worker?.unref()
     waiter?.resolve()
   }
 
@@ -234,6 +286,7 @@ export class DigestWorker {
     const pending = this.#digest
     this.#digest = undefined
     pending?.resolve(digest)
+    this.close()
   }
 
   #crashed(error: Error): void {
@@ -249,13 +302,11 @@ export class DigestWorker {
 
   #fail(error: LinkkitError): void {
     this.#failure = error
-    const waiters = this.#waiters
-    this.#waiters = []
-    for (const waiter of waiters) waiter.reject(error)
+    const waiter = this.#waiter
+    this.#waiter = undefined
+    waiter?.reject(error)
     this.#digest?.reject(error)
     this.#digest = undefined
-    this.#batch = undefined
-    this.#free.length = 0
     const worker = this.#worker
     if (worker !== undefined) {
       worker.removeAllListeners('message')
