@@ -1,3 +1,5 @@
+// About 300 lines on purpose: the worker's program (a string) and the main side speak one protocol
+// over the shared control words, and reading both in one file is what keeps them in step.
 import { createHash, type Hash } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import { LinkkitError } from '@linkkit/core'
@@ -50,15 +52,15 @@ export interface DigestWorkerOptions {
    */
   algorithm?: string
   /**
-   * Bytes copied into one batch before it is handed to the worker: one message per batch each
-   * way, so fewer, larger batches cost the main thread less (docs/performance.md, "FOTA").
+   * Bytes copied into one batch before it is handed to the worker (one wake-up of the worker per
+   * batch; docs/performance.md, "FOTA download").
    * @default 1048576
    */
   batchBytes?: number
   /**
-   * Batches at most in memory (filling, in flight, or waiting for reuse). When all are out,
-   * `update` waits for the worker to hand one back: the memory is bounded whatever the speed of
-   * the two threads.
+   * Batches in the shared ring (`batches × batchBytes` of memory, allocated once). When the
+   * worker has not yet hashed any of them, `update` waits for it: the memory is bounded whatever
+   * the speed of the two threads.
    * @default 3
    */
   batches?: number
@@ -87,8 +89,11 @@ interface Waiter {
  *
  * Why a thread: a signature over an MD5 offer needs the image's SHA-256 on top of the MD5 the
  * download computes, and on the main thread that second pass cost about a tenth of the download's
- * time. Here the main thread only copies each chunk into a batch (never holding more than
- * `batches × batchBytes`) and transfers full batches; the hash runs on the other core.
+ * time. Here the main thread only copies each chunk into a ring of batches in shared memory
+ * (`batches × batchBytes`, allocated once) and bumps a counter the worker sleeps on; the hash runs
+ * on the other core. Handing batches over by `postMessage` (transferring each batch and getting
+ * it back) cost the main thread several times more in a real download, and allocating per batch
+ * would add to the garbage a download already makes.
  *
  * A hash whose bytes never fill one batch is computed on the main thread and starts no worker.
  * The worker is `unref()`'d except while the main side waits for it, so a forgotten one never
