@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Emulator } from '@linkkit/emulator'
 import { FlashSimPersistence } from '@linkkit/sdk'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { tempDir } from '@linkkit/testing/temp-dir'
+import { describe, expect, it } from 'vitest'
 import { runCli } from '../src/cli.js'
 import { eventually, memoryIo } from './cli-helpers.js'
 
@@ -13,16 +12,12 @@ const lamp = {
   deviceName: 'lamp-1',
   deviceSecret: 'sec-persist-secret-0123456789',
 }
-let dir = ''
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'linkkit-sec-persist-'))
-})
-afterEach(() => rm(dir, { recursive: true, force: true }))
 
 describe('linkkit device --persistence flash: with a multi-file offer (finding 5)', () => {
   it('refuses it before any byte with -4, and keeps booting its own firmware', async () => {
+    await using dir = await tempDir('linkkit-sec-persist-')
     await using emu = await Emulator.start({ devices: [lamp] })
-    const path = join(dir, 'flash.bin')
+    const path = join(dir.path, 'flash.bin')
     const ctrlC = new AbortController()
     const io = memoryIo({ signal: ctrlC.signal })
     const exited = runCli(

@@ -40,7 +40,25 @@ export {
 export { DEFAULT_INBOUND_LIMITS, type InboundLimits, parseJson, peekId } from './inbound-json.js'
 export { createLogger, type LoggerOption, redactUrl } from './logger.js'
 export type { OfflineQueueOptions, OverflowPolicy } from './offline-queue.js'
-export { type IntegerBounds, integerOption, invalidOption } from './option-check.js'
+export {
+  booleanOption,
+  booleanRule,
+  checkOption,
+  functionRule,
+  type IntegerBounds,
+  integerOption,
+  integerRule,
+  invalidOption,
+  nonEmptyStringRule,
+  type OptionRule,
+  objectRule,
+  oneOfOption,
+  oneOfRule,
+  refusedOption,
+  requireOption,
+  type UrlRuleOptions,
+  urlRule,
+} from './option-check.js'
 export type {
   ConnectionOptions,
   ReconnectOptions,

@@ -1,8 +1,17 @@
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
-import { LinkkitError } from './errors.js'
 import type { LoggerOption } from './logger.js'
 import { DEFAULT_OFFLINE_QUEUE, type OfflineQueueOptions } from './offline-queue.js'
-import { integerOption } from './option-check.js'
+import {
+  integerOption,
+  invalidOption,
+  nonEmptyStringRule,
+  type OptionRule,
+  objectRule,
+  oneOfRule,
+  refusedOption,
+  requireOption,
+  urlRule,
+} from './option-check.js'
 import { isSignMethod, type SignMethod } from './sign.js'
 import type { Qos } from './subscriptions.js'
 import { assertTopicSegment } from './topics.js'
@@ -115,40 +124,43 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 /** The region used when neither `region` nor `brokerUrl` is given. */
 export const DEFAULT_REGION = 'cn-shanghai'
 
-function invalid(message: string): LinkkitError {
-  return new LinkkitError('ERR_INVALID_OPTIONS', message)
-}
+const SIGN_METHOD: OptionRule<SignMethod> = { test: isSignMethod, must: 'hmacmd5, hmacsha1 or hmacsha256' }
+// The host may be left out (MQTT.js dials localhost then), as it always could.
+const BROKER_URL = urlRule({
+  protocols: ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:'],
+  must: 'an mqtt:// or mqtts:// URL',
+  host: false,
+})
+const ALINK_QOS = oneOfRule([0, 1])
+const OVERFLOW = oneOfRule(['drop-oldest', 'reject-new'])
 
 /** The broker URL for a region: `mqtts://<pk>.iot-as-mqtt.<region>.aliyuncs.com:443` (docs/protocol.md §1.1). */
 export function regionBrokerUrl(productKey: string, region: string): string {
   assertTopicSegment(region, 'region')
-  if (!/^[a-z0-9-]+$/.test(region)) throw invalid(`region ${JSON.stringify(region)} is not a region id`)
+  if (!/^[a-z0-9-]+$/.test(region))
+    throw refusedOption('region', `${JSON.stringify(region)} is not a region id`)
   return `mqtts://${productKey}.iot-as-mqtt.${region}.aliyuncs.com:443`
 }
 
 /** Validates options once and returns a new frozen object with every default filled in. */
 export function resolveConnectionOptions(options: ConnectionOptions): Readonly<ResolvedConnectionOptions> {
-  if (typeof options !== 'object' || options === null) throw invalid('options must be an object')
+  requireOption(options, 'options', objectRule)
   const productKey = assertTopicSegment(options.productKey, 'productKey')
   const deviceName = assertTopicSegment(options.deviceName, 'deviceName')
-  if (typeof options.deviceSecret !== 'string' || options.deviceSecret.length === 0) {
-    throw invalid('deviceSecret must be a non-empty string')
-  }
-  const signMethod = options.signMethod ?? 'hmacsha256'
-  if (!isSignMethod(signMethod)) throw invalid(`signMethod must be hmacmd5, hmacsha1 or hmacsha256`)
-  let brokerUrl = options.brokerUrl ?? regionBrokerUrl(productKey, options.region ?? DEFAULT_REGION)
-  try {
-    const url = new URL(brokerUrl)
-    if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:'].includes(url.protocol)) throw new Error(url.protocol)
-    brokerUrl = url.toString()
-  } catch {
-    throw invalid(`brokerUrl ${JSON.stringify(options.brokerUrl)} is not an mqtt:// or mqtts:// URL`)
-  }
+  const deviceSecret = requireOption(options.deviceSecret, 'deviceSecret', nonEmptyStringRule)
+  const signMethod = requireOption(options.signMethod ?? 'hmacsha256', 'signMethod', SIGN_METHOD)
+  const brokerUrl = new URL(
+    requireOption(
+      options.brokerUrl ?? regionBrokerUrl(productKey, options.region ?? DEFAULT_REGION),
+      'brokerUrl',
+      BROKER_URL,
+    ),
+  ).toString()
   // At most 1200: the platform's limit.
   const keepaliveSeconds = integerOption(options.keepaliveSeconds, 'keepaliveSeconds', 60, { max: 1200 })
   const clientIdBase = options.clientId ?? `${productKey}.${deviceName}`
   if (clientIdBase.length === 0 || clientIdBase.length > 64 || clientIdBase.includes('|')) {
-    throw invalid('clientId must be 1–64 characters without |')
+    throw invalidOption('clientId', '1–64 characters without |')
   }
   const reconnect: ReconnectOptions =
     options.reconnect === false
@@ -159,20 +171,17 @@ export function resolveConnectionOptions(options: ConnectionOptions): Readonly<R
     reconnect.maxDelayMs < reconnect.initialDelayMs ||
     reconnect.multiplier < 1
   ) {
-    throw invalid('reconnect delays must satisfy 0 ≤ initialDelayMs ≤ maxDelayMs and multiplier ≥ 1')
+    throw refusedOption('reconnect', 'delays must satisfy 0 ≤ initialDelayMs ≤ maxDelayMs and multiplier ≥ 1')
   }
-  const alinkQos = options.alinkQos ?? 0
-  if (alinkQos !== 0 && alinkQos !== 1) throw invalid('alinkQos must be 0 or 1')
+  const alinkQos = requireOption(options.alinkQos ?? 0, 'alinkQos', ALINK_QOS)
   const offlineQueue = { ...DEFAULT_OFFLINE_QUEUE, ...options.offlineQueue }
   integerOption(offlineQueue.maxSize, 'offlineQueue.maxSize', 0, { min: 0 })
   integerOption(offlineQueue.maxBytes, 'offlineQueue.maxBytes', 0, { min: 0 })
-  if (offlineQueue.overflow !== 'drop-oldest' && offlineQueue.overflow !== 'reject-new') {
-    throw invalid("offlineQueue.overflow must be 'drop-oldest' or 'reject-new'")
-  }
+  requireOption(offlineQueue.overflow, 'offlineQueue.overflow', OVERFLOW)
   return Object.freeze({
     productKey,
     deviceName,
-    deviceSecret: options.deviceSecret,
+    deviceSecret,
     brokerUrl,
     tls: options.tls,
     signMethod,

@@ -1,22 +1,12 @@
-import type {
-  Aedes,
-  AedesOptions,
-  AedesPublishPacket,
-  AuthErrorCode,
-  AuthenticateError,
-  Client,
-  Subscription,
-} from 'aedes'
+import type { Aedes, AedesOptions, AedesPublishPacket, Client, Subscription } from 'aedes'
 import type { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import { isCustomTopic, type TopicAcl } from './acl.js'
-import { type RefusalCode, ReturnCode, verifyConnect } from './auth.js'
-import { ClientIdOwners } from './client-ids.js'
-import { RegisterCode, registerDevice } from './registration.js'
+import { ConnectAdmission } from './connect-admission.js'
 import { type DeviceRegistry, type DeviceState, deviceKey, type Holder } from './registry.js'
-import { DeviceSession, REGISTER_TOPICS, RegisterSession, type Session } from './session.js'
+import { type DeviceSession, REGISTER_TOPICS, type Session } from './session.js'
 import type { StateStore } from './state/store.js'
-import type { DeviceIdentity, EmulatorEvents, UplinkContext } from './types.js'
+import type { EmulatorEvents, UplinkContext } from './types.js'
 
 export interface ConnectionsOptions {
   registry: DeviceRegistry
@@ -32,8 +22,6 @@ export interface ConnectionsOptions {
   onRemoteUplink: (topic: string, payload: Buffer) => void
 }
 
-type AuthOutcome = AuthenticateError | undefined
-
 type BrokerHooks = Required<
   Pick<
     AedesOptions,
@@ -42,43 +30,36 @@ type BrokerHooks = Required<
 >
 
 /**
- * The platform side of every MQTT connection: CONNECT verification, one live connection per device
- * identity, topic ACL, `_ss=1` auto-subscription, MQTT dynamic registration, online/offline state.
+ * The platform side of every MQTT connection: CONNECT admission (its `ConnectAdmission`), one live
+ * connection per device identity, topic ACL, `_ss=1` auto-subscription, online/offline state.
  */
 export class Connections {
   readonly #o: ConnectionsOptions
-  readonly #keepalive = new WeakMap<Client, number>()
   readonly #sessions = new Map<Client, Session>()
   readonly #byIdentity = new Map<string, DeviceSession>()
-  readonly #clientIds: ClientIdOwners
+  readonly #admission: ConnectAdmission
   #brokerId = ''
 
   constructor(options: ConnectionsOptions) {
     this.#o = options
-    this.#clientIds = new ClientIdOwners(
-      ({ productKey, deviceName }) => options.registry.get(productKey, deviceName) !== undefined,
-      options.store.table('clientIds'),
-    )
+    this.#admission = new ConnectAdmission({
+      ...options,
+      online: (session) => this.#online(session),
+      registering: (session) => {
+        const { client, identity } = session
+        this.#sessions.set(client, session)
+        client.conn.once('close', () => this.#sessions.delete(client))
+        this.#o.events.emit('device:registered', { ...identity, via: 'mqtt' })
+      },
+    })
     options.registry.onRemotePresence((state, holder) => this.#takenOver(state, holder))
     options.store.bus.on('kick', (message) => this.#kickRequested(message))
   }
 
   readonly hooks: BrokerHooks = {
-    preConnect: (client, packet, callback) => {
-      this.#keepalive.set(client, packet.keepalive ?? 0)
-      callback(null, true)
-    },
-    authenticate: (client, username, password, done) => {
-      const settle = (error: AuthOutcome) => (error === undefined ? done(null, true) : done(error, false))
-      const outcome = this.#authenticate(client, username, password)
-      if (!(outcome instanceof Promise)) return settle(outcome)
-      outcome.then(settle, (error: unknown) => {
-        this.#o.logger.warn({ err: error, clientId: client.id }, 'CONNECT could not be decided')
-        settle(
-          this.#refuse(client, username, ReturnCode.ServerUnavailable, 'the platform state is unavailable'),
-        )
-      })
-    },
+    preConnect: (client, packet, callback) => this.#admission.preConnect(client, packet, callback),
+    authenticate: (client, username, password, done) =>
+      this.#admission.authenticate(client, username, password, done),
     authorizePublish: (client, packet, callback) => {
       if (client === null) return callback(null)
       const session = this.#sessions.get(client)
@@ -201,91 +182,6 @@ export class Connections {
     this.#o.logger.info({ clientId: session.clientId }, 'device logged in on another node')
     this.#end(session)
     if (!session.client.closed) session.client.close()
-  }
-
-  #authenticate(
-    client: Client,
-    username: string | undefined,
-    password: Buffer | undefined,
-  ): AuthOutcome | Promise<AuthOutcome> {
-    const keepaliveSeconds = this.#keepalive.get(client) ?? 0
-    const verdict = verifyConnect(
-      { clientId: client.id, username, password, keepaliveSeconds },
-      this.#o.registry,
-      this.#o.minKeepaliveSeconds,
-    )
-    if (verdict.kind === 'refused') return this.#refuse(client, username, verdict.returnCode, verdict.reason)
-    // aedes keys sessions by the raw clientId: one held by another device must not reach aedes, which
-    // would hand that device's session over (its queued messages, with clean=false) or wipe it.
-    if (!this.#clientIds.mayUse(client.id, verdict.identity)) {
-      return this.#refuse(
-        client,
-        username,
-        ReturnCode.IdentifierRejected,
-        'clientId is held by another device',
-      )
-    }
-    if (verdict.kind === 'register') {
-      const { identity, random, password: sign, signMethod } = verdict
-      const outcome = registerDevice(this.#o.registry, { ...identity, random, sign, signMethod })
-      if (!outcome.ok) {
-        const code =
-          outcome.code === RegisterCode.BadSign ? ReturnCode.BadUsernameOrPassword : ReturnCode.NotAuthorized
-        return this.#refuse(client, username, code, `registration refused: ${outcome.message}`)
-      }
-      return this.#claimed(client, username, identity, () => {
-        this.#sessions.set(client, new RegisterSession(client, identity, outcome.deviceSecret))
-        client.conn.once('close', () => this.#sessions.delete(client))
-        this.#o.events.emit('device:registered', { ...identity, via: 'mqtt' })
-      })
-    }
-    const { identity, clientParams } = verdict
-    const token = this.#o.registry.newToken()
-    return this.#claimed(
-      client,
-      username,
-      identity,
-      () => this.#online(new DeviceSession(client, identity, clientParams, token)),
-      token,
-    )
-  }
-
-  /**
-   * Claims the clientId for the device and runs `accept`; refuses with return code 2 when another
-   * device holds it. With scale-out the claim is decided by the state store, after which the
-   * connection may already be gone: then nothing is accepted.
-   */
-  #claimed(
-    client: Client,
-    username: string | undefined,
-    identity: DeviceIdentity,
-    accept: () => void,
-    token = this.#o.registry.newToken(),
-  ): AuthOutcome | Promise<AuthOutcome> {
-    const decide = (claimed: boolean): AuthOutcome => {
-      if (!claimed) {
-        return this.#refuse(
-          client,
-          username,
-          ReturnCode.IdentifierRejected,
-          'clientId is held by another device',
-        )
-      }
-      if (client.conn.destroyed) return new Error('the connection closed during CONNECT') as AuthenticateError
-      accept()
-      return undefined
-    }
-    const claimed = this.#clientIds.claim(client, identity, token)
-    return typeof claimed === 'boolean' ? decide(claimed) : claimed.then(decide)
-  }
-
-  #refuse(client: Client, username: string | undefined, returnCode: RefusalCode, reason: string) {
-    this.#o.logger.info({ clientId: client.id, username, returnCode, reason }, 'CONNECT refused')
-    this.#o.events.emit('connect:refused', { clientId: client.id, username, returnCode, reason })
-    const error: AuthenticateError = Object.assign(new Error(reason), {
-      returnCode: returnCode as AuthErrorCode,
-    })
-    return error
   }
 
   #online(session: DeviceSession): void {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { LinkkitError } from '@linkkit/core'
+import { LinkkitError, refusedOption } from '@linkkit/core'
 import { sendBody } from './firmware-body.js'
 import { FirmwareFaults } from './firmware-faults.js'
 import { parseRange } from './firmware-range.js'
@@ -54,9 +54,8 @@ export class FirmwareServer {
 
   constructor(options: FirmwareServerOptions = {}) {
     const prefix = options.pathPrefix ?? '/ota/'
-    if (!prefix.startsWith('/') || !prefix.endsWith('/')) {
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'pathPrefix must start and end with "/"')
-    }
+    if (!prefix.startsWith('/') || !prefix.endsWith('/'))
+      throw refusedOption('pathPrefix', 'must start and end with "/"')
     this.pathPrefix = prefix
     this.baseUrl = options.baseUrl === undefined ? '' : publicBaseUrl(options.baseUrl, 'baseUrl')
   }

@@ -1,4 +1,4 @@
-import { LinkkitError } from '@linkkit/core'
+import { refusedOption } from '@linkkit/core'
 import { urlHost } from './servers.js'
 
 /**
@@ -10,8 +10,7 @@ import { urlHost } from './servers.js'
  * (docs/protocol.md, file server quirks).
  */
 export function publicBaseUrl(value: unknown, name: string): string {
-  const fail = (rule: string) =>
-    new LinkkitError('ERR_INVALID_OPTIONS', `${name} ${rule}`, { details: { name } })
+  const fail = (rule: string) => refusedOption(name, rule)
   if (typeof value !== 'string' || value.trim() === '') throw fail('must be a non-empty URL')
   let url: URL
   try {

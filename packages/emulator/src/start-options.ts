@@ -1,4 +1,12 @@
-import { LinkkitError } from '@linkkit/core'
+import {
+  booleanRule,
+  checkOption,
+  integerRule,
+  type OptionRule,
+  objectRule,
+  requireOption,
+  urlRule,
+} from '@linkkit/core'
 import { type Logger, pino } from 'pino'
 import { type EmulatorClock, isClock, systemClock } from './clock.js'
 import { controlTokenOf } from './control/control-token.js'
@@ -27,43 +35,24 @@ export interface Settings {
   readonly redisPrefix: string
 }
 
-/** What one option must be: a type guard and the words for the error. */
-interface Rule<T> {
-  readonly test: (value: unknown) => value is T
-  readonly must: string
-}
-
-const integer = (min: number, max: number): Rule<number> => ({
-  test: (v): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max,
-  must: `an integer from ${min} to ${max}`,
-})
-const PORT = integer(0, 65_535)
-const DURATION = integer(0, 2 ** 31 - 1)
-const BOOLEAN: Rule<boolean> = { test: (v): v is boolean => typeof v === 'boolean', must: 'true or false' }
-const HOST: Rule<string> = {
+const PORT = integerRule({ min: 0, max: 65_535 })
+const DURATION = integerRule({ min: 0, max: 2 ** 31 - 1 })
+const HOST: OptionRule<string> = {
   test: (v): v is string => typeof v === 'string' && v.trim() !== '',
   must: 'a host name or address',
 }
-const CLOCK: Rule<EmulatorClock> = { test: isClock, must: 'an object with now() and setTimer()' }
-const LIST: Rule<readonly unknown[]> = { test: Array.isArray, must: 'an array' }
-const REDIS_URL: Rule<string> = {
-  test: (v): v is string => {
-    if (typeof v !== 'string') return false
-    try {
-      const url = new URL(v)
-      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== ''
-    } catch {
-      return false
-    }
-  },
+const CLOCK: OptionRule<EmulatorClock> = { test: isClock, must: 'an object with now() and setTimer()' }
+const LIST: OptionRule<readonly unknown[]> = { test: Array.isArray, must: 'an array' }
+const REDIS_URL = urlRule({
+  protocols: ['redis:', 'rediss:'],
   must: 'a redis:// or rediss:// URL with a host',
-}
+})
 // Channel patterns and SCAN patterns are built from it, so glob characters are out.
-const REDIS_PREFIX: Rule<string> = {
+const REDIS_PREFIX: OptionRule<string> = {
   test: (v): v is string => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v),
   must: '1-64 letters, digits, "_", "." or "-"',
 }
-const LOGGER: Rule<Logger | string> = {
+const LOGGER: OptionRule<Logger | string> = {
   test: (v): v is Logger | string =>
     typeof v === 'string'
       ? v === 'silent' || Object.hasOwn(pino.levels.values, v)
@@ -71,16 +60,9 @@ const LOGGER: Rule<Logger | string> = {
   must: "a pino logger or a level ('info', 'debug', …, 'silent')",
 }
 
-function invalid(name: string, must: string): LinkkitError {
-  return new LinkkitError('ERR_INVALID_OPTIONS', `${name} must be ${must}`, { details: { name } })
-}
-
 /** `options[name]` when it satisfies `rule`, `fallback` when absent; ERR_INVALID_OPTIONS otherwise. */
-function read<T>(options: EmulatorOptions, name: keyof EmulatorOptions, rule: Rule<T>, fallback: T): T {
-  const value: unknown = options[name]
-  if (value === undefined) return fallback
-  if (!rule.test(value)) throw invalid(name, rule.must)
-  return value
+function read<T>(options: EmulatorOptions, name: keyof EmulatorOptions, rule: OptionRule<T>, fallback: T): T {
+  return checkOption(options[name], name, rule, fallback)
 }
 
 /**
@@ -89,7 +71,7 @@ function read<T>(options: EmulatorOptions, name: keyof EmulatorOptions, rule: Ru
  * is looked up on disk) ERR_INVALID_OPTIONS naming the option in `details.name`.
  */
 export async function resolveStartOptions(options: EmulatorOptions): Promise<Settings> {
-  if (typeof options !== 'object' || options === null) throw invalid('options', 'an object')
+  requireOption(options, 'options', objectRule)
   for (const name of ['devices', 'products', 'topology'] as const) read(options, name, LIST, [])
   const host = read(options, 'host', HOST, '127.0.0.1')
   const logger = read<Logger | string>(options, 'logger', LOGGER, 'silent')
@@ -101,7 +83,7 @@ export async function resolveStartOptions(options: EmulatorOptions): Promise<Set
     minKeepaliveSeconds: read(options, 'minKeepaliveSeconds', DURATION, 30),
     registerCloseDelayMs: read(options, 'registerCloseDelayMs', DURATION, 100),
     requestTimeoutMs: read(options, 'requestTimeoutMs', DURATION, 5000),
-    noDelay: read(options, 'noDelay', BOOLEAN, false),
+    noDelay: read(options, 'noDelay', booleanRule, false),
     clock: read(options, 'clock', CLOCK, systemClock),
     firmwareBaseUrl:
       options.firmwareBaseUrl === undefined

@@ -49,6 +49,16 @@ const FROM_CORE = new Set([
   // The vocabulary of the TSL errors' details.rule (types: no checking code comes with them).
   'TslDocumentRule',
   'TslRule',
+  // The one option checker of the repo (issue 12, "options: one small validation helper").
+  'OptionRule',
+  'booleanRule',
+  'checkOption',
+  'integerRule',
+  'invalidOption',
+  'objectRule',
+  'refusedOption',
+  'requireOption',
+  'urlRule',
 ])
 
 describe('an emulator independent of the SDK', () => {

@@ -1,18 +1,9 @@
-import {
-  type Connection,
-  forwardErrors,
-  isLinkkitError,
-  LinkkitError,
-  type SignMethod,
-  safeEmit,
-  toLinkkitError,
-  WireCodes,
-} from '@linkkit/core'
+import { forwardErrors, LinkkitError, safeEmit, toLinkkitError } from '@linkkit/core'
 import { FotaClient } from '@linkkit/fota'
 import { ThingClient, type ThingClientOptions, type ThingModel, ThingSurface } from '@linkkit/thing-model'
 import type { EventEmitter } from 'eventemitter3'
-import type { Logger } from 'pino'
 import type { SubDeviceCredentials } from './gateway-requests.js'
+import { loginAgain, logoutOnce, type SubDeviceHost, subDeviceCredentials } from './sub-login.js'
 import { SubDeviceSession } from './sub-session.js'
 import type {
   OfflineReason,
@@ -21,24 +12,6 @@ import type {
   SubDeviceOptions,
   SubDeviceState,
 } from './types.js'
-
-/** What a sub-device asks of its manager; the gateway-level requests are batched there. */
-export interface SubDeviceHost {
-  readonly gateway: Connection
-  readonly logger: Logger
-  register(sub: SubDevice, productSecret: string | undefined): Promise<string>
-  addTopo(sub: SubDevice): Promise<void>
-  login(sub: SubDevice): Promise<void>
-  logout(sub: SubDevice): Promise<void>
-  removeTopo(sub: SubDevice): Promise<void>
-  /**
-   * Subscribes the disable / enable / delete notices of a sub-device without a session (while it
-   * is logged in, its namespace subscription carries them): a disabled one waits for `enable`.
-   */
-  watch(sub: SubDevice): Promise<void>
-  unwatch(sub: SubDevice): Promise<void>
-  forget(sub: SubDevice): void
-}
 
 /**
  * A sub-device behind a gateway (IOT_Linkkit_Open with IOTX_LINKKIT_DEV_TYPE_SLAVE): the same
@@ -124,15 +97,7 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
 
   /** @internal What topology add and login are signed with. */
   credentials(): SubDeviceCredentials {
-    if (this.#secret === undefined)
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'the sub-device has no secret yet')
-    return {
-      productKey: this.productKey,
-      deviceName: this.deviceName,
-      deviceSecret: this.#secret,
-      signMethod: this.#options.signMethod ?? ('hmacsha256' satisfies SignMethod),
-      cleanSession: this.#options.cleanSession ?? true,
-    }
+    return subDeviceCredentials(this.#options, this.#secret)
   }
 
   /**
@@ -214,11 +179,7 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
     this.#state = 'reconnecting'
     this.connection.connecting()
     try {
-      await this.#host.login(this).catch(async (error: unknown) => {
-        if (!isLinkkitError(error, 'ERR_REPLY') || error.replyCode !== WireCodes.topoNotExist) throw error
-        await this.#host.addTopo(this)
-        await this.#host.login(this)
-      })
+      await loginAgain(this.#host, this)
       await this.#online(true)
     } catch (error) {
       const err = toLinkkitError(error, 'ERR_SUBDEVICE_NOT_LOGGED_IN')
@@ -273,13 +234,8 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
     const was = this.#state
     if (was !== 'online' && was !== 'reconnecting') return
     this.#state = 'idle'
-    let failure: unknown
-    if (was === 'online' && this.#host.gateway.connected) {
-      // No session: the platform had already ended it, which is what was asked.
-      await this.#host.logout(this).catch((error: unknown) => {
-        if (!isLinkkitError(error, 'ERR_REPLY') || error.replyCode !== WireCodes.noSession) failure = error
-      })
-    }
+    const failure =
+      was === 'online' && this.#host.gateway.connected ? await logoutOnce(this.#host, this) : undefined
     await this.connection.offline(false)
     this.#emit('disconnected', { reason: 'logout' })
     if (failure !== undefined) throw failure

@@ -5,6 +5,8 @@ import {
   type DeviceIdentity,
   identityKey,
   LinkkitError,
+  objectRule,
+  requireOption,
   safeEmit,
   Topics,
   toLinkkitError,
@@ -19,7 +21,8 @@ import { SubDeviceLimits } from './limits.js'
 import { NoticeWatch } from './notice-watch.js'
 import { gatewayNoticeRoutes, type NoticeContext, SUB_NOTICE, SubDeviceNotices } from './notices.js'
 import { type GatewayPack, packParams } from './pack.js'
-import { SubDevice, type SubDeviceHost } from './sub-device.js'
+import { SubDevice } from './sub-device.js'
+import type { SubDeviceHost } from './sub-login.js'
 import type { SubDeviceOptions, SubDevicesEvents, SubDevicesOptions } from './types.js'
 
 /**
@@ -139,8 +142,7 @@ export class SubDevices extends EventEmitter<SubDevicesEvents> {
   /** Creates a sub-device (no I/O); `await subDevice.connect()` brings it online. */
   open(options: SubDeviceOptions): SubDevice {
     if (this.#closing !== undefined) throw new LinkkitError('ERR_CLOSED', 'the gateway was closed')
-    if (typeof options !== 'object' || options === null)
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'subdevices.open() needs an options object')
+    requireOption(options, 'options', objectRule)
     const key = identityKey(options)
     if (this.#subs.has(key))
       throw new LinkkitError('ERR_INVALID_ARGUMENT', `sub-device ${key} is already open`)

@@ -1,4 +1,11 @@
-import { type ConnectionOptions, LinkkitError, type RegisterOptions } from '@linkkit/core'
+import {
+  type ConnectionOptions,
+  nonEmptyStringRule,
+  objectRule,
+  type RegisterOptions,
+  refusedOption,
+  requireOption,
+} from '@linkkit/core'
 import type { FotaOptions } from '@linkkit/fota'
 import type { ThingModel, ThingModelSource } from '@linkkit/thing-model'
 
@@ -27,14 +34,12 @@ export interface LinkkitOptions extends Omit<ConnectionOptions, 'deviceSecret'> 
 }
 
 export function assertOpenOptions(options: LinkkitOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new LinkkitError('ERR_INVALID_OPTIONS', 'linkkit.open() needs an options object')
-  }
-  const hasSecret = typeof options.deviceSecret === 'string' && options.deviceSecret.length > 0
+  requireOption(options, 'options', objectRule)
+  const hasSecret = nonEmptyStringRule.test(options.deviceSecret)
   if (!hasSecret && !(options.dynamicRegister === true && typeof options.productSecret === 'string')) {
-    throw new LinkkitError(
-      'ERR_INVALID_OPTIONS',
-      'give deviceSecret, or productSecret with dynamicRegister: true to register the device',
+    throw refusedOption(
+      'deviceSecret',
+      'is missing: give it, or productSecret with dynamicRegister: true to register the device',
     )
   }
 }

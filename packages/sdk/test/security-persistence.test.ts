@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Emulator } from '@linkkit/emulator'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { tempDir } from '@linkkit/testing/temp-dir'
+import { describe, expect, it } from 'vitest'
 import { FilePersistence, type FirmwareOffer, linkkit } from '../src/index.js'
 
 const lamp = {
@@ -12,16 +12,12 @@ const lamp = {
   deviceName: 'lamp-1',
   deviceSecret: 'sec-persist-secret-0123456789',
 }
-let dir = ''
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'linkkit-sec-persist-'))
-})
-afterEach(() => rm(dir, { recursive: true, force: true }))
 
 describe('device.close() during a download (finding 6)', () => {
   it('keeps the bytes so far; the next device resumes the same job and fetches only the rest', async () => {
+    await using dir = await tempDir('linkkit-sec-persist-')
     await using emu = await Emulator.start({ devices: [lamp] })
-    const path = join(dir, 'ota.bin')
+    const path = join(dir.path, 'ota.bin')
     const size = 1024 * 1024
     const data = randomBytes(size)
     const firmware = await emu.ota.addFirmware({ productKey: lamp.productKey, version: '1.1.0', data })

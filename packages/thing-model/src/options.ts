@@ -1,4 +1,12 @@
-import { DEFAULT_INBOUND_LIMITS, integerOption, LinkkitError } from '@linkkit/core'
+import {
+  checkOption,
+  DEFAULT_INBOUND_LIMITS,
+  functionRule,
+  integerOption,
+  objectRule,
+  oneOfRule,
+  requireOption,
+} from '@linkkit/core'
 import { parseThingModel, type ThingModel, type TslDocument } from './tsl/index.js'
 
 /** Which RRPC form(s) of synchronous service calls a client answers (docs/protocol.md §2.3). */
@@ -73,6 +81,7 @@ const DEFAULTS = Object.freeze({
   maxDepth: DEFAULT_INBOUND_LIMITS.maxDepth,
   maxConcurrentRequests: 64,
 } as const)
+const RRPC = oneOfRule(['legacy', 'ext', 'both'])
 
 /** A document object is compiled now; a file is left for `start()` to read (no I/O here). */
 function compileNow(source: ThingClientOptions['thingModel']): ThingModel | string | URL | undefined {
@@ -82,16 +91,9 @@ function compileNow(source: ThingClientOptions['thingModel']): ThingModel | stri
 
 /** Validates options once; returns a new frozen object with the defaults filled in. */
 export function resolveThingClientOptions(options: ThingClientOptions = {}): ResolvedThingClientOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new LinkkitError('ERR_INVALID_OPTIONS', 'ThingClient options must be an object')
-  }
-  const rrpc = options.rrpc ?? DEFAULTS.rrpc
-  if (rrpc !== 'legacy' && rrpc !== 'ext' && rrpc !== 'both') {
-    throw new LinkkitError('ERR_INVALID_OPTIONS', "rrpc must be 'legacy', 'ext' or 'both'")
-  }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new LinkkitError('ERR_INVALID_OPTIONS', 'now must be a function')
-  }
+  requireOption(options, 'options', objectRule)
+  const rrpc = requireOption(options.rrpc ?? DEFAULTS.rrpc, 'rrpc', RRPC)
+  checkOption(options.now, 'now', functionRule, Date.now)
   return Object.freeze({
     thingModel: compileNow(options.thingModel),
     rrpc,

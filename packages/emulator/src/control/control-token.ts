@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
-import { LinkkitError } from '@linkkit/core'
+import { invalidOption, refusedOption } from '@linkkit/core'
 
 /** Visible ASCII without spaces, so the token travels unchanged in a header and a shell variable. */
 const TOKEN = /^[\x21-\x7e]{16,256}$/
@@ -14,18 +14,13 @@ export function controlTokenOf(option: string | false | undefined, host: string)
   if (option === undefined) return randomToken()
   if (option === false) {
     if (isLoopbackHost(host)) return undefined
-    throw new LinkkitError(
-      'ERR_INVALID_OPTIONS',
-      `controlToken: false needs a loopback host, not ${host}: a control API without a token answers anyone who reaches it`,
-      { details: { name: 'controlToken' } },
+    throw refusedOption(
+      'controlToken',
+      `may be false only on a loopback host, not ${host}: a control API without a token answers anyone who reaches it`,
     )
   }
   if (typeof option !== 'string' || !TOKEN.test(option)) {
-    throw new LinkkitError(
-      'ERR_INVALID_OPTIONS',
-      'controlToken must be 16-256 visible ASCII characters without spaces',
-      { details: { name: 'controlToken' } },
-    )
+    throw invalidOption('controlToken', '16-256 visible ASCII characters without spaces')
   }
   return option
 }

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs'
 import { open, realpath, stat } from 'node:fs/promises'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
-import { LinkkitError } from '@linkkit/core'
+import { refusedOption } from '@linkkit/core'
 import type { Logger } from 'pino'
 import { badRequest, ControlFailure } from './control-input.js'
 
@@ -22,10 +22,7 @@ export interface FirmwareDir {
 /** Checks `allowedFirmwareDir` at start: an absolute path of an existing directory. */
 export async function firmwareDirOf(option: string | undefined): Promise<FirmwareDir | undefined> {
   if (option === undefined) return undefined
-  const invalid = (rule: string) =>
-    new LinkkitError('ERR_INVALID_OPTIONS', `allowedFirmwareDir ${rule}`, {
-      details: { name: 'allowedFirmwareDir' },
-    })
+  const invalid = (rule: string) => refusedOption('allowedFirmwareDir', rule)
   if (typeof option !== 'string' || !isAbsolute(option)) throw invalid('must be an absolute path')
   const real = await realpath(option).catch((error: NodeJS.ErrnoException) => {
     throw invalid(`cannot be read (${error.code ?? 'error'})`)

@@ -1,4 +1,4 @@
-import { LinkkitError, safeEmit, Topics } from '@linkkit/core'
+import { LinkkitError, safeEmit } from '@linkkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { Logger } from 'pino'
 import { type EmulatorClock, systemClock } from '../clock.js'
@@ -9,22 +9,21 @@ import { MemoryStore, type StateStore } from '../state/store.js'
 import { DeviceOtaRecords } from './device-ota.js'
 import { FirmwareCatalog } from './firmware-catalog.js'
 import { isOngoing, JobBook } from './job-book.js'
+import { checkPush, JobOffers } from './job-offers.js'
 import { JobTimeouts } from './job-timeouts.js'
 import { OfferTriggers } from './offer-triggers.js'
 import { OtaUplinks } from './ota-uplinks.js'
-import { pushEnvelope } from './push-message.js'
 import type { OtaRollout, RolloutOptions } from './rollout-types.js'
 import { Rollouts } from './rollouts.js'
-import {
-  type AddFirmwareOptions,
-  DEFAULT_UPGRADE_TIMEOUT_MS,
-  type Firmware,
-  type FirmwareFaultControls,
-  type OtaDeviceRef,
-  type OtaEvents,
-  type OtaJob,
-  type OtaJobStatus,
-  type PushOptions,
+import type {
+  AddFirmwareOptions,
+  Firmware,
+  FirmwareFaultControls,
+  OtaDeviceRef,
+  OtaEvents,
+  OtaJob,
+  OtaJobStatus,
+  PushOptions,
 } from './types.js'
 import { waitForJob } from './wait-for-job.js'
 
@@ -46,9 +45,6 @@ export interface OtaServiceOptions {
   /** A device's tags, for rollouts that target a tag; the emulator passes its thing state's. @default none */
   deviceTags?: (productKey: string, deviceName: string) => Record<string, string> | undefined
 }
-
-/** Longest upgrade timeout: Node's timers cannot wait longer. */
-const MAX_UPGRADE_TIMEOUT_MS = 2_147_483_647
 
 /**
  * The platform's OTA service (`emu.ota`, docs/protocol.md §3): firmware packages served by a
@@ -72,11 +68,11 @@ export class OtaService extends EventEmitter<OtaEvents> {
   readonly #records: DeviceOtaRecords
   readonly #book: JobBook
   readonly #triggers: OfferTriggers
+  readonly #offers: JobOffers
   readonly #timeouts: JobTimeouts
   readonly #clock: EmulatorClock
   readonly #closed = new AbortController()
   readonly #cleanups: Array<() => void> = []
-  #messageId = 1
 
   constructor(host: OtaHost, options: OtaServiceOptions = {}) {
     super()
@@ -101,11 +97,20 @@ export class OtaService extends EventEmitter<OtaEvents> {
         // A node arms the upgrade timeouts of the jobs it moved to `upgrading` (its device's node).
         if (!remote || !isOngoing(job)) this.#timeouts.update(job)
         this.#emit('ota:job', structuredClone(job), previous)
-        if (remote && previous === undefined) this.#offerIfHeld(job)
+        if (remote && previous === undefined) this.#offers.offerIfHeld(job, this.#triggers)
       },
       this.#clock,
       jobs,
     )
+    const offers = new JobOffers({
+      catalog: this.#catalog,
+      book: this.#book,
+      records: this.#records,
+      logger: this.#logger,
+      publish: (topic, payload) => host.publish(topic, payload, { qos: 1 }),
+      pushed: (job, topic, payload) => this.#emit('ota:push', job, topic, payload),
+    })
+    this.#offers = offers
     this.rollouts = new Rollouts({
       events: this,
       firmware: (id) => this.#catalog.get(id),
@@ -132,8 +137,8 @@ export class OtaService extends EventEmitter<OtaEvents> {
       catalog: this.#catalog,
       logger: this.#logger,
       publish: (topic, payload) => host.publish(topic, payload, { qos: 1 }),
-      offer: (job) => this.#offer(job),
-      eligible: (job) => this.#eligible(job),
+      offer: (job) => offers.offer(job),
+      eligible: (job) => offers.eligible(job),
       online: (ref) => host.registry.get(ref.productKey, ref.deviceName)?.online === true,
       emit: (event, ...args) => this.#emit(event, ...args),
     })
@@ -142,8 +147,8 @@ export class OtaService extends EventEmitter<OtaEvents> {
       registry: host.registry,
       records: this.#records,
       book: this.#book,
-      eligible: (job) => this.#eligible(job),
-      send: (job) => this.#send(job),
+      eligible: (job) => offers.eligible(job),
+      send: (job) => offers.send(job),
     })
     this.#triggers = triggers
     host.on('device:online', triggers.onOnline)
@@ -193,33 +198,17 @@ export class OtaService extends EventEmitter<OtaEvents> {
    */
   async push(options: PushOptions): Promise<OtaJob> {
     this.#assertOpen()
-    const { productKey, deviceName, timeoutMs = DEFAULT_UPGRADE_TIMEOUT_MS } = options
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_UPGRADE_TIMEOUT_MS) {
-      throw new LinkkitError(
-        'ERR_INVALID_ARGUMENT',
-        `timeoutMs must be an integer from 1 to ${MAX_UPGRADE_TIMEOUT_MS}`,
-      )
-    }
-    const state = this.#host.registry.get(productKey, deviceName)
-    if (state === undefined) {
-      throw new LinkkitError('ERR_INVALID_ARGUMENT', `unknown device ${productKey}/${deviceName}`)
-    }
-    const firmware = this.#catalog.get(options.firmware.id)
-    if (firmware === undefined || firmware.productKey !== productKey) {
-      throw new LinkkitError(
-        'ERR_INVALID_ARGUMENT',
-        `firmware ${options.firmware.id} is not of ${productKey}`,
-      )
-    }
+    const { productKey, deviceName } = options
+    const { firmware, timeoutMs } = checkPush(options, this.#host.registry, this.#catalog)
     const device = this.#records.get({ productKey, deviceName })
     const job = this.#book.create(device, firmware, {
       srcVersion: options.srcVersion,
       timeoutMs,
       runningVersion: device.versions[firmware.module],
     })
-    if (this.#triggers.ready(job) && this.#eligible(job)) {
+    if (this.#triggers.ready(job) && this.#offers.eligible(job)) {
       this.#triggers.reached(job)
-      await this.#offer(job)
+      await this.#offers.offer(job)
     }
     return structuredClone(job)
   }
@@ -277,39 +266,6 @@ export class OtaService extends EventEmitter<OtaEvents> {
     const reason = `no version ${job.version} informed within ${job.timeoutMs} ms of the first progress report`
     this.#book.end(job, 'failed', 'timeout', reason)
     this.#logger.info({ jobId: job.id }, 'upgrade job timed out')
-  }
-
-  /**
-   * A job another node created (scale-out) is offered by the node whose connection to the device
-   * is ready, as `push()` does on the node the device is connected to.
-   */
-  #offerIfHeld(job: OtaJob): void {
-    if (!isOngoing(job) || job.status === 'upgrading') return
-    if (!this.#triggers.ready(job) || !this.#eligible(job)) return
-    this.#triggers.reached(job)
-    this.#send(job)
-  }
-
-  #eligible(job: OtaJob): boolean {
-    return job.srcVersion === undefined || this.#records.version(job, job.module) === job.srcVersion
-  }
-
-  #send(job: OtaJob): void {
-    this.#offer(job).catch((error: unknown) =>
-      this.#logger.warn({ err: error, jobId: job.id }, 'upgrade push failed'),
-    )
-  }
-
-  /** Publishes the job's offer on `/ota/device/upgrade/{pk}/{dn}` at QoS 1 (3.x subscribes at 1). */
-  async #offer(job: OtaJob): Promise<void> {
-    const firmware = this.#catalog.get(job.firmwareId)
-    if (firmware === undefined) return
-    const topic = Topics.otaUpgrade(job)
-    const payload = pushEnvelope(this.#messageId++, firmware)
-    this.#book.markPushed(job)
-    this.#logger.info({ jobId: job.id, firmwareId: firmware.id, pushCount: job.pushCount }, 'upgrade pushed')
-    this.#emit('ota:push', structuredClone(job), topic, payload)
-    await this.#host.publish(topic, payload, { qos: 1 })
   }
 
   #file(firmware: Firmware, fileName?: string): string {

@@ -2,41 +2,9 @@ import { RedisProcess, redisMissing } from '@linkkit/testing/redis'
 import type { IClientOptions } from 'mqtt'
 import { describe, expect, it } from 'vitest'
 import { Emulator } from '../../src/index.js'
-import { closed, connect, credentials, nextMessage, refusalCode } from '../helpers.js'
+import { A, aWithClientIdOf, B, own, SET_B } from '../client-id-theft.js'
+import { closed, connect, nextMessage, refusalCode } from '../helpers.js'
 import { clientIdOf, hmacHex, passwordContent } from '../signing.js'
-
-const A = {
-  productKey: 'a1DeviceA001',
-  deviceName: 'device-a',
-  deviceSecret: 'secret-a-0000000000000000000000',
-}
-const B = {
-  productKey: 'a1DeviceB001',
-  deviceName: 'device-b',
-  deviceSecret: 'secret-b-0000000000000000000000',
-}
-const SET_B = `/sys/${B.productKey}/${B.deviceName}/thing/service/property/set`
-
-const own = (d: typeof A): IClientOptions => ({ ...credentials(d), clean: false })
-
-/** A's username and a valid signature for A, over B's clientId (issue 10, finding 2). */
-function aWithClientIdOf(victim: IClientOptions): IClientOptions {
-  const clientId = victim.clientId ?? ''
-  const base = clientId.slice(0, clientId.indexOf('|'))
-  const timestamp = /[|,]timestamp=(\d+)/.exec(clientId)?.[1]
-  const content = passwordContent({
-    clientId: base,
-    deviceName: A.deviceName,
-    productKey: A.productKey,
-    timestamp,
-  })
-  return {
-    clientId,
-    username: `${A.deviceName}&${A.productKey}`,
-    password: hmacHex('hmacsha256', A.deviceSecret, content),
-    clean: false,
-  }
-}
 
 /** `device`'s credentials over a clientId whose base names no device (any base is allowed). */
 function withBase(device: typeof A, base: string): IClientOptions {

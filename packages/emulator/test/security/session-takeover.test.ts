@@ -1,45 +1,12 @@
-import type { IClientOptions } from 'mqtt'
 import { describe, expect, it } from 'vitest'
 import { Emulator } from '../../src/index.js'
-import { client, closed, connect, credentials, nextMessage, refusalCode } from '../helpers.js'
-import { hmacHex, passwordContent } from '../signing.js'
+import { A, aWithClientIdOf, B, own, SET_B } from '../client-id-theft.js'
+import { client, closed, connect, nextMessage, refusalCode } from '../helpers.js'
 
 /**
  * Finding 2 of issue 10: aedes keyed sessions by the raw clientId, so device A, logging in with its
  * own valid credentials but device B's clientId, kicked B and (clean=false) took what was queued for B.
  */
-const A = {
-  productKey: 'a1DeviceA001',
-  deviceName: 'device-a',
-  deviceSecret: 'secret-a-0000000000000000000000',
-}
-const B = {
-  productKey: 'a1DeviceB001',
-  deviceName: 'device-b',
-  deviceSecret: 'secret-b-0000000000000000000000',
-}
-const SET_B = `/sys/${B.productKey}/${B.deviceName}/thing/service/property/set`
-
-const own = (d: typeof A): IClientOptions => ({ ...credentials(d), clean: false })
-
-/** A's username and a valid signature for A, over B's clientId: the clientId base is not bound to a device. */
-function aWithClientIdOf(victim: IClientOptions): IClientOptions {
-  const clientId = victim.clientId ?? ''
-  const base = clientId.slice(0, clientId.indexOf('|'))
-  const timestamp = /[|,]timestamp=(\d+)/.exec(clientId)?.[1]
-  const content = passwordContent({
-    clientId: base,
-    deviceName: A.deviceName,
-    productKey: A.productKey,
-    timestamp,
-  })
-  return {
-    clientId,
-    username: `${A.deviceName}&${A.productKey}`,
-    password: hmacHex('hmacsha256', A.deviceSecret, content),
-    clean: false,
-  }
-}
 
 describe('attack: session takeover by clientId (issue 10, finding 2)', () => {
   it('A with its own credentials and the clientId of an online B is refused; B stays connected', async () => {
