@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { invalidOption, refusedOption } from '@linkkit/core'
+import { booleanOption, invalidOption, refusedOption } from '@linkkit/core'
+import { defaultDigestWorker } from './stream-digest.js'
 
 /** The signature algorithms of a firmware image, as `extData.signatureAlgorithm` names them. */
 export type SignatureAlgorithm = 'ed25519' | 'ecdsa-p256'
@@ -16,6 +17,14 @@ export interface FirmwareTrust {
    * device trusts it. A private key is refused: a device needs the public half only.
    */
   keys: Readonly<Record<string, KeyObject | string>>
+  /**
+   * Where an MD5 offer's SHA-256 (the signed message) is computed: on a worker thread beside the
+   * download (`true`: about 10 MiB more peak memory, nearly no time), or on the download's own
+   * thread (`false`: no extra memory, about a tenth more CPU time on that thread). A SHA256 offer
+   * needs neither: its digest is the signed message (docs/performance.md, "FOTA download").
+   * @default true when the machine has more than one core
+   */
+  digestWorker?: boolean
 }
 
 /** One trusted key, checked. */
@@ -62,6 +71,8 @@ function publicKeyOf(value: unknown, field: string): KeyObject {
  */
 export class TrustKeys {
   readonly #keys: ReadonlyMap<string, TrustedKey>
+  /** Whether an MD5 offer's SHA-256 runs on a worker thread (`FirmwareTrust.digestWorker`). */
+  readonly digestWorker: boolean
 
   constructor(trust: FirmwareTrust, field = 'firmware.trust') {
     if (
@@ -84,6 +95,7 @@ export class TrustKeys {
     if (keys.size === 0)
       throw refusedOption(`${field}.keys`, 'is empty: give at least one key, or leave trust out')
     this.#keys = keys
+    this.digestWorker = booleanOption(trust.digestWorker, `${field}.digestWorker`, defaultDigestWorker())
   }
 
   /** The key named `id`, when trusted. */
