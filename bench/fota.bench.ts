@@ -58,6 +58,15 @@ interface ChildRun {
   /** CPU time (user + system) of the whole child process. */
   cpuMs: number
   peakRssMiB: number
+  /** Busy time of the child's main thread (event loop utilization) after the imports. */
+  activeMs?: number
+  /** On-CPU time of the child's main thread after the imports (its scheduler statistics). */
+  mainCpuMs?: number
+  /** Of `tapMs`: the time spent awaiting the tap (a batch back from its worker, the last digest). */
+  tapWaitMs?: number
+  /** From fota-digest-child: the main thread's CPU for the second digest, on its worker and inline. */
+  workerCpuMs?: number
+  inlineCpuMs?: number
   tapMs?: number
   ed25519Ms?: number
   p256Ms?: number
@@ -92,7 +101,10 @@ interface LinkkitJob {
   digest: string
   path: string
   fsync: boolean
-  tap?: 'sha256' | 'verify'
+  /** The image's SHA-256, hex (the signed message). */
+  sha256?: string
+  /** `verify`: a signed SHA256 offer; `sha256`: a signed MD5 offer (SHA-256 on the tap's worker); `sha256-main`: SHA-256 on the main thread, as before the worker. */
+  tap?: 'sha256' | 'verify' | 'sha256-main'
   keys?: { ed25519: SignedDigest; p256: SignedDigest }
   withMqtt?: boolean
   hashCpu?: boolean
@@ -208,7 +220,7 @@ export async function fotaBench(): Promise<string[]> {
 
 function downloadComparison(server: Served, file: (name: string) => string): string[] {
   const keys = signedDigests(server.sha256)
-  const base = { url: server.url, size: server.size, fsync: true, keys }
+  const base = { url: server.url, size: server.size, fsync: true, keys, sha256: server.sha256 }
   const md5 = { ...base, signMethod: 'Md5' as const, digest: server.md5 }
   const r = alternate(
     {
@@ -224,11 +236,23 @@ function downloadComparison(server: Served, file: (name: string) => string): str
           path: file('sha256.bin'),
         }),
       md5Signed: () => linkkitRun({ ...md5, tap: 'sha256', path: file('md5-signed.bin') }),
+      md5MainThread: () => linkkitRun({ ...md5, tap: 'sha256-main', path: file('md5-main.bin') }),
     },
     ROUNDS,
   )
   const cpu = linkkitRun({ ...md5, path: file('cpu.bin'), hashCpu: true })
-  for (const name of ['curl.bin', 'plain.bin', 'linkkit.bin', 'sha256.bin', 'md5-signed.bin', 'cpu.bin']) {
+  const digestRuns = Array.from({ length: ROUNDS }, () =>
+    nodeChild('./fota-digest-child.mjs', { size: server.size }),
+  )
+  for (const name of [
+    'curl.bin',
+    'plain.bin',
+    'linkkit.bin',
+    'sha256.bin',
+    'md5-signed.bin',
+    'md5-main.bin',
+    'cpu.bin',
+  ]) {
     rmSync(file(name), { force: true })
   }
   const pct = (value: number, of: number) => `${((value / of) * 100).toFixed(2)} %`
@@ -248,7 +272,11 @@ function downloadComparison(server: Served, file: (name: string) => string): str
     `${pad}CPU (user+sys) node http.get ${spread(r.plain, 'cpuMs')}   linkkit ${spread(r.linkkit, 'cpuMs')}   ratio ${ratios(r.linkkit, r.plain, 'cpuMs')}`,
     `verification (signed message = SHA-256 digest; one Ed25519 and one ECDSA P-256 verify, each ${med(r.sha256Signed, 'ed25519Ms').toFixed(2)} / ${med(r.sha256Signed, 'p256Ms').toFixed(2)} ms):`,
     `${pad}SHA256 offer: digest + both verifies ${share(r.sha256Signed)} of its download (target ≤ 2 %); download ${signedMs.toFixed(0)} ms vs MD5 offer ${med(r.linkkit, 'ms').toFixed(0)} ms after imports`,
-    `${pad}MD5 offer: an extra streaming SHA-256 + both verifies ${share(r.md5Signed)} of its download (main-thread time); download ${md5SignedMs.toFixed(0)} ms, wall ratio to the unsigned MD5 run ${ratios(r.md5Signed, r.linkkit, 'wallMs')}`,
+    `${pad}MD5 offer, SHA-256 on the tap's worker: what the tap's update and verify cost the download's thread + both verifies ${share(r.md5Signed)} of its download; download ${md5SignedMs.toFixed(0)} ms`,
+    `${pad}${pad}wall ratio to the unsigned MD5 run ${ratios(r.md5Signed, r.linkkit, 'wallMs')}   main-thread CPU ${spread(r.md5Signed, 'mainCpuMs')} vs unsigned ${spread(r.linkkit, 'mainCpuMs')}, ratio ${ratios(r.md5Signed, r.linkkit, 'mainCpuMs')}   process CPU ratio ${ratios(r.md5Signed, r.linkkit, 'cpuMs')}`,
+    `${pad}${pad}of the tap's time, waits for the worker ${spread(r.md5Signed, 'tapWaitMs', 1)} (a worker short of CPU shows here)`,
+    `${pad}MD5 offer, SHA-256 on the main thread (before): ${share(r.md5MainThread)} of its download; wall ratio to the unsigned MD5 run ${ratios(r.md5MainThread, r.linkkit, 'wallMs')}   main-thread CPU ${spread(r.md5MainThread, 'mainCpuMs')}, ratio ${ratios(r.md5MainThread, r.linkkit, 'mainCpuMs')}`,
+    `${pad}the second digest alone, ${SIZE_MIB} MiB fed as fast as it takes them (${ROUNDS} runs), the main thread's own CPU: on the worker ${spread(digestRuns, 'workerCpuMs')}, inline ${spread(digestRuns, 'inlineCpuMs')}; of the unsigned download's ${med(r.linkkit, 'ms').toFixed(0)} ms: ${pct(med(digestRuns, 'workerCpuMs'), med(r.linkkit, 'ms'))} vs ${pct(med(digestRuns, 'inlineCpuMs'), med(r.linkkit, 'ms'))}`,
     `${pad}CPU over ${SIZE_MIB} MiB in 64 KiB updates: MD5 ${(cpu.md5CpuMs ?? 0).toFixed(0)} ms (${pct(cpu.md5CpuMs ?? 0, cpu.ms)} of a download)   SHA-256 ${(cpu.sha256CpuMs ?? 0).toFixed(0)} ms (${pct(cpu.sha256CpuMs ?? 0, cpu.ms)})`,
   ]
 }
@@ -273,16 +301,25 @@ async function peakRss(file: (name: string) => string): Promise<string[]> {
           plain: () => plainRun(s, file(`rss-plain-${mib}.bin`)),
           linkkit: () => linkkitRun(job),
           device: () => linkkitRun({ ...job, withMqtt: true }),
+          signed: () =>
+            linkkitRun({
+              ...job,
+              tap: 'sha256',
+              keys: signedDigests(s.sha256),
+              sha256: s.sha256,
+              path: file(`rss-signed-${mib}.bin`),
+            }),
         },
         RSS_ROUNDS,
         false,
       )
       out.push(
-        `    ${mib} MiB image: linkkit ${spread(r.linkkit, 'peakRssMiB', 1, ' MiB')} (target ≤ 96)   node http.get ${spread(r.plain, 'peakRssMiB', 1, ' MiB')}   linkkit with MQTT.js loaded (a connected device) ${spread(r.device, 'peakRssMiB', 1, ' MiB')}`,
+        `    ${mib} MiB image: linkkit ${spread(r.linkkit, 'peakRssMiB', 1, ' MiB')} (target ≤ 96)   signed MD5 offer (SHA-256 worker) ${spread(r.signed, 'peakRssMiB', 1, ' MiB')}   node http.get ${spread(r.plain, 'peakRssMiB', 1, ' MiB')}   linkkit with MQTT.js loaded (a connected device) ${spread(r.device, 'peakRssMiB', 1, ' MiB')}`,
       )
     } finally {
       await s.close()
-      for (const name of [`rss-${mib}.bin`, `rss-plain-${mib}.bin`]) rmSync(file(name), { force: true })
+      for (const name of [`rss-${mib}.bin`, `rss-plain-${mib}.bin`, `rss-signed-${mib}.bin`])
+        rmSync(file(name), { force: true })
     }
   }
   return out

@@ -8,6 +8,7 @@ import { fotaBench } from './fota.bench.js'
 import { gatewayBench } from './gateway.bench.js'
 import { preAuthBench } from './pre-auth.bench.js'
 import { redisBench } from './redis.bench.js'
+import { rolloutBench } from './rollout.bench.js'
 import { roundtripBench } from './roundtrip.bench.js'
 import { thingBench } from './thing.bench.js'
 
@@ -25,4 +26,5 @@ if (!only || only === 'gateway') lines.push(...(await gatewayBench()))
 if (!only || only === 'pre-auth') lines.push(...(await preAuthBench()))
 if (!only || only === 'redis') lines.push(...(await redisBench()))
 if (!only || only === 'fleet') lines.push(...(await fleetBench()))
+if (!only || only === 'rollout') lines.push(...(await rolloutBench()))
 console.log(lines.join('\n'))

@@ -95,8 +95,8 @@ const OPEN_OPTIONS = new Set([
   ...interfaceKeys('../packages/sdk/src/options.ts', 'LinkkitOptions'),
 ])
 const FOTA_OPTIONS = [
-  ...interfaceKeys('../packages/fota/src/fota-client.ts', 'FotaOptions'),
-  ...interfaceKeys('../packages/fota/src/fota-client.ts', 'ModuleFirmware'),
+  ...interfaceKeys('../packages/fota/src/fota-options.ts', 'FotaOptions'),
+  ...interfaceKeys('../packages/fota/src/fota-options.ts', 'ModuleFirmware'),
 ]
 const NESTED_OPTIONS: Record<string, string[]> = {
   firmware: FOTA_OPTIONS,
@@ -105,7 +105,7 @@ const NESTED_OPTIONS: Record<string, string[]> = {
 }
 const DOWNLOAD_OPTIONS = [
   ...interfaceKeys('../packages/fota/src/download/options.ts', 'DownloadOptions'),
-  ...interfaceKeys('../packages/fota/src/fota-client.ts', 'FotaDownloadOptions'),
+  ...interfaceKeys('../packages/fota/src/fota-options.ts', 'FotaDownloadOptions'),
 ]
 const SUB_OPTIONS = interfaceKeys('../packages/gateway/src/types.ts', 'SubDeviceOptions')
 const OTA_SESSION_OPTIONS = interfaceKeys('../packages/fota/src/ota-session.ts', 'OtaSessionOptions')

@@ -37,7 +37,16 @@ describe.skipIf(redisMissing !== undefined)(
       try {
         const config = join(dir, 'devices.json')
         await writeFile(config, JSON.stringify({ products: [{ productKey: PK }], devices: [DEVICE] }))
-        await using first = await node(['--config', config, '--redis', redis.url, '--redis-prefix', 'cli'])
+        await using first = await node([
+          '--config',
+          config,
+          '--redis',
+          redis.url,
+          '--redis-prefix',
+          'cli',
+          '--redis-lease-ms',
+          '5000',
+        ])
         // The second node's file lists no device: it knows them from Redis.
         const empty = join(dir, 'empty.json')
         await writeFile(empty, JSON.stringify({ products: [], devices: [] }))
@@ -110,5 +119,23 @@ describe('linkkit emulator --redis refusals', () => {
       'a*b',
     ])
     expect([prefix.code, prefix.stderr]).toEqual([2, expect.stringContaining('--redis-prefix must be')])
+  })
+
+  it('refuses --redis-lease-ms out of range or without --redis (exit 2)', async () => {
+    const short = await cli([
+      'emulator',
+      '--config',
+      config,
+      '--redis',
+      'redis://127.0.0.1:1',
+      '--redis-lease-ms',
+      '100',
+    ])
+    expect([short.code, short.stderr]).toEqual([
+      2,
+      expect.stringContaining('--redis-lease-ms must be an integer from 300'),
+    ])
+    const alone = await cli(['emulator', '--config', config, '--redis-lease-ms', '5000'])
+    expect([alone.code, alone.stderr]).toEqual([2, expect.stringContaining('--redis-lease-ms needs --redis')])
   })
 })

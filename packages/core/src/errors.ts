@@ -106,6 +106,9 @@ export const ErrorCodes = {
   /** `details.reason` says why: an unknown key id, a wrong algorithm, or a signature that does not verify. Reported as step -3. */
   ERR_SIGNATURE_INVALID:
     'The firmware signature does not verify with the trusted key it names, or names no trusted key.',
+  /** `cause` says why (the thread could not start, threw, or ran out of memory). Reported as step -1; the bytes are kept for a resume. */
+  ERR_DIGEST_WORKER:
+    "The worker thread computing a signed MD5 offer's SHA-256 digest failed; nothing was committed.",
   /** `details.securityVersion` and `details.minimum`. Reported as step -1, before any byte is fetched. */
   ERR_ROLLBACK_REFUSED: "The offer's security version is below the device's minimum (anti-rollback).",
   /** `details.policy` names the policy (e.g. the retry budget is spent). Reported as step -1. */

@@ -33,10 +33,13 @@ export interface Settings {
   /** Scale-out's Redis URL, undefined for a platform in memory. */
   readonly redisUrl: string | undefined
   readonly redisPrefix: string
+  readonly redisLeaseMs: number
 }
 
 const PORT = integerRule({ min: 0, max: 65_535 })
 const DURATION = integerRule({ min: 0, max: 2 ** 31 - 1 })
+// Renewed every third of it: under 300 ms a busy event loop would lose it.
+const LEASE = integerRule({ min: 300, max: 2 ** 31 - 1 })
 const HOST: OptionRule<string> = {
   test: (v): v is string => typeof v === 'string' && v.trim() !== '',
   must: 'a host name or address',
@@ -94,6 +97,7 @@ export async function resolveStartOptions(options: EmulatorOptions): Promise<Set
     logger: createLogger(logger),
     redisUrl: read<string | undefined>(options, 'redisUrl', REDIS_URL, undefined),
     redisPrefix: read(options, 'redisPrefix', REDIS_PREFIX, 'linkkit-emulator'),
+    redisLeaseMs: read(options, 'redisLeaseMs', LEASE, 15_000),
   })
 }
 

@@ -115,6 +115,12 @@ export interface EmulatorOptions {
    * digits, `_`, `.` and `-`, at most 64. @default 'linkkit-emulator'
    */
   redisPrefix?: string
+  /**
+   * With `redisUrl`: how long work one node does for the platform (driving a staged rollout) stays
+   * its own after the node stops renewing its lease, ms. A node that dies or hangs loses it then, and
+   * another live node takes the rollout over (it renews every third of this). @default 15000
+   */
+  redisLeaseMs?: number
 }
 
 export type { DeviceIdentity }

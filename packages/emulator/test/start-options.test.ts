@@ -24,6 +24,8 @@ describe('Emulator.start options', () => {
     ['controlToken', 'short'],
     ['firmwareBaseUrl', 'ftp://127.0.0.1'],
     ['allowedFirmwareDir', 'relative/dir'],
+    ['redisLeaseMs', 100],
+    ['redisLeaseMs', '15s'],
   ])('refuses %s = %j with ERR_INVALID_OPTIONS naming it', async (name, value) => {
     await expect(Emulator.start({ [name]: value } as EmulatorOptions)).rejects.toMatchObject({
       code: 'ERR_INVALID_OPTIONS',

@@ -29,8 +29,9 @@ function noop(): void {}
  */
 export function offerReceived(host: OtaHost, sim: SimDevice, device: Device, offer: FirmwareOffer): void {
   host.counters.otaOffers++
-  // One upgrade at a time; the platform re-offers what is still pending later.
-  if (sim.download !== undefined) return
+  // One upgrade at a time; the platform re-offers what is still pending later. An offer of the
+  // version it runs already (re-offered at its reconnect, before its inform ended the job) is moot.
+  if (sim.download !== undefined || offer.version === sim.version) return
   if (sim.fault?.kind === 'refuse') {
     sim.otaStep = OtaProgress.GeneralFailed
     host.counters.otaFailed++

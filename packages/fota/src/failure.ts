@@ -41,6 +41,7 @@ const interruptions: ReadonlySet<string> = new Set([
   'ERR_DOWNLOAD_HTTP_STATUS', // e.g. a signed URL that expired (403): a new offer brings a new one
   'ERR_DOWNLOAD_TOO_SLOW', // a trickle below the minimum rate: what arrived is sound
   'ERR_DOWNLOAD_DEADLINE', // the overall deadline passed: what arrived is sound
+  'ERR_DIGEST_WORKER', // the signature's digest thread failed: the bytes written are sound
 ])
 
 /**

@@ -1,4 +1,4 @@
-import type { FotaOptions } from './fota-client.js'
+import type { FotaOptions } from './fota-options.js'
 import { assertVersion } from './progress.js'
 import type { FirmwareOffer, FirmwarePersistence } from './types.js'
 

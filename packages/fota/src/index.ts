@@ -11,7 +11,7 @@
  */
 
 export { type FetchConfigOptions, fetchConfig, parseConfigOffer } from './cota.js'
-export { ROLLED_BACK_DESC } from './device-boot.js'
+export { type FotaRollback, ROLLED_BACK_DESC } from './device-boot.js'
 export { parseDigestMethod } from './digest-method.js'
 export {
   type DownloadOptions,
@@ -43,6 +43,7 @@ export {
 export type { DownloadTuning, FotaProgress, FotaResult } from './perform.js'
 export type {
   ActivateOptions,
+  BootClock,
   BootResult,
   BootState,
   StorageCapacity,

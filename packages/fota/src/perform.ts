@@ -181,6 +181,7 @@ async function fetchFile(
     await persistence.start(image, offset)
   } catch (error) {
     const err = toLinkkitError(error, 'ERR_PERSISTENCE', 'persistence start failed')
+    tap?.close()
     await stopQuietly(persistence, err, logger)
     throw err
   }
@@ -189,7 +190,7 @@ async function fetchFile(
     const downloaded = await downloadFirmware(
       file,
       async (chunk, at) => {
-        tap?.update(chunk)
+        await tap?.update(chunk)
         try {
           await persistence.write(chunk, at)
         } catch (error) {
@@ -198,7 +199,7 @@ async function fetchFile(
       },
       { ...ctx.tuning, startOffset: offset, initialHash: hash, onProgress: onBytes, logger },
     )
-    tap?.verify(downloaded.digest)
+    await tap?.verify(downloaded.digest)
     // stop is called once per exit path: a stop({ ok: true }) that throws must not be followed by stop({ ok: false }).
     stopped = true
     try {
@@ -214,6 +215,7 @@ async function fetchFile(
     }
   } catch (error) {
     const err = closedOrSelf(toLinkkitError(error, 'ERR_DOWNLOAD_FAILED'))
+    tap?.close()
     if (!stopped) await stopQuietly(persistence, err, logger)
     throw err
   }
@@ -249,21 +251,26 @@ async function resumePoint(
 ): Promise<ResumePoint> {
   const fresh = (): ResumePoint => ({ offset: 0, hash: undefined, tap: newTap() })
   if (!persistence.resumeOffset || !persistence.readBack) return fresh()
+  let tap: SignatureTap | undefined
   try {
     const held = await persistence.resumeOffset(image)
     if (!Number.isSafeInteger(held) || held <= 0 || held > image.size) return fresh()
     const hash = createDigestHash(image.signMethod)
-    const tap = newTap()
+    tap = newTap()
     let read = 0
     for await (const chunk of persistence.readBack(image, held)) {
       hash.update(chunk)
-      tap?.update(chunk)
+      await tap?.update(chunk)
       read += chunk.byteLength
     }
-    if (read !== held) return fresh()
+    if (read !== held) {
+      tap?.close()
+      return fresh()
+    }
     logger.info({ held, size: image.size }, 'resuming firmware download from held bytes')
     return { offset: held, hash, tap }
   } catch (error) {
+    tap?.close()
     logger.warn({ err: (error as Error).message }, 'could not resume; starting over')
     return fresh()
   }

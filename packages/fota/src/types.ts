@@ -158,7 +158,8 @@ export interface FirmwarePersistence {
   readBack?(image: FirmwareImage, length: number): AsyncIterable<Uint8Array>
   /**
    * Optional, trial boots (with `boot`, `bootState`, `confirm`, `rollbackReported`): makes the
-   * committed image run at the next boot, on trial for `confirmWithinBoots` boots. Throws
+   * committed image run at the next boot, on trial for `confirmWithinBoots` boots (and
+   * `confirmWithinMs` from its first boot, when given and the adapter keeps a deadline). Throws
    * `ERR_PERSISTENCE` when no committed image waits. Returns that image.
    */
   activate?(options?: ActivateOptions): Promise<FirmwareImage> | FirmwareImage
@@ -174,6 +175,13 @@ export interface FirmwarePersistence {
    * raises the security counter to its security version. Does nothing when no trial runs.
    */
   confirm?(): Promise<void> | void
+  /**
+   * Optional, trial boots with a deadline: gives the running trial image up now, as a boot past
+   * its deadline would (the next boot runs the confirmed image, `bootState()` reports the
+   * rollback). A device calls it when `confirmWithinMs` runs out while the image runs. Does
+   * nothing when no trial runs.
+   */
+  rollBack?(): Promise<void> | void
   /** Optional, trial boots: the device told the platform about the rollback in `bootState()`; forget it. */
   rollbackReported?(): Promise<void> | void
   /** Optional: room for images, read by the `enoughRoom` policy. */

@@ -46,7 +46,14 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
     this.thing = new ThingClient(this.connection, thingModel ? { thingModel } : {})
     this.fota = new FotaClient(this.connection, options.firmware ?? {})
     const forward = <
-      E extends 'fota' | 'fota:progress' | 'fota:deferred' | 'property:set' | 'service' | 'config',
+      E extends
+        | 'fota'
+        | 'fota:progress'
+        | 'fota:deferred'
+        | 'fota:rollback'
+        | 'property:set'
+        | 'service'
+        | 'config',
     >(
       event: E,
     ) =>
@@ -61,6 +68,7 @@ export class SubDevice extends ThingSurface<SubDeviceEvents> {
     this.fota.on('fota', forward('fota'))
     this.fota.on('fota:progress', forward('fota:progress'))
     this.fota.on('fota:deferred', forward('fota:deferred'))
+    this.fota.on('fota:rollback', forward('fota:rollback'))
     this.fota.on('config', forward('config'))
     forwardErrors(this.fota, this, host.logger)
   }

@@ -1,5 +1,12 @@
 import type { DeviceIdentity, LinkkitError, LoggerOption, RegisteredDevice, SignMethod } from '@linkkit/core'
-import type { ConfigOffer, FirmwareOffer, FotaDeferral, FotaOptions, FotaProgress } from '@linkkit/fota'
+import type {
+  ConfigOffer,
+  FirmwareOffer,
+  FotaDeferral,
+  FotaOptions,
+  FotaProgress,
+  FotaRollback,
+} from '@linkkit/fota'
 import type { ThingClientEvents, ThingModel, ThingModelSource } from '@linkkit/thing-model'
 
 /**
@@ -16,6 +23,8 @@ export interface CommonDeviceEvents {
   'fota:progress': (progress: FotaProgress) => void
   /** `firmware.policy` held a download or an activation back; it is taken again at `retryAt`. */
   'fota:deferred': (deferral: FotaDeferral) => void
+  /** The image on trial missed its confirm deadline (`firmware.confirmWithinMs`) and was rolled back: restart. */
+  'fota:rollback': (rollback: FotaRollback) => void
   /** The cloud set properties (ITE_PROPERTY_SET). */
   'property:set': ThingClientEvents['property:set']
   /** The cloud invoked a service (ITE_SERVICE_REQUEST). */

@@ -142,6 +142,7 @@ export class Device extends ThingSurface<DeviceEvents> {
     fota.on('fota', this.#onFota, this)
     fota.on('fota:progress', this.#onFotaProgress, this)
     fota.on('fota:deferred', this.#onFotaDeferred, this)
+    fota.on('fota:rollback', this.#onFotaRollback, this)
     fota.on('config', this.#onConfig, this)
     forwardErrors(fota, this, this.logger)
     this.#connection = connection
@@ -184,6 +185,10 @@ export class Device extends ThingSurface<DeviceEvents> {
 
   #onFotaDeferred(deferral: Parameters<DeviceEvents['fota:deferred']>[0]): void {
     this.#safeEmit('fota:deferred', deferral)
+  }
+
+  #onFotaRollback(rollback: Parameters<DeviceEvents['fota:rollback']>[0]): void {
+    this.#safeEmit('fota:rollback', rollback)
   }
 
   #onConfig(offer: Parameters<DeviceEvents['config']>[0]): void {
@@ -233,6 +238,8 @@ export class Device extends ThingSurface<DeviceEvents> {
   async #connect(): Promise<this> {
     if (this.#deviceSecret === undefined) {
       const { deviceSecret } = await this.register()
+      // close() may have come while registering (got loads lazily): nothing is built after it.
+      if (this.#closing !== undefined) throw new LinkkitError('ERR_CLOSED', 'device was closed')
       this.#deviceSecret = deviceSecret
       this.#build(deviceSecret)
     }

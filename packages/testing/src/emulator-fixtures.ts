@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { Emulator, type EmulatorOptions } from '@linkkit/emulator'
+import { Emulator, type EmulatorOptions, type OtaRollout } from '@linkkit/emulator'
 
 /** The smart-lamp TSL of the examples. */
 export const LAMP_TSL = fileURLToPath(new URL('../../../examples/lamp.tsl.json', import.meta.url))
@@ -37,5 +37,23 @@ export function startEmulator(count: number, options: EmulatorOptions = {}): Pro
       { productKey: GW.productKey, nodeType: 'gateway' },
       ...(options.products ?? [{ productKey: SUB_PK, thingModel: LAMP_TSL }]),
     ],
+  })
+}
+
+/** Resolves with the rollout once `check` holds for it, as `emu` holds it now or at one of its events. */
+export function rolloutWhere(
+  emu: Emulator,
+  id: string,
+  check: (r: OtaRollout) => boolean,
+): Promise<OtaRollout> {
+  return new Promise((resolve) => {
+    const listener = (r: OtaRollout) => {
+      if (r.id !== id || !check(r)) return
+      emu.ota.off('ota:rollout', listener)
+      resolve(r)
+    }
+    emu.ota.on('ota:rollout', listener)
+    const now = emu.ota.rollouts.get(id)
+    if (now !== undefined) listener(now)
   })
 }

@@ -56,6 +56,12 @@ export const emulatorCommand: Command = {
       description:
         'name of the platform in Redis; nodes with the same URL and prefix are one platform (default: linkkit-emulator)',
     },
+    'redis-lease-ms': {
+      type: 'string',
+      value: 'ms',
+      description:
+        'with --redis: how long a node holds a rollout without renewing it before another node takes it over (default: 15000)',
+    },
     'mqtt-port': {
       type: 'string',
       value: 'port',
@@ -105,6 +111,10 @@ export const emulatorCommand: Command = {
     }
     const redisUrl = options.string('redis')
     const redisPrefix = options.string('redis-prefix')
+    const redisLeaseMs = options.integer('redis-lease-ms', 300, 2_147_483_647)
+    if (redisLeaseMs !== undefined && redisUrl === undefined) {
+      throw new UsageError('--redis-lease-ms needs --redis')
+    }
     const configPath = resolve(io.cwd, options.required('config'))
     const config = await loadEmulatorConfig(configPath)
     const mqttPort = ports.mqtt ?? config.mqttPort ?? DEFAULT_MQTT_PORT
@@ -129,6 +139,7 @@ export const emulatorCommand: Command = {
         allowedFirmwareDir,
         ...(redisUrl === undefined ? {} : { redisUrl }),
         ...(redisPrefix === undefined ? {} : { redisPrefix }),
+        ...(redisLeaseMs === undefined ? {} : { redisLeaseMs }),
       })
     } catch (error) {
       const { code, port } = error as { code?: string; port?: number }

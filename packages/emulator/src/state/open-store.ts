@@ -12,5 +12,6 @@ export async function openStore(settings: Settings): Promise<StateStore> {
     settings.redisUrl,
     settings.redisPrefix,
     settings.logger.child({ component: 'state' }),
+    { leaseMs: settings.redisLeaseMs },
   )
 }

@@ -22,20 +22,35 @@ function redis(url: string, keyPrefix?: string): Redis {
   return client
 }
 
+/** aedes' options on Redis, and how to end the connection aedes does not close itself. */
+export interface RedisBroker {
+  options: Partial<AedesOptions>
+  /** Quits the persistence's connection: call once the broker closed. */
+  close(): Promise<void>
+}
+
 /**
  * aedes on Redis, as aedes scales out: messages travel through mqemitter-redis (on channels
  * `${prefix}/mqtt/<topic>`, so platforms sharing one Redis never hear each other; not `${prefix}/<topic>`:
  * mqemitter-redis turns a `#` subscription into the channel pattern `${prefix}/mqtt*`, which must
  * not match the state store's channel `${prefix}:changes`, whose messages it cannot decode) and subscriptions,
  * persistent sessions, queued QoS 1 messages and retained messages live in
- * aedes-persistence-redis (keys under `${prefix}:mqtt:`). Each gets connections of its own, which
- * aedes closes with the broker.
+ * aedes-persistence-redis (keys under `${prefix}:mqtt:`). Each gets connections of its own. aedes'
+ * `close()` closes the emitter's, not the persistence's (it never calls `persistence.destroy()`,
+ * whose unsubscribe would go through the emitter already closed): `close()` here quits it, else
+ * it would keep the process alive and reconnect forever once Redis is gone.
  */
-export function redisBrokerOptions(url: string, prefix: string): Partial<AedesOptions> {
+export function redisBroker(url: string, prefix: string): RedisBroker {
   const Prefixed = (mqemitterRedis as unknown as { MQEmitterRedisPrefix: PrefixedEmitter })
     .MQEmitterRedisPrefix
+  const conn = redis(url, `${prefix}:mqtt:`)
   return {
-    mq: new Prefixed(`${prefix}/mqtt/`, { subConn: redis(url), pubConn: redis(url) }),
-    persistence: redisPersistence({ conn: redis(url, `${prefix}:mqtt:`) }),
+    options: {
+      mq: new Prefixed(`${prefix}/mqtt/`, { subConn: redis(url), pubConn: redis(url) }),
+      persistence: redisPersistence({ conn }),
+    },
+    close: async () => {
+      await conn.quit().catch(() => conn.disconnect())
+    },
   }
 }

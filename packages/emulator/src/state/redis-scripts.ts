@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+
 /**
  * Lua scripts of the Redis store. Each change is stored and published in one script, so the order in
  * which Redis runs them is the order in which every node hears of them (one channel per platform).
@@ -56,3 +59,39 @@ redis.call('SADD', KEYS[3], ARGV[6])
 redis.call('PUBLISH', ARGV[3], cjson.encode({s = seq, n = ARGV[4], g = ARGV[5], f = ARGV[6]}) .. '\\n' .. ARGV[1])
 return seq
 `
+
+/**
+ * Takes or renews a lease: KEYS [1] the lease. ARGV: [1] node, [2] time to live, ms. Returns 1 when
+ * the node holds it now (it was free, expired, or the node's own), else 0.
+ */
+export const HOLD_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`
+
+/** Frees a lease the node holds: KEYS [1] the lease. ARGV: [1] node. */
+export const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+`
+
+/** A script and its SHA-1, run by `EVALSHA` (then `EVAL` when the server does not know it yet). */
+export interface Script {
+  sha: string
+  lua: string
+}
+
+export function script(lua: string): Script {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') }
+}
+
+export async function runScript(cmd: Redis, s: Script, keys: string[], args: string[]): Promise<unknown> {
+  try {
+    return await cmd.evalsha(s.sha, keys.length, ...keys, ...args)
+  } catch (error) {
+    if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error
+    return await cmd.eval(s.lua, keys.length, ...keys, ...args)
+  }
+}

@@ -24,6 +24,11 @@ export interface StateStore {
   readonly bus: NodeBus
   /** Large byte strings (firmware images) other nodes fetch when they need them. */
   readonly blobs: BlobStore
+  /**
+   * Work one node does for the platform (driving a rollout) and another takes over when that node
+   * stops renewing it. Undefined for the memory store: no other node could take over.
+   */
+  readonly leases: Leases | undefined
   /** A fresh id for `kind` (`job`, `fw`, …), unique within the platform. */
   nextId(kind: string): string
   /** Loads what the platform already holds into the tables' listeners, then applies changes live. */
@@ -81,6 +86,16 @@ export interface NodeBus {
   on(topic: string, listener: (message: unknown, from: string) => void): void
 }
 
+/** Named leases, each held by at most one node of the platform at a time. */
+export interface Leases {
+  /** How long a lease outlives its holder's last `hold()`, ms. */
+  readonly ttlMs: number
+  /** Takes the lease when it is free (or its holder stopped renewing it), renews it when this node holds it; true when this node holds it now. */
+  hold(name: string): Promise<boolean>
+  /** Frees the lease when this node holds it. */
+  release(name: string): Promise<void>
+}
+
 /** Byte strings by id. */
 export interface BlobStore {
   /** Stores the bytes; resolves once other nodes can read them. */
@@ -105,6 +120,7 @@ export class MemoryStore implements StateStore {
     get: () => Promise.resolve(undefined),
     delete: noop,
   }
+  readonly leases = undefined
   readonly #ids = new Map<string, number>()
 
   brokerOptions(): Partial<AedesOptions> {

@@ -1,6 +1,6 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { LinkkitError } from '@linkkit/core'
+import { LinkkitError, redactUrl } from '@linkkit/core'
 import type { DownloadTlsOptions } from './options.js'
 
 /** Redirects followed per request, as many as browsers and got follow. */
@@ -44,10 +44,11 @@ export class HttpGet {
       const location = response.headers.location
       if (!isRedirect(response.statusCode) || location === undefined) return response
       response.resume()
+      const status = response.statusCode as number
       if (redirects === MAX_REDIRECTS) {
-        throw new Error(`more than ${MAX_REDIRECTS} redirects`)
+        throw this.#refused(status, `redirected more than ${MAX_REDIRECTS} times`)
       }
-      url = this.#nextUrl(url, location)
+      url = this.#nextUrl(url, location, status)
     }
   }
 
@@ -63,23 +64,38 @@ export class HttpGet {
     return this.#response?.readableEnded === true
   }
 
-  #nextUrl(from: URL, location: string): URL {
+  /**
+   * Where a redirect leads. What a retry cannot change is thrown as a LinkkitError, which the
+   * attempt rethrows without retrying: a downgrade from https to http (whatever `allowHttp`
+   * says: the offer's URL chose TLS), http without `allowHttp`, an invalid or non-HTTP target.
+   * Messages show the targets redacted (a signed URL's query string holds credentials).
+   */
+  #nextUrl(from: URL, location: string, status: number): URL {
     let next: URL
     try {
       next = new URL(location, from)
     } catch {
-      throw new Error('a redirect to an invalid URL')
+      throw this.#refused(status, 'redirected to an invalid URL')
     }
-    if (next.protocol === 'http:' && !this.#options.allowHttp) {
+    const to = redactUrl(next.href)
+    if (next.protocol === 'http:' && (from.protocol === 'https:' || !this.#options.allowHttp)) {
+      const why = from.protocol === 'https:' ? 'from https ' : ''
       throw new LinkkitError(
         'ERR_HTTP_NOT_ALLOWED',
-        `firmware server ${this.#options.where} redirected to plain http`,
+        `firmware server ${this.#options.where} redirected ${why}to plain http (${to}); refused`,
+        { httpStatus: status },
       )
     }
     if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw new Error(`a redirect to an unsupported protocol ${next.protocol}`)
+      throw this.#refused(status, `redirected to an unsupported protocol (${to})`)
     }
     return next
+  }
+
+  #refused(status: number, why: string): LinkkitError {
+    return new LinkkitError('ERR_DOWNLOAD_HTTP_STATUS', `firmware server ${this.#options.where} ${why}`, {
+      httpStatus: status,
+    })
   }
 
   #get(url: URL): Promise<IncomingMessage> {

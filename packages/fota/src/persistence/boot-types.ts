@@ -5,6 +5,20 @@ export interface ActivateOptions {
    * back to the confirmed image. An integer from 1 to 255. @default 1
    */
   confirmWithinBoots?: number
+  /**
+   * Milliseconds the new image gets to be confirmed, counted from its first boot by the adapter's
+   * clock and kept with its boot state, so a restart does not extend them: a boot after them rolls
+   * back as a spent boot budget does, and `rollBack()` (which a device calls when they run out
+   * while it runs) rolls back at once. An integer from 1 to 2^32 − 1 (about 49 days).
+   * @default undefined (only boots count)
+   */
+  confirmWithinMs?: number
+}
+
+/** Where an adapter's trial deadlines take the time from: only `now()` is needed. */
+export interface BootClock {
+  /** Milliseconds since the epoch. */
+  now(): number
 }
 
 /** What a boot chose (an adapter's `boot()`, the bootloader's step). */
@@ -25,6 +39,11 @@ export interface TrialState {
   readonly bootsLeft: number
   /** The version a rollback returns to, when known. */
   readonly fallbackVersion: string | undefined
+  /**
+   * With a deadline (`confirmWithinMs`): confirm before this time (the adapter's clock, ms since
+   * the epoch), or the image rolls back. Undefined when only boots count.
+   */
+  readonly confirmBy?: number | undefined
 }
 
 /** What an adapter with trial boots knows about the running image, read without side effects. */

@@ -29,12 +29,23 @@ export interface BootFile {
   previous: PreviousSet | undefined
   /** Written before the renames of a commit, cleared after: a crash in between is finished or undone. */
   committing: (CommittedSet & { previous: PreviousSet | undefined; superseding: boolean }) | undefined
-  /** The current image was activated: `booted` once it ran, `extraBoots` left after that. */
-  trial: { booted: boolean; extraBoots: number } | undefined
+  /**
+   * The current image was activated: `booted` once it ran, `extraBoots` left after that; with a
+   * deadline, `confirmWithinMs` from `startedAt` (its first boot, stamped then).
+   */
+  trial: TrialRecord | undefined
   /** A rollback under way (set before its renames). */
   rollingBack: boolean
   /** A rollback the device has not reported yet. */
   rolledBack: { version: string | undefined } | undefined
+}
+
+/** A trial as the boot file keeps it. */
+export interface TrialRecord {
+  booted: boolean
+  extraBoots: number
+  confirmWithinMs?: number
+  startedAt?: number
 }
 
 export const emptyBootFile = (): BootFile => ({
@@ -73,6 +84,14 @@ const isPrevious = (value: unknown): value is PreviousSet =>
 const optional = <T>(value: unknown, check: (v: unknown) => v is T): value is T | undefined =>
   value === undefined || check(value)
 
+const isNumber = (value: unknown): value is number => typeof value === 'number'
+const isTrial = (value: unknown): value is TrialRecord =>
+  isRecord(value) &&
+  typeof value.booted === 'boolean' &&
+  typeof value.extraBoots === 'number' &&
+  optional(value.confirmWithinMs, isNumber) &&
+  optional(value.startedAt, isNumber)
+
 function isBootFile(value: unknown): value is BootFile {
   if (!isRecord(value) || value.format !== 1 || typeof value.securityVersion !== 'number') return false
   const trial = value.trial
@@ -85,8 +104,7 @@ function isBootFile(value: unknown): value is BootFile {
         isSet(committing) &&
         optional(committing.previous, isPrevious) &&
         typeof committing.superseding === 'boolean')) &&
-    (trial === undefined ||
-      (isRecord(trial) && typeof trial.booted === 'boolean' && typeof trial.extraBoots === 'number')) &&
+    (trial === undefined || isTrial(trial)) &&
     typeof value.rollingBack === 'boolean' &&
     (value.rolledBack === undefined || isRecord(value.rolledBack))
   )

@@ -1,3 +1,8 @@
+import { join } from 'node:path'
+import { booleanRule, integerOption, invalidOption, LinkkitError, requireOption } from '@linkkit/core'
+import type { BootClock } from './boot-types.js'
+import { isSafeName } from './file-targets.js'
+
 /** Options of `FilePersistence`: `path` (one image) or `dir` (a file per name). */
 export interface FilePersistenceOptions {
   /**
@@ -44,4 +49,52 @@ export interface FilePersistenceOptions {
    * @default undefined (once `boot()` was called on this storage)
    */
   keepPrevious?: boolean
+  /**
+   * The clock of trial deadlines (`activate({ confirmWithinMs })`): `boot()` stamps the first boot
+   * of an image on trial with it and rolls back once the deadline passed. Tests pass a fake one.
+   * @default the system clock
+   */
+  clock?: BootClock
+}
+
+/** `FilePersistenceOptions` checked, with their defaults and the target's path. */
+export interface ResolvedFileOptions {
+  readonly path: string
+  readonly dir: string | undefined
+  readonly imageName: string
+  readonly fsync: boolean
+  readonly bufferBytes: number
+  readonly keepPrevious: boolean | undefined
+  readonly clock: BootClock
+}
+
+const systemBootClock: BootClock = Object.freeze({ now: () => Date.now() })
+
+/** Checks the options once, at construction; throws `ERR_INVALID_OPTIONS` naming the bad one. */
+export function resolveFileOptions(options: FilePersistenceOptions): ResolvedFileOptions {
+  const { path, dir } = options ?? {}
+  const given = (value: unknown) => typeof value === 'string' && value.length > 0
+  if (given(path) === given(dir)) {
+    throw new LinkkitError('ERR_INVALID_OPTIONS', 'FilePersistence needs either a non-empty `path` or `dir`')
+  }
+  const imageName = options.imageName ?? 'firmware.bin'
+  if (!isSafeName(imageName)) {
+    throw invalidOption('imageName', 'letters, digits and . _ - without a leading dot or a path separator')
+  }
+  const directory = given(dir) ? (dir as string) : undefined
+  const keepPrevious =
+    options.keepPrevious === undefined
+      ? undefined
+      : requireOption(options.keepPrevious, 'keepPrevious', booleanRule)
+  const clock = options.clock ?? systemBootClock
+  if (typeof clock?.now !== 'function') throw invalidOption('clock', 'an object with now()')
+  return {
+    path: directory === undefined ? (path as string) : join(directory, imageName),
+    dir: directory,
+    imageName,
+    fsync: options.fsync ?? true,
+    bufferBytes: integerOption(options.writeBufferBytes, 'writeBufferBytes', 1024 * 1024, { min: 0 }),
+    keepPrevious,
+    clock,
+  }
 }

@@ -27,7 +27,8 @@ const suffixes = ['.part.json', '.part', '.verified'] as const
  */
 const safeName = /^[^\\/<>:"|?*.][^\\/<>:"|?*]{0,127}$/
 
-function isSafeName(name: string): boolean {
+/** Whether `name` may be stored under a directory (see `safeName`). */
+export function isSafeName(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
     const code = name.charCodeAt(i)
     if (code < 0x20 || code === 0x7f) return false

@@ -1,26 +1,25 @@
-import { copyFile, link, mkdir, rename, rm, statfs } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { LinkkitError } from '@linkkit/core'
 import type { FirmwareImage } from '../types.js'
-import type { ActivateOptions, BootResult, BootState, StorageCapacity } from './boot-types.js'
-import { confirmBudget } from './confirm-budget.js'
+import type { ActivateOptions, BootClock, BootResult, BootState, StorageCapacity } from './boot-types.js'
+import { trialBudget } from './confirm-budget.js'
 import {
   type BootFile,
   emptyBootFile,
   type PreviousSet,
   readBootFile,
+  type TrialRecord,
   writeBootFile,
 } from './file-boot-state.js'
-import { fsFailure, isMissing } from './file-state.js'
-import { sizeOf } from './file-targets.js'
-
-/** Where one target file, its kept previous copy and its staged bytes live. */
-export interface TrialFile {
-  readonly target: string
-  readonly previous: string
-  /** The file that exists until the commit renames it over the target (`.part` or `.verified`). */
-  readonly staged: string
-}
+import {
+  dropKept,
+  exists,
+  type FileOf,
+  fileCapacity,
+  keepPrevious,
+  presentNames,
+  restoreKept,
+} from './file-kept.js'
 
 /** How `FileTrial` finds its files: the boot state, and each target by name. */
 export interface TrialLayout {
@@ -32,18 +31,19 @@ export interface TrialLayout {
    * file exists).
    */
   readonly keepPrevious: boolean | undefined
-  fileOf(name: string): TrialFile
+  /** The clock of trial deadlines (`confirmWithinMs`). */
+  readonly clock: BootClock
+  readonly fileOf: FileOf
   /** Finishes a multi-file commit a crash interrupted (its journal), before the boot state is judged. */
   finishInterruptedCommit(): Promise<void>
 }
 
-const exists = async (path: string) => (await sizeOf(path)) !== undefined
-
 /**
  * Trial boots for `FilePersistence`, as an A/B flash has them: at a commit the files it replaces
  * are kept (hard links, so no bytes are copied) until the new image is confirmed; `activate()`
- * puts the new image on trial for `confirmWithinBoots` boots, counted by `boot()`; a boot past
- * them without `confirm()` puts the kept files back. The state and the security counter live in a
+ * puts the new image on trial for `confirmWithinBoots` boots, counted by `boot()`, and
+ * `confirmWithinMs` from its first boot when set; a boot past either without `confirm()`, or
+ * `rollBack()`, puts the kept files back. The state and the security counter live in a
  * boot file replaced whole by a rename, and every step that renames writes its intent first, so
  * a crash anywhere is finished or undone by the next call.
  */
@@ -75,7 +75,7 @@ export class FileTrial {
     const superseding = state.trial !== undefined && state.previous !== undefined
     let previous: PreviousSet | undefined = superseding ? state.previous : undefined
     if (!superseding && this.#layout.keepPrevious !== false) {
-      previous = { image: state.current?.image, names: await this.#present(names) }
+      previous = { image: state.current?.image, names: await presentNames(this.#layout.fileOf, names) }
     }
     state.committing = { image, names: [...names], previous, superseding }
     await this.#save(state)
@@ -100,7 +100,7 @@ export class FileTrial {
 
   /** Puts the committed image on trial for `confirmWithinBoots` boots. */
   async activate(options: ActivateOptions = {}): Promise<FirmwareImage> {
-    const boots = confirmBudget(options)
+    const budget = trialBudget(options)
     const state = await this.#load()
     if (state.trial?.booted === true) {
       throw new LinkkitError(
@@ -116,7 +116,8 @@ export class FileTrial {
           : 'nothing to roll back to: the image is confirmed, or the previous files were not kept (keepPrevious)',
       )
     }
-    state.trial = { booted: false, extraBoots: boots - 1 }
+    state.trial = { booted: false, extraBoots: budget.boots - 1 }
+    if (budget.ms !== undefined) state.trial.confirmWithinMs = budget.ms
     await this.#save(state)
     return state.current.image
   }
@@ -128,19 +129,30 @@ export class FileTrial {
     // From the first boot on, commits keep the files they replace (unless keepPrevious: false).
     if (found === undefined) await this.#save(state)
     const trial = state.trial
-    if (trial !== undefined && !(trial.booted && trial.extraBoots === 0)) {
+    if (trial === undefined) return { version: state.current?.image.version, rolledBack: false }
+    const now = this.#layout.clock.now()
+    if (!trial.booted || !spent(trial, now)) {
       state.trial = trial.booted
-        ? { booted: true, extraBoots: trial.extraBoots - 1 }
-        : { ...trial, booted: true }
+        ? { ...trial, extraBoots: trial.extraBoots - 1 }
+        : { ...trial, booted: true, ...(trial.confirmWithinMs === undefined ? {} : { startedAt: now }) }
       await this.#save(state)
       return { version: state.current?.image.version, rolledBack: false }
     }
-    if (trial === undefined) return { version: state.current?.image.version, rolledBack: false }
+    await this.#rollBackNow(state)
+    return { version: state.current?.image.version, rolledBack: true }
+  }
+
+  /** Rolls the running trial image back now (its deadline passed while it ran); nothing when none runs. */
+  async rollBack(): Promise<void> {
+    const state = await this.#load()
+    if (state.trial?.booted === true) await this.#rollBackNow(state)
+  }
+
+  async #rollBackNow(state: BootFile): Promise<void> {
     state.rollingBack = true
     await this.#save(state)
     await this.#rollBack(state)
     await this.#save(state)
-    return { version: state.current?.image.version, rolledBack: true }
   }
 
   /** Keeps the running trial image, drops the kept files and raises the security counter. */
@@ -158,7 +170,7 @@ export class FileTrial {
     state.trial = undefined
     state.previous = undefined
     await this.#save(state)
-    await this.#dropKept(previous?.names ?? [])
+    await dropKept(this.#layout.fileOf, previous?.names ?? [])
   }
 
   async bootState(): Promise<BootState> {
@@ -173,6 +185,7 @@ export class FileTrial {
               securityVersion: current.securityVersion ?? 0,
               bootsLeft: state.trial.extraBoots,
               fallbackVersion: state.previous?.image?.version,
+              confirmBy: confirmBy(state.trial),
             }
           : undefined,
       rolledBack: state.rolledBack,
@@ -188,14 +201,8 @@ export class FileTrial {
   }
 
   /** The file system's room, from `statfs` of the directory the files live in. */
-  async capacity(): Promise<StorageCapacity> {
-    const dir = dirname(this.#layout.statePath)
-    try {
-      const fs = await statfs(dir)
-      return { totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize }
-    } catch (error) {
-      throw fsFailure('ERR_PERSISTENCE', 'reading the free space', dir, error)
-    }
+  capacity(): Promise<StorageCapacity> {
+    return fileCapacity(dirname(this.#layout.statePath))
   }
 
   /** The boot state, fresh when trial boots were never used here. */
@@ -245,18 +252,7 @@ export class FileTrial {
   /** Puts the kept files back (idempotent, so a crash part-way is finished by running it again). */
   async #rollBack(state: BootFile): Promise<void> {
     const kept = new Set(state.previous?.names ?? [])
-    try {
-      for (const name of state.current?.names ?? []) {
-        const file = this.#layout.fileOf(name)
-        if (!kept.has(name)) await rm(file.target, { force: true })
-      }
-      for (const name of kept) {
-        const file = this.#layout.fileOf(name)
-        if (await exists(file.previous)) await rename(file.previous, file.target)
-      }
-    } catch (error) {
-      throw fsFailure('ERR_PERSISTENCE', 'rolling back', this.#layout.statePath, error)
-    }
+    await restoreKept(this.#layout.fileOf, state.current?.names ?? [], kept, this.#layout.statePath)
     state.rolledBack = { version: state.current?.image.version }
     const image = state.previous?.image
     state.current = image === undefined ? undefined : { image, names: [...kept] }
@@ -265,34 +261,24 @@ export class FileTrial {
     state.rollingBack = false
   }
 
-  async #present(names: readonly string[]): Promise<string[]> {
-    const present: string[] = []
-    for (const name of names) if (await exists(this.#layout.fileOf(name).target)) present.push(name)
-    return present
-  }
-
-  /** Links each target to its previous copy (a copy where links are not possible). */
   async #keep(previous: PreviousSet | undefined): Promise<void> {
-    for (const name of previous?.names ?? []) {
-      const file = this.#layout.fileOf(name)
-      try {
-        await mkdir(dirname(file.previous), { recursive: true })
-        await rm(file.previous, { force: true })
-        await link(file.target, file.previous).catch(async (error: NodeJS.ErrnoException) => {
-          if (isMissing(error)) throw error
-          await copyFile(file.target, file.previous)
-        })
-      } catch (error) {
-        throw fsFailure('ERR_PERSISTENCE', 'keeping the previous image', file.target, error)
-      }
-    }
-  }
-
-  async #dropKept(names: readonly string[]): Promise<void> {
-    for (const name of names) await rm(this.#layout.fileOf(name).previous, { force: true })
+    await keepPrevious(this.#layout.fileOf, previous)
   }
 
   async #save(state: BootFile): Promise<void> {
     await writeBootFile(this.#layout.statePath, state, this.#layout.fsync)
   }
+}
+
+/** The deadline of a trial that booted with one. */
+function confirmBy(trial: TrialRecord): number | undefined {
+  return trial.confirmWithinMs === undefined || trial.startedAt === undefined
+    ? undefined
+    : trial.startedAt + trial.confirmWithinMs
+}
+
+/** A booted trial whose boots are spent, or whose deadline passed. */
+function spent(trial: TrialRecord, now: number): boolean {
+  const by = confirmBy(trial)
+  return trial.extraBoots <= 0 || (by !== undefined && now >= by)
 }

@@ -1,11 +1,12 @@
-import { createReadStream } from 'node:fs'
 import { rename } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { LinkkitError } from '@linkkit/core'
 import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome } from '../types.js'
 import type { ActivateOptions, BootResult, BootState, StorageCapacity } from './boot-types.js'
-import type { FilePersistenceOptions } from './file-options.js'
-import { fsFailure, fsyncDirectory, readSidecar } from './file-state.js'
+import { assertOfferHeld, type HeldBytes, heldBytes, readHeld } from './file-held.js'
+import { trialFileOf } from './file-kept.js'
+import { type FilePersistenceOptions, resolveFileOptions } from './file-options.js'
+import { fsFailure, fsyncDirectory } from './file-state.js'
 import {
   assertFileName,
   commitFiles,
@@ -16,11 +17,10 @@ import {
   removeStaged,
   removeStagedExcept,
   singlePaths,
-  sizeOf,
   stagingDirName,
 } from './file-targets.js'
 import { FileTrial } from './file-trial.js'
-import { assertComplete, assertImage, sameImage } from './image.js'
+import { assertComplete, assertImage } from './image.js'
 import { type OfferPosition, offerPosition, refuseMultiFile } from './offer-set.js'
 import { StagingFile } from './staging-file.js'
 
@@ -48,8 +48,9 @@ interface Session {
  * Trial boots, as an A/B flash has them: once `boot()` is called at start (or with
  * `keepPrevious: true`), a commit keeps the files it replaces (`<path>.previous`, or under
  * `<dir>/.linkkit-ota/previous/`) until the new image is confirmed; `activate()` puts it on trial
- * for `confirmWithinBoots` boots, `boot()` counts them and puts the kept files back when they are
- * spent without `confirm()`; `confirm()` drops the kept files and raises the security counter. The
+ * for `confirmWithinBoots` boots (and `confirmWithinMs` from its first boot, by `clock`), `boot()`
+ * counts them and puts the kept files back when either is spent without `confirm()`, as
+ * `rollBack()` does at once; `confirm()` drops the kept files and raises the security counter. The
  * state lives in `<path>.boot.json` (`<dir>/.linkkit-ota/boot.json`).
  *
  * One instance per target; two adapters must not share a path or a directory.
@@ -66,42 +67,19 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
   #session: Session | undefined
 
   constructor(options: FilePersistenceOptions) {
-    const { path, dir } = options ?? {}
-    const given = (value: unknown) => typeof value === 'string' && value.length > 0
-    if (given(path) === given(dir)) {
-      throw new LinkkitError(
-        'ERR_INVALID_OPTIONS',
-        'FilePersistence needs either a non-empty `path` or `dir`',
-      )
-    }
-    this.#imageName = options.imageName ?? 'firmware.bin'
-    assertFileNameOption(this.#imageName)
-    this.dir = dir === undefined || dir.length === 0 ? undefined : dir
-    this.path = this.dir === undefined ? (path as string) : join(this.dir, this.#imageName)
-    this.#fsync = options.fsync ?? true
-    const bufferBytes = options.writeBufferBytes ?? 1024 * 1024
-    if (!Number.isSafeInteger(bufferBytes) || bufferBytes < 0) {
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'writeBufferBytes must be a non-negative integer')
-    }
-    this.#bufferBytes = bufferBytes
-    const keepPrevious = options.keepPrevious
-    if (keepPrevious !== undefined && typeof keepPrevious !== 'boolean') {
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'keepPrevious must be a boolean')
-    }
-    const single = this.dir === undefined
-    const staging = single ? '' : join(this.dir as string, stagingDirName)
+    const resolved = resolveFileOptions(options)
+    this.#imageName = resolved.imageName
+    this.dir = resolved.dir
+    this.path = resolved.path
+    this.#fsync = resolved.fsync
+    this.#bufferBytes = resolved.bufferBytes
     this.#trial = new FileTrial({
-      statePath: single ? `${this.path}.boot.json` : join(staging, 'boot.json'),
+      statePath:
+        this.dir === undefined ? `${this.path}.boot.json` : join(this.dir, stagingDirName, 'boot.json'),
       fsync: this.#fsync,
-      keepPrevious,
-      fileOf: (name) =>
-        single
-          ? { target: this.path, previous: `${this.path}.previous`, staged: `${this.path}.part` }
-          : {
-              target: join(this.dir as string, name),
-              previous: join(staging, 'previous', name),
-              staged: dirPaths(this.dir as string, name).verified as string,
-            },
+      keepPrevious: resolved.keepPrevious,
+      clock: resolved.clock,
+      fileOf: trialFileOf(this.path, this.dir),
       finishInterruptedCommit: () => this.recover(),
     })
   }
@@ -121,38 +99,14 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
   }
 
   async *readBack(image: FirmwareImage, length: number): AsyncIterable<Uint8Array> {
-    const held = await this.#held(image)
-    if (!(length <= held.bytes)) {
-      throw new LinkkitError('ERR_PERSISTENCE', `cannot read back ${length} bytes, ${held.bytes} are held`)
-    }
-    if (length === 0 || held.file === undefined) return
-    try {
-      for await (const chunk of createReadStream(held.file, { start: 0, end: length - 1 })) {
-        yield chunk as Buffer
-      }
-    } catch (error) {
-      throw fsFailure('ERR_PERSISTENCE', 'reading back the staging file', held.file, error)
-    }
+    yield* readHeld(await this.#held(image), length)
   }
 
   /** The bytes held for `image` and the file holding them (the staging file, or a verified one). */
-  async #held(image: FirmwareImage): Promise<{ bytes: number; file: string | undefined }> {
+  async #held(image: FirmwareImage): Promise<HeldBytes> {
     const paths = this.#pathsOf(image)
     await this.recover()
-    const sidecar = await readSidecar(paths.sidecar)
-    if (sidecar === undefined || !sameImage(sidecar, image)) return { bytes: 0, file: undefined }
-    if (paths.verified !== undefined) {
-      const verified = await sizeOf(paths.verified)
-      if (verified !== undefined) {
-        return verified === image.size
-          ? { bytes: verified, file: paths.verified }
-          : { bytes: 0, file: undefined }
-      }
-    }
-    const part = await sizeOf(paths.part)
-    return part !== undefined && part <= image.size
-      ? { bytes: part, file: paths.part }
-      : { bytes: 0, file: undefined }
+    return heldBytes(paths, image)
   }
 
   async start(image: FirmwareImage, offset: number): Promise<void> {
@@ -223,7 +177,7 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
       }
       await rename(paths.part, paths.verified as string)
       if (session.position.index < session.position.count - 1) return
-      await this.#assertOfferHeld(session)
+      await assertOfferHeld(this.dir, this.#offerNames(session), image)
     } catch (error) {
       // Refused or failed: drop the staging area so nothing unverified lingers; the target stays as it was.
       await this.#trial.abortCommit().catch(() => undefined)
@@ -268,6 +222,15 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
     return this.#trial.confirm()
   }
 
+  /**
+   * Rolls the running trial image back now, as a boot past its deadline would (a device calls it
+   * when `confirmWithinMs` runs out while the image runs): the kept files are put back and
+   * `bootState()` reports the rollback. Restart afterwards. Does nothing when no trial runs.
+   */
+  rollBack(): Promise<void> {
+    return this.#trial.rollBack()
+  }
+
   /** Forgets the rollback `bootState()` reported. */
   rollbackReported(): Promise<void> {
     return this.#trial.rollbackReported()
@@ -280,31 +243,6 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
 
   #offerNames(session: Session): readonly string[] {
     return session.position.count > 1 ? session.position.names : [this.#nameOf(session.staging.image)]
-  }
-
-  /** Every earlier file of the offer must be verified and waiting, or the offer is not committed at all. */
-  async #assertOfferHeld(session: Session): Promise<void> {
-    const { image } = session.staging
-    for (const [i, name] of this.#offerNames(session).entries()) {
-      const paths = dirPaths(this.dir as string, name)
-      const sidecar = await readSidecar(paths.sidecar)
-      const size = paths.verified === undefined ? undefined : await sizeOf(paths.verified)
-      const expected = image.files?.[i]?.size ?? image.size
-      if (
-        sidecar === undefined ||
-        sidecar.version !== image.version ||
-        sidecar.module !== image.module ||
-        size !== expected
-      ) {
-        throw new LinkkitError(
-          'ERR_PERSISTENCE',
-          `file ${name} of the offer is not verified; nothing committed`,
-          {
-            details: { reason: 'incomplete-offer', name },
-          },
-        )
-      }
-    }
   }
 
   /** Interrupted: the bytes so far are sound, so they stay (written and, with fsync, synced) for a resume. */
@@ -355,13 +293,5 @@ export class FilePersistence implements FirmwarePersistence, AsyncDisposable {
   /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
-  }
-}
-
-function assertFileNameOption(name: string): void {
-  try {
-    assertFileName(name)
-  } catch (error) {
-    throw new LinkkitError('ERR_INVALID_OPTIONS', `imageName: ${(error as Error).message}`)
   }
 }

@@ -1,5 +1,7 @@
+import { integerOption, invalidOption, LinkkitError } from '@linkkit/core'
 import type { DigestMethod } from '../types.js'
-import type { SlotName } from './flash/layout.js'
+import type { BootClock } from './boot-types.js'
+import { type FlashLayout, flashLayout, type SlotName } from './flash/layout.js'
 import type { FlashWear, PowerCutAtOperation } from './flash/nor-flash.js'
 import type { SlotInfo } from './flash/slot.js'
 
@@ -29,6 +31,12 @@ export interface FlashSimOptions {
    * @default undefined (no power cut)
    */
   powerCutAtOperation?: PowerCutAtOperation
+  /**
+   * The clock of trial deadlines (`activate({ confirmWithinMs })`): `boot()` stamps the first boot
+   * of an image on trial with it and rolls back once the deadline passed. Tests pass a fake one.
+   * @default the system clock
+   */
+  clock?: BootClock
 }
 
 /** Options of `FlashSimPersistence.provision`: the factory image flashed into slot A. */
@@ -63,3 +71,40 @@ export interface FlashSimState {
 }
 
 export const flashSimDefaults = { sectorSizeBytes: 4096, slotSizeBytes: 1024 * 1024 } as const
+
+/** `FlashSimOptions` checked, with their defaults. */
+export interface ResolvedFlashSimOptions {
+  readonly path: string
+  readonly layout: FlashLayout
+  readonly powerCutAt: number | undefined
+  readonly powerCutAtOperation: PowerCutAtOperation | undefined
+  readonly clock: BootClock
+}
+
+const systemBootClock: BootClock = Object.freeze({ now: () => Date.now() })
+
+/** Checks the options once, at construction; throws `ERR_INVALID_OPTIONS` naming the bad one. */
+export function resolveFlashSimOptions(options: FlashSimOptions): ResolvedFlashSimOptions {
+  if (typeof options?.path !== 'string' || options.path.length === 0) {
+    throw new LinkkitError('ERR_INVALID_OPTIONS', 'FlashSimPersistence needs a non-empty `path`')
+  }
+  const powerCutAt = options.powerCutAt
+  if (powerCutAt !== undefined) integerOption(powerCutAt, 'powerCutAt', 0, { min: 0 })
+  const atOperation = options.powerCutAtOperation
+  if (atOperation !== undefined) {
+    integerOption(atOperation.index ?? null, 'powerCutAtOperation.index', 0, { min: 0 })
+    integerOption(atOperation.tornBytes, 'powerCutAtOperation.tornBytes', 0, { min: 0 })
+  }
+  const clock = options.clock ?? systemBootClock
+  if (typeof clock?.now !== 'function') throw invalidOption('clock', 'an object with now()')
+  return {
+    path: options.path,
+    layout: flashLayout(
+      options.sectorSizeBytes ?? flashSimDefaults.sectorSizeBytes,
+      options.slotSizeBytes ?? flashSimDefaults.slotSizeBytes,
+    ),
+    powerCutAt,
+    powerCutAtOperation: atOperation === undefined ? undefined : { ...atOperation },
+    clock,
+  }
+}

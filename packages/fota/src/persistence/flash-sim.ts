@@ -1,10 +1,11 @@
 import { LinkkitError } from '@linkkit/core'
 import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome } from '../types.js'
-import type { ActivateOptions, BootState, StorageCapacity } from './boot-types.js'
-import { confirmBudget } from './confirm-budget.js'
+import type { ActivateOptions, BootClock, BootState, StorageCapacity } from './boot-types.js'
+import { trialBudget } from './confirm-budget.js'
 import * as bootloader from './flash/boot.js'
 import { type BootRecord, readBootRecord } from './flash/boot-record.js'
-import { type FlashLayout, flashLayout, otherSlot, type SlotName } from './flash/layout.js'
+import { bootStateOf, committedImage } from './flash/inspect.js'
+import { type FlashLayout, otherSlot, type SlotName } from './flash/layout.js'
 import { NorFlash, type PowerCutAtOperation } from './flash/nor-flash.js'
 import { provisionFlash } from './flash/provision.js'
 import { inspectSlot, readSlotBytes, resumableBytes } from './flash/slot.js'
@@ -13,7 +14,7 @@ import {
   type FlashSimOptions,
   type FlashSimProvisionOptions,
   type FlashSimState,
-  flashSimDefaults,
+  resolveFlashSimOptions,
 } from './flash-sim-options.js'
 import { assertImage } from './image.js'
 import { refuseMultiFile, tooLarge } from './offer-set.js'
@@ -28,9 +29,10 @@ export type { FlashSimOptions, FlashSimProvisionOptions, FlashSimState } from '.
  * A simulated NOR flash with A/B slots and a redundant boot record, kept in a file. Downloads go
  * to the spare slot (erasing each sector right before its first byte); `stop({ ok: true })`
  * writes the slot's image header but does not make it boot; `activate()` makes the next
- * `boot()` try it on trial (once, or `confirmWithinBoots` times); `confirm()` keeps it and raises
- * the security counter to its security version, and a boot past the trial without `confirm()`
- * rolls back, noting it for `bootState()` until `rollbackReported()`.
+ * `boot()` try it on trial (once, or `confirmWithinBoots` times, and until `confirmWithinMs`
+ * after its first boot by `clock`); `confirm()` keeps it and raises the security counter to its
+ * security version, and a boot past the trial without `confirm()` (or `rollBack()`) rolls back,
+ * noting it for `bootState()` until `rollbackReported()`.
  * Every boot verifies the image digest, so after a power cut injected anywhere (data, header or
  * boot record) the next boot finds the old or the new image, never a torn one.
  *
@@ -47,44 +49,19 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
   readonly layout: FlashLayout
   readonly #powerCutAt: number | undefined
   readonly #powerCutAtOperation: PowerCutAtOperation | undefined
+  readonly #clock: BootClock
   #flash: Promise<NorFlash> | undefined
   #writer: SlotWriter | undefined
   #booted: SlotName | undefined
   #closed = false
 
   constructor(options: FlashSimOptions) {
-    if (typeof options?.path !== 'string' || options.path.length === 0) {
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'FlashSimPersistence needs a non-empty `path`')
-    }
-    const powerCutAt = options.powerCutAt
-    if (powerCutAt !== undefined && !(Number.isSafeInteger(powerCutAt) && powerCutAt >= 0)) {
-      throw new LinkkitError(
-        'ERR_INVALID_OPTIONS',
-        `powerCutAt must be a non-negative integer, got ${powerCutAt}`,
-      )
-    }
-    this.path = options.path
-    this.layout = flashLayout(
-      options.sectorSizeBytes ?? flashSimDefaults.sectorSizeBytes,
-      options.slotSizeBytes ?? flashSimDefaults.slotSizeBytes,
-    )
-    this.#powerCutAt = powerCutAt
-    const atOperation = options.powerCutAtOperation
-    if (
-      atOperation !== undefined &&
-      !(
-        Number.isSafeInteger(atOperation.index) &&
-        atOperation.index >= 0 &&
-        (atOperation.tornBytes === undefined ||
-          (Number.isSafeInteger(atOperation.tornBytes) && atOperation.tornBytes >= 0))
-      )
-    ) {
-      throw new LinkkitError(
-        'ERR_INVALID_OPTIONS',
-        'powerCutAtOperation needs a non-negative integer index (and tornBytes)',
-      )
-    }
-    this.#powerCutAtOperation = atOperation === undefined ? undefined : { ...atOperation }
+    const resolved = resolveFlashSimOptions(options)
+    this.path = resolved.path
+    this.layout = resolved.layout
+    this.#powerCutAt = resolved.powerCutAt
+    this.#powerCutAtOperation = resolved.powerCutAtOperation
+    this.#clock = resolved.clock
   }
 
   /** Erases the whole flash file, writes `image` into slot A as the confirmed image, and opens it. */
@@ -172,13 +149,13 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
    */
   async activate(options: ActivateOptions = {}): Promise<FirmwareImage> {
     if (this.#writer !== undefined) throw new LinkkitError('ERR_PERSISTENCE', 'a download is in progress')
-    return bootloader.activate(await this.#open(), this.layout, confirmBudget(options))
+    return bootloader.activate(await this.#open(), this.layout, trialBudget(options))
   }
 
   /** A simulated reboot: chooses and verifies the image to run (the rules are in the class comment). */
   async boot(): Promise<bootloader.FlashSimBoot> {
     this.#writer = undefined
-    const result = await bootloader.boot(await this.#open(), this.layout)
+    const result = await bootloader.boot(await this.#open(), this.layout, this.#clock.now())
     this.#booted = result.slot
     return result
   }
@@ -188,28 +165,18 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
     await bootloader.confirm(await this.#open(), this.layout)
   }
 
+  /**
+   * Gives the running trial image up now, as a boot past its deadline would (a device calls it
+   * when `confirmWithinMs` runs out while the image runs): the next boot runs the confirmed slot
+   * and `bootState()` reports the rollback. Restart afterwards. Does nothing when no trial runs.
+   */
+  async rollBack(): Promise<void> {
+    if (await bootloader.rollBack(await this.#open())) this.#booted = undefined
+  }
+
   /** What runs, whether it is on trial, an unreported rollback and the security counter, from the boot record. */
   async bootState(): Promise<BootState> {
-    const flash = await this.#open()
-    const record = readBootRecord(flash)
-    const versionOf = (slot: SlotName) => inspectSlot(flash, this.layout, slot).image?.version
-    const running =
-      this.#booted ?? (record.trial && record.pending !== undefined ? record.pending : record.active)
-    const trial =
-      record.trial && record.pending !== undefined
-        ? {
-            version: versionOf(record.pending) ?? '',
-            securityVersion: inspectSlot(flash, this.layout, record.pending).image?.securityVersion ?? 0,
-            bootsLeft: record.extraBoots,
-            fallbackVersion: versionOf(record.active),
-          }
-        : undefined
-    return {
-      version: versionOf(running),
-      trial,
-      rolledBack: record.rolledBack === undefined ? undefined : { version: versionOf(record.rolledBack) },
-      securityVersion: record.securityVersion,
-    }
+    return bootStateOf(await this.#open(), this.layout, this.#booted)
   }
 
   /** Forgets the rollback `bootState()` reported. */
@@ -256,10 +223,7 @@ export class FlashSimPersistence implements FirmwarePersistence, AsyncDisposable
       }
     | undefined
   > {
-    const flash = await this.#open()
-    const info = inspectSlot(flash, this.layout, slot)
-    if (info.status !== 'ready' || info.image === undefined) return undefined
-    return { image: info.image, bytes: readSlotBytes(flash, this.layout, slot, info.image.size) }
+    return committedImage(await this.#open(), this.layout, slot)
   }
 
   /** The committed image waiting in the spare slot (what `activate()` would switch to), if any. */

@@ -1,23 +1,21 @@
-import { LinkkitError } from '@linkkit/core'
+import { integerOption, invalidOption } from '@linkkit/core'
 import type { PolicyContext, PolicyStage, PolicyVerdict, UpdatePolicy } from './policy.js'
 
 const MINUTE_MS = 60_000
 const DAY_MS = 24 * 60 * MINUTE_MS
 const proceed: PolicyVerdict = Object.freeze({ action: 'proceed' })
 
-function invalid(message: string): LinkkitError {
-  return new LinkkitError('ERR_INVALID_OPTIONS', message)
-}
-
+/** A duration in ms; fractions are allowed (the clock is a number), so it is not an `integerOption`. */
 function nonNegative(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback
-  if (!(Number.isFinite(v) && v >= 0)) throw invalid(`${name} must be a finite number >= 0`)
+  if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0))
+    throw invalidOption(name, 'a finite number >= 0')
   return v
 }
 
 function minutesOf(text: string, name: string): number {
-  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text)
-  if (match === null) throw invalid(`${name} must be HH:MM (00:00–23:59), got ${JSON.stringify(text)}`)
+  const match = typeof text === 'string' ? /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text) : null
+  if (match === null) throw invalidOption(name, `HH:MM (00:00–23:59), got ${JSON.stringify(text)}`)
   return Number(match[1]) * 60 + Number(match[2])
 }
 
@@ -41,11 +39,11 @@ export interface MaintenanceWindowOptions {
 export function maintenanceWindow(options: MaintenanceWindowOptions): UpdatePolicy {
   const start = minutesOf(options.start, 'maintenanceWindow start')
   const end = minutesOf(options.end, 'maintenanceWindow end')
-  if (start === end) throw invalid('maintenanceWindow start and end must differ')
-  const offset = options.utcOffsetMinutes ?? 0
-  if (!Number.isInteger(offset) || Math.abs(offset) > 14 * 60) {
-    throw invalid('maintenanceWindow utcOffsetMinutes must be an integer within ±840')
-  }
+  if (start === end) throw invalidOption('maintenanceWindow end', 'another time than start')
+  const offset = integerOption(options.utcOffsetMinutes, 'maintenanceWindow utcOffsetMinutes', 0, {
+    min: -14 * 60,
+    max: 14 * 60,
+  })
   const sign = offset < 0 ? '-' : '+'
   const zone = `UTC${sign}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}:${String(Math.abs(offset) % 60).padStart(2, '0')}`
   const label = `${options.start}–${options.end} ${zone}`
@@ -118,9 +116,7 @@ export interface RetryBudgetOptions {
  * battery or a data plan.
  */
 export function retryBudget(options: RetryBudgetOptions = {}): UpdatePolicy {
-  const attempts = options.attempts ?? 3
-  if (!Number.isInteger(attempts) || attempts < 1)
-    throw invalid('retryBudget attempts must be an integer >= 1')
+  const attempts = integerOption(options.attempts, 'retryBudget attempts', 3)
   const base = nonNegative(options.baseDelayMs, MINUTE_MS, 'retryBudget baseDelayMs')
   const max = nonNegative(options.maxDelayMs, 60 * MINUTE_MS, 'retryBudget maxDelayMs')
   return {
@@ -156,7 +152,7 @@ export function allowWhen(
   predicate: (context: PolicyContext) => boolean | string | Promise<boolean | string>,
   options: AllowWhenOptions = {},
 ): UpdatePolicy {
-  if (typeof predicate !== 'function') throw invalid('allowWhen needs a function')
+  if (typeof predicate !== 'function') throw invalidOption('allowWhen predicate', 'a function')
   const recheckMs = nonNegative(options.recheckMs, MINUTE_MS, 'allowWhen recheckMs')
   return {
     name: options.name ?? 'allowWhen',

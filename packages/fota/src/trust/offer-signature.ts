@@ -9,6 +9,8 @@ export interface FileSignature {
   readonly key: TrustedKey
   /** The decoded signature bytes. */
   readonly signature: Buffer
+  /** Whether an MD5 offer's SHA-256 is computed on a worker thread (`FirmwareTrust.digestWorker`). */
+  readonly digestWorker?: boolean
 }
 
 const ALGORITHMS: ReadonlySet<string> = new Set<SignatureAlgorithm>(['ed25519', 'ecdsa-p256'])
@@ -117,6 +119,6 @@ export function offerSignatures(offer: FirmwareOffer, keys: TrustKeys): FileSign
         offer,
       )
     }
-    return { key, signature }
+    return { key, signature, digestWorker: keys.digestWorker }
   })
 }

@@ -1,4 +1,4 @@
-import type { FotaOptions } from '../fota-client.js'
+import type { FotaOptions } from '../fota-options.js'
 import type { FirmwareOffer, FirmwarePersistence } from '../types.js'
 import { type FileSignature, offerSignatures } from './offer-signature.js'
 import { assertSecurityVersion, assertSecurityVersionOption } from './security-version.js'

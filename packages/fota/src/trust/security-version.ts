@@ -1,4 +1,4 @@
-import { LinkkitError } from '@linkkit/core'
+import { integerOption, LinkkitError } from '@linkkit/core'
 import type { FirmwareOffer } from '../types.js'
 
 /** The largest security version: adapters store the counter in 32 bits. */
@@ -26,15 +26,7 @@ export function offerSecurityVersion(offer: FirmwareOffer): number {
 
 /** Checks a configured minimum (`firmware.securityVersion`); throws `ERR_INVALID_OPTIONS`. */
 export function assertSecurityVersionOption(value: unknown, field: string): number {
-  if (value === undefined) return 0
-  if (typeof value === 'number' && valid(value)) return value
-  throw new LinkkitError(
-    'ERR_INVALID_OPTIONS',
-    `${field} must be an integer from 0 to ${MAX_SECURITY_VERSION}`,
-    {
-      details: { name: field },
-    },
-  )
+  return integerOption(value, field, 0, { min: 0, max: MAX_SECURITY_VERSION })
 }
 
 /**

@@ -1,38 +1,55 @@
-import { createHash, type Hash, verify } from 'node:crypto'
+import { verify } from 'node:crypto'
 import { LinkkitError } from '@linkkit/core'
 import type { FirmwareFile } from '../types.js'
+import type { DigestWorkerOptions } from './digest-worker.js'
 import type { FileSignature } from './offer-signature.js'
+import { type StreamDigest, streamDigest } from './stream-digest.js'
 
 /**
  * The signature check of one file, kept apart from the download: the signed message is the
  * 32-byte SHA-256 digest of the whole image. When the offer's own digest is SHA-256 the
  * downloader already computes it, and that (verified) digest is reused; for an MD5 offer this tap
  * hashes the same bytes as they pass (held bytes re-read on resume, then each chunk before it
- * is stored), so the image is never held in memory. `verify` runs once, after the last byte
- * and the digest check, before anything is committed.
+ * is stored), by default on a worker thread (a `DigestWorker`), so the second digest runs
+ * beside the download rather than on its thread; the image is never held in memory. `verify` runs once,
+ * after the last byte and the digest check, before anything is committed; `close` ends the worker
+ * on every other path.
  */
 export class SignatureTap {
   readonly #file: FirmwareFile
   readonly #signature: FileSignature
-  readonly #hash: Hash | undefined
+  readonly #sha256: StreamDigest | undefined
 
-  constructor(file: FirmwareFile, signature: FileSignature) {
+  /** `digest` tunes the worker; the defaults suit a download (tests use small batches, or an unknown algorithm to make the thread fail). */
+  constructor(file: FirmwareFile, signature: FileSignature, digest?: DigestWorkerOptions) {
     this.#file = file
     this.#signature = signature
-    this.#hash = file.signMethod === 'SHA256' ? undefined : createHash('sha256')
+    this.#sha256 =
+      file.signMethod === 'SHA256'
+        ? undefined
+        : streamDigest(signature.digestWorker ?? true, {
+            algorithm: 'sha256',
+            expectedBytes: file.size,
+            ...digest,
+          })
   }
 
-  /** Feeds bytes in file order (a no-op when the offer's digest is already SHA-256). */
-  update(chunk: Uint8Array): void {
-    this.#hash?.update(chunk)
+  /**
+   * Feeds bytes in file order (a no-op when the offer's digest is already SHA-256). Returns a
+   * promise when the worker is behind; await it before the next `update`. Rejects (or throws)
+   * `ERR_DIGEST_WORKER` when the worker failed.
+   */
+  update(chunk: Uint8Array): Promise<void> | undefined {
+    return this.#sha256?.update(chunk)
   }
 
   /**
    * Checks the signature over the image's SHA-256 digest; `digestHex` is the offer's verified
-   * digest. Throws `ERR_SIGNATURE_INVALID` (`details.reason: 'mismatch'`) when it does not verify.
+   * digest. Rejects with `ERR_SIGNATURE_INVALID` (`details.reason: 'mismatch'`) when it does not
+   * verify, `ERR_DIGEST_WORKER` when the worker failed.
    */
-  verify(digestHex: string): void {
-    const digest = this.#hash === undefined ? Buffer.from(digestHex, 'hex') : this.#hash.digest()
+  async verify(digestHex: string): Promise<void> {
+    const digest = this.#sha256 === undefined ? Buffer.from(digestHex, 'hex') : await this.#sha256.digest()
     const { key, signature } = this.#signature
     if (verifies(key.algorithm, digest, key.key, signature)) return
     const file = this.#file.name === undefined ? 'the image' : `file ${this.#file.name}`
@@ -41,6 +58,11 @@ export class SignatureTap {
       `the signature of ${file} does not verify with key ${key.id}`,
       { details: { reason: 'mismatch', keyId: key.id, algorithm: key.algorithm, file: this.#file.name } },
     )
+  }
+
+  /** Ends the worker (a failed, aborted or abandoned download). Idempotent. */
+  close(): void {
+    this.#sha256?.close()
   }
 }
 

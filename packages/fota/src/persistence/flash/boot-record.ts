@@ -18,6 +18,10 @@ export interface BootRecord {
   readonly securityVersion: number
   /** A slot the bootloader rolled back from, until the device reported it; undefined when none. */
   readonly rolledBack: SlotName | undefined
+  /** The pending image's deadline in ms from its first boot (`confirmWithinMs`); 0 = none. */
+  readonly confirmWithinMs: number
+  /** When the pending image first booted (ms since the epoch), stamped with a deadline only; 0 = not yet. */
+  readonly trialStartedAt: number
 }
 
 export type BootChoice = Omit<BootRecord, 'seq'>
@@ -29,6 +33,7 @@ const recordBytesV1 = 16
 const recordBytes = 32
 const slotCodes = { A: 0, B: 1 } as const
 const noSlot = 0xff
+const MAX_U48 = 2 ** 48 - 1
 
 /** The state of a flash that never had a boot record written: slot A, nothing pending. */
 const factory: BootRecord = {
@@ -39,6 +44,8 @@ const factory: BootRecord = {
   extraBoots: 0,
   securityVersion: 0,
   rolledBack: undefined,
+  confirmWithinMs: 0,
+  trialStartedAt: 0,
 }
 
 const slotCode = (slot: SlotName | undefined) => (slot === undefined ? noSlot : slotCodes[slot])
@@ -46,7 +53,8 @@ const slotOf = (code: number): SlotName | undefined => (code === 0 ? 'A' : code 
 
 /**
  * `LKB2 | seq u32 | active u8 | pending u8 | trial u8 | extraBoots u8 | securityVersion u32 |
- * rolledBack u8 | 11 reserved | crc32`, little-endian.
+ * rolledBack u8 | confirmWithinMs u32 | trialStartedAt u48 | 1 reserved | crc32`, little-endian.
+ * The deadline fields took reserved bytes, which older records hold as zeros: no deadline.
  */
 function encode(record: BootRecord): Uint8Array {
   const bytes = Buffer.alloc(recordBytes)
@@ -58,6 +66,8 @@ function encode(record: BootRecord): Uint8Array {
   bytes.writeUInt8(Math.min(255, record.extraBoots), 11)
   bytes.writeUInt32LE(record.securityVersion, 12)
   bytes.writeUInt8(slotCode(record.rolledBack), 16)
+  bytes.writeUInt32LE(record.confirmWithinMs, 17)
+  bytes.writeUIntLE(Math.max(0, Math.min(Math.trunc(record.trialStartedAt), MAX_U48)), 21, 6)
   bytes.writeUInt32LE(crc32(bytes.subarray(0, recordBytes - 4)), recordBytes - 4)
   return bytes
 }
@@ -79,6 +89,8 @@ function decode(area: Uint8Array): BootRecord | undefined {
     extraBoots: v2 ? bytes.readUInt8(11) : 0,
     securityVersion: v2 ? bytes.readUInt32LE(12) : 0,
     rolledBack: v2 ? slotOf(bytes.readUInt8(16)) : undefined,
+    confirmWithinMs: v2 ? bytes.readUInt32LE(17) : 0,
+    trialStartedAt: v2 ? bytes.readUIntLE(21, 6) : 0,
   }
 }
 

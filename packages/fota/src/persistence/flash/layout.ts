@@ -1,4 +1,4 @@
-import { LinkkitError } from '@linkkit/core'
+import { integerOption, invalidOption } from '@linkkit/core'
 
 /** The two firmware slots of the simulated flash. */
 export type SlotName = 'A' | 'B'
@@ -27,28 +27,24 @@ export interface FlashLayout {
 
 export const bootRecordSectors = [0, 1] as const
 
+/** The geometry of `sectorSizeBytes` and `slotSizeBytes`; throws `ERR_INVALID_OPTIONS` for a bad one. */
 export function flashLayout(sectorSizeBytes: number, slotSizeBytes: number): FlashLayout {
-  if (!Number.isSafeInteger(sectorSizeBytes) || sectorSizeBytes < 1024) {
-    throw new LinkkitError(
-      'ERR_INVALID_OPTIONS',
-      `sectorSizeBytes must be an integer >= 1024, got ${sectorSizeBytes}`,
-    )
-  }
+  integerOption(sectorSizeBytes, 'sectorSizeBytes', 0, { min: 1024 })
   if (
     !Number.isSafeInteger(slotSizeBytes) ||
     slotSizeBytes < 2 * sectorSizeBytes ||
     slotSizeBytes % sectorSizeBytes
   ) {
-    throw new LinkkitError(
-      'ERR_INVALID_OPTIONS',
-      `slotSizeBytes must be a multiple of sectorSizeBytes (${sectorSizeBytes}) of at least two sectors, got ${slotSizeBytes}`,
+    throw invalidOption(
+      'slotSizeBytes',
+      `a multiple of sectorSizeBytes (${sectorSizeBytes}) of at least two sectors, got ${slotSizeBytes}`,
     )
   }
   const dataSectors = slotSizeBytes / sectorSizeBytes - 1
   if (dataSectors > sectorSizeBytes - headerArea.progress) {
-    throw new LinkkitError(
-      'ERR_INVALID_OPTIONS',
-      `a slot of ${dataSectors} data sectors needs a larger sectorSizeBytes for its progress map`,
+    throw invalidOption(
+      'sectorSizeBytes',
+      `larger for the progress map of a slot of ${dataSectors} data sectors, got ${sectorSizeBytes}`,
     )
   }
   return {

@@ -31,6 +31,8 @@ export async function provisionFlash(
       extraBoots: 0,
       securityVersion: 0,
       rolledBack: undefined,
+      confirmWithinMs: 0,
+      trialStartedAt: 0,
     })
   } finally {
     await flash.close()
