@@ -1,9 +1,12 @@
 // One side of the fleet bench, in a process of its own so its RSS is its own: `raw` connects N
-// MQTT.js clients (the same signed CONNECT and the fleet device's core filters), `fleet` runs
-// simulateFleet with N devices. Prints one JSON line of figures.
+// MQTT.js clients (the same signed CONNECT and the same 16 filters a fleet device subscribes),
+// `fleet` runs simulateFleet with N devices. Both read memory the same way: after a full GC
+// (--expose-gc), minus what the process held before the first connect. Prints one JSON line of
+// figures. LINKKIT_FLEET_HEAPSNAPSHOT=<dir> also writes a heap snapshot of each side there.
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { simulateFleet } from '@linkkit/fleet'
 import mqtt, { type MqttClient } from 'mqtt'
-import { rawOptions } from './raw-options.js'
+import { deviceFilters, rawOptions } from './raw-options.js'
 
 const [mode = 'fleet', url = '', count = '1000', tsl = '', intervalMs = '10000'] = process.argv.slice(2)
 const n = Number(count)
@@ -19,7 +22,21 @@ const settle = async () => {
   global.gc?.()
 }
 await settle()
-const rssBefore = process.memoryUsage().rss
+const before = process.memoryUsage()
+const perDevice = () => {
+  const now = process.memoryUsage()
+  const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size
+  return {
+    rssPerDevice: (now.rss - before.rss) / n,
+    heapPerDevice: (now.heapUsed - before.heapUsed) / n,
+    heapTotalPerDevice: (now.heapTotal - before.heapTotal) / n,
+    newSpaceBytes: newSpace,
+  }
+}
+const snapshot = () => {
+  const dir = process.env.LINKKIT_FLEET_HEAPSNAPSHOT
+  if (dir) writeHeapSnapshot(`${dir}/${mode}-${n}.heapsnapshot`)
+}
 const t0 = performance.now()
 if (mode === 'raw') {
   const clients: MqttClient[] = []
@@ -28,21 +45,15 @@ if (mode === 'raw') {
     while (next < n) {
       const d = triples[next++]!
       const c = await mqtt.connectAsync(url, rawOptions(d.productKey, d.deviceName, d.deviceSecret))
-      await c.subscribeAsync({
-        [`/sys/${pk}/${d.deviceName}/thing/service/+`]: { qos: 1 },
-        [`/sys/${pk}/${d.deviceName}/thing/event/+/post_reply`]: { qos: 1 },
-        [`/ota/device/upgrade/${pk}/${d.deviceName}`]: { qos: 1 },
-        [`/sys/${pk}/${d.deviceName}/rrpc/request/+`]: { qos: 1 },
-      })
+      await c.subscribeAsync(deviceFilters(pk, d.deviceName))
       clients.push(c)
     }
   }
   await Promise.all(Array.from({ length: 100 }, worker))
   const connectMs = performance.now() - t0
   await settle()
-  console.log(
-    JSON.stringify({ mode, n, connectMs, rssPerDevice: (process.memoryUsage().rss - rssBefore) / n }),
-  )
+  console.log(JSON.stringify({ mode, n, connectMs, ...perDevice() }))
+  snapshot()
 } else {
   const fleet = await simulateFleet({
     url,
@@ -55,7 +66,8 @@ if (mode === 'raw') {
   await fleet.whenConnected()
   const connectMs = performance.now() - t0
   await settle()
-  const rssPerDevice = (process.memoryUsage().rss - rssBefore) / n
+  const memory = perDevice()
+  snapshot()
   const a = fleet.metrics()
   await new Promise((resolve) => setTimeout(resolve, 10_000))
   const b = fleet.metrics()
@@ -65,7 +77,7 @@ if (mode === 'raw') {
       mode,
       n,
       connectMs,
-      rssPerDevice,
+      ...memory,
       postsPerSecond,
       roundTripMs: b.roundTripMs,
       failed: b.posts.failed,

@@ -9,6 +9,8 @@ const LAMP_TSL = fileURLToPath(new URL('../examples/lamp.tsl.json', import.meta.
 interface Side {
   connectMs: number
   rssPerDevice: number
+  heapPerDevice: number
+  heapTotalPerDevice: number
   postsPerSecond?: number
   roundTripMs?: { p50: number; p99: number }
   failed?: number
@@ -20,9 +22,16 @@ async function side(mode: 'raw' | 'fleet', url: string, n: number, intervalMs: n
     process.execPath,
     [
       '--expose-gc',
+      // The same young generation on both sides from the start, at V8's default maximum: left to
+      // itself V8 grows it (to 32 MiB) with the allocation rate after the baseline is read, on one
+      // side or both, a per-process amount that is not per-device memory (at N = 2000 it alone
+      // moved the raw side's RSS per device from 34 to 47 KiB between two runs).
+      '--min-semi-space-size=16',
+      '--max-semi-space-size=16',
+      // The packages as users run them (dist, built by `npm run bench`), not their sources through
+      // tsx: its keepNames gives each closure a `name` property, some 300 bytes more per closure.
       '--import',
       'tsx',
-      '--conditions=development',
       child,
       mode,
       url,
@@ -59,6 +68,7 @@ export async function fleetBench(): Promise<string[]> {
   return [
     `fleet of ${n} devices, all connected in ${(fleet.connectMs / 1000).toFixed(1)} s (raw MQTT.js clients: ${(raw.connectMs / 1000).toFixed(1)} s; both 100 connects in flight)`,
     `fleet RSS per device ${kb(fleet.rssPerDevice)}, raw MQTT.js client ${kb(raw.rssPerDevice)}: ratio ${(fleet.rssPerDevice / raw.rssPerDevice).toFixed(2)}  (target ≤ 1.20)`,
+    `fleet JS heap per device ${kb(fleet.heapPerDevice)} (committed ${kb(fleet.heapTotalPerDevice)}), raw MQTT.js client ${kb(raw.heapPerDevice)} (committed ${kb(raw.heapTotalPerDevice)}): ratio ${(fleet.heapPerDevice / raw.heapPerDevice).toFixed(2)}`,
     `posts sustained ${fleet.postsPerSecond?.toFixed(0)}/s over 10 s (each device every ${intervalMs} ms: offered ${((n * 1000) / intervalMs).toFixed(0)}/s), round trip p50 ${fleet.roundTripMs?.p50} ms p99 ${fleet.roundTripMs?.p99} ms, failed ${fleet.failed}`,
   ]
 }

@@ -9,6 +9,7 @@ import type {
   PublishOptions,
   RequestOptions,
 } from './connection-types.js'
+import { LinkWiring, SessionWiring } from './connection-wiring.js'
 import { LinkkitError } from './errors.js'
 import { createLogger } from './logger.js'
 import { MqttLink } from './mqtt-link.js'
@@ -18,20 +19,10 @@ import {
   resolveConnectionOptions,
 } from './options.js'
 import type { MessageHandler } from './router.js'
-import { emitError } from './safe-emit.js'
 import type { Session } from './session.js'
-import { type SessionCarrier, SessionCore, type SessionLink } from './session-core.js'
+import { SessionCore } from './session-core.js'
 import type { Qos } from './subscriptions.js'
 import { BrokerSubscriptions } from './subscriptions.js'
-
-const LINK: Readonly<Record<ConnectionState, SessionLink>> = {
-  idle: 'down',
-  connecting: 'pending',
-  connected: 'up',
-  reconnecting: 'pending',
-  closed: 'down',
-  failed: 'down',
-}
 
 /**
  * One device's MQTT session: signing, subscriptions, reconnect with backoff, offline queue,
@@ -54,36 +45,13 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
     super()
     this.options = resolveConnectionOptions(options)
     this.logger = createLogger(this.options.logger, 'connection')
-    this.#link = new MqttLink(this.options, this.logger, {
-      state: (state) => {
-        if (state === 'connected') this.#session.up()
-        else this.#session.link = LINK[state]
-      },
-      restore: (client) => this.#broker.restore(client),
-      connected: (info) => this.emit('connected', info),
-      disconnected: (info) => this.emit('disconnected', info),
-      reconnecting: (info) => this.emit('reconnecting', info),
-      message: (topic, payload) => this.#onMessage(topic, payload),
-      report: (error, topic) => this.#report(error, topic),
-      rejectAll: (error) => this.#session.rejectAll(error),
-    })
+    const wiring = new SessionWiring(this)
+    this.#link = new MqttLink(this.options, this.logger, new LinkWiring(wiring))
     this.#broker = new BrokerSubscriptions(() => this.#link.client)
-    this.#session = new SessionCore(this.#carrier(), this.options)
-  }
-
-  #carrier(): SessionCarrier {
-    const self = this
-    return {
-      get connected() {
-        return self.connected
-      },
-      send: (topic, payload, qos, _options, resolve, reject) =>
-        this.#link.send(topic, payload, qos, resolve, reject),
-      ensureReplyRoute: (replyTopic) =>
-        this.#broker.covers(replyTopic) ? undefined : this.subscribe(replyTopic).then(() => {}),
-      refusal: (topic) => this.#link.refusal(topic),
-      report: (error, topic) => this.#report(error, topic),
-    }
+    this.#session = new SessionCore(wiring, this.options)
+    wiring.link = this.#link
+    wiring.broker = this.#broker
+    wiring.session = this.#session
   }
 
   /** The device's product key. */
@@ -156,16 +124,6 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
     return this
   }
 
-  #report(error: LinkkitError, topic?: string): void {
-    this.logger.warn({ code: error.code, topic }, error.message)
-    emitError(this, error, this.logger)
-  }
-
-  #onMessage(topic: string, payload: Buffer): void {
-    this.emit('message', topic, payload)
-    this.#session.deliver(topic, payload)
-  }
-
   /**
    * Wants `filter` on the broker (restored after reconnects) and, when given, routes its messages
    * to `handler`. Resolves once the broker acknowledged (immediately when not connected yet: the
@@ -177,17 +135,14 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
     handler?: MessageHandler,
     options: PublishOptions = {},
   ): Promise<() => Promise<void>> {
-    const unroute = handler ? this.#session.route(filter, handler) : () => {}
+    const unroute = handler ? this.#session.route(filter, handler) : noop
     try {
-      const release = await this.#broker.add(filter, options.qos ?? 1)
-      return async () => {
-        unroute()
-        await release()
-      }
+      await this.#broker.add(filter, options.qos ?? 1)
     } catch (error) {
       unroute()
       throw error
     }
+    return undoSubscribe(this.#broker, filter, unroute)
   }
 
   /** Routes matching inbound messages to `handler` without subscribing (for `_ss=1` server-side subscriptions). */
@@ -247,4 +202,24 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Sessio
 
 function aborted(signal: AbortSignal): LinkkitError {
   return new LinkkitError('ERR_ABORTED', 'connect aborted', { cause: signal.reason })
+}
+
+function noop(): void {}
+
+/**
+ * The one function that undoes a `subscribe` (idempotent). Made outside the method so it holds
+ * only what it needs: a device keeps one per filter for its whole life.
+ */
+function undoSubscribe(
+  broker: BrokerSubscriptions,
+  filter: string,
+  unroute: () => void,
+): () => Promise<void> {
+  let done = false
+  return async () => {
+    if (done) return
+    done = true
+    unroute()
+    await broker.release(filter)
+  }
 }

@@ -56,8 +56,8 @@ function bytesOf(entry: QueuedPublish): number {
 export class OfflineQueue {
   readonly #items: QueuedPublish[] = []
   readonly #options: OfflineQueueOptions
-  /** How to stop watching the signal of each entry pushed with one. */
-  readonly #watched = new Map<QueuedPublish, () => void>()
+  /** How to stop watching the signal of each entry pushed with one (made on first use: most queues never see a signal). */
+  #watched: Map<QueuedPublish, () => void> | undefined
   #bytes = 0
 
   constructor(options: OfflineQueueOptions) {
@@ -83,6 +83,7 @@ export class OfflineQueue {
     if (signal !== undefined && overflowed !== entry) {
       const onAbort = () => this.#withdraw(entry, signal)
       signal.addEventListener('abort', onAbort, { once: true })
+      this.#watched ??= new Map()
       this.#watched.set(entry, () => signal.removeEventListener('abort', onAbort))
     }
     return overflowed
@@ -92,7 +93,7 @@ export class OfflineQueue {
   drain(): QueuedPublish[] {
     this.#bytes = 0
     const items = this.#items.splice(0)
-    if (this.#watched.size > 0) for (const item of items) this.#unwatch(item)
+    if (this.#watched !== undefined && this.#watched.size > 0) for (const item of items) this.#unwatch(item)
     return items
   }
 
@@ -128,14 +129,14 @@ export class OfflineQueue {
   }
 
   #unwatch(entry: QueuedPublish): void {
-    const detach = this.#watched.get(entry)
+    const detach = this.#watched?.get(entry)
     if (detach === undefined) return
     detach()
-    this.#watched.delete(entry)
+    this.#watched?.delete(entry)
   }
 
   #withdraw(entry: QueuedPublish, signal: AbortSignal): void {
-    this.#watched.delete(entry)
+    this.#watched?.delete(entry)
     const at = this.#items.indexOf(entry)
     if (at < 0) return
     this.#items.splice(at, 1)

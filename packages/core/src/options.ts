@@ -142,6 +142,11 @@ export function regionBrokerUrl(productKey: string, region: string): string {
   return `mqtts://${productKey}.iot-as-mqtt.${region}.aliyuncs.com:443`
 }
 
+// The resolved defaults, frozen and shared by every connection that keeps them (a fleet opens thousands).
+const RECONNECT_ON: ReconnectOptions = Object.freeze({ ...DEFAULT_BACKOFF, enabled: true })
+const RECONNECT_OFF: ReconnectOptions = Object.freeze({ ...DEFAULT_BACKOFF, enabled: false })
+const OFFLINE_QUEUE: OfflineQueueOptions = Object.freeze({ ...DEFAULT_OFFLINE_QUEUE })
+
 /** Validates options once and returns a new frozen object with every default filled in. */
 export function resolveConnectionOptions(options: ConnectionOptions): Readonly<ResolvedConnectionOptions> {
   requireOption(options, 'options', objectRule)
@@ -164,8 +169,10 @@ export function resolveConnectionOptions(options: ConnectionOptions): Readonly<R
   }
   const reconnect: ReconnectOptions =
     options.reconnect === false
-      ? { ...DEFAULT_BACKOFF, enabled: false }
-      : { ...DEFAULT_BACKOFF, enabled: true, ...options.reconnect }
+      ? RECONNECT_OFF
+      : options.reconnect === undefined
+        ? RECONNECT_ON
+        : { ...DEFAULT_BACKOFF, enabled: true, ...options.reconnect }
   if (
     reconnect.initialDelayMs < 0 ||
     reconnect.maxDelayMs < reconnect.initialDelayMs ||
@@ -174,7 +181,8 @@ export function resolveConnectionOptions(options: ConnectionOptions): Readonly<R
     throw refusedOption('reconnect', 'delays must satisfy 0 ≤ initialDelayMs ≤ maxDelayMs and multiplier ≥ 1')
   }
   const alinkQos = requireOption(options.alinkQos ?? 0, 'alinkQos', ALINK_QOS)
-  const offlineQueue = { ...DEFAULT_OFFLINE_QUEUE, ...options.offlineQueue }
+  const offlineQueue =
+    options.offlineQueue === undefined ? OFFLINE_QUEUE : { ...DEFAULT_OFFLINE_QUEUE, ...options.offlineQueue }
   integerOption(offlineQueue.maxSize, 'offlineQueue.maxSize', 0, { min: 0 })
   integerOption(offlineQueue.maxBytes, 'offlineQueue.maxBytes', 0, { min: 0 })
   requireOption(offlineQueue.overflow, 'offlineQueue.overflow', OVERFLOW)

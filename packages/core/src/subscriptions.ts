@@ -10,7 +10,11 @@ export type Qos = 0 | 1
  * keep it until both let go. Restored after a reconnect whenever the broker lost the session.
  */
 class SubscriptionSet {
-  readonly #filters = new Map<string, { qos: Qos; count: number }>()
+  /**
+   * Each filter's QoS and reference count in one small integer (`count * 2 + qos`), not an object
+   * each: a device holds some sixteen filters for its whole life, and a fleet thousands of devices.
+   */
+  readonly #filters = new Map<string, number>()
   /** `covers` answers for topics asked before (every request asks for its reply topic); reset on any change. */
   readonly #covered = new Map<string, boolean>()
 
@@ -18,15 +22,13 @@ class SubscriptionSet {
   add(filter: string, qos: Qos): boolean {
     this.#covered.clear()
     const entry = this.#filters.get(filter)
-    if (entry) {
-      entry.count++
-      if (qos > entry.qos) {
-        entry.qos = qos
-        return true
-      }
-      return false
+    if (entry !== undefined) {
+      const held = (entry & 1) as Qos
+      const granted = qos > held ? qos : held
+      this.#filters.set(filter, entry - held + 2 + granted)
+      return qos > held
     }
-    this.#filters.set(filter, { qos, count: 1 })
+    this.#filters.set(filter, 2 + qos)
     return true
   }
 
@@ -34,9 +36,11 @@ class SubscriptionSet {
   release(filter: string): boolean {
     this.#covered.clear()
     const entry = this.#filters.get(filter)
-    if (!entry) return false
-    entry.count--
-    if (entry.count > 0) return false
+    if (entry === undefined) return false
+    if (entry >= 4) {
+      this.#filters.set(filter, entry - 2)
+      return false
+    }
     this.#filters.delete(filter)
     return true
   }
@@ -60,7 +64,7 @@ class SubscriptionSet {
 
   /** The QoS a filter was subscribed with. */
   qos(filter: string): Qos {
-    return this.#filters.get(filter)?.qos ?? 0
+    return ((this.#filters.get(filter) ?? 0) & 1) as Qos
   }
 
   /** Every filter with its QoS, as MQTT.js's subscribe takes them. */
@@ -72,7 +76,7 @@ class SubscriptionSet {
     }
   > {
     const out: Record<string, { qos: Qos }> = {}
-    for (const [filter, { qos }] of this.#filters) out[filter] = { qos }
+    for (const [filter, entry] of this.#filters) out[filter] = { qos: (entry & 1) as Qos }
     return out
   }
 
@@ -102,26 +106,23 @@ export class BrokerSubscriptions {
 
   /**
    * Wants `filter`; resolves once the broker granted it (at once while not connected: `restore`
-   * makes it then), or rejects with ERR_SUBSCRIBE_FAILED. Resolves with the function that lets go.
+   * makes it then), or rejects with ERR_SUBSCRIBE_FAILED. Each `add` is undone by one `release`.
    */
-  async add(filter: string, qos: Qos): Promise<() => Promise<void>> {
-    if (this.#set.add(filter, qos)) {
-      const client = this.#client()
-      if (client !== undefined) {
-        try {
-          await subscribeOn(client, { [filter]: { qos: this.#set.qos(filter) } })
-        } catch (error) {
-          this.#set.release(filter)
-          throw error
-        }
-      }
+  async add(filter: string, qos: Qos): Promise<void> {
+    if (!this.#set.add(filter, qos)) return
+    const client = this.#client()
+    if (client === undefined) return
+    try {
+      await subscribeOn(client, { [filter]: { qos: this.#set.qos(filter) } })
+    } catch (error) {
+      this.#set.release(filter)
+      throw error
     }
-    let done = false
-    return async () => {
-      if (done) return
-      done = true
-      if (this.#set.release(filter)) await this.#client()?.unsubscribeAsync(filter)
-    }
+  }
+
+  /** Lets go of one `add` of `filter`; the last one UNSUBSCRIBEs it while connected. */
+  async release(filter: string): Promise<void> {
+    if (this.#set.release(filter)) await this.#client()?.unsubscribeAsync(filter)
   }
 
   /** SUBSCRIBEs every wanted filter on `client` (a session the broker did not keep). */

@@ -1,20 +1,11 @@
 import {
-  assertTopicSegment,
   backoffDelay,
   createLogger,
   type LinkkitError,
   LinkkitError as LinkkitErrorClass,
   toLinkkitError,
 } from '@linkkit/core'
-import {
-  type Device,
-  type FirmwareOffer,
-  type FotaProgress,
-  linkkit,
-  loadThingModel,
-  type ServiceHandler,
-  type ThingModel,
-} from '@linkkit/sdk'
+import { loadThingModel, type ServiceHandler, type ThingModel } from '@linkkit/sdk'
 import type { Logger } from 'pino'
 import { ConnectQueue } from './connect-queue.js'
 import { assignFaults } from './faults.js'
@@ -30,13 +21,11 @@ import {
 import { seededRandom } from './random.js'
 import { Scheduler } from './scheduler.js'
 import { SimDevice, type SimHost } from './sim-device.js'
-import { type DeviceTriple, readTriples } from './triples.js'
-import { type Random, sampleParams } from './values.js'
+import { openSession, postOnce, serviceHandlers } from './sim-session.js'
+import { type DeviceTriple, fleetTriples } from './triples.js'
+import type { Random } from './values.js'
 
 function noop(): void {}
-
-/** Codes of a post that did not fail: the device went offline while it waited (churn, a drop, close). */
-const LOST = new Set(['ERR_CLOSED', 'ERR_NOT_CONNECTED', 'ERR_CONNECTION'])
 
 /**
  * N simulated devices in one process (`simulateFleet(options)`): each a real `linkkit.open()`
@@ -85,15 +74,7 @@ export class Fleet implements AsyncDisposable {
       error: (error) => this.#counters.error(error.code),
     }
     this.#sims = triples.map((t, i) => new SimDevice(host, t, o.version, faults[i]))
-    this.#services = (model?.services ?? [])
-      .filter((s) => !s.builtIn)
-      .map((s) => [
-        s.identifier,
-        () => {
-          this.#counters.services++
-          return sampleParams(s.outputData, this.#random)
-        },
-      ])
+    this.#services = serviceHandlers(model, this.#counters, this.#random)
     this.#scheduler = new Scheduler(o.tickMs)
     this.#startedAt = this.#scheduler.now()
     this.#lastTick = this.#startedAt
@@ -109,22 +90,7 @@ export class Fleet implements AsyncDisposable {
   /** Validates the options, reads the triples and the thing model, and starts connecting. */
   static async start(options: FleetOptions): Promise<Fleet> {
     const o = resolveFleetOptions(options)
-    const triples =
-      options.devices ??
-      (options.triplesFile === undefined ? undefined : await readTriples(options.triplesFile))
-    if (triples === undefined || triples.length === 0) {
-      throw new LinkkitErrorClass('ERR_INVALID_OPTIONS', 'give devices (triples) or a triplesFile')
-    }
-    for (const t of triples) {
-      assertTopicSegment(t.productKey, 'productKey')
-      assertTopicSegment(t.deviceName, 'deviceName')
-      if (typeof t.deviceSecret !== 'string' || t.deviceSecret.length === 0) {
-        throw new LinkkitErrorClass(
-          'ERR_INVALID_OPTIONS',
-          `device ${t.productKey}/${t.deviceName} has no deviceSecret`,
-        )
-      }
-    }
+    const triples = await fleetTriples(options)
     const model = options.thingModel === undefined ? undefined : await loadThingModel(options.thingModel)
     const fleet = new Fleet(o, triples, model)
     for (const sim of fleet.#sims) fleet.#queue.push(sim)
@@ -204,31 +170,9 @@ export class Fleet implements AsyncDisposable {
     if (due - this.#postCursor > n) this.#postCursor = due - n
     for (; this.#postCursor < due; this.#postCursor++) {
       const sim = this.#sims[this.#postCursor % n] as SimDevice
-      if (sim.status === 'online' && sim.device !== undefined) this.#post(sim, sim.device, model, now)
+      if (sim.status === 'online' && sim.device !== undefined)
+        postOnce(sim, sim.device, model, this.#random, this.#counters, this.#scheduler, now)
     }
-  }
-
-  #post(sim: SimDevice, device: Device, model: ThingModel, now: number): void {
-    const values = sampleParams(model.properties, this.#random)
-    if (sim.sets !== undefined) Object.assign(values, sim.sets)
-    const counters = this.#counters
-    counters.postsSent++
-    device.postProperties(values, { queueOffline: false }).then(
-      () => {
-        counters.postsAnswered++
-        const at = this.#scheduler.now()
-        counters.roundTrips.add(at - now)
-        counters.postRate.add(at)
-      },
-      (error: unknown) => {
-        const code = toLinkkitError(error, 'ERR_INTERNAL').code
-        if (LOST.has(code)) counters.postsLost++
-        else {
-          counters.postsFailed++
-          counters.error(code)
-        }
-      },
-    )
   }
 
   #churn(elapsedMs: number): void {
@@ -249,31 +193,8 @@ export class Fleet implements AsyncDisposable {
       return
     }
     sim.status = 'connecting'
-    const o = this.#o
-    const device = linkkit.open({
-      ...sim.triple,
-      brokerUrl: o.url,
-      ...(o.tls ? { tls: o.tls } : {}),
-      keepaliveSeconds: o.keepaliveSeconds,
-      requestTimeoutMs: o.requestTimeoutMs,
-      // Every reconnect goes through the fleet's queue, so a broker restart is no connect storm.
-      reconnect: false,
-      ...(this.#model ? { thingModel: this.#model } : {}),
-      firmware: { version: sim.version, allowHttp: o.allowHttp },
-    })
+    const device = openSession(sim, this.#o, this.#model, this.#services, this.#counters)
     sim.device = device
-    device.on('disconnected', onDisconnected, sim)
-    device.on('error', onError, sim)
-    device.on('fota', onFota, sim)
-    device.on('fota:progress', onProgress, sim)
-    if (this.#model !== undefined) {
-      const counters = this.#counters
-      device.onPropertySet((props) => {
-        sim.sets = { ...sim.sets, ...props }
-        counters.propertySets++
-      })
-      for (const [id, handler] of this.#services) device.onService(id, handler)
-    }
     device.connect().then(
       () => {
         this.#queue.done()
@@ -367,25 +288,6 @@ export class Fleet implements AsyncDisposable {
   /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
-  }
-}
-
-// The listeners are shared by every device: `this` is the SimDevice, which knows its fleet.
-function onDisconnected(this: SimDevice): void {
-  this.host.lost(this)
-}
-
-function onError(this: SimDevice, error: LinkkitError): void {
-  this.host.error(error)
-}
-
-function onFota(this: SimDevice, offer: FirmwareOffer): void {
-  this.host.offer(this, offer)
-}
-
-function onProgress(this: SimDevice, progress: FotaProgress): void {
-  if (this.otaStep !== undefined && this.otaStep >= 0 && this.otaStep < 100) {
-    this.otaStep = Math.min(99, progress.percent)
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { LinkkitError, registerDevice, type TlsOptions } from '@linkkit/core'
+import { assertTopicSegment, LinkkitError, registerDevice, type TlsOptions } from '@linkkit/core'
 
 /** One device's identity: the triple from the console (or the emulator). */
 export interface DeviceTriple {
@@ -139,5 +139,32 @@ export async function registerDevices(options: RegisterDevicesOptions): Promise<
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
+  return triples
+}
+
+/**
+ * The fleet's triples, from `devices` or read from `triplesFile`, each checked: ERR_INVALID_OPTIONS
+ * when there are none or one has no secret, ERR_INVALID_TOPIC_VALUE for a bad product key or name.
+ */
+export async function fleetTriples(options: {
+  devices?: readonly DeviceTriple[] | undefined
+  triplesFile?: string | undefined
+}): Promise<readonly DeviceTriple[]> {
+  const triples =
+    options.devices ??
+    (options.triplesFile === undefined ? undefined : await readTriples(options.triplesFile))
+  if (triples === undefined || triples.length === 0) {
+    throw new LinkkitError('ERR_INVALID_OPTIONS', 'give devices (triples) or a triplesFile')
+  }
+  for (const t of triples) {
+    assertTopicSegment(t.productKey, 'productKey')
+    assertTopicSegment(t.deviceName, 'deviceName')
+    if (typeof t.deviceSecret !== 'string' || t.deviceSecret.length === 0) {
+      throw new LinkkitError(
+        'ERR_INVALID_OPTIONS',
+        `device ${t.productKey}/${t.deviceName} has no deviceSecret`,
+      )
+    }
+  }
   return triples
 }

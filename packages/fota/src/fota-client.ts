@@ -49,6 +49,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
   readonly #modules: FirmwareModules
   /** Aborted by close(): running downloads stop, and their adapters keep the bytes (resumable). */
   readonly #closing = new AbortController()
+  #closed = false // read instead of `#closing.signal`, which Node makes only when first read
   readonly #gate: PolicyGate
   readonly #downloads: OfferDownloads
   readonly #boot: DeviceBoot
@@ -75,7 +76,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
       logger: this.#logger,
       trust,
       gate: this.#gate,
-      closing: this.#closing.signal,
+      closing: this.#closing,
       progress: (progress) => this.#emitSafely('fota:progress', progress),
       deferred: (deferral) => this.#emitSafely('fota:deferred', deferral),
       replaced: (offer) => this.#accept(offer),
@@ -94,7 +95,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
 
   /** Subscribes the OTA topics and informs versions now (when connected) and after every reconnect. */
   async start(): Promise<void> {
-    if (this.#closing.signal.aborted) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
+    if (this.#closed) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
     if (this.#attachment) return
     const attachment = this.#channel.attach(ADVANCED_TOPICS, {
       offer: (offer) => this.#accept(offer),
@@ -108,7 +109,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
       this.#stopInforming = this.#channel.informOnConnect(versions)
       await attachment.ready
       // close() may have come meanwhile: it found less to stop than this start set up.
-      if (this.#closing.signal.aborted) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
+      if (this.#closed) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
     } catch (error) {
       await this.#stop()
       throw error
@@ -201,7 +202,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
    * naming the module, an `error` event is emitted, and the call rejects with ERR_MODULE_UNDECLARED.
    */
   async download(offer: FirmwareOffer, options: FotaDownloadOptions = {}): Promise<FotaResult> {
-    if (this.#closing.signal.aborted) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
+    if (this.#closed) throw new LinkkitError('ERR_CLOSED', 'the FOTA client was closed')
     const module = offer.module ?? 'default'
     if (options.persistence === undefined && this.#modules.undeclared(offer))
       throw await this.#downloads.refuseUndeclared(offer)
@@ -243,7 +244,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
         // download shares its error, reported once.
         const err = toLinkkitError(error, 'ERR_DOWNLOAD_FAILED')
         if (err.code === 'ERR_MODULE_UNDECLARED' || err.code === 'ERR_OFFER_WITHDRAWN') return
-        if (this.#closing.signal.aborted || this.#reported.has(err)) return
+        if (this.#closed || this.#reported.has(err)) return
         this.#reported.add(err)
         this.#emitError(err)
       })
@@ -280,6 +281,7 @@ export class FotaClient extends EventEmitter<FotaEvents> {
    * topics and removes every listener. Later downloads reject `ERR_CLOSED`. Idempotent.
    */
   async close(): Promise<void> {
+    this.#closed = true
     this.#closing.abort(new LinkkitError('ERR_CLOSED', 'the FOTA client was closed'))
     await this.#downloads.settle()
     await this.#boot.close()

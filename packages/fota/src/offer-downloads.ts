@@ -228,7 +228,7 @@ export class OfferDownloads {
 
   /** The caller's signal joined with `close()`. */
   signal(signal: AbortSignal | undefined): AbortSignal {
-    const closing = this.#deps.closing
+    const closing = this.#deps.closing.signal
     return signal === undefined ? closing : AbortSignal.any([signal, closing])
   }
 }

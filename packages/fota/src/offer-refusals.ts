@@ -10,8 +10,11 @@ import type { FirmwareOffer, FirmwarePersistence } from './types.js'
 export interface RefusalDeps {
   readonly channel: OtaChannel
   readonly logger: Logger
-  /** Aborted by the client's `close()`. */
-  readonly closing: AbortSignal
+  /**
+   * Aborted by the client's `close()`. The controller, not its signal: Node makes the signal (an
+   * EventTarget with two maps, ~0.5 KiB) only when asked for, and most clients never need it.
+   */
+  readonly closing: AbortController
   /** An offer that replaced a waiting one, taken as any other offer once the waiting one gave way. */
   replaced(offer: FirmwareOffer): void
   /** A failure to tell the application (`error`). */
@@ -46,7 +49,7 @@ export async function reportRefusal(
   offer: FirmwareOffer,
   persistence: FirmwarePersistence,
 ): Promise<LinkkitError> {
-  const err = closing(error, deps.closing)
+  const err = closing(error, deps.closing.signal)
   if (err.code === 'ERR_CLOSED' || err.code === 'ERR_OFFER_WITHDRAWN') return err
   deps.logger.warn({ code: err.code, version: offer.version, module: offer.module }, err.message)
   await deps.channel.reportProgress(failureStep(err), progressDesc(err), offer.module)
@@ -65,7 +68,8 @@ export async function reportRefusal(
  * (a plain broker), the offer held is used.
  */
 export async function refreshOffer(deps: RefusalDeps, offer: FirmwareOffer): Promise<FirmwareOffer> {
-  const { channel, closing, logger } = deps
+  const { channel, logger } = deps
+  const closing = deps.closing.signal
   if (!channel.session.connected) return offer
   let fresh: FirmwareOffer | undefined
   try {

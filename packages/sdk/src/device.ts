@@ -129,27 +129,70 @@ export class Device extends ThingSurface<DeviceEvents> {
     })
     const thing = new ThingClient(connection, this.#thingModel ? { thingModel: this.#thingModel } : {})
     const fota = new FotaClient(connection, o.firmware ?? {})
-    connection.on('connected', (info) => this.#safeEmit('connected', info))
-    connection.on('disconnected', (info) => this.#safeEmit('disconnected', info))
-    connection.on('reconnecting', (info) => this.#safeEmit('reconnecting', info))
+    // Shared methods with the device as their context, not closures: a fleet opens thousands.
+    connection.on('connected', this.#onConnected, this)
+    connection.on('disconnected', this.#onDisconnected, this)
+    connection.on('reconnecting', this.#onReconnecting, this)
     // A child's error a listener of the child heard is not reported as unheard on the device.
     forwardErrors(connection, this, this.logger)
-    connection.on('message', (topic, payload) => {
-      // Every inbound message passes here: skip the forwarding when nobody listens.
-      if (this.listenerCount('message') > 0) this.#safeEmit('message', topic, payload)
-    })
-    thing.on('property:set', (event) => this.#safeEmit('property:set', event))
-    thing.on('service', (event) => this.#safeEmit('service', event))
+    connection.on('message', this.#onMessage, this)
+    thing.on('property:set', this.#onPropertySet, this)
+    thing.on('service', this.#onService, this)
     forwardErrors(thing, this, this.logger)
-    fota.on('fota', (offer) => this.#safeEmit('fota', offer))
-    fota.on('fota:progress', (progress) => this.#safeEmit('fota:progress', progress))
-    fota.on('fota:deferred', (deferral) => this.#safeEmit('fota:deferred', deferral))
-    fota.on('fota:rollback', (rollback) => this.#safeEmit('fota:rollback', rollback))
-    fota.on('config', (offer) => this.#safeEmit('config', offer))
+    fota.on('fota', this.#onFota, this)
+    fota.on('fota:progress', this.#onFotaProgress, this)
+    fota.on('fota:deferred', this.#onFotaDeferred, this)
+    fota.on('fota:rollback', this.#onFotaRollback, this)
+    fota.on('config', this.#onConfig, this)
     forwardErrors(fota, this, this.logger)
     this.#connection = connection
     this.#thing = thing
     this.#fota = fota
+  }
+
+  #onConnected(info: Parameters<DeviceEvents['connected']>[0]): void {
+    this.#safeEmit('connected', info)
+  }
+
+  #onDisconnected(info: Parameters<DeviceEvents['disconnected']>[0]): void {
+    this.#safeEmit('disconnected', info)
+  }
+
+  #onReconnecting(info: Parameters<DeviceEvents['reconnecting']>[0]): void {
+    this.#safeEmit('reconnecting', info)
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    // Every inbound message passes here: skip the forwarding when nobody listens.
+    if (this.listenerCount('message') > 0) this.#safeEmit('message', topic, payload)
+  }
+
+  #onPropertySet(event: Parameters<DeviceEvents['property:set']>[0]): void {
+    this.#safeEmit('property:set', event)
+  }
+
+  #onService(event: Parameters<DeviceEvents['service']>[0]): void {
+    this.#safeEmit('service', event)
+  }
+
+  #onFota(offer: Parameters<DeviceEvents['fota']>[0]): void {
+    this.#safeEmit('fota', offer)
+  }
+
+  #onFotaProgress(progress: Parameters<DeviceEvents['fota:progress']>[0]): void {
+    this.#safeEmit('fota:progress', progress)
+  }
+
+  #onFotaDeferred(deferral: Parameters<DeviceEvents['fota:deferred']>[0]): void {
+    this.#safeEmit('fota:deferred', deferral)
+  }
+
+  #onFotaRollback(rollback: Parameters<DeviceEvents['fota:rollback']>[0]): void {
+    this.#safeEmit('fota:rollback', rollback)
+  }
+
+  #onConfig(offer: Parameters<DeviceEvents['config']>[0]): void {
+    this.#safeEmit('config', offer)
   }
 
   /** A throwing listener must not break the session; an unheard `error` still reaches stderr. */

@@ -1,10 +1,10 @@
-import type { LinkkitError, Session } from '@linkkit/core'
+import { type LinkkitError, type Session, Topics } from '@linkkit/core'
 import type { EventEmitter } from 'eventemitter3'
-import type { EchoFilter } from './echo-filter.js'
+import { EchoFilter } from './echo-filter.js'
 import type { ThingClientEvents } from './events.js'
 import type { ResolvedThingClientOptions } from './options.js'
 import type { ThingModel } from './tsl/index.js'
-import type { ValueStore } from './value-store.js'
+import { ValueStore } from './value-store.js'
 
 /** The core's pino logger type, without a direct dependency on pino. */
 export type Logger = Session['logger']
@@ -29,4 +29,32 @@ export interface ThingContext {
   emit<K extends EventName>(event: K, ...args: EventArgs<K>): void
   /** Logs and emits `error`. */
   report(error: LinkkitError): void
+}
+
+/**
+ * The context a `ThingClient` hands its parts. A class rather than an object literal with getters:
+ * V8 keeps such a literal in dictionary mode (some 800 bytes), and a fleet holds one per device.
+ * The client sets `thingModel` once it is compiled and `closed` when it closes.
+ */
+export class ClientContext implements ThingContext {
+  thingModel: ThingModel | undefined = undefined
+  closed = false
+  readonly store = new ValueStore()
+  readonly echoes = new EchoFilter()
+  #propertyPostTopic: string | undefined
+
+  constructor(
+    readonly connection: Session,
+    readonly options: ResolvedThingClientOptions,
+    readonly logger: Logger,
+    /** Emits without letting a throwing listener escape into protocol code. */
+    readonly emit: ThingContext['emit'],
+    /** Logs and emits `error`. */
+    readonly report: (error: LinkkitError) => void,
+  ) {}
+
+  get propertyPostTopic(): string {
+    this.#propertyPostTopic ??= Topics.propertyPost(this.connection)
+    return this.#propertyPostTopic
+  }
 }

@@ -9,7 +9,8 @@ import { DeviceReplyCodes } from './reply-codes.js'
 import { type ReplyTarget, refuse, sendReply } from './respond.js'
 import type { ServiceDownlinks } from './services.js'
 
-type Route = (topic: string, payload: Buffer) => Promise<void> | void
+/** A handler of one subscribed filter, a method of `Downlinks` (shared by every instance, not a closure each). */
+type Route = (this: Downlinks, topic: string, payload: Buffer) => Promise<void> | void
 
 /** The parts a downlink is handed to. */
 export interface DownlinkParts {
@@ -49,11 +50,14 @@ export class Downlinks {
   ): Array<[filter: string, handler: ((topic: string, payload: Buffer) => void) | undefined]> {
     const sys = this.#sys
     const c = this.#ctx.connection
+    // One guarded handler for every filter, not one closure each: the filters are disjoint, and
+    // `#route` tells by the topic which of them matched.
+    const handle = this.guard(this.#route)
     const routes: Array<[string, ((topic: string, payload: Buffer) => void) | undefined]> = [
-      [`${sys}thing/service/#`, this.guard(this.service)],
-      [`${sys}thing/model/down_raw`, this.guard(this.downRaw)],
-      [Topics.extError(c), this.guard(this.cloudError)],
-      [Topics.ntpResponse(c), this.guard(this.ntpResponse)],
+      [`${sys}thing/service/#`, handle],
+      [`${sys}thing/model/down_raw`, handle],
+      [Topics.extError(c), handle],
+      [Topics.ntpResponse(c), handle],
       [`${sys}thing/event/+/post_reply`, undefined],
       [`${sys}thing/event/property/+/post_reply`, undefined],
       [`${sys}thing/property/desired/get_reply`, undefined],
@@ -62,9 +66,20 @@ export class Downlinks {
       [`${sys}thing/deviceinfo/delete_reply`, undefined],
       [`${sys}thing/model/up_raw_reply`, undefined],
     ]
-    if (rrpc !== 'ext') routes.push([`${sys}rrpc/request/+`, this.guard(this.legacyRrpc)])
-    if (rrpc !== 'legacy') routes.push([`/ext/rrpc/+${sys}#`, this.guard(this.extRrpc)])
+    if (rrpc !== 'ext') routes.push([`${sys}rrpc/request/+`, handle])
+    if (rrpc !== 'legacy') routes.push([`/ext/rrpc/+${sys}#`, handle])
     return routes
+  }
+
+  /** The route of a topic one of the handled filters of `routes()` matched. */
+  #route(topic: string, payload: Buffer): Promise<void> | void {
+    const sys = this.#sys
+    if (topic.startsWith('/ext/rrpc/')) return this.extRrpc(topic, payload)
+    if (topic.startsWith('/ext/error/')) return this.cloudError(topic, payload)
+    if (topic.startsWith('/ext/ntp/')) return this.ntpResponse(topic, payload)
+    if (topic.startsWith('rrpc/request/', sys.length)) return this.legacyRrpc(topic, payload)
+    if (topic.startsWith('thing/service/', sys.length)) return this.service(topic, payload)
+    return this.downRaw(topic, payload)
   }
 
   /** Wraps a route so nothing escapes it. */
@@ -74,7 +89,7 @@ export class Downlinks {
       const failed = (error: unknown) =>
         this.#ctx.report(toLinkkitError(error, 'ERR_MALFORMED_PAYLOAD', `failed to handle ${topic}`))
       try {
-        const result = route(topic, payload)
+        const result = route.call(this, topic, payload)
         if (result instanceof Promise) result.catch(failed)
       } catch (error) {
         failed(error)
@@ -86,7 +101,7 @@ export class Downlinks {
    * `/sys/${pk}/${dn}/thing/service/#`: property set and get first (the filter matches them too,
    * docs/protocol.md §2.3), then async services; `*_reply` echoes of our own answers are dropped.
    */
-  readonly service: Route = (topic, payload) => {
+  service(topic: string, payload: Buffer): Promise<void> | void {
     const rest = topic.slice(`${this.#sys}thing/service/`.length)
     const reply = { topic, replyTopic: `${topic}_reply` }
     if (rest === 'property/set')
@@ -99,7 +114,7 @@ export class Downlinks {
   }
 
   /** Legacy RRPC: `/sys/${pk}/${dn}/rrpc/request/${rrpcId}` → `.../rrpc/response/${rrpcId}`; service id from `method`. */
-  readonly legacyRrpc: Route = (topic, payload) => {
+  legacyRrpc(topic: string, payload: Buffer): Promise<void> {
     const replyTopic = topic.replace('/rrpc/request/', '/rrpc/response/')
     return this.#request({ topic, replyTopic }, payload, (target, request) => {
       const serviceId = SERVICE_METHOD.exec(request.method ?? '')?.[1]
@@ -114,7 +129,7 @@ export class Downlinks {
   }
 
   /** Ext RRPC: `/ext/rrpc/${rrpcId}/sys/${pk}/${dn}/thing/service/${id}` (or `thing/model/down_raw`), answered on the same topic. */
-  readonly extRrpc: Route = (topic, payload) => {
+  extRrpc(topic: string, payload: Buffer): Promise<void> | void {
     if (this.#ctx.echoes.take(topic)) return
     const rest = topic.split('/').slice(7).join('/')
     const reply = { topic, replyTopic: topic }
@@ -128,13 +143,16 @@ export class Downlinks {
     return this.#request(reply, payload, (t, r) => this.#parts.services.invoke(t, serviceId, r, true))
   }
 
-  readonly downRaw: Route = (topic, payload) =>
-    this.#parts.raw.onDown(topic, `${topic}_reply`, payload, false)
+  downRaw(topic: string, payload: Buffer): Promise<void> | void {
+    return this.#parts.raw.onDown(topic, `${topic}_reply`, payload, false)
+  }
 
-  readonly ntpResponse: Route = (topic, payload) => this.#parts.ntp.onResponse(topic, payload)
+  ntpResponse(topic: string, payload: Buffer): void {
+    this.#parts.ntp.onResponse(topic, payload)
+  }
 
   /** `/ext/error/${pk}/${dn}`: emits `cloud:error` and an ERR_CLOUD_ERROR `error` carrying the code. */
-  readonly cloudError: Route = (topic, payload) => {
+  cloudError(topic: string, payload: Buffer): void {
     const json = readJson(topic, payload, this.#ctx.options)
     if (!json.ok || !isRecord(json.body)) {
       this.#ctx.report(

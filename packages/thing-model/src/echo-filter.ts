@@ -9,23 +9,27 @@ const MAX_EXPECTED = 256
  * echo, so entries are bounded rather than waited for.
  */
 export class EchoFilter {
-  readonly #expected = new Map<string, number>()
+  /** Made on the first reply: most devices never answer an `/ext/rrpc` request. */
+  #expected: Map<string, number> | undefined
 
   /** Marks the next message on `topic` as our own, to be skipped once. */
   expect(topic: string): void {
-    this.#expected.set(topic, (this.#expected.get(topic) ?? 0) + 1)
-    if (this.#expected.size > MAX_EXPECTED) {
-      const oldest = this.#expected.keys().next()
-      if (oldest.done !== true) this.#expected.delete(oldest.value)
+    this.#expected ??= new Map()
+    const expected = this.#expected
+    expected.set(topic, (expected.get(topic) ?? 0) + 1)
+    if (expected.size > MAX_EXPECTED) {
+      const oldest = expected.keys().next()
+      if (oldest.done !== true) expected.delete(oldest.value)
     }
   }
 
   /** True (and forgotten) when a message on `topic` is the echo of our own reply. */
   take(topic: string): boolean {
-    const count = this.#expected.get(topic)
-    if (count === undefined) return false
-    if (count <= 1) this.#expected.delete(topic)
-    else this.#expected.set(topic, count - 1)
+    const expected = this.#expected
+    const count = expected?.get(topic)
+    if (expected === undefined || count === undefined) return false
+    if (count <= 1) expected.delete(topic)
+    else expected.set(topic, count - 1)
     return true
   }
 }

@@ -43,7 +43,8 @@ function msField(body: Record<string, unknown>, key: string): number | undefined
 /** `/ext/ntp/${pk}/${dn}/request` → `/response`, correlated by the echoed `deviceSendTime`. */
 export class NtpClient {
   readonly #ctx: ThingContext
-  readonly #waiters = new Map<string, Waiter>()
+  /** Made on the first request: most devices never ask for the time. */
+  #waiters: Map<string, Waiter> | undefined
 
   constructor(ctx: ThingContext) {
     this.#ctx = ctx
@@ -58,8 +59,10 @@ export class NtpClient {
       throw new LinkkitError('ERR_ABORTED', 'ntp request aborted', { cause: signal.reason })
     const sentAt = o.now()
     // The echo is the only correlation: keep the key unique when two requests share a millisecond.
+    this.#waiters ??= new Map()
+    const waiters = this.#waiters
     let key = sentAt
-    while (this.#waiters.has(String(key))) key++
+    while (waiters.has(String(key))) key++
     const id = String(key)
     const result = new Promise<NtpResult>((resolve, reject) => {
       const timer = setTimeout(
@@ -75,15 +78,15 @@ export class NtpClient {
       const settle = (outcome: NtpResult | LinkkitError) => {
         clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
-        this.#waiters.delete(id)
+        waiters.delete(id)
         if (outcome instanceof LinkkitError) reject(outcome)
         else resolve(outcome)
       }
-      this.#waiters.set(id, { sentAt, settle })
+      waiters.set(id, { sentAt, settle })
     })
     // QoS 0 as the C SDKs: a time request queued while offline would measure the queue, not the link.
     connection.publish(topic, { deviceSendTime: id }, { qos: 0 }).catch((error: unknown) => {
-      this.#waiters
+      waiters
         .get(id)
         ?.settle(
           error instanceof LinkkitError ? error : new LinkkitError('ERR_PUBLISH_FAILED', String(error)),
@@ -109,7 +112,7 @@ export class NtpClient {
       )
       return
     }
-    const waiter = this.#waiters.get(String(echo))
+    const waiter = this.#waiters?.get(String(echo))
     if (waiter === undefined) {
       ctx.logger.debug({ topic, deviceSendTime: echo }, 'NTP response for no waiting request')
       return
@@ -118,6 +121,7 @@ export class NtpClient {
   }
 
   rejectAll(error: LinkkitError): void {
+    if (this.#waiters === undefined) return
     for (const waiter of [...this.#waiters.values()]) waiter.settle(error)
   }
 }

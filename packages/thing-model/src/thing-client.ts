@@ -1,10 +1,17 @@
-import { type AlinkReply, LinkkitError, type Session, safeEmit, Topics, toLinkkitError } from '@linkkit/core'
+import {
+  type AlinkReply,
+  createLogger,
+  LinkkitError,
+  type Session,
+  safeEmit,
+  Topics,
+  toLinkkitError,
+} from '@linkkit/core'
 import { EventEmitter } from 'eventemitter3'
-import type { EventArgs, EventName, Logger, ThingContext } from './context.js'
+import { ClientContext, type EventArgs, type EventName, type Logger } from './context.js'
 import type { DeviceTag, QueryOptions } from './device-info.js'
 import * as info from './device-info.js'
 import { Downlinks } from './downlinks.js'
-import { EchoFilter } from './echo-filter.js'
 import type { DesiredValues, ThingClientEvents } from './events.js'
 import { NtpClient, type NtpOptions, type NtpResult } from './ntp.js'
 import {
@@ -19,7 +26,6 @@ import { ServiceDownlinks, type ServiceHandler, type ServiceHandlerOptions } fro
 import { loadThingModel, ThingModel } from './tsl/index.js'
 import type { BatchPost, HistoryEntry, PostOptions } from './uplink.js'
 import * as up from './uplink.js'
-import { ValueStore } from './value-store.js'
 
 /**
  * The Alink thing-model surface of one device on a `Connection`: property posts and sets,
@@ -32,7 +38,7 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
   readonly connection: Session
   /** The validated options. */
   readonly options: Readonly<ResolvedThingClientOptions>
-  readonly #ctx: ThingContext
+  readonly #ctx: ClientContext
   readonly #logger: Logger
   readonly #properties: PropertyDownlinks
   readonly #services: ServiceDownlinks
@@ -40,39 +46,24 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
   readonly #ntp: NtpClient
   readonly #downlinks: Downlinks
   readonly #unsubscribe: Array<() => Promise<void> | void> = []
-  #thingModel: ThingModel | undefined
   #started: Promise<void> | undefined
   #closing: Promise<void> | undefined
-  #closed = false
 
   constructor(connection: Session, options: ThingClientOptions = {}) {
     super()
     this.connection = connection
     this.options = resolveThingClientOptions(options)
-    this.#logger = connection.logger.child({ component: 'thing' })
-    const model = this.options.thingModel
-    if (model instanceof ThingModel) this.#thingModel = model
-    const self = this
-    let propertyPostTopic: string | undefined
-    this.#ctx = {
+    // No child of a silent logger (a fleet opens thousands of devices): see createLogger.
+    this.#logger = createLogger(connection.logger, 'thing')
+    this.#ctx = new ClientContext(
       connection,
-      options: this.options,
-      logger: this.#logger,
-      get thingModel() {
-        return self.#thingModel
-      },
-      store: new ValueStore(),
-      echoes: new EchoFilter(),
-      get closed() {
-        return self.#closed
-      },
-      get propertyPostTopic() {
-        propertyPostTopic ??= Topics.propertyPost(connection)
-        return propertyPostTopic
-      },
-      emit: (event, ...args) => this.#emitSafe(event, ...args),
-      report: (error) => this.#report(error),
-    }
+      this.options,
+      this.#logger,
+      (event, ...args) => this.#emitSafe(event, ...args),
+      (error) => this.#report(error),
+    )
+    const model = this.options.thingModel
+    if (model instanceof ThingModel) this.#ctx.thingModel = model
     this.#properties = new PropertyDownlinks(this.#ctx)
     this.#services = new ServiceDownlinks(this.#ctx)
     this.#raw = new RawChannel(this.#ctx)
@@ -87,7 +78,7 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
 
   /** The thing model values are validated against, if any (a file given as `thingModel` is loaded by `start()`). */
   get thingModel(): ThingModel | undefined {
-    return this.#thingModel
+    return this.#ctx.thingModel
   }
 
   /** The last value of each property posted or accepted from a set (what a property get is answered from). */
@@ -102,7 +93,7 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
    * acknowledged when connected. Idempotent.
    */
   start(): Promise<void> {
-    if (this.#closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
+    if (this.#ctx.closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
     this.#started ??= this.#start().catch((error: unknown) => {
       this.#started = undefined
       throw error
@@ -112,8 +103,8 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
 
   async #start(): Promise<void> {
     const source = this.options.thingModel
-    if (this.#thingModel === undefined && source !== undefined && !(source instanceof ThingModel))
-      this.#thingModel = await loadThingModel(source)
+    if (this.#ctx.thingModel === undefined && source !== undefined && !(source instanceof ThingModel))
+      this.#ctx.thingModel = await loadThingModel(source)
     await this.#subscribeAll()
   }
 
@@ -123,7 +114,7 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
     // The raw reply is binary: the connection does not route `_reply` topics it cannot parse as
     // Alink, so it is taken from the message stream.
     const onMessage = (topic: string, payload: Buffer) => {
-      if (topic === upRawReply && !this.#closed) this.#raw.onUpReply(payload)
+      if (topic === upRawReply && !this.#ctx.closed) this.#raw.onUpReply(payload)
     }
     c.on('message', onMessage)
     const undo: Array<() => Promise<void> | void> = [() => void c.off('message', onMessage)]
@@ -216,13 +207,13 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
 
   /** Asks the cloud for its time (docs/protocol.md §2.3 "NTP"). QoS 0: rejects ERR_NOT_CONNECTED offline. */
   ntp(options?: NtpOptions): Promise<NtpResult> {
-    if (this.#closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
+    if (this.#ctx.closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
     return this.#ntp.request(options)
   }
 
   /** Publishes bytes on `up_raw`; resolves with the next `up_raw_reply` (raw messages carry no id). */
   postRaw(bytes: Uint8Array, options?: PostRawOptions): Promise<Buffer> {
-    if (this.#closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
+    if (this.#ctx.closed) return Promise.reject(new LinkkitError('ERR_CLOSED', 'the thing client was closed'))
     return this.#raw.post(bytes, options)
   }
 
@@ -233,7 +224,7 @@ export class ThingClient extends EventEmitter<ThingClientEvents> {
   }
 
   async #close(): Promise<void> {
-    this.#closed = true
+    this.#ctx.closed = true
     const error = new LinkkitError('ERR_CLOSED', 'the thing client was closed')
     this.#raw.rejectAll(error)
     this.#ntp.rejectAll(error)

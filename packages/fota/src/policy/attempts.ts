@@ -15,23 +15,26 @@ export function sameOffer(a: FirmwareOffer, b: FirmwareOffer): boolean {
 
 /** Failed downloads per offer, for the `retryBudget` policy. Bounded, so hostile offers cannot grow it. */
 export class OfferAttempts {
-  readonly #failures = new Map<string, { count: number; lastAt: number }>()
+  /** Made on the first failure: most devices never see one. */
+  #failures: Map<string, { count: number; lastAt: number }> | undefined
 
   /** Failures of this offer so far and when the last one happened. */
   of(offer: FirmwareOffer): { failures: number; lastFailureAt: number | undefined } {
-    const entry = this.#failures.get(offerKey(offer))
+    const entry = this.#failures?.get(offerKey(offer))
     return { failures: entry?.count ?? 0, lastFailureAt: entry?.lastAt }
   }
 
   failed(offer: FirmwareOffer, at: number): void {
     const key = offerKey(offer)
-    const count = (this.#failures.get(key)?.count ?? 0) + 1
-    this.#failures.delete(key)
-    this.#failures.set(key, { count, lastAt: at })
-    if (this.#failures.size > MAX_OFFERS) this.#failures.delete(this.#failures.keys().next().value as string)
+    this.#failures ??= new Map()
+    const failures = this.#failures
+    const count = (failures.get(key)?.count ?? 0) + 1
+    failures.delete(key)
+    failures.set(key, { count, lastAt: at })
+    if (failures.size > MAX_OFFERS) failures.delete(failures.keys().next().value as string)
   }
 
   succeeded(offer: FirmwareOffer): void {
-    this.#failures.delete(offerKey(offer))
+    this.#failures?.delete(offerKey(offer))
   }
 }

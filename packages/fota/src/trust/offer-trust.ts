@@ -20,24 +20,24 @@ export interface Admission {
  */
 export class OfferTrust {
   readonly #deviceKeys: TrustKeys | undefined
-  readonly #keys = new Map<string, TrustKeys | undefined>()
-  readonly #minimums = new Map<string, number>()
+  readonly #defaultMinimum: number
+  /** The keys and minimum of each declared module; no map at all for a device that declares none (most). */
+  readonly #modules: Map<string, { keys: TrustKeys | undefined; minimum: number }> | undefined
 
   /** Validates the trusted keys and minimums; throws `ERR_INVALID_OPTIONS`. */
   constructor(options: FotaOptions) {
     this.#deviceKeys =
       options.trust === undefined ? undefined : new TrustKeys(options.trust, 'firmware.trust')
-    this.#minimums.set(
-      'default',
-      assertSecurityVersionOption(options.securityVersion, 'firmware.securityVersion'),
-    )
-    for (const [name, fw] of Object.entries(options.modules ?? {})) {
+    this.#defaultMinimum = assertSecurityVersionOption(options.securityVersion, 'firmware.securityVersion')
+    const modules = Object.entries(options.modules ?? {})
+    if (modules.length === 0) return
+    this.#modules = new Map()
+    for (const [name, fw] of modules) {
       const field = `firmware.modules.${name}`
-      this.#keys.set(
-        name,
-        fw.trust === undefined ? this.#deviceKeys : new TrustKeys(fw.trust, `${field}.trust`),
-      )
-      this.#minimums.set(name, assertSecurityVersionOption(fw.securityVersion, `${field}.securityVersion`))
+      this.#modules.set(name, {
+        keys: fw.trust === undefined ? this.#deviceKeys : new TrustKeys(fw.trust, `${field}.trust`),
+        minimum: assertSecurityVersionOption(fw.securityVersion, `${field}.securityVersion`),
+      })
     }
   }
 
@@ -53,7 +53,8 @@ export class OfferTrust {
   async admit(offer: FirmwareOffer, persistence: FirmwarePersistence): Promise<Admission> {
     const module = offer.module ?? 'default'
     const counter = persistence.bootState === undefined ? 0 : (await persistence.bootState()).securityVersion
-    const minimum = Math.max(this.#minimums.get(module) ?? 0, counter)
+    const declared = this.#modules?.get(module)?.minimum
+    const minimum = Math.max(declared ?? (module === 'default' ? this.#defaultMinimum : 0), counter)
     const securityVersion = assertSecurityVersion(offer, minimum)
     const keys = this.#keysOf(module)
     return {
@@ -63,6 +64,7 @@ export class OfferTrust {
   }
 
   #keysOf(module: string): TrustKeys | undefined {
-    return this.#keys.has(module) ? this.#keys.get(module) : this.#deviceKeys
+    const declared = this.#modules?.get(module)
+    return declared === undefined ? this.#deviceKeys : declared.keys
   }
 }
