@@ -3,6 +3,7 @@ import type { IClientOptions } from 'mqtt'
 import { connackError, transportError } from './connack.js'
 import { LinkkitError } from './errors.js'
 import { createLogger, type LoggerOption } from './logger.js'
+import { nonEmptyStringRule, requireOption } from './option-check.js'
 import { DEFAULT_REGION, regionBrokerUrl, type TlsOptions } from './options.js'
 import { detachedCause } from './redact.js'
 import { formatClientId, hmacHex, registerSignContent, type SignMethod } from './sign.js'
@@ -52,9 +53,7 @@ export interface RegisteredDevice {
 export async function registerDevice(options: RegisterOptions): Promise<RegisteredDevice> {
   assertTopicSegment(options.productKey, 'productKey')
   assertTopicSegment(options.deviceName, 'deviceName')
-  if (typeof options.productSecret !== 'string' || options.productSecret.length === 0) {
-    throw new LinkkitError('ERR_INVALID_OPTIONS', 'productSecret must be a non-empty string')
-  }
+  requireOption(options.productSecret, 'productSecret', nonEmptyStringRule)
   const logger = createLogger(options.logger, 'dynreg')
   const random = randomBytes(8).toString('hex')
   const signMethod = options.signMethod ?? 'hmacsha256'

@@ -63,6 +63,33 @@ export function integerOption(
   return checkOption(value, name, integerRule(bounds), fallback)
 }
 
+/** The bounds of a number option (inclusive; `Infinity` allowed as `max`). */
+export interface NumberBounds {
+  /** Smallest allowed value. @default 0 */
+  min?: number
+  /** Largest allowed value. @default Number.POSITIVE_INFINITY */
+  max?: number
+}
+
+/** A number (not NaN) within `bounds` (`a number from <min> to <max>`, or `a number ≥ <min>` without a max). */
+export function numberRule(bounds: NumberBounds = {}): OptionRule<number> {
+  const { min = 0, max = Number.POSITIVE_INFINITY } = bounds
+  return {
+    test: (v): v is number => typeof v === 'number' && !Number.isNaN(v) && v >= min && v <= max,
+    must: max === Number.POSITIVE_INFINITY ? `a number ≥ ${min}` : `a number from ${min} to ${max}`,
+  }
+}
+
+/** `fallback` when `value` is undefined, else a number within `bounds`, ERR_INVALID_OPTIONS otherwise. */
+export function numberOption(
+  value: unknown,
+  name: string,
+  fallback: number,
+  bounds: NumberBounds = {},
+): number {
+  return checkOption(value, name, numberRule(bounds), fallback)
+}
+
 /** `true` or `false`. */
 export const booleanRule: OptionRule<boolean> = {
   test: (v): v is boolean => typeof v === 'boolean',

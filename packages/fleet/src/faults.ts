@@ -17,7 +17,7 @@ export interface FaultRule {
   atPercent?: number
 }
 
-export const FAULT_KINDS: ReadonlySet<string> = new Set(['refuse', 'stall', 'fail'])
+export const FAULT_KINDS = ['refuse', 'stall', 'fail'] as const
 
 /**
  * Which devices get which fault: the device indexes are shuffled with the fleet's random source,

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { LinkkitError } from '@linkkit/core'
+import { integerOption, LinkkitError, nonEmptyStringRule, requireOption } from '@linkkit/core'
 import { FlashSimPersistence } from '@linkkit/sdk'
 
 /** Options of `FlashSimPool.create`. */
@@ -35,13 +35,8 @@ export class FlashSimPool {
 
   /** Creates (or overwrites) the flash files, each provisioned with a small factory image. */
   static async create(options: FlashSimPoolOptions): Promise<FlashSimPool> {
-    const size = options.size ?? 4
-    if (!Number.isSafeInteger(size) || size < 1 || size > 1024) {
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'FlashSimPool size must be an integer from 1 to 1024')
-    }
-    if (typeof options.dir !== 'string' || options.dir.length === 0) {
-      throw new LinkkitError('ERR_INVALID_OPTIONS', 'FlashSimPool needs a directory (`dir`)')
-    }
+    const size = integerOption(options.size, 'FlashSimPool size', 4, { max: 1024 })
+    requireOption(options.dir, 'FlashSimPool dir', nonEmptyStringRule)
     await mkdir(options.dir, { recursive: true })
     const chips: FlashSimPersistence[] = []
     for (let i = 0; i < size; i++) {

@@ -1,9 +1,19 @@
 import {
   type BackoffOptions,
+  booleanOption,
+  checkOption,
   DEFAULT_BACKOFF,
-  LinkkitError,
+  integerOption,
   type LoggerOption,
+  nonEmptyStringRule,
+  numberOption,
+  type OptionRule,
+  objectRule,
+  oneOfRule,
+  refusedOption,
+  requireOption,
   type TlsOptions,
+  urlRule,
 } from '@linkkit/core'
 import type { ThingModel, ThingModelSource } from '@linkkit/sdk'
 import { FAULT_KINDS, type FaultRule } from './faults.js'
@@ -99,81 +109,86 @@ export interface ResolvedFleetOptions {
   logger: LoggerOption | undefined
 }
 
-function invalid(message: string): LinkkitError {
-  return new LinkkitError('ERR_INVALID_OPTIONS', message)
-}
-
-function number(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
-    throw invalid(`${name} must be a number from ${min} to ${max}`)
-  }
-  return value
-}
-
-function integer(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  const n = number(value, name, fallback, min, max)
-  if (!Number.isInteger(n)) throw invalid(`${name} must be an integer`)
-  return n
+const BROKER_URL = urlRule({
+  protocols: ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'],
+  must: 'an mqtt://, mqtts://, ws:// or wss:// broker URL',
+})
+const FAULT_KIND = oneOfRule(FAULT_KINDS)
+const STORE: OptionRule<FleetStore> = {
+  test: (v): v is FleetStore => v === 'memory' || v instanceof FlashSimPool,
+  must: "'memory' or a FlashSimPool",
 }
 
 /** Validates once and returns a new frozen object; the caller's object is never written. */
 export function resolveFleetOptions(options: FleetOptions): Readonly<ResolvedFleetOptions> {
-  if (typeof options !== 'object' || options === null) throw invalid('simulateFleet needs an options object')
-  if (typeof options.url !== 'string' || !/^(mqtts?|tcp|ssl|tls|wss?):\/\//.test(options.url)) {
-    throw invalid('url must be an mqtt://, mqtts://, ws:// or wss:// broker URL')
-  }
+  requireOption(options, 'simulateFleet options', objectRule)
+  const url = requireOption(options.url, 'url', BROKER_URL)
   const ota = options.ota ?? {}
-  const store = ota.store ?? 'memory'
-  if (store !== 'memory' && !(store instanceof FlashSimPool)) {
-    throw invalid("ota.store must be 'memory' or a FlashSimPool")
-  }
   const churn = options.churn === undefined || options.churn === false ? undefined : options.churn
   const faults = [...(options.faults ?? [])]
   let shares = 0
   for (const [i, rule] of faults.entries()) {
-    if (typeof rule !== 'object' || rule === null || !FAULT_KINDS.has(rule.kind)) {
-      throw invalid(`faults[${i}].kind must be 'refuse', 'stall' or 'fail'`)
-    }
-    shares += number(rule.share, `faults[${i}].share`, 0, 0, 1)
-    number(rule.atPercent, `faults[${i}].atPercent`, 50, 0, 99)
+    requireOption(rule?.kind, `faults[${i}].kind`, FAULT_KIND)
+    shares += numberOption(rule.share, `faults[${i}].share`, 0, { max: 1 })
+    numberOption(rule.atPercent, `faults[${i}].atPercent`, 50, { max: 99 })
   }
-  if (shares > 1 + 1e-9) throw invalid('the shares of faults add up to more than 1')
+  if (shares > 1 + 1e-9) throw refusedOption('faults', 'have shares that add up to more than 1')
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
-  number(backoff.initialDelayMs, 'backoff.initialDelayMs', 0, 0, 3_600_000)
-  number(backoff.maxDelayMs, 'backoff.maxDelayMs', 0, backoff.initialDelayMs, 3_600_000)
-  number(backoff.multiplier, 'backoff.multiplier', 1, 1, 100)
-  number(backoff.jitter, 'backoff.jitter', 0, 0, 1)
+  numberOption(backoff.initialDelayMs, 'backoff.initialDelayMs', 0, { max: 3_600_000 })
+  numberOption(backoff.maxDelayMs, 'backoff.maxDelayMs', 0, { min: backoff.initialDelayMs, max: 3_600_000 })
+  numberOption(backoff.multiplier, 'backoff.multiplier', 1, { min: 1, max: 100 })
+  numberOption(backoff.jitter, 'backoff.jitter', 0, { max: 1 })
   return Object.freeze({
-    url: options.url,
-    postIntervalMs: integer(options.postIntervalMs, 'postIntervalMs', 10_000, 0, 86_400_000),
-    store,
-    version: typeof ota.version === 'string' && ota.version.length > 0 ? ota.version : '1.0.0',
-    allowHttp: ota.allowHttp === true,
-    maxImageBytes: integer(ota.maxImageBytes, 'ota.maxImageBytes', 64 * 1024 * 1024, 0, 2 ** 40),
+    url,
+    postIntervalMs: integerOption(options.postIntervalMs, 'postIntervalMs', 10_000, {
+      min: 0,
+      max: 86_400_000,
+    }),
+    store: checkStore(ota.store),
+    version: checkOption(ota.version, 'ota.version', nonEmptyStringRule, '1.0.0'),
+    allowHttp: booleanOption(ota.allowHttp, 'ota.allowHttp', false),
+    maxImageBytes: integerOption(ota.maxImageBytes, 'ota.maxImageBytes', 64 * 1024 * 1024, {
+      min: 0,
+      max: 2 ** 40,
+    }),
     churn:
       churn === undefined
         ? undefined
         : {
-            meanUptimeMs: number(churn.meanUptimeMs ?? 0, 'churn.meanUptimeMs', 0, 1, 2 ** 40),
-            meanDowntimeMs: number(churn.meanDowntimeMs, 'churn.meanDowntimeMs', 2000, 0, 2 ** 40),
+            meanUptimeMs: numberOption(churn.meanUptimeMs ?? 0, 'churn.meanUptimeMs', 0, {
+              min: 1,
+              max: 2 ** 40,
+            }),
+            meanDowntimeMs: numberOption(churn.meanDowntimeMs, 'churn.meanDowntimeMs', 2000, {
+              max: 2 ** 40,
+            }),
           },
     faults: Object.freeze(faults.map((rule) => Object.freeze({ ...rule }))),
-    connectConcurrency: integer(options.connectConcurrency, 'connectConcurrency', 100, 1, 100_000),
-    connectsPerSecond: number(
+    connectConcurrency: integerOption(options.connectConcurrency, 'connectConcurrency', 100, {
+      max: 100_000,
+    }),
+    connectsPerSecond: numberOption(
       options.connectsPerSecond,
       'connectsPerSecond',
       Number.POSITIVE_INFINITY,
-      1,
-      Number.POSITIVE_INFINITY,
+      {
+        min: 1,
+      },
     ),
     backoff,
-    keepaliveSeconds: integer(options.keepaliveSeconds, 'keepaliveSeconds', 60, 1, 1200),
-    requestTimeoutMs: integer(options.requestTimeoutMs, 'requestTimeoutMs', 10_000, 1, 3_600_000),
+    keepaliveSeconds: integerOption(options.keepaliveSeconds, 'keepaliveSeconds', 60, { max: 1200 }),
+    requestTimeoutMs: integerOption(options.requestTimeoutMs, 'requestTimeoutMs', 10_000, { max: 3_600_000 }),
     tls: options.tls,
-    seed: integer(options.seed, 'seed', Math.floor(Math.random() * 2 ** 31), 0, 2 ** 32 - 1),
-    tickMs: integer(options.tickMs, 'tickMs', 20, 1, 10_000),
-    windowSeconds: integer(options.windowSeconds, 'windowSeconds', 5, 1, 3600),
+    seed: integerOption(options.seed, 'seed', Math.floor(Math.random() * 2 ** 31), {
+      min: 0,
+      max: 2 ** 32 - 1,
+    }),
+    tickMs: integerOption(options.tickMs, 'tickMs', 20, { max: 10_000 }),
+    windowSeconds: integerOption(options.windowSeconds, 'windowSeconds', 5, { max: 3600 }),
     logger: options.logger,
   })
+}
+
+function checkStore(store: unknown): FleetStore {
+  return checkOption(store, 'ota.store', STORE, 'memory')
 }

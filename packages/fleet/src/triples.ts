@@ -1,5 +1,12 @@
 import { readFile } from 'node:fs/promises'
-import { assertTopicSegment, LinkkitError, registerDevice, type TlsOptions } from '@linkkit/core'
+import {
+  assertTopicSegment,
+  integerRule,
+  LinkkitError,
+  registerDevice,
+  requireOption,
+  type TlsOptions,
+} from '@linkkit/core'
 
 /** One device's identity: the triple from the console (or the emulator). */
 export interface DeviceTriple {
@@ -115,10 +122,7 @@ export interface RegisterDevicesOptions {
  * emulator's `/auth/register/device`) and returns their triples, in order.
  */
 export async function registerDevices(options: RegisterDevicesOptions): Promise<DeviceTriple[]> {
-  const { count } = options
-  if (!Number.isSafeInteger(count) || count < 1) {
-    throw new LinkkitError('ERR_INVALID_OPTIONS', 'count must be a positive integer')
-  }
+  const count = requireOption(options.count, 'count', integerRule({ min: 1 }))
   const prefix = options.prefix ?? 'fleet-'
   const concurrency = options.concurrency ?? 20
   const triples = new Array<DeviceTriple>(count)

@@ -79,6 +79,32 @@ describe('options', () => {
       })
     }
   })
+  it('names the refused option in the message and in details.name, as every package does', async () => {
+    const devices = triples(1)
+    const url = 'mqtt://127.0.0.1:1'
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ url: 'http://127.0.0.1:1' }, 'url', /^url must be an mqtt:\/\//],
+      [{ url: 'mqtt://' }, 'url', /^url must be/],
+      [{ url, postIntervalMs: 1.5 }, 'postIntervalMs', /must be an integer from 0 to 86400000/],
+      [{ url, ota: { version: '' } }, 'ota.version', /must be a non-empty string/],
+      [{ url, ota: { allowHttp: 'yes' } }, 'ota.allowHttp', /must be true or false/],
+      [{ url, ota: { store: 'disk' } }, 'ota.store', /must be 'memory' or a FlashSimPool/],
+      [
+        { url, faults: [{ share: Number.NaN, kind: 'fail' }] },
+        'faults[0].share',
+        /must be a number from 0 to 1/,
+      ],
+      [{ url, backoff: { jitter: 2 } }, 'backoff.jitter', /must be a number from 0 to 1/],
+      [{ url, connectsPerSecond: 0 }, 'connectsPerSecond', /must be a number ≥ 1/],
+    ]
+    for (const [options, name, message] of cases) {
+      await expect(simulateFleet({ devices, ...options } as never)).rejects.toMatchObject({
+        code: 'ERR_INVALID_OPTIONS',
+        message: expect.stringMatching(message),
+        details: { name },
+      })
+    }
+  })
 })
 
 describe('fault shares', () => {

@@ -1,5 +1,13 @@
 import type { Hash } from 'node:crypto'
-import { LinkkitError, type LoggerOption } from '@linkkit/core'
+import {
+  checkOption,
+  integerOption,
+  LinkkitError,
+  type LoggerOption,
+  numberOption,
+  type OptionRule,
+  refusedOption,
+} from '@linkkit/core'
 import { digestHexLength, parseDigestMethod } from '../digest-method.js'
 import type { DigestMethod, FirmwareFile } from '../types.js'
 
@@ -144,33 +152,33 @@ export function resolveDownload(file: FirmwareSource, options: DownloadOptions):
   }
   const url = URL.canParse(file.url) ? new URL(file.url) : offerError('url is not a valid URL')
   if (url.protocol !== 'https:' && url.protocol !== 'http:') offerError('url must use https: (or http:)')
-  const startOffset = options.startOffset ?? 0
-  if (!Number.isSafeInteger(startOffset) || startOffset < 0 || startOffset > file.size) {
-    optionError('startOffset must be an integer between 0 and the image size')
-  }
+  const startOffset = integerOption(options.startOffset, 'startOffset', 0, { min: 0, max: file.size })
   if (startOffset > 0 && options.initialHash === undefined) {
-    optionError('initialHash is required when startOffset > 0, so the digest covers the held bytes')
+    throw refusedOption(
+      'initialHash',
+      'is required when startOffset > 0, so the digest covers the held bytes',
+    )
   }
   const chunk = options.chunkSizeBytes
-  if (chunk !== undefined && (!Number.isSafeInteger(chunk) || chunk < 1))
-    optionError('chunkSizeBytes must be >= 1')
-  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
-  if (!(idleTimeoutMs > 0)) optionError('idleTimeoutMs must be > 0')
-  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS
-  if (!(deadlineMs > 0 && (deadlineMs <= MAX_TIMER_MS || deadlineMs === Number.POSITIVE_INFINITY))) {
-    optionError(`deadlineMs must be > 0 and at most ${MAX_TIMER_MS} (or Infinity)`)
-  }
-  const minBytesPerSecond = options.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND
-  if (!(minBytesPerSecond >= 0 && Number.isFinite(minBytesPerSecond)))
-    optionError('minBytesPerSecond must be >= 0')
-  const rateWindowMs = options.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS
-  if (!(rateWindowMs > 0 && Number.isFinite(rateWindowMs))) optionError('rateWindowMs must be > 0')
+  if (chunk !== undefined) integerOption(chunk, 'chunkSizeBytes', 1)
+  const idleTimeoutMs = checkOption(
+    options.idleTimeoutMs,
+    'idleTimeoutMs',
+    POSITIVE_MS,
+    DEFAULT_IDLE_TIMEOUT_MS,
+  )
+  const deadlineMs = checkOption(options.deadlineMs, 'deadlineMs', DEADLINE, DEFAULT_DEADLINE_MS)
+  const minBytesPerSecond = numberOption(
+    options.minBytesPerSecond,
+    'minBytesPerSecond',
+    DEFAULT_MIN_BYTES_PER_SECOND,
+    { max: Number.MAX_VALUE },
+  )
+  const rateWindowMs = checkOption(options.rateWindowMs, 'rateWindowMs', POSITIVE_MS, DEFAULT_RATE_WINDOW_MS)
   const retry = { ...DEFAULT_DOWNLOAD_RETRY, ...options.retry }
-  if (!Number.isInteger(retry.limit) || retry.limit < 0)
-    optionError('retry.limit must be a non-negative integer')
-  if (!(retry.baseDelayMs >= 0 && retry.maxDelayMs >= retry.baseDelayMs)) {
-    optionError('retry delays must satisfy 0 <= baseDelayMs <= maxDelayMs')
-  }
+  integerOption(retry.limit, 'retry.limit', 0, { min: 0 })
+  numberOption(retry.baseDelayMs, 'retry.baseDelayMs', 0, { max: MAX_TIMER_MS })
+  numberOption(retry.maxDelayMs, 'retry.maxDelayMs', 0, { min: retry.baseDelayMs, max: MAX_TIMER_MS })
   return Object.freeze({
     url,
     size: file.size,
@@ -193,6 +201,15 @@ function offerError(message: string): never {
   throw new LinkkitError('ERR_OFFER_INVALID', `firmware file: ${message}`)
 }
 
-function optionError(message: string): never {
-  throw new LinkkitError('ERR_INVALID_OPTIONS', `downloadFirmware: ${message}`)
+/** A number of milliseconds above 0 a timer can wait. */
+const POSITIVE_MS: OptionRule<number> = {
+  test: (v): v is number => typeof v === 'number' && v > 0 && v <= MAX_TIMER_MS,
+  must: `a number > 0 and at most ${MAX_TIMER_MS}`,
+}
+
+/** `deadlineMs`: a timer's range, or `Infinity` for no deadline. */
+const DEADLINE: OptionRule<number> = {
+  test: (v): v is number =>
+    typeof v === 'number' && ((v > 0 && v <= MAX_TIMER_MS) || v === Number.POSITIVE_INFINITY),
+  must: `a number > 0 and at most ${MAX_TIMER_MS} (or Infinity)`,
 }

@@ -1,4 +1,4 @@
-import { LinkkitError } from '@linkkit/core'
+import { LinkkitError, numberOption } from '@linkkit/core'
 import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome } from '../types.js'
 import { matchesDigest } from './digest.js'
 import { assertComplete, assertContiguous, assertImage } from './image.js'
@@ -49,10 +49,7 @@ export class MemoryPersistence implements FirmwarePersistence {
   #committed: Committed[] = []
 
   constructor(options: MemoryPersistenceOptions = {}) {
-    const maxSizeBytes = options.maxSizeBytes ?? MEMORY_PERSISTENCE_MAX_BYTES
-    if (!(maxSizeBytes >= 0)) {
-      throw new LinkkitError('ERR_INVALID_OPTIONS', `maxSizeBytes must be >= 0, got ${maxSizeBytes}`)
-    }
+    const maxSizeBytes = numberOption(options.maxSizeBytes, 'maxSizeBytes', MEMORY_PERSISTENCE_MAX_BYTES)
     this.#maxSizeBytes = maxSizeBytes
   }
 
