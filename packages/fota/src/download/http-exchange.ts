@@ -54,14 +54,13 @@ export class HttpExchange {
       buffer: Buffer.allocUnsafe(READ_BYTES),
       callback: (n: number, buffer: Uint8Array) => this.#onRead(n, buffer),
     }
-    const request = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nRange: ${range}\r\nAccept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n`
     this.#socket = https
       ? tlsConnect(tlsOptions(host, port, onread, tls))
       : netConnect({ host, port, onread })
     this.#socket.on('error', (error) => this.destroy(error))
     this.#socket.on('end', () => this.#onEof())
     this.#socket.on('close', () => this.#onEof())
-    this.#socket.write(request, 'latin1')
+    this.#socket.write(requestHead(url, range), 'latin1')
   }
 
   /** Whether the body was read to its end. */
@@ -154,4 +153,17 @@ function tlsOptions(
     ...(tls.ca === undefined ? {} : { ca: tls.ca }),
   }
   return options
+}
+
+/**
+ * The request: Range, identity encoding, one response per connection. User info in the URL is sent
+ * as Basic authorization, as Node's http client does. URL parsing has percent-encoded any CR/LF.
+ */
+function requestHead(url: URL, range: string): string {
+  let head = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nRange: ${range}\r\n`
+  if (url.username !== '' || url.password !== '') {
+    const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+    head += `Authorization: Basic ${Buffer.from(user).toString('base64')}\r\n`
+  }
+  return `${head}Accept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n`
 }

@@ -180,13 +180,17 @@ describe('BodyRing', () => {
 
 /** A raw TCP server that writes `answer` to each connection once it has read the request head. */
 async function rawTcp(answer: (socket: Socket) => void) {
+  const heads: string[] = []
   const server = createServer((socket) => {
     let head = ''
     socket.on('error', () => {})
     socket.on('data', (data) => {
       if (head.includes('\r\n\r\n')) return
       head += data.toString('latin1')
-      if (head.includes('\r\n\r\n')) answer(socket)
+      if (head.includes('\r\n\r\n')) {
+        heads.push(head)
+        answer(socket)
+      }
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -198,6 +202,7 @@ async function rawTcp(answer: (socket: Socket) => void) {
   return {
     url: `http://127.0.0.1:${port}/fw.bin?token=secret`,
     connections: () => connections,
+    heads: () => heads,
     async [Symbol.asyncDispose]() {
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
@@ -281,5 +286,23 @@ describe('the firmware GET against hostile servers (raw TCP)', () => {
     const error = await rejection(() => downloadFirmware(source(server.url), sunk.sink, options))
     expect(isLinkkitError(error, 'ERR_SIZE_MISMATCH')).toBe(true)
     expect(sunk.bytes).toBeLessThanOrEqual(data.length)
+  })
+
+  it('sends one well-formed request: the path and query, Host, Range, Basic authorization from user info', async () => {
+    await using server = await rawTcp((socket) =>
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n'),
+    )
+    const url = new URL(server.url)
+    url.username = 'dev%20ice'
+    url.password = 'p:w'
+    const error = await rejection(() => downloadFirmware(source(url.href), countingSink().sink, options))
+    expect(isLinkkitError(error, 'ERR_DOWNLOAD_HTTP_STATUS')).toBe(true)
+    const lines = (server.heads()[0] as string).split('\r\n')
+    expect(lines[0]).toBe('GET /fw.bin?token=secret HTTP/1.1')
+    expect(lines).toContain(`Host: ${url.host}`)
+    expect(lines).toContain('Range: bytes=0-')
+    expect(lines).toContain(`Authorization: Basic ${Buffer.from('dev ice:p:w').toString('base64')}`)
+    expect(lines).toContain('Connection: close')
+    expect(JSON.stringify(error)).not.toContain('secret')
   })
 })
