@@ -1,8 +1,7 @@
 import type { Hash } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
 import { type createLogger, LinkkitError } from '@linkkit/core'
 import { findLinkkitError, isCertificateError, SinkFailure, transportError } from './failures.js'
-import { HttpGet } from './http-get.js'
+import { type FirmwareResponse, HttpGet } from './http-get.js'
 import { RateFloor, stopError } from './limits.js'
 import type { FirmwareSink, ResolvedDownload } from './options.js'
 import { type BodyPlan, checkResponse } from './response-check.js'
@@ -66,7 +65,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
     idle.arm()
     const response = await get.response()
     idle.disarm()
-    const verdict = checkResponse(response.statusCode ?? 0, response.headers, start, cfg.size, ctx.where)
+    const verdict = checkResponse(response.statusCode, response.headers, start, cfg.size, ctx.where)
     if (!verdict.ok) return verdict
     return await readBody(response, verdict.plan, ctx, idle)
   } catch (error) {
@@ -86,7 +85,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
 }
 
 async function readBody(
-  stream: IncomingMessage,
+  response: FirmwareResponse,
   plan: BodyPlan,
   ctx: AttemptContext,
   idle: IdleTimer,
@@ -94,7 +93,7 @@ async function readBody(
   const { cfg, state, signal } = ctx
   const heldBefore = state.received
   let position = plan.bodyStart
-  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const chunks = response.body
   const floor = new RateFloor(cfg.minBytesPerSecond, cfg.rateWindowMs)
   for (;;) {
     // The idle clock and the rate floor see only the waits for the network, never the sink's work.

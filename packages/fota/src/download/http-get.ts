@@ -1,7 +1,7 @@
-import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http'
-import { request as httpsRequest } from 'node:https'
 import { LinkkitError, redactUrl } from '@linkkit/core'
+import { HttpExchange } from './http-exchange.js'
 import type { DownloadTlsOptions } from './options.js'
+import type { ResponseHead } from './response-reader.js'
 
 /** Redirects followed per request, as many as browsers and got follow. */
 const MAX_REDIRECTS = 10
@@ -17,19 +17,26 @@ export interface HttpGetOptions {
   where: string
 }
 
+/** A final response (after redirects): its head, and its body read once. */
+export interface FirmwareResponse extends ResponseHead {
+  /** Body chunks, each valid until the next `next()` (they are views of a reused ring). */
+  body: AsyncIterator<Buffer>
+}
+
 /**
- * One GET on Node's own `http`/`https`, following redirects. The firmware path uses them directly
- * rather than got: got's import alone costs a device about 15 MiB of RSS and its per-chunk work
- * shows in the download time (docs/performance.md, "FOTA"), and a firmware GET needs little of it:
- * a Range header, redirects that never downgrade to http, TLS options and a body stream.
+ * One GET, following redirects, each request on its own connection read by HttpExchange (`net`/
+ * `tls` with `onread` and a strict response reader of our own). The firmware path does not use
+ * got (its import alone costs a device about 15 MiB of RSS) nor Node's http client (a fresh 64 KiB
+ * buffer per socket read, about 32 MiB of them dead at a download's peak): docs/performance.md,
+ * "FOTA download". A firmware GET needs little: a Range header, redirects that never downgrade to
+ * http, TLS options and a body.
  *
  * `destroy(error)` ends the request and its response at any point: `response()` rejects with it,
  * and a body being read rejects with it.
  */
 export class HttpGet {
   readonly #options: HttpGetOptions
-  #request: ClientRequest | undefined
-  #response: IncomingMessage | undefined
+  #exchange: HttpExchange | undefined
   #destroyed: Error | undefined
 
   constructor(options: HttpGetOptions) {
@@ -37,14 +44,15 @@ export class HttpGet {
   }
 
   /** The final response (after redirects); its body is unread. */
-  async response(): Promise<IncomingMessage> {
+  async response(): Promise<FirmwareResponse> {
     let url = this.#options.url
     for (let redirects = 0; ; redirects += 1) {
-      const response = await this.#get(url)
-      const location = response.headers.location
-      if (!isRedirect(response.statusCode) || location === undefined) return response
-      response.resume()
-      const status = response.statusCode as number
+      const exchange = this.#get(url)
+      const head = await exchange.head
+      const location = head.headers.location
+      if (!isRedirect(head.statusCode) || location === undefined) return { ...head, body: exchange.body() }
+      exchange.destroy()
+      const status = head.statusCode
       if (redirects === MAX_REDIRECTS) {
         throw this.#refused(status, `redirected more than ${MAX_REDIRECTS} times`)
       }
@@ -55,13 +63,12 @@ export class HttpGet {
   /** Ends the request or the response being read, with `error`. Idempotent. */
   destroy(error?: Error): void {
     this.#destroyed ??= error ?? new Error('request destroyed')
-    this.#request?.destroy(this.#destroyed)
-    this.#response?.destroy(this.#destroyed)
+    this.#exchange?.destroy(this.#destroyed)
   }
 
   /** Whether the response body was read to its end. */
   get complete(): boolean {
-    return this.#response?.readableEnded === true
+    return this.#exchange?.complete === true
   }
 
   /**
@@ -98,33 +105,11 @@ export class HttpGet {
     })
   }
 
-  #get(url: URL): Promise<IncomingMessage> {
-    if (this.#destroyed !== undefined) return Promise.reject(this.#destroyed)
-    const { range, tls } = this.#options
-    const headers = { range, accept: '*/*', 'accept-encoding': 'identity' }
-    const request =
-      url.protocol === 'https:'
-        ? httpsRequest(url, {
-            headers,
-            rejectUnauthorized: tls.rejectUnauthorized !== false,
-            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-          })
-        : httpRequest(url, { headers })
-    this.#request = request
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      request.once('error', reject)
-      request.once('response', (response) => {
-        // A later socket error reaches the response (its body read rejects); this keeps it off the request.
-        request.removeListener('error', reject)
-        request.on('error', () => {})
-        // Errors of a body nobody reads (a refused status) must not become uncaught; readers see them.
-        response.on('error', () => {})
-        this.#response = response
-        if (this.#destroyed !== undefined) response.destroy(this.#destroyed)
-        resolve(response)
-      })
-      request.end()
-    })
+  #get(url: URL): HttpExchange {
+    const exchange = new HttpExchange(url, this.#options.range, this.#options.tls)
+    this.#exchange = exchange
+    if (this.#destroyed !== undefined) exchange.destroy(this.#destroyed)
+    return exchange
   }
 }
 

@@ -17,6 +17,8 @@ export type FirmwareSource = Pick<FirmwareFile, 'url' | 'size' | 'signMethod' | 
 /**
  * Receives the image in file order. `offset` is where `chunk` starts; the next call's offset is
  * always this offset plus this chunk's length. The downloader awaits it before reading more.
+ * `chunk` is a view of memory the downloader reuses once the call settles (it reads the network
+ * into one ring, docs/performance.md "FOTA download"): copy what you keep past that point.
  */
 export type FirmwareSink = (chunk: Uint8Array, offset: number) => Promise<void> | void
 

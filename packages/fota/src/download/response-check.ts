@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http'
 import { LinkkitError } from '@linkkit/core'
 
 /** Where a response body sits in the image. */
@@ -20,7 +19,7 @@ export type ResponseVerdict = { ok: true; plan: BodyPlan } | { ok: false; error:
  */
 export function checkResponse(
   status: number,
-  headers: IncomingHttpHeaders,
+  headers: Readonly<Record<string, string | undefined>>,
   askedStart: number,
   size: number,
   where: string,
@@ -45,7 +44,7 @@ export function checkResponse(
 }
 
 function checkPartial(
-  headers: IncomingHttpHeaders,
+  headers: Readonly<Record<string, string | undefined>>,
   length: number | undefined,
   askedStart: number,
   size: number,
