@@ -68,6 +68,22 @@ export function runPersistenceContract(
         expect(digestOf(v2.image.signMethod, [committed ?? new Uint8Array()])).toBe(v2.image.digest)
       }))
 
+    it("copies what it keeps: the caller reuses one buffer for every chunk, as linkkit's downloader does", () =>
+      withHarness(async ({ adapter, readCommitted }) => {
+        // One buffer, refilled for each write and scribbled over once the write settled: an
+        // adapter that held on to the caller's chunk would commit the scribbles.
+        const reused = new Uint8Array(4096)
+        await adapter.start(v2.image, 0)
+        for (let offset = 0; offset < v2.data.length; offset += reused.length) {
+          const part = v2.data.subarray(offset, offset + reused.length)
+          reused.set(part)
+          await adapter.write(reused.subarray(0, part.length), offset)
+          reused.fill(0xa5)
+        }
+        await adapter.stop({ ok: true })
+        expectBytes(await readCommitted(), v2.data)
+      }))
+
     it('accepts chunks of odd sizes and zero-length writes (the C SDK writes 0 bytes on a fetch timeout)', () =>
       withHarness(async ({ adapter, readCommitted }) => {
         const random = seededRandom(7)
