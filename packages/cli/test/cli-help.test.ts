@@ -24,7 +24,7 @@ const HELP: Array<{ argv: string[]; lines: RegExp[] }> = [
     lines: [
       /^Usage: linkkit ota add --emulator <url> --product <pk> --version <v> --file <path> \[options\]$/m,
       /--emulator <url> +HTTP URL of a running emulator[\s\S]*?\(required; env LINKKIT_EMULATOR\)/,
-      /--sign-method <Md5\|SHA256> +digest sent with the offer \(default: Md5\)/,
+      /--sign-method <Md5\|SHA256> +digest sent with the offer \(default: SHA256 with --sign-key, else Md5\)/,
       /--module <name> .*\(default: default\)/,
       /^ {2}linkkit ota add --emulator http:\/\/127\.0\.0\.1:8080 --product/m,
     ],

@@ -89,6 +89,8 @@ describe('linkkit ota add --sign-key', () => {
       securityVersion: 3,
     })
     const digest = createHash('sha256').update(image).digest()
+    // Signed without --sign-method: offered with the SHA-256 the signature covers.
+    expect([fw.signMethod, fw.sign]).toEqual(['SHA256', digest.toString('hex')])
     const pub = createPublicKey(await readFile(join(dir, 'k1.pub'), 'utf8'))
     expect(verify('sha256', digest, pub, Buffer.from(String(fw.extData?.signature), 'base64'))).toBe(true)
   })

@@ -44,6 +44,19 @@ describe('emu.ota.addFirmware signs packages', () => {
     },
   )
 
+  it('a signed package is offered with its SHA-256 unless signMethod says otherwise; an unsigned one with its MD5', async () => {
+    const keys = generateKeyPairSync('ed25519')
+    await using emu = await Emulator.start({ devices: [DEVICE] })
+    const data = image(3000, 5)
+    const signed = { productKey: PK, data, signingKey: keys.privateKey, keyId: 'k' }
+    const fw = await emu.ota.addFirmware({ ...signed, version: '2.0.0' })
+    expect([fw.signMethod, fw.sign]).toEqual(['SHA256', digestOf(data).toString('hex')])
+    const md5 = await emu.ota.addFirmware({ ...signed, version: '2.0.1', signMethod: 'Md5' })
+    expect([md5.signMethod, md5.sign]).toEqual(['Md5', createHash('md5').update(data).digest('hex')])
+    const plain = await emu.ota.addFirmware({ productKey: PK, version: '2.0.2', data })
+    expect(plain.signMethod).toBe('Md5')
+  })
+
   it('a multi-file package gets one signature per file, by name', async () => {
     const keys = generateKeyPairSync('ed25519')
     await using emu = await Emulator.start({ devices: [DEVICE] })

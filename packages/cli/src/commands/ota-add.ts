@@ -30,8 +30,7 @@ export const otaAdd: Command = {
     'sign-method': {
       type: 'string',
       value: 'Md5|SHA256',
-      description: 'digest sent with the offer',
-      default: 'Md5',
+      description: 'digest sent with the offer (default: SHA256 with --sign-key, else Md5)',
     },
     'sign-key': {
       type: 'string',
@@ -58,7 +57,7 @@ export const otaAdd: Command = {
   ],
   async run(options, io) {
     const out = new Output(io, options.flag('json'))
-    const signMethod = options.required('sign-method')
+    const signMethod = options.string('sign-method') ?? (options.has('sign-key') ? 'SHA256' : 'Md5')
     if (!/^(md5|sha256)$/i.test(signMethod)) {
       throw new UsageError(`--sign-method must be Md5 or SHA256, got '${signMethod}'`)
     }
