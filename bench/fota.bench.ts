@@ -269,6 +269,7 @@ function downloadComparison(server: Served, file: (name: string) => string): str
     `${SIZE_MIB} MiB → FilePersistence + MD5, fsync on every side; median (min–max) of ${ROUNDS} alternating rounds, wall time from process start to exit:`,
     `${pad}curl|tee|md5sum && sync ${spread(r.curl, 'wallMs')}   node http.get ${spread(r.plain, 'wallMs')}   linkkit ${spread(r.linkkit, 'wallMs')}`,
     `${pad}ratio linkkit/curl ${ratios(r.linkkit, r.curl, 'wallMs')} (target ≤ 1.10)   linkkit/node ${ratios(r.linkkit, r.plain, 'wallMs')}`,
+    `${pad}signature check included, ratio to curl: signed SHA256 offer ${ratios(r.sha256Signed, r.curl, 'wallMs')}   signed MD5 offer (worker) ${ratios(r.md5Signed, r.curl, 'wallMs')} (target ≤ 1.10)`,
     `${pad}CPU (user+sys) node http.get ${spread(r.plain, 'cpuMs')}   linkkit ${spread(r.linkkit, 'cpuMs')}   ratio ${ratios(r.linkkit, r.plain, 'cpuMs')}`,
     `verification (signed message = SHA-256 digest; one Ed25519 and one ECDSA P-256 verify, each ${med(r.sha256Signed, 'ed25519Ms').toFixed(2)} / ${med(r.sha256Signed, 'p256Ms').toFixed(2)} ms):`,
     `${pad}SHA256 offer: digest + both verifies ${share(r.sha256Signed)} of its download (target ≤ 2 %); download ${signedMs.toFixed(0)} ms vs MD5 offer ${med(r.linkkit, 'ms').toFixed(0)} ms after imports`,
