@@ -1,8 +1,9 @@
 /// <reference path="./vendor.d.ts" />
 import type { AedesOptions } from 'aedes'
 import redisPersistence from 'aedes-persistence-redis'
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import mqemitterRedis from 'mqemitter-redis'
+import { SUBSCRIBER_OPTIONS } from './redis-connect.js'
 
 /** The `MQEmitterRedisPrefix` that mqemitter-redis exports beside its default (its typings omit it). */
 type PrefixedEmitter = new (
@@ -10,12 +11,12 @@ type PrefixedEmitter = new (
   options: { subConn: Redis; pubConn: Redis },
 ) => NonNullable<AedesOptions['mq']>
 
-function redis(url: string, keyPrefix?: string): Redis {
+function redis(url: string, options: RedisOptions = {}): Redis {
   const client = new Redis(url, {
     enableAutoPipelining: true,
     maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(times * 100, 2000),
-    ...(keyPrefix === undefined ? {} : { keyPrefix }),
+    ...options,
   })
   // A lost connection is retried; without a listener ioredis' 'error' event would end the process.
   client.on('error', () => {})
@@ -43,10 +44,10 @@ export interface RedisBroker {
 export function redisBroker(url: string, prefix: string): RedisBroker {
   const Prefixed = (mqemitterRedis as unknown as { MQEmitterRedisPrefix: PrefixedEmitter })
     .MQEmitterRedisPrefix
-  const conn = redis(url, `${prefix}:mqtt:`)
+  const conn = redis(url, { keyPrefix: `${prefix}:mqtt:` })
   return {
     options: {
-      mq: new Prefixed(`${prefix}/mqtt/`, { subConn: redis(url), pubConn: redis(url) }),
+      mq: new Prefixed(`${prefix}/mqtt/`, { subConn: redis(url, SUBSCRIBER_OPTIONS), pubConn: redis(url) }),
       persistence: redisPersistence({ conn }),
     },
     close: async () => {

@@ -17,6 +17,19 @@ export function redactRedisUrl(url: string): string {
 }
 
 /**
+ * Options of a connection that only subscribes. ioredis 5.8.2 to 5.11 send their ready check
+ * (`INFO`) and client info after a `(p)subscribe` issued while connecting, or on a reconnect, and
+ * the INFO then throws "Connection in subscriber mode" out of a promise callback: an unhandled
+ * rejection that ends the process (ioredis issue #2037, fixed by the handshake gate of ioredis 6, a
+ * major version that mqemitter-redis and aedes-persistence-redis do not declare yet). A subscriber
+ * has no use for either: skip both.
+ */
+export const SUBSCRIBER_OPTIONS: Readonly<RedisOptions> = Object.freeze({
+  enableReadyCheck: false,
+  disableClientInfo: true,
+})
+
+/**
  * An ioredis client of `url`, connected. The first connection must succeed (else ERR_STATE_STORE,
  * naming the URL without its credentials); once up, a lost connection is retried with backoff
  * and commands wait in ioredis' queue meanwhile.

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { type RedisBroker, redisBroker } from './redis-broker.js'
 import { ChangeFeed, type Header, type LogEntry, type TableEntry } from './redis-changes.js'
-import { connectRedis } from './redis-connect.js'
+import { connectRedis, SUBSCRIBER_OPTIONS } from './redis-connect.js'
 import { PlatformKeys } from './redis-keys.js'
 import { RedisLeases } from './redis-leases.js'
 import { APPEND_SCRIPT, runScript, script, WRITE_SCRIPT } from './redis-scripts.js'
@@ -102,7 +102,7 @@ export class RedisStore implements StateStore {
     const cmd = await connectRedis(url)
     let sub: Redis | undefined
     try {
-      sub = await connectRedis(url)
+      sub = await connectRedis(url, SUBSCRIBER_OPTIONS)
       const keys = new PlatformKeys(prefix)
       let node = randomBytes(3).toString('hex')
       while ((await cmd.set(keys.node(node), String(Date.now()), 'PX', NODE_TTL_MS, 'NX')) !== 'OK') {
