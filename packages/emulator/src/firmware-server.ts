@@ -217,9 +217,12 @@ export class FirmwareServer {
       res.end()
       return
     }
-    sendBody({ res, file, global: this.faults, start, end, closing: this.#closing.signal }).catch(() =>
-      res.destroy(),
-    )
+    file.stats.sending++
+    sendBody({ res, file, global: this.faults, start, end, closing: this.#closing.signal })
+      .catch(() => res.destroy())
+      .finally(() => {
+        file.stats.sending--
+      })
   }
 }
 

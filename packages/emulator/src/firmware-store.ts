@@ -27,6 +27,12 @@ export interface FirmwareFileStats {
   ranges: string[]
   /** The status of every answer, in order. */
   statuses: number[]
+  /**
+   * Bodies being sent right now. A client that went away is noticed by the server only a moment
+   * later, and a last slice may still be counted in `bytesSent` meanwhile: wait for 0 before
+   * comparing counts.
+   */
+  sending: number
 }
 
 const FILLER = new Uint8Array(64 * 1024)
@@ -47,7 +53,7 @@ export interface SharedFileInfo {
  */
 export class StoredFirmware {
   readonly faults = new FirmwareFaults()
-  readonly stats: FirmwareFileStats = { requests: 0, bytesSent: 0, ranges: [], statuses: [] }
+  readonly stats: FirmwareFileStats = { requests: 0, bytesSent: 0, ranges: [], statuses: [], sending: 0 }
   readonly id: string
   readonly name: string
   readonly size: number

@@ -126,7 +126,11 @@ describe('FotaClient: a process restart mid-download', () => {
       )
       expect(held).toBeLessThan(data.length)
       // Let the server notice the dead connection before taking the baseline.
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await waitFor(
+        () => rig.files.stats(file.id).sending === 0 || undefined,
+        3000,
+        'the first response to end',
+      )
       faults.clear()
       const sentBefore = rig.files.stats(file.id).bytesSent
       await rig.connection.connect()

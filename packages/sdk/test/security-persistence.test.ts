@@ -45,6 +45,8 @@ describe('device.close() during a download (finding 6)', () => {
     expect(existsSync(path), 'the target is untouched').toBe(false)
     // No failure step: the platform's job is still in progress, waiting for the device to come back.
     expect(emu.ota.job(job.id)?.status).toBe('upgrading')
+    // The server notices the closed device's socket a moment after the device let go.
+    await expect.poll(() => emu.ota.stats(firmware).sending, { timeout: 3000 }).toBe(0)
     const sent = emu.ota.stats(firmware).bytesSent
 
     const persistence = new FilePersistence({ path })

@@ -115,6 +115,8 @@ async function expectResumed(
   const held = (await storage.persistence.resumeOffset?.(imageOf(offer))) ?? 0
   expect(held, 'bytes kept by the interrupted download').toBeGreaterThan(100_000)
   rig.files.faultsFor(file.id).clear()
+  // The server notices the interrupted request's socket closing a moment after the client let go.
+  await waitFor(() => rig.files.stats(file.id).sending === 0 || undefined, 3000, 'the first response to end')
   const before = rig.files.stats(file.id)
   const sentBefore = before.bytesSent
   const requestsBefore = before.requests

@@ -227,6 +227,12 @@ describe('multi-file offers into adapters that hold every file', () => {
     expect(await readdir(dir), 'nothing committed').toEqual(['.linkkit-ota'])
     fota.removeAllListeners('fota:progress')
     rig.emu.ota.faults.for(firmware, 'res.bin').clear()
+    // The server notices the aborted request's socket closing a moment after the client let go.
+    await waitFor(
+      () => rig.emu.ota.stats(firmware, 'res.bin').sending === 0 || undefined,
+      3000,
+      'the first response to end',
+    )
     const appSent = rig.emu.ota.stats(firmware, 'app.bin').bytesSent
     const resSent = rig.emu.ota.stats(firmware, 'res.bin').bytesSent
     const result = await fota.download(offer)
