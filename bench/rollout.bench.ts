@@ -12,21 +12,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface, type Interface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import type { RolloutCounts as Counts } from '@linkkit/emulator'
 
 const LAMP_TSL = fileURLToPath(new URL('../examples/lamp.tsl.json', import.meta.url))
 const PK = 'a1RolloutBch'
 const FAIL_SHARE = 0.05
 const PAUSE_ON_FAILURE = '3%'
 const IMAGE_BYTES = 1024 * 1024
-
-interface Counts {
-  total: number
-  queued: number
-  active: number
-  succeeded: number
-  failed: number
-  canceled: number
-}
 
 interface EmulatorFigures {
   /** The baseline before and after the rollout. */

@@ -144,7 +144,7 @@ export function resolveFleetOptions(options: FleetOptions): Readonly<ResolvedFle
       min: 0,
       max: 86_400_000,
     }),
-    store: checkStore(ota.store),
+    store: checkOption(ota.store, 'ota.store', STORE, 'memory'),
     version: checkOption(ota.version, 'ota.version', nonEmptyStringRule, '1.0.0'),
     allowHttp: booleanOption(ota.allowHttp, 'ota.allowHttp', false),
     maxImageBytes: integerOption(ota.maxImageBytes, 'ota.maxImageBytes', 64 * 1024 * 1024, {
@@ -187,8 +187,4 @@ export function resolveFleetOptions(options: FleetOptions): Readonly<ResolvedFle
     windowSeconds: integerOption(options.windowSeconds, 'windowSeconds', 5, { max: 3600 }),
     logger: options.logger,
   })
-}
-
-function checkStore(store: unknown): FleetStore {
-  return checkOption(store, 'ota.store', STORE, 'memory')
 }

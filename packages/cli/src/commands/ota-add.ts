@@ -57,8 +57,8 @@ export const otaAdd: Command = {
   ],
   async run(options, io) {
     const out = new Output(io, options.flag('json'))
-    const signMethod = options.string('sign-method') ?? (options.has('sign-key') ? 'SHA256' : 'Md5')
-    if (!/^(md5|sha256)$/i.test(signMethod)) {
+    const signMethod = options.string('sign-method')
+    if (signMethod !== undefined && !/^(md5|sha256)$/i.test(signMethod)) {
       throw new UsageError(`--sign-method must be Md5 or SHA256, got '${signMethod}'`)
     }
     const securityVersion = options.integer('security-version', 0, 0xffff_ffff)
@@ -89,7 +89,7 @@ export const otaAdd: Command = {
       productKey,
       version: options.required('version'),
       module: options.required('module'),
-      signMethod,
+      ...(signMethod === undefined ? {} : { signMethod }),
       name: basename(path),
       dataBase64: data.toString('base64'),
       ...(extData === undefined ? {} : { extData }),

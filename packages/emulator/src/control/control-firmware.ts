@@ -5,9 +5,9 @@ import { type ReadFirmwareOptions, readFirmwareFile } from './firmware-file.js'
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
-/** The sign method of `POST /control/firmware`, in any letter case. @default 'Md5' */
-export function signMethod(value: string | undefined): OtaSignMethod {
-  if (value === undefined) return 'Md5'
+/** The sign method of `POST /control/firmware`, in any letter case; absent, the catalog's default. */
+export function signMethod(value: string | undefined): OtaSignMethod | undefined {
+  if (value === undefined) return undefined
   const lower = value.toLowerCase()
   if (lower === 'md5') return 'Md5'
   if (lower === 'sha256') return 'SHA256'

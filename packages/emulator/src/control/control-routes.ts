@@ -157,8 +157,14 @@ export function controlRoutes(emu: ControlHost, files: Omit<ReadFirmwareOptions,
           productKey: requiredString(input, 'productKey'),
           version: requiredString(input, 'version'),
           data: await firmwareData(input, { ...files, signal }),
-          signMethod: signMethod(optionalString(input, 'signMethod')),
-          ...compact({ module, name, isDiff, extData, securityVersion }),
+          ...compact({
+            signMethod: signMethod(optionalString(input, 'signMethod')),
+            module,
+            name,
+            isDiff,
+            extData,
+            securityVersion,
+          }),
         })
         return ok(firmwareView(firmware), 201)
       },

@@ -77,10 +77,11 @@ export class FirmwareCatalog {
   add(options: AddFirmwareOptions): Firmware {
     const productKey = assertTopicSegment(options.productKey, 'productKey')
     const version = checkVersion(options.version, 'version')
-    // A signed image defaults to a SHA256 offer: the signature is over the image's SHA-256, so the
-    // device verifies both with one digest (an Md5 offer costs it a second hash of every byte).
-    const signMethod: OtaSignMethod =
-      options.signMethod ?? (options.signingKey === undefined ? 'Md5' : 'SHA256')
+    // A signed image (signed here, or by the caller in extData) defaults to a SHA256 offer: the
+    // signature is over the image's SHA-256, so the device verifies both with one digest (an Md5
+    // offer costs it a second hash of every byte).
+    const signed = options.signingKey !== undefined || options.extData?.signature !== undefined
+    const signMethod: OtaSignMethod = options.signMethod ?? (signed ? 'SHA256' : 'Md5')
     if (signMethod !== 'Md5' && signMethod !== 'SHA256') {
       throw invalid('signMethod must be "Md5" or "SHA256"', 'signMethod')
     }

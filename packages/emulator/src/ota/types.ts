@@ -23,7 +23,7 @@ export interface AddFirmwareOptions {
     /** The file's bytes. */
     data: Uint8Array
   }>
-  /** @default 'SHA256' when `signingKey` is given (one digest serves the offer and the signature), else 'Md5' */
+  /** @default 'SHA256' for a signed image (`signingKey`, or `extData.signature`): one digest serves the offer and the signature; else 'Md5' */
   signMethod?: OtaSignMethod
   /** @default 'default' (the whole device firmware) */
   module?: string
