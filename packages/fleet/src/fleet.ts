@@ -1,15 +1,17 @@
 import {
   backoffDelay,
   createLogger,
+  type DeviceIdentity,
   type LinkkitError,
   LinkkitError as LinkkitErrorClass,
-  toLinkkitError,
 } from '@linkkit/core'
-import { loadThingModel, type ServiceHandler, type ThingModel } from '@linkkit/sdk'
+import { loadThingModel, type ThingModel } from '@linkkit/thing-model'
 import type { Logger } from 'pino'
 import { ConnectQueue } from './connect-queue.js'
+import { DeviceLinks } from './device-links.js'
 import { assignFaults } from './faults.js'
-import { type OtaHost, offerReceived } from './fleet-ota.js'
+import { type OtaHost, offerReceived, stopUpgrade } from './fleet-ota.js'
+import { FleetThing } from './fleet-thing.js'
 import { type DeviceView, metricsOf } from './fleet-view.js'
 import { Counters, type FleetMetrics } from './metrics.js'
 import {
@@ -20,30 +22,44 @@ import {
 } from './options.js'
 import { seededRandom } from './random.js'
 import { Scheduler } from './scheduler.js'
-import { SimDevice, type SimHost } from './sim-device.js'
-import { openSession, postOnce, serviceHandlers } from './sim-session.js'
+import { SimDevice } from './sim-device.js'
 import { type DeviceTriple, fleetTriples } from './triples.js'
 import type { Random } from './values.js'
 
-function noop(): void {}
+const SLASH = 0x2f
+const SYS = '/sys/'
+const UPGRADE = '/ota/device/upgrade/'
+
+/** The index just after `{pk}/{dn}` when `topic` names the device at `at` (followed by `/` or its end), else -1. */
+function afterIdentity(topic: string, at: number, d: DeviceIdentity): number {
+  const { productKey: pk, deviceName: dn } = d
+  if (!topic.startsWith(pk, at) || topic.charCodeAt(at + pk.length) !== SLASH) return -1
+  const end = at + pk.length + 1 + dn.length
+  if (!topic.startsWith(dn, at + pk.length + 1)) return -1
+  return end === topic.length || topic.charCodeAt(end) === SLASH ? end : -1
+}
 
 /**
- * N simulated devices in one process (`simulateFleet(options)`): each a real `linkkit.open()`
- * device on its own MQTT connection, following one shared thing model. They connect through a
- * bounded queue, post generated properties at a set rate, answer services and property sets,
- * take firmware over the air, churn and fail as configured. One timer drives them all.
+ * N simulated devices in one process (`simulateFleet(options)`), each one MQTT.js client signed as
+ * a `linkkit.open()` device and one small record (`SimDevice`); everything else is the fleet's,
+ * shared: the MQTT listeners (`DeviceLinks`), the thing model's posts, replies and answers with one
+ * pending map (`FleetThing`), and one timer (`Scheduler`) for posts, request timeouts, churn and
+ * backoffs. A device gets a `Session` and a `FotaClient` only while it takes an upgrade. They
+ * connect through a bounded queue, post generated properties at a set rate, answer services and
+ * property sets, take firmware over the air, churn and fail as configured.
  */
 export class Fleet implements AsyncDisposable {
   readonly #o: Readonly<ResolvedFleetOptions>
   #churnOptions: ResolvedFleetOptions['churn']
   readonly #sims: SimDevice[]
   readonly #model: ThingModel | undefined
-  readonly #services: Array<[string, ServiceHandler]>
   readonly #scheduler: Scheduler
   readonly #queue: ConnectQueue<SimDevice>
   readonly #counters: Counters
   readonly #random: Random
   readonly #logger: Logger
+  readonly #links: DeviceLinks
+  readonly #thing: FleetThing
   readonly #ota: OtaHost
   readonly #startedAt: number
   readonly #closings = new Set<Promise<void>>()
@@ -66,22 +82,28 @@ export class Fleet implements AsyncDisposable {
     this.#logger = createLogger(o.logger, 'fleet')
     this.#counters = new Counters(o.windowSeconds)
     const faults = assignFaults(triples.length, o.faults, this.#random)
-    const host: SimHost = {
-      lost: (sim) => this.#lost(sim),
-      offer: (sim, offer) => {
-        if (sim.device !== undefined) offerReceived(this.#ota, sim, sim.device, offer)
-      },
-      error: (error) => this.#counters.error(error.code),
-    }
-    this.#sims = triples.map((t, i) => new SimDevice(host, t, o.version, faults[i]))
-    this.#services = serviceHandlers(model, this.#counters, this.#random)
+    this.#sims = triples.map((t, i) => new SimDevice(t, o.version, faults[i]))
     this.#scheduler = new Scheduler(o.tickMs)
     this.#startedAt = this.#scheduler.now()
     this.#lastTick = this.#startedAt
     this.#queue = new ConnectQueue(o.connectConcurrency, o.connectsPerSecond, (sim) => this.#connect(sim))
+    this.#thing = new FleetThing(model, this.#counters, this.#random, o.requestTimeoutMs)
+    this.#links = new DeviceLinks(o, {
+      online: (sim) => this.#online(sim),
+      connectFailed: (sim, error) => this.#connectFailed(sim, error),
+      lost: (sim) => this.#lost(sim),
+      message: (sim, topic, payload) => this.#message(sim, topic, payload),
+      error: (error) => this.#counters.error(error.code),
+      nextId: () => this.#thing.nextId(),
+    })
     this.#ota = {
       options: o,
       counters: this.#counters,
+      session: {
+        logger: this.#logger,
+        requestTimeoutMs: o.requestTimeoutMs,
+        report: (error) => this.#counters.error(error.code),
+      },
       reboot: (sim) => this.#offline(sim, 0),
     }
     this.#scheduler.every((now) => this.#tick(now))
@@ -154,6 +176,7 @@ export class Fleet implements AsyncDisposable {
   #tick(now: number): void {
     const elapsed = now - this.#lastTick
     this.#lastTick = now
+    this.#thing.sweep(now)
     this.#queue.pump(now)
     this.#posts(now)
     this.#churn(elapsed)
@@ -170,8 +193,7 @@ export class Fleet implements AsyncDisposable {
     if (due - this.#postCursor > n) this.#postCursor = due - n
     for (; this.#postCursor < due; this.#postCursor++) {
       const sim = this.#sims[this.#postCursor % n] as SimDevice
-      if (sim.status === 'online' && sim.device !== undefined)
-        postOnce(sim, sim.device, model, this.#random, this.#counters, this.#scheduler, now)
+      if (sim.status === 'online') this.#thing.post(sim, model, now)
     }
   }
 
@@ -193,40 +215,52 @@ export class Fleet implements AsyncDisposable {
       return
     }
     sim.status = 'connecting'
-    const device = openSession(sim, this.#o, this.#model, this.#services, this.#counters)
-    sim.device = device
-    device.connect().then(
-      () => {
-        this.#queue.done()
-        if (sim.device !== device || sim.status !== 'connecting') return
-        sim.status = 'online'
-        sim.attempt = 0
-        this.#connected++
-        this.#counters.connects++
-        this.#counters.connectRate.add(this.#scheduler.now())
-        this.#wake()
-      },
-      (error: unknown) => {
-        this.#queue.done()
-        this.#counters.connectFailures++
-        this.#counters.error(toLinkkitError(error, 'ERR_CONNECTION').code)
-        if (sim.device !== device) return
-        this.#detach(sim)
-        if (this.#closing !== undefined) return
-        sim.attempt++
-        this.#later(sim, backoffDelay(sim.attempt, this.#o.backoff, this.#random))
-      },
-    )
+    this.#links.connect(sim)
+  }
+
+  #online(sim: SimDevice): void {
+    this.#queue.done()
+    sim.status = 'online'
+    sim.attempt = 0
+    this.#connected++
+    this.#counters.connects++
+    this.#counters.connectRate.add(this.#scheduler.now())
+    this.#wake()
+  }
+
+  #connectFailed(sim: SimDevice, error: LinkkitError): void {
+    this.#queue.done()
+    this.#counters.connectFailures++
+    this.#counters.error(error.code)
+    if (this.#closing !== undefined) return
+    sim.attempt++
+    this.#later(sim, backoffDelay(sim.attempt, this.#o.backoff, this.#random))
+  }
+
+  /** One inbound message of an online device, by its topic: the thing model's, a firmware push, or the upgrade's session's. */
+  #message(sim: SimDevice, topic: string, payload: Buffer): void {
+    const t = sim.triple
+    if (topic.startsWith(SYS)) {
+      const end = afterIdentity(topic, SYS.length, t)
+      // Only the device's own topics: its filters ask for nothing else, and the broker must send nothing else.
+      if (end < 0) return
+      const rest = topic.slice(end + 1)
+      if (this.#thing.deliver(sim, rest, topic, payload, this.#scheduler.now())) return
+    } else if (topic.startsWith(UPGRADE)) {
+      if (afterIdentity(topic, UPGRADE.length, t) === topic.length)
+        offerReceived(this.#ota, sim, topic, payload)
+      return
+    }
+    sim.ota?.session.deliver(topic, payload)
   }
 
   /** The device lost its connection without the fleet asking: it reconnects after a backoff. */
   #lost(sim: SimDevice): void {
-    if (sim.status !== 'online') return
     this.#counters.disconnects++
     this.#offline(sim, backoffDelay(1, this.#o.backoff, this.#random))
   }
 
-  /** Takes an online device offline (closing its session) and queues it again after `delayMs`. */
+  /** Takes an online device offline (ending its connection) and queues it again after `delayMs`. */
   #offline(sim: SimDevice, delayMs: number): void {
     if (sim.status === 'online') this.#connected--
     this.#detach(sim)
@@ -242,17 +276,13 @@ export class Fleet implements AsyncDisposable {
     })
   }
 
-  /** Ends the device's session; its listeners go first, so nothing of it reaches the fleet any more. */
+  /** Ends the device's connection, its upgrade and its waiting posts; nothing of it reaches the fleet any more. */
   #detach(sim: SimDevice): void {
-    sim.download?.abort()
-    sim.download = undefined
-    const device = sim.device
-    sim.device = undefined
-    if (device === undefined) return
-    device.removeAllListeners()
-    // What the closing session still reports (its dropped connection) is expected: keep it quiet.
-    device.on('error', noop)
-    const closing = device.close().catch(noop)
+    if (sim.status === 'connecting') this.#queue.done()
+    stopUpgrade(sim)
+    this.#thing.lose(sim)
+    const closing = this.#links.end(sim)
+    if (closing === undefined) return
     this.#closings.add(closing)
     void closing.finally(() => this.#closings.delete(closing))
   }
