@@ -1,12 +1,15 @@
 // One side of the fleet bench, in a process of its own so its RSS is its own: `raw` connects N
-// MQTT.js clients (the same signed CONNECT and the same 16 filters a fleet device subscribes),
-// `fleet` runs simulateFleet with N devices. Both read memory the same way: after a full GC
+// MQTT.js clients with the MQTT.js options a fleet device's client gets (core's deviceMqttOptions:
+// the same signed CONNECT, no MQTT.js reconnect or resubscribe) and subscribes the 4 filters a fleet
+// device subscribes (fleetDeviceFilters, QoS 1, one SUBSCRIBE), then stays idle; `fleet` runs
+// simulateFleet with N devices. Both read memory the same way: after a full GC
 // (--expose-gc), minus what the process held before the first connect. Prints one JSON line of
 // figures. LINKKIT_FLEET_HEAPSNAPSHOT=<dir> also writes a heap snapshot of each side there.
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
+import { deviceMqttOptions } from '@linkkit/core'
 import { simulateFleet } from '@linkkit/fleet'
 import mqtt, { type MqttClient } from 'mqtt'
-import { deviceFilters, rawOptions } from './raw-options.js'
+import { fleetDeviceFilters } from '../packages/fleet/src/device-links.js'
 
 const [mode = 'fleet', url = '', count = '1000', tsl = '', intervalMs = '10000'] = process.argv.slice(2)
 const n = Number(count)
@@ -44,8 +47,13 @@ if (mode === 'raw') {
   const worker = async () => {
     while (next < n) {
       const d = triples[next++]!
-      const c = await mqtt.connectAsync(url, rawOptions(d.productKey, d.deviceName, d.deviceSecret))
-      await c.subscribeAsync(deviceFilters(pk, d.deviceName))
+      const c = mqtt.connect(url, deviceMqttOptions({ ...d, brokerUrl: url }))
+      await new Promise((resolve, reject) => {
+        c.once('connect', resolve)
+        c.once('error', reject)
+        c.connect()
+      })
+      await c.subscribeAsync(fleetDeviceFilters(d), { qos: 1 })
       clients.push(c)
     }
   }

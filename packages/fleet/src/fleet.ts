@@ -1,7 +1,6 @@
 import {
   backoffDelay,
   createLogger,
-  type DeviceIdentity,
   type LinkkitError,
   LinkkitError as LinkkitErrorClass,
 } from '@linkkit/core'
@@ -20,24 +19,12 @@ import {
   type ResolvedFleetOptions,
   resolveFleetOptions,
 } from './options.js'
+import { afterIdentity, SYS, UPGRADE } from './own-topics.js'
 import { seededRandom } from './random.js'
 import { Scheduler } from './scheduler.js'
 import { SimDevice } from './sim-device.js'
 import { type DeviceTriple, fleetTriples } from './triples.js'
 import type { Random } from './values.js'
-
-const SLASH = 0x2f
-const SYS = '/sys/'
-const UPGRADE = '/ota/device/upgrade/'
-
-/** The index just after `{pk}/{dn}` when `topic` names the device at `at` (followed by `/` or its end), else -1. */
-function afterIdentity(topic: string, at: number, d: DeviceIdentity): number {
-  const { productKey: pk, deviceName: dn } = d
-  if (!topic.startsWith(pk, at) || topic.charCodeAt(at + pk.length) !== SLASH) return -1
-  const end = at + pk.length + 1 + dn.length
-  if (!topic.startsWith(dn, at + pk.length + 1)) return -1
-  return end === topic.length || topic.charCodeAt(end) === SLASH ? end : -1
-}
 
 /**
  * N simulated devices in one process (`simulateFleet(options)`), each one MQTT.js client signed as
@@ -218,8 +205,14 @@ export class Fleet implements AsyncDisposable {
     this.#links.connect(sim)
   }
 
-  #online(sim: SimDevice): void {
+  /** A connect slot is free: the next device waiting takes it now, not at the next tick. */
+  #slotFreed(): void {
     this.#queue.done()
+    if (this.#closing === undefined) this.#queue.pump(this.#scheduler.now())
+  }
+
+  #online(sim: SimDevice): void {
+    this.#slotFreed()
     sim.status = 'online'
     sim.attempt = 0
     this.#connected++
@@ -229,7 +222,7 @@ export class Fleet implements AsyncDisposable {
   }
 
   #connectFailed(sim: SimDevice, error: LinkkitError): void {
-    this.#queue.done()
+    this.#slotFreed()
     this.#counters.connectFailures++
     this.#counters.error(error.code)
     if (this.#closing !== undefined) return
