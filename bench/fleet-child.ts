@@ -24,16 +24,28 @@ const settle = async () => {
   await new Promise((resolve) => setTimeout(resolve, 1000))
   global.gc?.()
 }
+const spaces = () =>
+  Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, [s.space_used_size, s.space_size]]))
 await settle()
 const before = process.memoryUsage()
+const spacesBefore = spaces()
 const perDevice = () => {
   const now = process.memoryUsage()
-  const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size
+  const after = spaces()
+  // Per device, by heap space: [used, committed] (for telling live bytes from pages left committed).
+  const bySpace = Object.fromEntries(
+    Object.entries(after).map(([name, [used, size]]) => {
+      const [used0 = 0, size0 = 0] = spacesBefore[name] ?? []
+      return [name, [Math.round((used - used0) / n), Math.round((size - size0) / n)]]
+    }),
+  )
   return {
     rssPerDevice: (now.rss - before.rss) / n,
     heapPerDevice: (now.heapUsed - before.heapUsed) / n,
     heapTotalPerDevice: (now.heapTotal - before.heapTotal) / n,
-    newSpaceBytes: newSpace,
+    externalPerDevice: (now.external - before.external) / n,
+    newSpaceBytes: after.new_space?.[1],
+    bySpace,
   }
 }
 const snapshot = () => {

@@ -64,6 +64,7 @@ export async function fleetBench(): Promise<string[]> {
   }
   const raw = await measure('raw')
   const fleet = await measure('fleet')
+  if (process.env.LINKKIT_FLEET_VERBOSE) console.error(JSON.stringify({ raw, fleet }))
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
   return [
     `fleet of ${n} devices, all connected in ${(fleet.connectMs / 1000).toFixed(1)} s (raw MQTT.js clients: ${(raw.connectMs / 1000).toFixed(1)} s; both 100 connects in flight)`,
