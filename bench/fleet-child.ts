@@ -34,7 +34,7 @@ const perDevice = () => {
   const after = spaces()
   // Per device, by heap space: [used, committed] (for telling live bytes from pages left committed).
   const bySpace = Object.fromEntries(
-    Object.entries(after).map(([name, [used, size]]) => {
+    Object.entries(after).map(([name, [used = 0, size = 0]]) => {
       const [used0 = 0, size0 = 0] = spacesBefore[name] ?? []
       return [name, [Math.round((used - used0) / n), Math.round((size - size0) / n)]]
     }),

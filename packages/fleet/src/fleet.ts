@@ -9,9 +9,9 @@ import type { Logger } from 'pino'
 import { ConnectQueue } from './connect-queue.js'
 import { DeviceLinks } from './device-links.js'
 import { assignFaults } from './faults.js'
-import { type OtaHost, offerReceived, stopUpgrade } from './fleet-ota.js'
+import { type OtaHost, stopUpgrade } from './fleet-ota.js'
 import { FleetThing } from './fleet-thing.js'
-import { type DeviceView, metricsOf } from './fleet-view.js'
+import { type DeviceView, deviceView, metricsOf } from './fleet-view.js'
 import { Counters, type FleetMetrics } from './metrics.js'
 import {
   type FleetChurnOptions,
@@ -19,8 +19,8 @@ import {
   type ResolvedFleetOptions,
   resolveFleetOptions,
 } from './options.js'
-import { afterIdentity, SYS, UPGRADE } from './own-topics.js'
 import { seededRandom } from './random.js'
+import { routeMessage } from './routing.js'
 import { Scheduler } from './scheduler.js'
 import { SimDevice } from './sim-device.js'
 import { type DeviceTriple, fleetTriples } from './triples.js'
@@ -79,7 +79,8 @@ export class Fleet implements AsyncDisposable {
       online: (sim) => this.#online(sim),
       connectFailed: (sim, error) => this.#connectFailed(sim, error),
       lost: (sim) => this.#lost(sim),
-      message: (sim, topic, payload) => this.#message(sim, topic, payload),
+      message: (sim, topic, payload) =>
+        routeMessage(sim, topic, payload, this.#thing, this.#ota, this.#scheduler.now()),
       error: (error) => this.#counters.error(error.code),
       nextId: () => this.#thing.nextId(),
     })
@@ -136,14 +137,7 @@ export class Fleet implements AsyncDisposable {
 
   /** Each device's identity, status, version, last OTA step and fault (no secrets). */
   devices(): DeviceView[] {
-    return this.#sims.map((sim) => ({
-      productKey: sim.triple.productKey,
-      deviceName: sim.triple.deviceName,
-      status: sim.status,
-      version: sim.version,
-      otaStep: sim.otaStep,
-      fault: sim.fault?.kind,
-    }))
+    return this.#sims.map(deviceView)
   }
 
   /** Resolves once `count` devices (default: all) are online at the same time; rejects ERR_CLOSED if the fleet closes first. */
@@ -228,23 +222,6 @@ export class Fleet implements AsyncDisposable {
     if (this.#closing !== undefined) return
     sim.attempt++
     this.#later(sim, backoffDelay(sim.attempt, this.#o.backoff, this.#random))
-  }
-
-  /** One inbound message of an online device, by its topic: the thing model's, a firmware push, or the upgrade's session's. */
-  #message(sim: SimDevice, topic: string, payload: Buffer): void {
-    const t = sim.triple
-    if (topic.startsWith(SYS)) {
-      const end = afterIdentity(topic, SYS.length, t)
-      // Only the device's own topics: its filters ask for nothing else, and the broker must send nothing else.
-      if (end < 0) return
-      const rest = topic.slice(end + 1)
-      if (this.#thing.deliver(sim, rest, topic, payload, this.#scheduler.now())) return
-    } else if (topic.startsWith(UPGRADE)) {
-      if (afterIdentity(topic, UPGRADE.length, t) === topic.length)
-        offerReceived(this.#ota, sim, topic, payload)
-      return
-    }
-    sim.ota?.session.deliver(topic, payload)
   }
 
   /** The device lost its connection without the fleet asking: it reconnects after a backoff. */

@@ -3,7 +3,7 @@ import { PlainBroker } from '@linkkit/testing/plain-broker'
 import mqtt from 'mqtt'
 import { describe, expect, it } from 'vitest'
 import { type DeviceTriple, simulateFleet } from '../src/index.js'
-import { afterIdentity } from '../src/own-topics.js'
+import { afterIdentity } from '../src/routing.js'
 import { LAMP_TSL, until } from './helpers.js'
 
 const bin = findMosquitto()
