@@ -5,6 +5,7 @@
 // simulateFleet with N devices. Both read memory the same way: after a full GC
 // (--expose-gc), minus what the process held before the first connect. Prints one JSON line of
 // figures. LINKKIT_FLEET_HEAPSNAPSHOT=<dir> also writes a heap snapshot of each side there.
+import { PerformanceObserver } from 'node:perf_hooks'
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { deviceMqttOptions } from '@linkkit/core'
 import { simulateFleet } from '@linkkit/fleet'
@@ -52,6 +53,30 @@ const snapshot = () => {
   const dir = process.env.LINKKIT_FLEET_HEAPSNAPSHOT
   if (dir) writeHeapSnapshot(`${dir}/${mode}-${n}.heapsnapshot`)
 }
+// LINKKIT_FLEET_PEAK=1: the most old space committed at any 100 ms sample while connecting.
+let peakOld = 0
+const gcs: Record<string, number> = {}
+const observer = process.env.LINKKIT_FLEET_PEAK
+  ? new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const kind = String((e as unknown as { detail?: { kind?: number } }).detail?.kind)
+        gcs[kind] = (gcs[kind] ?? 0) + 1
+      }
+    })
+  : undefined
+observer?.observe({ entryTypes: ['gc'] })
+const sampler = process.env.LINKKIT_FLEET_PEAK
+  ? setInterval(() => {
+      peakOld = Math.max(peakOld, spaces().old_space?.[1] ?? 0)
+    }, 100)
+  : undefined
+const peak = () => {
+  clearInterval(sampler)
+  observer?.disconnect()
+  return sampler === undefined
+    ? {}
+    : { peakOldSpacePerDevice: (peakOld - (spacesBefore.old_space?.[1] ?? 0)) / n, gcs }
+}
 const t0 = performance.now()
 if (mode === 'raw') {
   const clients: MqttClient[] = []
@@ -71,8 +96,9 @@ if (mode === 'raw') {
   }
   await Promise.all(Array.from({ length: 100 }, worker))
   const connectMs = performance.now() - t0
+  const peaked = peak()
   await settle()
-  console.log(JSON.stringify({ mode, n, connectMs, ...perDevice() }))
+  console.log(JSON.stringify({ mode, n, connectMs, ...perDevice(), ...peaked }))
   snapshot()
 } else {
   const fleet = await simulateFleet({
@@ -85,8 +111,9 @@ if (mode === 'raw') {
   })
   await fleet.whenConnected()
   const connectMs = performance.now() - t0
+  const peaked = peak()
   await settle()
-  const memory = perDevice()
+  const memory = { ...perDevice(), ...peaked }
   snapshot()
   const a = fleet.metrics()
   await new Promise((resolve) => setTimeout(resolve, 10_000))

@@ -7,7 +7,7 @@ import {
   Topics,
   toLinkkitError,
 } from '@linkkit/core'
-import { connect, type IClientSubscribeOptions, type ISubscriptionGrant, type MqttClient } from 'mqtt'
+import type { connect, IClientSubscribeOptions, ISubscriptionGrant, MqttClient } from 'mqtt'
 import type { SimDevice } from './sim-device.js'
 
 /** What the links tell their fleet. */
@@ -28,6 +28,8 @@ export interface LinkHost {
 
 /** Where and how every device of a fleet connects. */
 export interface LinkSettings {
+  /** MQTT.js's `connect`, loaded when the fleet starts (importing the package does not load MQTT.js). */
+  connect: typeof connect
   url: string
   tls: TlsOptions | undefined
   keepaliveSeconds: number
@@ -91,7 +93,7 @@ export class DeviceLinks {
     const s = this.#settings
     let client: MqttClient
     try {
-      client = connect(
+      client = s.connect(
         s.url,
         deviceMqttOptions({
           ...sim.triple,

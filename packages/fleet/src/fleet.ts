@@ -7,7 +7,7 @@ import {
 import { loadThingModel, type ThingModel } from '@linkkit/thing-model'
 import type { Logger } from 'pino'
 import { ConnectQueue } from './connect-queue.js'
-import { DeviceLinks } from './device-links.js'
+import { DeviceLinks, type LinkSettings } from './device-links.js'
 import { assignFaults } from './faults.js'
 import { type OtaHost, stopUpgrade } from './fleet-ota.js'
 import { FleetThing } from './fleet-thing.js'
@@ -61,6 +61,7 @@ export class Fleet implements AsyncDisposable {
     o: Readonly<ResolvedFleetOptions>,
     triples: readonly DeviceTriple[],
     model: ThingModel | undefined,
+    connect: LinkSettings['connect'],
   ) {
     this.#o = o
     this.#churnOptions = o.churn
@@ -75,15 +76,18 @@ export class Fleet implements AsyncDisposable {
     this.#lastTick = this.#startedAt
     this.#queue = new ConnectQueue(o.connectConcurrency, o.connectsPerSecond, (sim) => this.#connect(sim))
     this.#thing = new FleetThing(model, this.#counters, this.#random, o.requestTimeoutMs)
-    this.#links = new DeviceLinks(o, {
-      online: (sim) => this.#online(sim),
-      connectFailed: (sim, error) => this.#connectFailed(sim, error),
-      lost: (sim) => this.#lost(sim),
-      message: (sim, topic, payload) =>
-        routeMessage(sim, topic, payload, this.#thing, this.#ota, this.#scheduler.now()),
-      error: (error) => this.#counters.error(error.code),
-      nextId: () => this.#thing.nextId(),
-    })
+    this.#links = new DeviceLinks(
+      { ...o, connect },
+      {
+        online: (sim) => this.#online(sim),
+        connectFailed: (sim, error) => this.#connectFailed(sim, error),
+        lost: (sim) => this.#lost(sim),
+        message: (sim, topic, payload) =>
+          routeMessage(sim, topic, payload, this.#thing, this.#ota, this.#scheduler.now()),
+        error: (error) => this.#counters.error(error.code),
+        nextId: () => this.#thing.nextId(),
+      },
+    )
     this.#ota = {
       options: o,
       counters: this.#counters,
@@ -102,7 +106,8 @@ export class Fleet implements AsyncDisposable {
     const o = resolveFleetOptions(options)
     const triples = await fleetTriples(options)
     const model = options.thingModel === undefined ? undefined : await loadThingModel(options.thingModel)
-    const fleet = new Fleet(o, triples, model)
+    const { connect } = await import('mqtt')
+    const fleet = new Fleet(o, triples, model, connect)
     for (const sim of fleet.#sims) fleet.#queue.push(sim)
     fleet.#scheduler.start()
     fleet.#scheduler.tick()

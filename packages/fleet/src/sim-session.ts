@@ -1,10 +1,12 @@
 import {
   type AlinkReply,
+  type CarrierSendOptions,
   type ConnectionState,
   LinkkitError,
   mqttClientError,
   type Payload,
   type PublishOptions,
+  type Qos,
   type RequestOptions,
   type Session,
   type SessionCarrier,
@@ -125,8 +127,8 @@ export class SimSession extends EventEmitter<SessionEvents> implements Session, 
   send(
     topic: string,
     payload: string | Uint8Array,
-    qos: 0 | 1,
-    _options: unknown,
+    qos: Qos,
+    _options: CarrierSendOptions,
     resolve: () => void,
     reject: (error: LinkkitError) => void,
   ): void {
@@ -154,7 +156,7 @@ export class SimSession extends EventEmitter<SessionEvents> implements Session, 
     this.#settings.report(error)
   }
 
-  #subscribe(filter: string, qos: 0 | 1): Promise<void> {
+  #subscribe(filter: string, qos: Qos): Promise<void> {
     if (!this.connected) return Promise.reject(this.refusal(filter))
     return new Promise((resolve, reject) => {
       this.#client.subscribe(filter, { qos }, (error, granted) => {
