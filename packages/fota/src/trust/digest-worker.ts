@@ -1,48 +1,11 @@
-// About 300 lines on purpose: the worker's program (a string) and the main side speak one protocol
-// over the shared control words, and reading both in one file is what keeps them in step.
+// About 300 lines on purpose: the main side of one protocol with its thread (publishing segments,
+// the ring's holds, the copy batches, the waits and the failure paths), which only read well together.
 import { createHash, type Hash } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import { LinkkitError } from '@linkkit/core'
-
-/** Slots of the control words shared with the worker (an Int32Array over a SharedArrayBuffer). */
-const SEQ = 0 // bumped after every change below, so a worker about to sleep never misses one
-const WRITTEN = 1 // batches handed over (the main thread writes)
-const READ = 2 // batches hashed (the worker writes)
-const FINISH = 3 // 1: no batch will follow, send the digest
-const WAITING = 4 // 1: the main thread waits for a free batch, tell it when one is
-const CONTROL_WORDS = 5
-
-/**
- * The worker's whole program (CommonJS, `eval`), kept inline so the built package and the sources
- * under test start the same code with no file to resolve. Batches live in a ring of shared memory:
- * the worker sleeps on the control words (`Atomics.wait`), hashes each batch handed over, counts it
- * read, and posts a message only to wake a main thread that waits for room, and with the digest.
- * Anything it throws ends the thread, which the main side turns into `ERR_DIGEST_WORKER`.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads')
-const { algorithm, ring, control, lengths, batchBytes } = workerData
-const hash = require('node:crypto').createHash(algorithm)
-const words = new Int32Array(control)
-const sizes = new Int32Array(lengths)
-const batches = sizes.length
-let read = 0
-for (;;) {
-  const seq = Atomics.load(words, ${SEQ})
-  if (Atomics.load(words, ${WRITTEN}) > read) {
-    const slot = read % batches
-    hash.update(new Uint8Array(ring, slot * batchBytes, sizes[slot]))
-    read += 1
-    Atomics.store(words, ${READ}, read)
-    if (Atomics.exchange(words, ${WAITING}, 0) === 1) parentPort.postMessage('room')
-  } else if (Atomics.load(words, ${FINISH}) === 1) {
-    parentPort.postMessage({ digest: hash.digest() })
-    break
-  } else {
-    Atomics.wait(words, ${SEQ}, seq)
-  }
-}
-`
+import type { BodyRing, RingReader } from '../download/body-ring.js'
+import { sharedBodyRing } from '../download/http-exchange.js'
+import { FINISH, READ, READ_BYTES, SLEEPING, TABLE, WORKER_SOURCE, WRITTEN } from './digest-worker-program.js'
 
 /** Tuning of a {@link DigestWorker}; the defaults suit a firmware download. */
 export interface DigestWorkerOptions {
@@ -52,24 +15,47 @@ export interface DigestWorkerOptions {
    */
   algorithm?: string
   /**
-   * Bytes copied into one batch before it is handed to the worker (one wake-up of the worker per
-   * batch; docs/performance.md, "FOTA download").
+   * Bytes of one batch that chunks from outside the ring (held bytes read back on resume, bytes
+   * a TLS socket delivered after a pause) are copied into before the worker hashes them.
    * @default 1048576
    */
   batchBytes?: number
   /**
-   * Batches in the shared ring (`batches × batchBytes` of memory, allocated once). When the
-   * worker has not yet hashed any of them, `update` waits for it: the memory is bounded whatever
-   * the speed of the two threads.
-   * @default 3
+   * Copy batches in shared memory (allocated once, touched only when used). When the worker has not
+   * hashed any of them yet, `update` waits for it.
+   * @default 2
    */
   batches?: number
   /**
    * Bytes the caller expects to hash. When they fill more than one batch the worker starts at
-   * once, so its start-up (tens of ms) overlaps the request rather than the first batches.
+   * once (its start-up, tens of ms, overlaps the request) and offers a ring ({@link ring}) the
+   * download reads into, whose chunks it hashes in place.
    */
   expectedBytes?: number
+  /**
+   * Size of that ring. It holds what the download has not handed on yet and what the worker has
+   * not hashed yet; when it is full, the download's socket stays paused.
+   * @default 8388608
+   */
+  ringBytes?: number
+  /** A sleeping worker is woken once this many bytes wait for it (and when the main thread waits). @default 4194304 */
+  wakeBytes?: number
+  /** Segments published and not yet hashed, at most. @default 1024 */
+  segments?: number
+  /** Tests only: the worker naps this long before each segment, to be the slow side. @default 0 */
+  delayMs?: number
 }
+
+/** `Atomics.waitAsync` (V8 since Node 16; TypeScript declares it from lib ES2024, the repo targets ES2023). */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      array: Int32Array,
+      index: number,
+      value: number,
+    ): { async: false; value: string } | { async: true; value: Promise<string> }
+  }
+).waitAsync
 
 /** Digest threads alive in this process (started, not yet exited). */
 let running = 0
@@ -79,59 +65,87 @@ export function runningDigestWorkers(): number {
   return running
 }
 
-interface Waiter {
-  resolve: () => void
-  reject: (error: LinkkitError) => void
-}
-
 /**
  * A streaming hash computed on a worker thread, fed in order with the bytes of a download.
  *
  * Why a thread: a signature over an MD5 offer needs the image's SHA-256 on top of the MD5 the
  * download computes, and on the main thread that second pass cost about a tenth of the download's
- * time. Here the main thread only copies each chunk into a ring of batches in shared memory
- * (`batches × batchBytes`, allocated once) and bumps a counter the worker sleeps on; the hash runs
- * on the other core. Handing batches over by `postMessage` (transferring each batch and getting
- * it back) cost the main thread several times more in a real download, and allocating per batch
- * would add to the garbage a download already makes.
+ * time. Why no copy: the download reads its socket into the {@link ring} this worker offers, a
+ * region of shared memory; each chunk the sink gets is published to the worker as an (offset,
+ * length) segment and hashed in place, and the ring reuses a region only once the worker is past
+ * it (docs/performance.md, "FOTA download"). Chunks from elsewhere are copied into batches. The
+ * worker sleeps when it has caught up and is woken only once `wakeBytes` wait, or when the main
+ * thread waits for room (never with `Atomics.wait`: with `Atomics.waitAsync`).
  *
  * A hash whose bytes never fill one batch is computed on the main thread and starts no worker.
  * The worker is `unref()`'d except while the main side waits for it, so a forgotten one never
  * keeps the process alive; `close()` terminates it. A worker that cannot start, throws or exits
  * fails every later `update` and `digest` with `ERR_DIGEST_WORKER`, and any wait in progress.
  */
-export class DigestWorker {
+export class DigestWorker implements RingReader {
   readonly #algorithm: string
   readonly #batchBytes: number
   readonly #batches: number
-  #ring: Uint8Array | undefined
+  readonly #ringBytes: number
+  readonly #wakeBytes: number
+  readonly #segments: number
+  readonly #delayMs: number
+  #data: Uint8Array | undefined
   #control: Int32Array | undefined
-  #lengths: Int32Array | undefined
-  /** Batches handed to the worker so far. */
+  #ring: BodyRing | undefined
+  /** Segments published, and their bytes modulo 2^32. */
   #written = 0
-  /** Bytes in the batch being filled (slot `#written % #batches`). */
+  #writtenBytes = 0
+  /** Copy batches handed over; bytes in the one being filled; per slot, the segment that holds it. */
+  #handed = 0
   #fill = 0
+  #slotSegment: number[]
+  /** Ring segments not known to be hashed: [segment, ring position] pairs, from `#holdsHead`. */
+  readonly #holds: number[] = []
+  #holdsHead = 0
   #worker: Worker | undefined
+  #refs = 0
   #failure: LinkkitError | undefined
-  #waiter: Waiter | undefined
   #digest: { resolve: (digest: Buffer) => void; reject: (error: LinkkitError) => void } | undefined
   #finishing = false
 
   constructor(options: DigestWorkerOptions = {}) {
     this.#algorithm = options.algorithm ?? 'sha256'
     this.#batchBytes = options.batchBytes ?? 1024 * 1024
-    this.#batches = Math.max(2, options.batches ?? 3)
-    if ((options.expectedBytes ?? 0) > this.#batchBytes) this.#start()
+    this.#batches = Math.max(1, options.batches ?? 2)
+    this.#ringBytes = options.ringBytes ?? 8 * 1024 * 1024
+    this.#wakeBytes = options.wakeBytes ?? 4 * 1024 * 1024
+    this.#segments = Math.max(4, options.segments ?? 1024)
+    this.#delayMs = options.delayMs ?? 0
+    this.#slotSegment = new Array<number>(this.#batches).fill(-1)
+    if ((options.expectedBytes ?? 0) > this.#batchBytes) this.#start(true)
   }
 
   /**
-   * Hashes `chunk` after the bytes before it. Returns a promise only when it must wait for the
-   * worker to free a batch; the caller awaits it before the next `update` and may reuse `chunk`
-   * once `update` returned (its bytes are copied).
+   * The ring the download reads into, whose chunks this worker hashes without a copy; `undefined`
+   * when no worker was started up front (few expected bytes, or it failed to start).
+   */
+  get ring(): BodyRing | undefined {
+    return this.#ring
+  }
+
+  /**
+   * Hashes `chunk` after the bytes before it. A chunk lent by {@link ring} is hashed in place: the
+   * ring keeps it until the worker is past it. Any other chunk is copied (the caller may reuse it
+   * once `update` returned). Returns a promise only when it must wait for the worker; the caller
+   * awaits it before the next `update`.
    */
   update(chunk: Uint8Array): Promise<void> | undefined {
     this.#assertUsable()
-    return this.#copy(chunk, 0)
+    if (chunk.length === 0) return undefined
+    const at = this.#ring?.positionOf(chunk)
+    if (at === undefined) return this.#copy(chunk, 0)
+    // Bytes copied before this chunk go first.
+    if (this.#fill > 0 && !this.#handOver()) return this.#later(() => this.update(chunk))
+    if (!this.#hasSegment()) return this.#later(() => this.update(chunk))
+    this.#holds.push(this.#written, at)
+    this.#publish(chunk.byteOffset, chunk.length)
+    return undefined
   }
 
   /** The digest of every byte given, once; then the worker is gone. */
@@ -141,19 +155,18 @@ export class DigestWorker {
     if (this.#worker === undefined) {
       // Everything fitted in the first batch: hashing it here is cheaper than starting a thread.
       const hash: Hash = createHash(this.#algorithm)
-      if (this.#ring !== undefined) hash.update(this.#ring.subarray(0, this.#fill))
+      if (this.#data !== undefined) hash.update(this.#data.subarray(0, this.#fill))
       return hash.digest()
     }
-    if (this.#fill > 0) this.#handOver()
     const worker = this.#worker
-    const control = this.#control as Int32Array
     const digest = new Promise<Buffer>((resolve, reject) => {
       this.#digest = { resolve, reject }
     })
     worker.ref()
-    Atomics.store(control, FINISH, 1)
-    this.#wake()
     try {
+      while ((this.#fill > 0 && !this.#handOver()) || !this.#hasSegment()) await this.#progress()
+      this.#publish(0, FINISH)
+      this.#wake()
       return await digest
     } finally {
       this.close()
@@ -167,95 +180,145 @@ export class DigestWorker {
     }
   }
 
+  /** RingReader: the ring position of the oldest chunk not hashed yet (`Infinity`: none, or failed). */
+  heldFrom(): number {
+    if (this.#failure !== undefined) return Number.POSITIVE_INFINITY
+    const holds = this.#holds
+    if (this.#holdsHead === holds.length) return Number.POSITIVE_INFINITY
+    const read = Atomics.load(this.#control as Int32Array, READ)
+    while (this.#holdsHead < holds.length && (holds[this.#holdsHead] as number) < read) this.#holdsHead += 2
+    if (this.#holdsHead === holds.length) {
+      holds.length = 0
+      this.#holdsHead = 0
+      return Number.POSITIVE_INFINITY
+    }
+    return holds[this.#holdsHead + 1] as number
+  }
+
+  /** RingReader: resolves once the worker hashed one more segment, or failed. */
+  progress(): Promise<void> {
+    return this.#failure === undefined ? this.#progress() : Promise.resolve()
+  }
+
   #assertUsable(): void {
     if (this.#failure !== undefined) throw this.#failure
     if (this.#finishing) throw new LinkkitError('ERR_INTERNAL', 'DigestWorker used after digest()')
   }
 
   #copy(chunk: Uint8Array, from: number): Promise<void> | undefined {
-    const ring = this.#ring ?? this.#allocate()
+    const data = this.#data ?? this.#allocate(false)
     let offset = from
     while (offset < chunk.length) {
-      if (this.#fill === 0 && !this.#hasRoom()) return this.#copyLater(chunk, offset)
+      const blocked =
+        (this.#fill === this.#batchBytes && !this.#handOver()) ||
+        (this.#fill === 0 && !this.#slotFree(this.#handed % this.#batches))
+      if (blocked) return this.#later(() => this.#copy(chunk, offset))
+      const slot = this.#handed % this.#batches
       const n = Math.min(chunk.length - offset, this.#batchBytes - this.#fill)
-      const at = (this.#written % this.#batches) * this.#batchBytes + this.#fill
-      ring.set(n === chunk.length ? chunk : chunk.subarray(offset, offset + n), at)
+      data.set(n === chunk.length ? chunk : chunk.subarray(offset, offset + n), slot * this.#batchBytes + this.#fill)
       this.#fill += n
       offset += n
-      if (this.#fill === this.#batchBytes) this.#handOver()
     }
+    // A full batch goes to the worker now; if no segment is free, the next call hands it over.
+    if (this.#fill === this.#batchBytes) this.#handOver()
     return undefined
   }
 
-  async #copyLater(chunk: Uint8Array, offset: number): Promise<void> {
-    await this.#room()
+  /** Waits for the worker's progress, then runs `then` again (which may wait once more). */
+  async #later(then: () => Promise<void> | undefined): Promise<void> {
+    await this.#progress()
     this.#assertUsable()
-    await this.#copy(chunk, offset)
+    await then()
   }
 
-  #allocate(): Uint8Array {
-    this.#ring = new Uint8Array(new SharedArrayBuffer(this.#batches * this.#batchBytes))
-    this.#control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4))
-    this.#lengths = new Int32Array(new SharedArrayBuffer(this.#batches * 4))
-    return this.#ring
-  }
-
-  /** Whether the batch after the last one handed over is free (the worker has hashed it). */
-  #hasRoom(): boolean {
-    return this.#control === undefined || this.#written - Atomics.load(this.#control, READ) < this.#batches
-  }
-
-  /** Resolves once the worker frees a batch (it posts `room` when it sees WAITING set). */
-  #room(): Promise<void> {
-    const worker = this.#worker
+  #slotFree(slot: number): boolean {
     const control = this.#control
-    if (worker === undefined || control === undefined) {
-      return Promise.reject(new LinkkitError('ERR_INTERNAL', 'DigestWorker waits with no worker'))
-    }
-    return new Promise<void>((resolve, reject) => {
-      Atomics.store(control, WAITING, 1)
-      // The worker may have freed a batch between the check and the flag: look again.
-      if (this.#hasRoom()) {
-        Atomics.store(control, WAITING, 0)
-        resolve()
-        return
-      }
-      worker.ref()
-      this.#waiter = { resolve, reject }
-    })
+    return control === undefined || (this.#slotSegment[slot] as number) < Atomics.load(control, READ)
   }
 
-  /** Hands the batch being filled to the worker, starting it when this is the first. */
-  #handOver(): void {
-    const worker = this.#worker ?? this.#start()
-    if (worker === undefined) throw this.#failure
-    const lengths = this.#lengths as Int32Array
-    lengths[this.#written % this.#batches] = this.#fill
-    this.#written += 1
+  #hasSegment(): boolean {
+    return this.#written - Atomics.load(this.#control as Int32Array, READ) < this.#segments
+  }
+
+  /** Hands the batch being filled to the worker, starting it when this is the first; false: no segment free yet. */
+  #handOver(): boolean {
+    if (this.#worker === undefined && this.#start(false) === undefined) throw this.#failure
+    if (!this.#hasSegment()) return false
+    const slot = this.#handed % this.#batches
+    this.#slotSegment[slot] = this.#written
+    this.#publish(slot * this.#batchBytes, this.#fill)
+    this.#handed += 1
     this.#fill = 0
-    Atomics.store(this.#control as Int32Array, WRITTEN, this.#written)
+    // Copies are rare (resumed bytes, a TLS spill) and their batches few: no point letting them wait.
     this.#wake()
+    return true
   }
 
+  /** Publishes one segment (the caller checked there is room), waking the worker once enough waits. */
+  #publish(offset: number, length: number): void {
+    const control = this.#control as Int32Array
+    const at = TABLE + 2 * (this.#written % this.#segments)
+    control[at] = offset
+    control[at + 1] = length
+    this.#written += 1
+    Atomics.store(control, WRITTEN, this.#written)
+    if (length === FINISH) return
+    this.#writtenBytes = (this.#writtenBytes + length) | 0
+    if (((this.#writtenBytes - Atomics.load(control, READ_BYTES)) | 0) >= this.#wakeBytes) this.#wake()
+  }
+
+  /** Wakes the worker if it sleeps (one notify per sleep: the flag is taken here). */
   #wake(): void {
     const control = this.#control as Int32Array
-    Atomics.add(control, SEQ, 1)
-    Atomics.notify(control, SEQ)
+    if (Atomics.compareExchange(control, SLEEPING, 1, 0) === 1) Atomics.notify(control, WRITTEN)
+  }
+
+  /** Resolves once READ moves (the worker hashed a segment) or the worker failed; never blocks the thread. */
+  async #progress(): Promise<void> {
+    const control = this.#control
+    const worker = this.#worker
+    if (control === undefined || worker === undefined) {
+      throw new LinkkitError('ERR_INTERNAL', 'DigestWorker waits with no worker')
+    }
+    const read = Atomics.load(control, READ)
+    if (read === this.#written) return
+    this.#wake()
+    const wait = waitAsync(control, READ, read)
+    if (!wait.async) return
+    // A pending waitAsync does not keep the event loop alive; the thread does while it is waited for.
+    if (this.#refs++ === 0) worker.ref()
+    try {
+      await wait.value
+    } finally {
+      if (--this.#refs === 0 && this.#digest === undefined) worker.unref()
+    }
+  }
+
+  #allocate(withRing: boolean): Uint8Array {
+    const copyBytes = this.#batches * this.#batchBytes
+    const shared = new SharedArrayBuffer(copyBytes + (withRing ? this.#ringBytes : 0))
+    this.#data = new Uint8Array(shared)
+    this.#control = new Int32Array(new SharedArrayBuffer((TABLE + 2 * this.#segments) * 4))
+    if (withRing) {
+      this.#ring = sharedBodyRing(Buffer.from(shared, copyBytes, this.#ringBytes))
+      this.#ring.follow(this)
+    }
+    return this.#data
   }
 
   /** Starts the thread; a failure to start is kept for the next call, never thrown here. */
-  #start(): Worker | undefined {
-    if (this.#ring === undefined) this.#allocate()
+  #start(withRing: boolean): Worker | undefined {
+    if (this.#data === undefined) this.#allocate(withRing)
     let worker: Worker
     try {
       worker = new Worker(WORKER_SOURCE, {
         eval: true,
         workerData: {
           algorithm: this.#algorithm,
-          ring: (this.#ring as Uint8Array).buffer,
+          data: (this.#data as Uint8Array).buffer,
           control: (this.#control as Int32Array).buffer,
-          lengths: (this.#lengths as Int32Array).buffer,
-          batchBytes: this.#batchBytes,
+          segments: this.#segments,
+          delayMs: this.#delayMs,
         },
         // The worker only hashes shared memory: a small heap suffices.
         resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
@@ -269,22 +332,14 @@ export class DigestWorker {
     worker.once('exit', () => {
       running -= 1
     })
-    worker.on('message', (message: 'room' | { digest?: Uint8Array }) => {
-      if (message === 'room') this.#roomMade()
-      else if (message.digest !== undefined) this.#digested(Buffer.from(message.digest))
+    worker.on('message', (message: { digest?: Uint8Array }) => {
+      if (message.digest !== undefined) this.#digested(Buffer.from(message.digest))
     })
     worker.on('error', (error) => this.#crashed(error))
     worker.on('messageerror', (error) => this.#crashed(error))
     worker.on('exit', (code) => this.#crashed(new Error(`the digest worker exited with code ${code}`)))
     this.#worker = worker
     return worker
-  }
-
-  #roomMade(): void {
-    const waiter = this.#waiter
-    this.#waiter = undefined
-    if (this.#digest === undefined) this.#worker?.unref()
-    waiter?.resolve()
   }
 
   #digested(digest: Buffer): void {
@@ -307,11 +362,10 @@ export class DigestWorker {
 
   #fail(error: LinkkitError): void {
     this.#failure = error
-    const waiter = this.#waiter
-    this.#waiter = undefined
-    waiter?.reject(error)
     this.#digest?.reject(error)
     this.#digest = undefined
+    // Waits in progress (this side's and the ring's) wake up and see the failure.
+    if (this.#control !== undefined) Atomics.notify(this.#control, READ)
     const worker = this.#worker
     if (worker !== undefined) {
       worker.removeAllListeners('message')
