@@ -60,7 +60,8 @@ export class BodyRing {
 
   /** Room left in the ring. */
   get free(): number {
-    const held = this.#reader === undefined ? this.#released : Math.min(this.#released, this.#reader.heldFrom())
+    const held =
+      this.#reader === undefined ? this.#released : Math.min(this.#released, this.#reader.heldFrom())
     return this.#ring.length - (this.#written - held)
   }
 

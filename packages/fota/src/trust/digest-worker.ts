@@ -5,7 +5,17 @@ import { Worker } from 'node:worker_threads'
 import { LinkkitError } from '@linkkit/core'
 import type { BodyRing, RingReader } from '../download/body-ring.js'
 import { sharedBodyRing } from '../download/http-exchange.js'
-import { FINISH, READ, READ_BYTES, SLEEPING, TABLE, WORKER_SOURCE, WRITTEN } from './digest-worker-program.js'
+import {
+  FINISH,
+  NOBODY,
+  NOTIFY_AT,
+  READ,
+  READ_BYTES,
+  SLEEPING,
+  TABLE,
+  WORKER_SOURCE,
+  WRITTEN,
+} from './digest-worker-program.js'
 
 /** Tuning of a {@link DigestWorker}; the defaults suit a firmware download. */
 export interface DigestWorkerOptions {
@@ -35,15 +45,25 @@ export interface DigestWorkerOptions {
   /**
    * Size of that ring. It holds what the download has not handed on yet and what the worker has
    * not hashed yet; when it is full, the download's socket stays paused.
-   * @default 8388608
+   * @default 4194304
    */
   ringBytes?: number
-  /** A sleeping worker is woken once this many bytes wait for it (and when the main thread waits). @default 4194304 */
+  /**
+   * A sleeping worker is woken once this many bytes wait for it (and when the main thread waits
+   * for it); otherwise it finds them when its nap ends.
+   * @default 2097152
+   */
   wakeBytes?: number
+  /** The worker's first nap when it has caught up; it doubles while nothing comes. @default 1 */
+  napMs?: number
+  /** Its longest nap. @default 32 */
+  maxNapMs?: number
   /** Segments published and not yet hashed, at most. @default 1024 */
   segments?: number
   /** Tests only: the worker naps this long before each segment, to be the slow side. @default 0 */
   delayMs?: number
+  /** Tests only: the worker thread exits (code 3) once it has hashed this many bytes. */
+  exitAfterBytes?: number
 }
 
 /** `Atomics.waitAsync` (V8 since Node 16; TypeScript declares it from lib ES2024, the repo targets ES2023). */
@@ -59,6 +79,23 @@ const waitAsync = (
 
 /** Digest threads alive in this process (started, not yet exited). */
 let running = 0
+
+/** What the digest workers of this process were fed, since it started: a diagnostic for tests and benches. */
+export interface DigestWorkerCounts {
+  /** Bytes hashed in place, in a download's ring (no copy on the main thread). */
+  inPlaceBytes: number
+  /** Bytes copied into a batch first (held bytes read back, a TLS spill, chunks from elsewhere). */
+  copiedBytes: number
+  /** Times a download's ring waited for its worker to free room (its socket paused meanwhile). */
+  ringWaits: number
+}
+
+const counts: DigestWorkerCounts = { inPlaceBytes: 0, copiedBytes: 0, ringWaits: 0 }
+
+/** A copy of the counts of bytes fed to digest workers (see {@link DigestWorkerCounts}). */
+export function digestWorkerCounts(): DigestWorkerCounts {
+  return { ...counts }
+}
 
 /** How many digest worker threads are alive: a diagnostic, and how tests see that one was ended. */
 export function runningDigestWorkers(): number {
@@ -90,6 +127,9 @@ export class DigestWorker implements RingReader {
   readonly #wakeBytes: number
   readonly #segments: number
   readonly #delayMs: number
+  readonly #napMs: number
+  readonly #maxNapMs: number
+  readonly #exitAfterBytes: number
   #data: Uint8Array | undefined
   #control: Int32Array | undefined
   #ring: BodyRing | undefined
@@ -113,10 +153,13 @@ export class DigestWorker implements RingReader {
     this.#algorithm = options.algorithm ?? 'sha256'
     this.#batchBytes = options.batchBytes ?? 1024 * 1024
     this.#batches = Math.max(1, options.batches ?? 2)
-    this.#ringBytes = options.ringBytes ?? 8 * 1024 * 1024
-    this.#wakeBytes = options.wakeBytes ?? 4 * 1024 * 1024
+    this.#ringBytes = options.ringBytes ?? 4 * 1024 * 1024
+    this.#wakeBytes = options.wakeBytes ?? 2 * 1024 * 1024
     this.#segments = Math.max(4, options.segments ?? 1024)
     this.#delayMs = options.delayMs ?? 0
+    this.#napMs = options.napMs ?? 1
+    this.#maxNapMs = Math.max(this.#napMs, options.maxNapMs ?? 32)
+    this.#exitAfterBytes = options.exitAfterBytes ?? -1
     this.#slotSegment = new Array<number>(this.#batches).fill(-1)
     if ((options.expectedBytes ?? 0) > this.#batchBytes) this.#start(true)
   }
@@ -141,10 +184,12 @@ export class DigestWorker implements RingReader {
     const at = this.#ring?.positionOf(chunk)
     if (at === undefined) return this.#copy(chunk, 0)
     // Bytes copied before this chunk go first.
-    if (this.#fill > 0 && !this.#handOver()) return this.#later(() => this.update(chunk))
-    if (!this.#hasSegment()) return this.#later(() => this.update(chunk))
+    if ((this.#fill > 0 && !this.#handOver()) || !this.#hasSegment()) {
+      return this.#later(() => this.update(chunk), this.#written - this.#segments + 1)
+    }
     this.#holds.push(this.#written, at)
     this.#publish(chunk.byteOffset, chunk.length)
+    counts.inPlaceBytes += chunk.length
     return undefined
   }
 
@@ -164,7 +209,9 @@ export class DigestWorker implements RingReader {
     })
     worker.ref()
     try {
-      while ((this.#fill > 0 && !this.#handOver()) || !this.#hasSegment()) await this.#progress()
+      while ((this.#fill > 0 && !this.#handOver()) || !this.#hasSegment()) {
+        await this.#progress(this.#written - this.#segments + 1)
+      }
       this.#publish(0, FINISH)
       this.#wake()
       return await digest
@@ -195,9 +242,11 @@ export class DigestWorker implements RingReader {
     return holds[this.#holdsHead + 1] as number
   }
 
-  /** RingReader: resolves once the worker hashed one more segment, or failed. */
+  /** RingReader: resolves once the worker hashed half the chunks it holds (at least one), or failed. */
   progress(): Promise<void> {
-    return this.#failure === undefined ? this.#progress() : Promise.resolve()
+    if (this.#failure !== undefined) return Promise.resolve()
+    counts.ringWaits += 1
+    return this.#progress()
   }
 
   #assertUsable(): void {
@@ -212,12 +261,16 @@ export class DigestWorker implements RingReader {
       const blocked =
         (this.#fill === this.#batchBytes && !this.#handOver()) ||
         (this.#fill === 0 && !this.#slotFree(this.#handed % this.#batches))
-      if (blocked) return this.#later(() => this.#copy(chunk, offset))
+      if (blocked) return this.#later(() => this.#copy(chunk, offset), this.#oldestNeeded())
       const slot = this.#handed % this.#batches
       const n = Math.min(chunk.length - offset, this.#batchBytes - this.#fill)
-      data.set(n === chunk.length ? chunk : chunk.subarray(offset, offset + n), slot * this.#batchBytes + this.#fill)
+      data.set(
+        n === chunk.length ? chunk : chunk.subarray(offset, offset + n),
+        slot * this.#batchBytes + this.#fill,
+      )
       this.#fill += n
       offset += n
+      counts.copiedBytes += n
     }
     // A full batch goes to the worker now; if no segment is free, the next call hands it over.
     if (this.#fill === this.#batchBytes) this.#handOver()
@@ -225,10 +278,16 @@ export class DigestWorker implements RingReader {
   }
 
   /** Waits for the worker's progress, then runs `then` again (which may wait once more). */
-  async #later(then: () => Promise<void> | undefined): Promise<void> {
-    await this.#progress()
+  async #later(then: () => Promise<void> | undefined, target?: number): Promise<void> {
+    await this.#progress(target)
     this.#assertUsable()
     await then()
+  }
+
+  /** The segments the worker must have hashed for the next copy batch and the next segment to be free. */
+  #oldestNeeded(): number {
+    const slot = this.#slotSegment[this.#handed % this.#batches] as number
+    return Math.max(slot + 1, this.#written - this.#segments + 1)
   }
 
   #slotFree(slot: number): boolean {
@@ -273,8 +332,12 @@ export class DigestWorker implements RingReader {
     if (Atomics.compareExchange(control, SLEEPING, 1, 0) === 1) Atomics.notify(control, WRITTEN)
   }
 
-  /** Resolves once READ moves (the worker hashed a segment) or the worker failed; never blocks the thread. */
-  async #progress(): Promise<void> {
+  /**
+   * Resolves once the worker has hashed `target` segments (by default half of those it has not,
+   * so that a main thread short of room wakes once per wait, not per segment) or failed. Never
+   * blocks the thread.
+   */
+  async #progress(target?: number): Promise<void> {
     const control = this.#control
     const worker = this.#worker
     if (control === undefined || worker === undefined) {
@@ -282,6 +345,10 @@ export class DigestWorker implements RingReader {
     }
     const read = Atomics.load(control, READ)
     if (read === this.#written) return
+    const wanted = Math.min(this.#written, target ?? read + Math.ceil((this.#written - read) / 2))
+    // Another wait may be in progress (the ring's and the tap's): the nearer target wins; a stale one is replaced.
+    const at = Atomics.load(control, NOTIFY_AT)
+    if (at <= read || wanted < at) Atomics.store(control, NOTIFY_AT, wanted)
     this.#wake()
     const wait = waitAsync(control, READ, read)
     if (!wait.async) return
@@ -299,6 +366,7 @@ export class DigestWorker implements RingReader {
     const shared = new SharedArrayBuffer(copyBytes + (withRing ? this.#ringBytes : 0))
     this.#data = new Uint8Array(shared)
     this.#control = new Int32Array(new SharedArrayBuffer((TABLE + 2 * this.#segments) * 4))
+    this.#control[NOTIFY_AT] = NOBODY
     if (withRing) {
       this.#ring = sharedBodyRing(Buffer.from(shared, copyBytes, this.#ringBytes))
       this.#ring.follow(this)
@@ -318,7 +386,10 @@ export class DigestWorker implements RingReader {
           data: (this.#data as Uint8Array).buffer,
           control: (this.#control as Int32Array).buffer,
           segments: this.#segments,
+          napMs: this.#napMs,
+          maxNapMs: this.#maxNapMs,
           delayMs: this.#delayMs,
+          exitAfterBytes: this.#exitAfterBytes,
         },
         // The worker only hashes shared memory: a small heap suffices.
         resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
