@@ -11,6 +11,7 @@ import { performFota } from '../src/perform.js'
 import { FilePersistence } from '../src/persistence/file.js'
 import { ProgressReporter } from '../src/progress.js'
 import {
+  DigestWorker,
   type DigestWorkerOptions,
   digestWorkerCounts,
   runningDigestWorkers,
@@ -165,6 +166,34 @@ describe('a signed MD5 offer: the worker hashes the download ring in place', () 
     while (server.fileStats().bytesSent === 0) await new Promise((resolve) => setTimeout(resolve, 5))
     controller.abort()
     expect(isLinkkitError(await rejection(() => running), 'ERR_ABORTED')).toBe(true)
+    await noWorkerLeft()
+  })
+})
+
+describe('the ring and its worker, fed by hand', () => {
+  it('bytes written while the ring is full (a TLS socket after pause) spill, and reach the worker in order', async () => {
+    const worker = new DigestWorker({ expectedBytes: 1e7, ringBytes: 64 * 1024, batchBytes: 16 * 1024 })
+    const ring = worker.ring
+    if (ring === undefined) throw new Error('no ring')
+    const data = image(1_000_000, 91)
+    const before = digestWorkerCounts()
+    for (let offset = 0; offset < data.length; ) {
+      // Three socket reads at once: more than the ring's 64 KiB, so the rest waits in fresh buffers.
+      for (let i = 0; i < 3 && offset < data.length; i++) {
+        const end = Math.min(data.length, offset + 50_000)
+        ring.write(data.subarray(offset, end))
+        offset = end
+      }
+      // The loop lends everything, the ring's own bytes first, and hands each chunk to the worker.
+      for (let chunk = ring.take(); chunk !== undefined; chunk = ring.take()) await worker.update(chunk)
+    }
+    expect((await worker.digest()).equals(sha256(data))).toBe(true)
+    const after = digestWorkerCounts()
+    expect(after.copiedBytes - before.copiedBytes).toBeGreaterThan(0)
+    expect(after.inPlaceBytes - before.inPlaceBytes).toBeGreaterThan(0)
+    expect(after.copiedBytes - before.copiedBytes + after.inPlaceBytes - before.inPlaceBytes).toBe(
+      data.length,
+    )
     await noWorkerLeft()
   })
 })

@@ -139,13 +139,16 @@ export class HttpExchange {
     waiter.resolve(value === undefined ? { done: true, value: undefined } : { done: false, value })
   }
 
-  /** Resumes reading once half the ring is free; a ring's second reader that holds it is waited for. */
+  /**
+   * Resumes reading once half the ring is free. When the loop has taken everything and the ring's
+   * second reader still holds it, only that reader can make room: its progress is waited for.
+   */
   #maybeResume(): void {
-    if (!this.#paused || this.#waitingForRoom || this.#failure !== undefined) return
+    if (!this.#paused || this.#failure !== undefined) return
     if (this.#ring.free >= this.#ring.size / 2) {
       this.#paused = false
       this.#socket.resume()
-    } else if (this.#ring.readerLags) {
+    } else if (!this.#waitingForRoom && this.#ring.empty && this.#ring.readerLags) {
       this.#waitingForRoom = true
       void this.#ring.progress().then(() => {
         this.#waitingForRoom = false
