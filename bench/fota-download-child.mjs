@@ -68,6 +68,15 @@ SignatureTap.prototype.verify = async function (digestHex) {
 const threadCpuMs = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6
 const t0 = performance.now()
 const cpu0 = threadCpuMs()
+/** The main thread's context switches (voluntary: it waited; involuntary: it was preempted). */
+const switches = () => {
+  const status = readFileSync('/proc/thread-self/status', 'utf8')
+  return {
+    voluntary: Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]),
+    preempted: Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]),
+  }
+}
+const switches0 = switches()
 const elu0 = performance.eventLoopUtilization()
 const signed = job.tap === 'sha256' || job.tap === 'verify'
 const offer = {
@@ -144,6 +153,11 @@ if (job.tap === 'sha256-main') {
 const ms = performance.now() - t0
 const activeMs = performance.eventLoopUtilization(elu0).active
 const mainCpuMs = threadCpuMs() - cpu0
+const switches1 = switches()
+const mainSwitches = {
+  voluntary: switches1.voluntary - switches0.voluntary,
+  preempted: switches1.preempted - switches0.preempted,
+}
 const cpu = process.cpuUsage()
 const cpuMs = (cpu.user + cpu.system) / 1000
 const peakRssMiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024
@@ -166,6 +180,7 @@ console.log(
     cpuMs,
     activeMs,
     mainCpuMs,
+    mainSwitches,
     tapWaitMs,
     digestCounts: digestWorkerCounts(),
     peakRssMiB,

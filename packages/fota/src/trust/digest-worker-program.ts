@@ -20,7 +20,7 @@ export const FINISH = -1
  * place and counts it read; once it reaches NOTIFY_AT it notifies READ, which wakes a main thread
  * waiting for room (`Atomics.waitAsync`): one wake per wait, not per segment. With nothing left it
  * sets SLEEPING, looks once more, and naps on WRITTEN for `napMs`, twice as long after each empty
- * nap up to `maxNapMs`: a download that streams finds it back at work within a millisecond without
+ * nap up to `maxNapMs`: a download that streams finds it back at work within a nap without
  * waking it, so the main thread pays no futex wake per batch (each can take it off its core on a
  * busy machine). The main side wakes a sleeping worker only when it waits for it, once many bytes
  * wait, and for the digest. `delayMs` and `exitAfterBytes` (tests only) make it slow, or die
