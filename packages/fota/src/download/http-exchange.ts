@@ -150,10 +150,11 @@ export class HttpExchange {
       this.#socket.resume()
     } else if (!this.#waitingForRoom && this.#ring.empty && this.#ring.readerLags) {
       this.#waitingForRoom = true
-      void this.#ring.progress().then(() => {
+      const again = () => {
         this.#waitingForRoom = false
         this.#maybeResume()
-      })
+      }
+      void this.#ring.progress().then(again, again)
     }
   }
 

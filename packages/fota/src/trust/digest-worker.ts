@@ -1,10 +1,17 @@
-// About 300 lines on purpose: the main side of one protocol with its thread (publishing segments,
-// the ring's holds, the copy batches, the waits and the failure paths), which only read well together.
+// About 350 lines on purpose: the main side of one protocol with its thread (publishing segments,
+// the ring's holds, the copy batches, the waits and the failure paths), which only read well
+// together; the worker's program, the options and the counters live beside it.
 import { createHash, type Hash } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import { LinkkitError } from '@linkkit/core'
 import type { BodyRing, RingReader } from '../download/body-ring.js'
 import { sharedBodyRing } from '../download/http-exchange.js'
+import { countRunning, counts } from './digest-worker-counts.js'
+import {
+  type DigestWorkerOptions,
+  type ResolvedDigestWorker,
+  resolveDigestWorker,
+} from './digest-worker-options.js'
 import {
   FINISH,
   NOBODY,
@@ -17,59 +24,8 @@ import {
   WRITTEN,
 } from './digest-worker-program.js'
 
-/** Tuning of a {@link DigestWorker}; the defaults suit a firmware download. */
-export interface DigestWorkerOptions {
-  /**
-   * Node hash algorithm.
-   * @default 'sha256'
-   */
-  algorithm?: string
-  /**
-   * Bytes of one batch that chunks from outside the ring (held bytes read back on resume, bytes
-   * a TLS socket delivered after a pause) are copied into before the worker hashes them.
-   * @default 1048576
-   */
-  batchBytes?: number
-  /**
-   * Copy batches in shared memory (allocated once, touched only when used). When the worker has not
-   * hashed any of them yet, `update` waits for it.
-   * @default 2
-   */
-  batches?: number
-  /**
-   * Bytes the caller expects to hash. When they fill more than one batch the worker starts at
-   * once (its start-up, tens of ms, overlaps the request) and offers a ring ({@link ring}) the
-   * download reads into, whose chunks it hashes in place.
-   */
-  expectedBytes?: number
-  /**
-   * Size of that ring. It holds what the download has not handed on yet and what the worker has
-   * not hashed yet; when it is full, the download's socket stays paused.
-   * @default 4194304
-   */
-  ringBytes?: number
-  /**
-   * A sleeping worker is woken once this many bytes wait for it (and when the main thread waits
-   * for it); otherwise it finds them when its nap ends.
-   * @default 2097152
-   */
-  wakeBytes?: number
-  /**
-   * The worker's nap when it has caught up; it doubles while nothing comes. Each wake-up of the
-   * worker can take the download's thread off its core on a busy machine, so fewer is better, as
-   * long as the ring holds what arrives meanwhile (2 ms of a 200 MB/s download: 0.4 MiB).
-   * @default 2
-   */
-  napMs?: number
-  /** Its longest nap. @default 32 */
-  maxNapMs?: number
-  /** Segments published and not yet hashed, at most. @default 1024 */
-  segments?: number
-  /** Tests only: the worker naps this long before each segment, to be the slow side. @default 0 */
-  delayMs?: number
-  /** Tests only: the worker thread exits (code 3) once it has hashed this many bytes. */
-  exitAfterBytes?: number
-}
+export { type DigestWorkerCounts, digestWorkerCounts, runningDigestWorkers } from './digest-worker-counts.js'
+export type { DigestWorkerOptions } from './digest-worker-options.js'
 
 /** `Atomics.waitAsync` (V8 since Node 16; TypeScript declares it from lib ES2024, the repo targets ES2023). */
 const waitAsync = (
@@ -82,33 +38,6 @@ const waitAsync = (
   }
 ).waitAsync
 
-/** Digest threads alive in this process (started, not yet exited). */
-let running = 0
-
-/** What the digest workers of this process were fed, since it started: a diagnostic for tests and benches. */
-export interface DigestWorkerCounts {
-  /** Bytes hashed in place, in a download's ring (no copy on the main thread). */
-  inPlaceBytes: number
-  /** Bytes copied into a batch first (held bytes read back, a TLS spill, chunks from elsewhere). */
-  copiedBytes: number
-  /** Times a download's ring waited for its worker to free room (its socket paused meanwhile). */
-  ringWaits: number
-  /** How long those waits took, in all. */
-  ringWaitMs: number
-}
-
-const counts: DigestWorkerCounts = { inPlaceBytes: 0, copiedBytes: 0, ringWaits: 0, ringWaitMs: 0 }
-
-/** A copy of the counts of bytes fed to digest workers (see {@link DigestWorkerCounts}). */
-export function digestWorkerCounts(): DigestWorkerCounts {
-  return { ...counts }
-}
-
-/** How many digest worker threads are alive: a diagnostic, and how tests see that one was ended. */
-export function runningDigestWorkers(): number {
-  return running
-}
-
 /**
  * A streaming hash computed on a worker thread, fed in order with the bytes of a download.
  *
@@ -117,9 +46,10 @@ export function runningDigestWorkers(): number {
  * time. Why no copy: the download reads its socket into the {@link ring} this worker offers, a
  * region of shared memory; each chunk the sink gets is published to the worker as an (offset,
  * length) segment and hashed in place, and the ring reuses a region only once the worker is past
- * it (docs/performance.md, "FOTA download"). Chunks from elsewhere are copied into batches. The
- * worker sleeps when it has caught up and is woken only once `wakeBytes` wait, or when the main
- * thread waits for room (never with `Atomics.wait`: with `Atomics.waitAsync`).
+ * it (docs/performance.md, "FOTA download"). Chunks from elsewhere are copied into batches. A
+ * worker that has caught up naps (`napMs`, growing while idle) and finds the next chunks when it
+ * wakes; the main thread wakes it only once `wakeBytes` wait, when it waits for the worker (with
+ * `Atomics.waitAsync`, never blocking in `Atomics.wait`), and for the digest.
  *
  * A hash whose bytes never fill one batch is computed on the main thread and starts no worker.
  * The worker is `unref()`'d except while the main side waits for it, so a forgotten one never
@@ -127,16 +57,7 @@ export function runningDigestWorkers(): number {
  * fails every later `update` and `digest` with `ERR_DIGEST_WORKER`, and any wait in progress.
  */
 export class DigestWorker implements RingReader {
-  readonly #algorithm: string
-  readonly #batchBytes: number
-  readonly #batches: number
-  readonly #ringBytes: number
-  readonly #wakeBytes: number
-  readonly #segments: number
-  readonly #delayMs: number
-  readonly #napMs: number
-  readonly #maxNapMs: number
-  readonly #exitAfterBytes: number
+  readonly #o: ResolvedDigestWorker
   #data: Uint8Array | undefined
   #control: Int32Array | undefined
   #ring: BodyRing | undefined
@@ -157,18 +78,9 @@ export class DigestWorker implements RingReader {
   #finishing = false
 
   constructor(options: DigestWorkerOptions = {}) {
-    this.#algorithm = options.algorithm ?? 'sha256'
-    this.#batchBytes = options.batchBytes ?? 1024 * 1024
-    this.#batches = Math.max(1, options.batches ?? 2)
-    this.#ringBytes = options.ringBytes ?? 4 * 1024 * 1024
-    this.#wakeBytes = options.wakeBytes ?? 2 * 1024 * 1024
-    this.#segments = Math.max(4, options.segments ?? 1024)
-    this.#delayMs = options.delayMs ?? 0
-    this.#napMs = options.napMs ?? 2
-    this.#maxNapMs = Math.max(this.#napMs, options.maxNapMs ?? 32)
-    this.#exitAfterBytes = options.exitAfterBytes ?? -1
-    this.#slotSegment = new Array<number>(this.#batches).fill(-1)
-    if ((options.expectedBytes ?? 0) > this.#batchBytes) this.#start(true)
+    this.#o = resolveDigestWorker(options)
+    this.#slotSegment = new Array<number>(this.#o.batches).fill(-1)
+    if (this.#o.expectedBytes > this.#o.batchBytes) this.#start(true)
   }
 
   /**
@@ -192,7 +104,7 @@ export class DigestWorker implements RingReader {
     if (at === undefined) return this.#copy(chunk, 0)
     // Bytes copied before this chunk go first.
     if ((this.#fill > 0 && !this.#handOver()) || !this.#hasSegment()) {
-      return this.#later(() => this.update(chunk), this.#written - this.#segments + 1)
+      return this.#later(() => this.update(chunk), this.#written - this.#o.segments + 1)
     }
     this.#holds.push(this.#written, at)
     this.#publish(chunk.byteOffset, chunk.length)
@@ -206,7 +118,7 @@ export class DigestWorker implements RingReader {
     this.#finishing = true
     if (this.#worker === undefined) {
       // Everything fitted in the first batch: hashing it here is cheaper than starting a thread.
-      const hash: Hash = createHash(this.#algorithm)
+      const hash: Hash = createHash(this.#o.algorithm)
       if (this.#data !== undefined) hash.update(this.#data.subarray(0, this.#fill))
       return hash.digest()
     }
@@ -217,7 +129,7 @@ export class DigestWorker implements RingReader {
     worker.ref()
     try {
       while ((this.#fill > 0 && !this.#handOver()) || !this.#hasSegment()) {
-        await this.#progress(this.#written - this.#segments + 1)
+        await this.#progress(this.#written - this.#o.segments + 1)
       }
       this.#publish(0, FINISH)
       this.#wake()
@@ -274,21 +186,21 @@ export class DigestWorker implements RingReader {
     let offset = from
     while (offset < chunk.length) {
       const blocked =
-        (this.#fill === this.#batchBytes && !this.#handOver()) ||
-        (this.#fill === 0 && !this.#slotFree(this.#handed % this.#batches))
+        (this.#fill === this.#o.batchBytes && !this.#handOver()) ||
+        (this.#fill === 0 && !this.#slotFree(this.#handed % this.#o.batches))
       if (blocked) return this.#later(() => this.#copy(chunk, offset), this.#oldestNeeded())
-      const slot = this.#handed % this.#batches
-      const n = Math.min(chunk.length - offset, this.#batchBytes - this.#fill)
+      const slot = this.#handed % this.#o.batches
+      const n = Math.min(chunk.length - offset, this.#o.batchBytes - this.#fill)
       data.set(
         n === chunk.length ? chunk : chunk.subarray(offset, offset + n),
-        slot * this.#batchBytes + this.#fill,
+        slot * this.#o.batchBytes + this.#fill,
       )
       this.#fill += n
       offset += n
       counts.copiedBytes += n
     }
     // A full batch goes to the worker now; if no segment is free, the next call hands it over.
-    if (this.#fill === this.#batchBytes) this.#handOver()
+    if (this.#fill === this.#o.batchBytes) this.#handOver()
     return undefined
   }
 
@@ -301,8 +213,8 @@ export class DigestWorker implements RingReader {
 
   /** The segments the worker must have hashed for the next copy batch and the next segment to be free. */
   #oldestNeeded(): number {
-    const slot = this.#slotSegment[this.#handed % this.#batches] as number
-    return Math.max(slot + 1, this.#written - this.#segments + 1)
+    const slot = this.#slotSegment[this.#handed % this.#o.batches] as number
+    return Math.max(slot + 1, this.#written - this.#o.segments + 1)
   }
 
   #slotFree(slot: number): boolean {
@@ -311,16 +223,16 @@ export class DigestWorker implements RingReader {
   }
 
   #hasSegment(): boolean {
-    return this.#written - Atomics.load(this.#control as Int32Array, READ) < this.#segments
+    return this.#written - Atomics.load(this.#control as Int32Array, READ) < this.#o.segments
   }
 
   /** Hands the batch being filled to the worker, starting it when this is the first; false: no segment free yet. */
   #handOver(): boolean {
     if (this.#worker === undefined && this.#start(false) === undefined) throw this.#failure
     if (!this.#hasSegment()) return false
-    const slot = this.#handed % this.#batches
+    const slot = this.#handed % this.#o.batches
     this.#slotSegment[slot] = this.#written
-    this.#publish(slot * this.#batchBytes, this.#fill)
+    this.#publish(slot * this.#o.batchBytes, this.#fill)
     this.#handed += 1
     this.#fill = 0
     // Copies are rare (resumed bytes, a TLS spill) and their batches few: no point letting them wait.
@@ -331,14 +243,14 @@ export class DigestWorker implements RingReader {
   /** Publishes one segment (the caller checked there is room), waking the worker once enough waits. */
   #publish(offset: number, length: number): void {
     const control = this.#control as Int32Array
-    const at = TABLE + 2 * (this.#written % this.#segments)
+    const at = TABLE + 2 * (this.#written % this.#o.segments)
     control[at] = offset
     control[at + 1] = length
     this.#written += 1
     Atomics.store(control, WRITTEN, this.#written)
     if (length === FINISH) return
     this.#writtenBytes = (this.#writtenBytes + length) | 0
-    if (((this.#writtenBytes - Atomics.load(control, READ_BYTES)) | 0) >= this.#wakeBytes) this.#wake()
+    if (((this.#writtenBytes - Atomics.load(control, READ_BYTES)) | 0) >= this.#o.wakeBytes) this.#wake()
   }
 
   /** Wakes the worker if it sleeps (one notify per sleep: the flag is taken here). */
@@ -377,13 +289,13 @@ export class DigestWorker implements RingReader {
   }
 
   #allocate(withRing: boolean): Uint8Array {
-    const copyBytes = this.#batches * this.#batchBytes
-    const shared = new SharedArrayBuffer(copyBytes + (withRing ? this.#ringBytes : 0))
+    const copyBytes = this.#o.batches * this.#o.batchBytes
+    const shared = new SharedArrayBuffer(copyBytes + (withRing ? this.#o.ringBytes : 0))
     this.#data = new Uint8Array(shared)
-    this.#control = new Int32Array(new SharedArrayBuffer((TABLE + 2 * this.#segments) * 4))
+    this.#control = new Int32Array(new SharedArrayBuffer((TABLE + 2 * this.#o.segments) * 4))
     this.#control[NOTIFY_AT] = NOBODY
     if (withRing) {
-      this.#ring = sharedBodyRing(Buffer.from(shared, copyBytes, this.#ringBytes))
+      this.#ring = sharedBodyRing(Buffer.from(shared, copyBytes, this.#o.ringBytes))
       this.#ring.follow(this)
     }
     return this.#data
@@ -397,14 +309,9 @@ export class DigestWorker implements RingReader {
       worker = new Worker(WORKER_SOURCE, {
         eval: true,
         workerData: {
-          algorithm: this.#algorithm,
+          ...this.#o,
           data: (this.#data as Uint8Array).buffer,
           control: (this.#control as Int32Array).buffer,
-          segments: this.#segments,
-          napMs: this.#napMs,
-          maxNapMs: this.#maxNapMs,
-          delayMs: this.#delayMs,
-          exitAfterBytes: this.#exitAfterBytes,
         },
         // The worker only hashes shared memory: a small heap suffices.
         resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
@@ -413,11 +320,9 @@ export class DigestWorker implements RingReader {
       this.#crashed(error instanceof Error ? error : new Error(String(error)))
       return undefined
     }
-    running += 1
+    countRunning(1)
     worker.unref()
-    worker.once('exit', () => {
-      running -= 1
-    })
+    worker.once('exit', () => countRunning(-1))
     worker.on('message', (message: { digest?: Uint8Array }) => {
       if (message.digest !== undefined) this.#digested(Buffer.from(message.digest))
     })
@@ -440,7 +345,7 @@ export class DigestWorker implements RingReader {
     this.#fail(
       new LinkkitError(
         'ERR_DIGEST_WORKER',
-        `the worker thread computing the firmware's ${this.#algorithm} digest failed: ${error.message}`,
+        `the worker thread computing the firmware's ${this.#o.algorithm} digest failed: ${error.message}`,
         { cause: error },
       ),
     )
