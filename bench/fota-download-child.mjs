@@ -8,8 +8,10 @@
 // `tap: 'verify'` (a SHA256 offer) the digest is the offer's own, so verification adds only the
 // verify call; with `tap: 'sha256'` (an MD5 offer) the tap computes the image's SHA-256 on a worker
 // thread as the bytes pass. The tap's methods are wrapped to time what they cost the download's
-// thread: each `update` (the copy into a batch, the worker's start, any wait for a batch to come
-// back) and `verify` (the wait for the last batch's digest, then the Ed25519 verify). A P-256
+// thread: each `update` (handing the chunk, a view of the download's ring, to the worker, or a
+// wait when its segment table is full) and `verify` (the wait for the worker's last bytes and
+// digest, then the Ed25519 verify). `digestCounts` says how many bytes the worker hashed in
+// place and how many were copied, and how often the ring waited for the worker. A P-256
 // verify of the same digest is timed apart (`p256Ms`), as a device trusting a P-256 key pays it
 // instead. With `tap: 'sha256-main'` the offer is unsigned and the persistence hashes SHA-256 on
 // the main thread as each chunk is written: what an MD5 offer's signature cost before the worker.
@@ -34,6 +36,7 @@ const { ProgressReporter } = await import('../packages/fota/dist/progress.js')
 const { SignatureTap } = await import('../packages/fota/dist/trust/signature-tap.js')
 const { offerSignatures } = await import('../packages/fota/dist/trust/offer-signature.js')
 const { TrustKeys } = await import('../packages/fota/dist/trust/trust-keys.js')
+const { digestWorkerCounts } = await import('../packages/fota/dist/trust/digest-worker.js')
 
 let tapMs = 0
 let tapWaitMs = 0
@@ -65,6 +68,15 @@ SignatureTap.prototype.verify = async function (digestHex) {
 const threadCpuMs = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6
 const t0 = performance.now()
 const cpu0 = threadCpuMs()
+/** The main thread's context switches (voluntary: it waited; involuntary: it was preempted). */
+const switches = () => {
+  const status = readFileSync('/proc/thread-self/status', 'utf8')
+  return {
+    voluntary: Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]),
+    preempted: Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]),
+  }
+}
+const switches0 = switches()
 const elu0 = performance.eventLoopUtilization()
 const signed = job.tap === 'sha256' || job.tap === 'verify'
 const offer = {
@@ -141,6 +153,11 @@ if (job.tap === 'sha256-main') {
 const ms = performance.now() - t0
 const activeMs = performance.eventLoopUtilization(elu0).active
 const mainCpuMs = threadCpuMs() - cpu0
+const switches1 = switches()
+const mainSwitches = {
+  voluntary: switches1.voluntary - switches0.voluntary,
+  preempted: switches1.preempted - switches0.preempted,
+}
 const cpu = process.cpuUsage()
 const cpuMs = (cpu.user + cpu.system) / 1000
 const peakRssMiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024
@@ -163,7 +180,9 @@ console.log(
     cpuMs,
     activeMs,
     mainCpuMs,
+    mainSwitches,
     tapWaitMs,
+    digestCounts: digestWorkerCounts(),
     peakRssMiB,
     tapMs,
     ...verified,

@@ -62,9 +62,14 @@ interface ChildRun {
   activeMs?: number
   /** On-CPU time of the child's main thread after the imports (its scheduler statistics). */
   mainCpuMs?: number
-  /** Of `tapMs`: the time spent awaiting the tap (a batch back from its worker, the last digest). */
+  /** Of `tapMs`: the time spent awaiting the tap (a full segment table, the last digest). */
   tapWaitMs?: number
-  /** From fota-digest-child: the main thread's CPU for the second digest, on its worker and inline. */
+  /** The main thread's context switches during the download (preempted: taken off its core). */
+  mainSwitches?: { voluntary: number; preempted: number }
+  /** What the tap's worker was fed: bytes hashed in place in the ring, bytes copied, ring waits. */
+  digestCounts?: { inPlaceBytes: number; copiedBytes: number; ringWaits: number; ringWaitMs: number }
+  /** From fota-digest-child: the main thread's CPU for the second digest, on its worker and inline, beyond the ring alone's (`ringCpuMs`). */
+  ringCpuMs?: number
   workerCpuMs?: number
   inlineCpuMs?: number
   tapMs?: number
@@ -159,7 +164,7 @@ function alternate<K extends string>(
   return out
 }
 
-type Key = keyof ChildRun
+type Key = Exclude<keyof ChildRun, 'digestCounts' | 'mainSwitches'>
 const values = (runs: ChildRun[], key: Key) => runs.map((r) => r[key] ?? 0)
 const med = (runs: ChildRun[], key: Key) => median(values(runs, key))
 /** `median (min–max)` of one figure over the rounds. */
@@ -275,11 +280,20 @@ function downloadComparison(server: Served, file: (name: string) => string): str
     `${pad}SHA256 offer: digest + both verifies ${share(r.sha256Signed)} of its download (target ≤ 2 %); download ${signedMs.toFixed(0)} ms vs MD5 offer ${med(r.linkkit, 'ms').toFixed(0)} ms after imports`,
     `${pad}MD5 offer, SHA-256 on the tap's worker: what the tap's update and verify cost the download's thread + both verifies ${share(r.md5Signed)} of its download; download ${md5SignedMs.toFixed(0)} ms`,
     `${pad}${pad}wall ratio to the unsigned MD5 run ${ratios(r.md5Signed, r.linkkit, 'wallMs')}   main-thread CPU ${spread(r.md5Signed, 'mainCpuMs')} vs unsigned ${spread(r.linkkit, 'mainCpuMs')}, ratio ${ratios(r.md5Signed, r.linkkit, 'mainCpuMs')}   process CPU ratio ${ratios(r.md5Signed, r.linkkit, 'cpuMs')}`,
-    `${pad}${pad}of the tap's time, waits for the worker ${spread(r.md5Signed, 'tapWaitMs', 1)} (a worker short of CPU shows here)`,
+    `${pad}${pad}of the tap's time, waits for the worker ${spread(r.md5Signed, 'tapWaitMs', 1)} (a worker short of CPU shows here); per download, hashed in place ${countsOf(r.md5Signed, 'inPlaceBytes', MiB)} MiB, copied ${countsOf(r.md5Signed, 'copiedBytes', MiB)} MiB, the ring waited for the worker ${countsOf(r.md5Signed, 'ringWaits', 1)} times, ${countsOf(r.md5Signed, 'ringWaitMs', 1)} ms in all; the main thread preempted ${r.md5Signed.map((x) => x.mainSwitches?.preempted ?? 0).join(', ')} times (unsigned: ${r.linkkit.map((x) => x.mainSwitches?.preempted ?? 0).join(', ')})`,
     `${pad}MD5 offer, SHA-256 on the main thread (before): ${share(r.md5MainThread)} of its download; wall ratio to the unsigned MD5 run ${ratios(r.md5MainThread, r.linkkit, 'wallMs')}   main-thread CPU ${spread(r.md5MainThread, 'mainCpuMs')}, ratio ${ratios(r.md5MainThread, r.linkkit, 'mainCpuMs')}`,
-    `${pad}the second digest alone, ${SIZE_MIB} MiB fed as fast as it takes them (${ROUNDS} runs), the main thread's own CPU: on the worker ${spread(digestRuns, 'workerCpuMs')}, inline ${spread(digestRuns, 'inlineCpuMs')}; of the unsigned download's ${med(r.linkkit, 'ms').toFixed(0)} ms: ${pct(med(digestRuns, 'workerCpuMs'), med(r.linkkit, 'ms'))} vs ${pct(med(digestRuns, 'inlineCpuMs'), med(r.linkkit, 'ms'))}`,
+    `${pad}the second digest alone, ${SIZE_MIB} MiB through a body ring as fast as it takes them (${ROUNDS} runs), the main thread's own CPU beyond the ring alone's (${spread(digestRuns, 'ringCpuMs')}): on the worker, in place ${spread(digestRuns, 'workerCpuMs')}, inline ${spread(digestRuns, 'inlineCpuMs')}; of the unsigned download's ${med(r.linkkit, 'ms').toFixed(0)} ms: ${pct(med(digestRuns, 'workerCpuMs'), med(r.linkkit, 'ms'))} vs ${pct(med(digestRuns, 'inlineCpuMs'), med(r.linkkit, 'ms'))}`,
     `${pad}CPU over ${SIZE_MIB} MiB in 64 KiB updates: MD5 ${(cpu.md5CpuMs ?? 0).toFixed(0)} ms (${pct(cpu.md5CpuMs ?? 0, cpu.ms)} of a download)   SHA-256 ${(cpu.sha256CpuMs ?? 0).toFixed(0)} ms (${pct(cpu.sha256CpuMs ?? 0, cpu.ms)})`,
   ]
+}
+
+/** Each run's digest worker count, divided by `unit`, as a list. */
+function countsOf(
+  runs: ChildRun[],
+  field: 'inPlaceBytes' | 'copiedBytes' | 'ringWaits' | 'ringWaitMs',
+  unit: number,
+): string {
+  return runs.map((x) => ((x.digestCounts?.[field] ?? 0) / unit).toFixed(unit === 1 ? 0 : 1)).join(', ')
 }
 
 async function peakRss(file: (name: string) => string): Promise<string[]> {

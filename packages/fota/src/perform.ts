@@ -2,7 +2,8 @@ import type { Hash } from 'node:crypto'
 import { type LinkkitError, toLinkkitError } from '@linkkit/core'
 import type { Logger } from 'pino'
 import { createDigestHash } from './digest-method.js'
-import { type DownloadOptions, downloadFirmware } from './download/index.js'
+import { downloadInto } from './download/download-firmware.js'
+import type { DownloadOptions } from './download/index.js'
 import { closedOrSelf, failureStep, isResumable, persistenceError } from './failure.js'
 import { offerFiles } from './offer.js'
 import type { ProgressReporter } from './progress.js'
@@ -187,7 +188,8 @@ async function fetchFile(
   }
   let stopped = false
   try {
-    const downloaded = await downloadFirmware(
+    // With the tap's SHA-256 on a worker, the download reads into the worker's ring (hashed in place).
+    const downloaded = await downloadInto(
       file,
       async (chunk, at) => {
         await tap?.update(chunk)
@@ -198,6 +200,7 @@ async function fetchFile(
         }
       },
       { ...ctx.tuning, startOffset: offset, initialHash: hash, onProgress: onBytes, logger },
+      tap?.ring,
     )
     await tap?.verify(downloaded.digest)
     // stop is called once per exit path: a stop({ ok: true }) that throws must not be followed by stop({ ok: false }).

@@ -6,7 +6,7 @@ import { DigestWorker, runningDigestWorkers } from '../src/trust/digest-worker.j
 import { SignatureTap } from '../src/trust/signature-tap.js'
 import { TrustKeys } from '../src/trust/trust-keys.js'
 import type { FirmwareFile } from '../src/types.js'
-import { image, rejection } from './download-helpers.js'
+import { image, noWorkerLeft, rejection } from './download-helpers.js'
 
 /** Feeds `data` in chunks of the given sizes (cycled), awaiting each `update` as the download does. */
 async function feed(hash: { update(chunk: Uint8Array): Promise<void> | undefined }, data: Uint8Array) {
@@ -22,11 +22,6 @@ async function feed(hash: { update(chunk: Uint8Array): Promise<void> | undefined
     offset = end
   }
   return waits
-}
-
-/** Resolves once no digest thread is alive (the `exit` of a terminated worker comes asynchronously). */
-async function noWorkerLeft(): Promise<void> {
-  while (runningDigestWorkers() > 0) await new Promise((resolve) => setTimeout(resolve, 5))
 }
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest()

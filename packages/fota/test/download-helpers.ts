@@ -3,6 +3,7 @@ import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { FirmwareServer } from '@linkkit/emulator'
 import { type DownloadOptions, type DownloadResult, downloadFirmware } from '../src/download/index.js'
+import { runningDigestWorkers } from '../src/trust/digest-worker.js'
 import type { DigestMethod } from '../src/types.js'
 
 /** Deterministic pseudo-random bytes (xorshift32), fast enough for tens of MiB. */
@@ -100,4 +101,9 @@ export function countingSink() {
     },
   }
   return counter
+}
+
+/** Resolves once no digest thread is alive (the `exit` of a terminated worker comes asynchronously). */
+export async function noWorkerLeft(): Promise<void> {
+  while (runningDigestWorkers() > 0) await new Promise((resolve) => setTimeout(resolve, 5))
 }

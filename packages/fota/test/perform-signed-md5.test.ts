@@ -8,7 +8,7 @@ import { runningDigestWorkers } from '../src/trust/digest-worker.js'
 import { offerSignatures } from '../src/trust/offer-signature.js'
 import { TrustKeys } from '../src/trust/trust-keys.js'
 import type { FirmwareOffer } from '../src/types.js'
-import { image, rejection, serve } from './download-helpers.js'
+import { image, noWorkerLeft, rejection, serve } from './download-helpers.js'
 
 // The whole download path of a signed MD5 offer, large enough that the image's SHA-256 runs on a
 // real worker thread (more than one 1 MiB batch): accepted, refused, aborted.
@@ -46,10 +46,6 @@ function run(offer: FirmwareOffer, persistence: MemoryPersistence, signal?: Abor
     signatures: offerSignatures(offer, keys),
   })
   return { done, steps }
-}
-
-async function noWorkerLeft(): Promise<void> {
-  while (runningDigestWorkers() > 0) await new Promise((resolve) => setTimeout(resolve, 5))
 }
 
 describe('performFota, signed MD5 offer (SHA-256 on a worker thread)', () => {

@@ -1,5 +1,6 @@
 import type { Hash } from 'node:crypto'
 import { type createLogger, LinkkitError } from '@linkkit/core'
+import type { BodyRing } from './body-ring.js'
 import { findLinkkitError, isCertificateError, SinkFailure, transportError } from './failures.js'
 import { type FirmwareResponse, HttpGet } from './http-get.js'
 import { RateFloor, stopError } from './limits.js'
@@ -23,6 +24,8 @@ export interface AttemptContext {
   signal: AbortSignal | undefined
   onProgress: ((bytes: number, total: number) => void) | undefined
   log: ReturnType<typeof createLogger>
+  /** The ring every exchange of this download reads into, when one is shared (`downloadInto`). */
+  ring: BodyRing | undefined
 }
 
 /** `ok: true` when the response ended cleanly with progress; `ok: false` when a resume may help. */
@@ -45,6 +48,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
     tls: cfg.tls,
     allowHttp: cfg.allowHttp,
     where: ctx.where,
+    ring: ctx.ring,
   })
   let interrupt: LinkkitError | undefined
   const stop = (error: LinkkitError) => {

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { createLogger, LinkkitError, redactUrl } from '@linkkit/core'
 import { createDigestHash } from '../digest-method.js'
 import { type AttemptContext, runAttempt } from './attempt.js'
+import type { BodyRing } from './body-ring.js'
 import { downloadSignal, stopError } from './limits.js'
 import {
   type DownloadOptions,
@@ -29,10 +30,24 @@ import { retryDelayMs } from './retry-delay.js'
  * `onProgress` throws is rethrown unchanged, without retry. URLs in errors and logs never carry their
  * query string (signed URLs hold credentials there).
  */
-export async function downloadFirmware(
+export function downloadFirmware(
   file: FirmwareSource,
   sink: FirmwareSink,
   options: DownloadOptions = {},
+): Promise<DownloadResult> {
+  return downloadInto(file, sink, options, undefined)
+}
+
+/**
+ * `downloadFirmware`, with the ring every HTTP exchange of the download reads into given by the
+ * caller (internal: a signed MD5 offer's digest worker hashes the sink's chunks in place, in that
+ * ring's shared memory); `undefined` gives each exchange its own.
+ */
+export async function downloadInto(
+  file: FirmwareSource,
+  sink: FirmwareSink,
+  options: DownloadOptions,
+  ring: BodyRing | undefined,
 ): Promise<DownloadResult> {
   const cfg = resolveDownload(file, options)
   const where = redactUrl(cfg.url.href)
@@ -45,7 +60,7 @@ export async function downloadFirmware(
   if (options.signal?.aborted) throw stopError(options.signal)
   const limits = downloadSignal(cfg.deadlineMs, where, options.signal)
   try {
-    return await download(file, cfg, where, sink, options, limits.signal)
+    return await download(file, cfg, where, sink, options, limits.signal, ring)
   } finally {
     limits.dispose()
   }
@@ -58,6 +73,7 @@ async function download(
   sink: FirmwareSink,
   options: DownloadOptions,
   signal: AbortSignal,
+  ring: BodyRing | undefined,
 ): Promise<DownloadResult> {
   const log = createLogger(options.logger, 'fota-download')
   const ctx: AttemptContext = {
@@ -69,6 +85,7 @@ async function download(
     signal,
     onProgress: options.onProgress,
     log,
+    ring,
   }
   const { state } = ctx
   let failures = 0

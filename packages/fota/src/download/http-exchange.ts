@@ -12,6 +12,16 @@ const MAX_LOAN_BYTES = 256 * 1024
 /** Reading pauses with less room than this and resumes with half the ring free. */
 const PAUSE_BELOW = 2 * READ_BYTES
 
+/** A ring made for one exchange (the usual case), or none given. */
+function ownRing(): BodyRing {
+  return new BodyRing(RING_BYTES, MAX_LOAN_BYTES)
+}
+
+/** A ring that a download's exchanges share, e.g. with the digest worker reading it in place. */
+export function sharedBodyRing(memory: Buffer): BodyRing {
+  return new BodyRing(memory, MAX_LOAN_BYTES)
+}
+
 /**
  * One GET on its own connection, `net`/`tls` with `onread`: the socket reads into one reused
  * buffer, ResponseReader parses it, and the body is copied into a BodyRing, so a download
@@ -20,20 +30,27 @@ const PAUSE_BELOW = 2 * READ_BYTES
  *
  * `head` resolves with the response's head, `body` is its body, each chunk valid until the next
  * `next()`. `destroy(error)` closes the connection; a pending `head` or body read rejects with it.
+ *
+ * A ring passed in (shared with a second reader, the signature's digest worker) is restarted, and
+ * its room also waits for that reader: while it lags, the socket stays paused.
  */
 export class HttpExchange {
   readonly head: Promise<ResponseHead>
   readonly #socket: Socket
   readonly #reader: ResponseReader
-  readonly #ring = new BodyRing(RING_BYTES, MAX_LOAN_BYTES)
+  readonly #ring: BodyRing
   #failure: Error | undefined
   #ended = false
   #paused = false
+  /** Waiting for the ring's second reader to free room (the socket is paused meanwhile). */
+  #waitingForRoom = false
   #waiter: { resolve(result: IteratorResult<Buffer>): void; reject(error: Error): void } | undefined
   #resolveHead!: (head: ResponseHead) => void
   #rejectHead!: (error: Error) => void
 
-  constructor(url: URL, range: string, tls: DownloadTlsOptions) {
+  constructor(url: URL, range: string, tls: DownloadTlsOptions, ring?: BodyRing) {
+    this.#ring = ring ?? ownRing()
+    this.#ring.restart()
     this.head = new Promise<ResponseHead>((resolve, reject) => {
       this.#resolveHead = resolve
       this.#rejectHead = reject
@@ -122,13 +139,29 @@ export class HttpExchange {
     waiter.resolve(value === undefined ? { done: true, value: undefined } : { done: false, value })
   }
 
+  /**
+   * Resumes reading once half the ring is free. When the loop has taken everything and the ring's
+   * second reader still holds it, only that reader can make room: its progress is waited for.
+   */
+  #maybeResume(): void {
+    if (!this.#paused || this.#failure !== undefined) return
+    if (this.#ring.free >= this.#ring.size / 2) {
+      this.#paused = false
+      this.#socket.resume()
+    } else if (!this.#waitingForRoom && this.#ring.empty && this.#ring.readerLags) {
+      this.#waitingForRoom = true
+      const again = () => {
+        this.#waitingForRoom = false
+        this.#maybeResume()
+      }
+      void this.#ring.progress().then(again, again)
+    }
+  }
+
   #next(): Promise<IteratorResult<Buffer>> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure)
     const value = this.#ring.take()
-    if (this.#paused && this.#ring.free >= RING_BYTES / 2) {
-      this.#paused = false
-      this.#socket.resume()
-    }
+    this.#maybeResume()
     if (value !== undefined) return Promise.resolve({ done: false, value })
     if (this.#ended) return Promise.resolve({ done: true, value: undefined })
     return new Promise((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { LinkkitError, redactUrl } from '@linkkit/core'
+import type { BodyRing } from './body-ring.js'
 import { HttpExchange } from './http-exchange.js'
 import type { DownloadTlsOptions } from './options.js'
 import type { ResponseHead } from './response-reader.js'
@@ -15,6 +16,8 @@ export interface HttpGetOptions {
   allowHttp: boolean
   /** The URL with its query string redacted, for messages. */
   where: string
+  /** A ring the download's exchanges share (a signed MD5 offer's digest worker reads it); else each has its own. */
+  ring?: BodyRing | undefined
 }
 
 /** A final response (after redirects): its head, and its body read once. */
@@ -106,7 +109,7 @@ export class HttpGet {
   }
 
   #get(url: URL): HttpExchange {
-    const exchange = new HttpExchange(url, this.#options.range, this.#options.tls)
+    const exchange = new HttpExchange(url, this.#options.range, this.#options.tls, this.#options.ring)
     this.#exchange = exchange
     if (this.#destroyed !== undefined) exchange.destroy(this.#destroyed)
     return exchange

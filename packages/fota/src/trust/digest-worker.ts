@@ -1,137 +1,115 @@
-// About 300 lines on purpose: the worker's program (a string) and the main side speak one protocol
-// over the shared control words, and reading both in one file is what keeps them in step.
+// About 350 lines on purpose: the main side of one protocol with its thread (publishing segments,
+// the ring's holds, the copy batches, the waits and the failure paths), which only read well
+// together; the worker's program, the options and the counters live beside it.
 import { createHash, type Hash } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import { LinkkitError } from '@linkkit/core'
+import type { BodyRing, RingReader } from '../download/body-ring.js'
+import { sharedBodyRing } from '../download/http-exchange.js'
+import { countRunning, counts } from './digest-worker-counts.js'
+import {
+  type DigestWorkerOptions,
+  type ResolvedDigestWorker,
+  resolveDigestWorker,
+} from './digest-worker-options.js'
+import {
+  FINISH,
+  NOBODY,
+  NOTIFY_AT,
+  READ,
+  READ_BYTES,
+  SLEEPING,
+  TABLE,
+  WORKER_SOURCE,
+  WRITTEN,
+} from './digest-worker-program.js'
 
-/** Slots of the control words shared with the worker (an Int32Array over a SharedArrayBuffer). */
-const SEQ = 0 // bumped after every change below, so a worker about to sleep never misses one
-const WRITTEN = 1 // batches handed over (the main thread writes)
-const READ = 2 // batches hashed (the worker writes)
-const FINISH = 3 // 1: no batch will follow, send the digest
-const WAITING = 4 // 1: the main thread waits for a free batch, tell it when one is
-const CONTROL_WORDS = 5
+export { type DigestWorkerCounts, digestWorkerCounts, runningDigestWorkers } from './digest-worker-counts.js'
+export type { DigestWorkerOptions } from './digest-worker-options.js'
 
-/**
- * The worker's whole program (CommonJS, `eval`), kept inline so the built package and the sources
- * under test start the same code with no file to resolve. Batches live in a ring of shared memory:
- * the worker sleeps on the control words (`Atomics.wait`), hashes each batch handed over, counts it
- * read, and posts a message only to wake a main thread that waits for room, and with the digest.
- * Anything it throws ends the thread, which the main side turns into `ERR_DIGEST_WORKER`.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads')
-const { algorithm, ring, control, lengths, batchBytes } = workerData
-const hash = require('node:crypto').createHash(algorithm)
-const words = new Int32Array(control)
-const sizes = new Int32Array(lengths)
-const batches = sizes.length
-let read = 0
-for (;;) {
-  const seq = Atomics.load(words, ${SEQ})
-  if (Atomics.load(words, ${WRITTEN}) > read) {
-    const slot = read % batches
-    hash.update(new Uint8Array(ring, slot * batchBytes, sizes[slot]))
-    read += 1
-    Atomics.store(words, ${READ}, read)
-    if (Atomics.exchange(words, ${WAITING}, 0) === 1) parentPort.postMessage('room')
-  } else if (Atomics.load(words, ${FINISH}) === 1) {
-    parentPort.postMessage({ digest: hash.digest() })
-    break
-  } else {
-    Atomics.wait(words, ${SEQ}, seq)
+/** `Atomics.waitAsync` (V8 since Node 16; TypeScript declares it from lib ES2024, the repo targets ES2023). */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      array: Int32Array,
+      index: number,
+      value: number,
+    ): { async: false; value: string } | { async: true; value: Promise<string> }
   }
-}
-`
-
-/** Tuning of a {@link DigestWorker}; the defaults suit a firmware download. */
-export interface DigestWorkerOptions {
-  /**
-   * Node hash algorithm.
-   * @default 'sha256'
-   */
-  algorithm?: string
-  /**
-   * Bytes copied into one batch before it is handed to the worker (one wake-up of the worker per
-   * batch; docs/performance.md, "FOTA download").
-   * @default 1048576
-   */
-  batchBytes?: number
-  /**
-   * Batches in the shared ring (`batches × batchBytes` of memory, allocated once). When the
-   * worker has not yet hashed any of them, `update` waits for it: the memory is bounded whatever
-   * the speed of the two threads.
-   * @default 3
-   */
-  batches?: number
-  /**
-   * Bytes the caller expects to hash. When they fill more than one batch the worker starts at
-   * once, so its start-up (tens of ms) overlaps the request rather than the first batches.
-   */
-  expectedBytes?: number
-}
-
-/** Digest threads alive in this process (started, not yet exited). */
-let running = 0
-
-/** How many digest worker threads are alive: a diagnostic, and how tests see that one was ended. */
-export function runningDigestWorkers(): number {
-  return running
-}
-
-interface Waiter {
-  resolve: () => void
-  reject: (error: LinkkitError) => void
-}
+).waitAsync
 
 /**
  * A streaming hash computed on a worker thread, fed in order with the bytes of a download.
  *
  * Why a thread: a signature over an MD5 offer needs the image's SHA-256 on top of the MD5 the
  * download computes, and on the main thread that second pass cost about a tenth of the download's
- * time. Here the main thread only copies each chunk into a ring of batches in shared memory
- * (`batches × batchBytes`, allocated once) and bumps a counter the worker sleeps on; the hash runs
- * on the other core. Handing batches over by `postMessage` (transferring each batch and getting
- * it back) cost the main thread several times more in a real download, and allocating per batch
- * would add to the garbage a download already makes.
+ * time. Why no copy: the download reads its socket into the {@link ring} this worker offers, a
+ * region of shared memory; each chunk the sink gets is published to the worker as an (offset,
+ * length) segment and hashed in place, and the ring reuses a region only once the worker is past
+ * it (docs/performance.md, "FOTA download"). Chunks from elsewhere are copied into batches. A
+ * worker that has caught up naps (`napMs`, growing while idle) and finds the next chunks when it
+ * wakes; the main thread wakes it only once `wakeBytes` wait, when it waits for the worker (with
+ * `Atomics.waitAsync`, never blocking in `Atomics.wait`), and for the digest.
  *
  * A hash whose bytes never fill one batch is computed on the main thread and starts no worker.
  * The worker is `unref()`'d except while the main side waits for it, so a forgotten one never
  * keeps the process alive; `close()` terminates it. A worker that cannot start, throws or exits
  * fails every later `update` and `digest` with `ERR_DIGEST_WORKER`, and any wait in progress.
  */
-export class DigestWorker {
-  readonly #algorithm: string
-  readonly #batchBytes: number
-  readonly #batches: number
-  #ring: Uint8Array | undefined
+export class DigestWorker implements RingReader {
+  readonly #o: ResolvedDigestWorker
+  #data: Uint8Array | undefined
   #control: Int32Array | undefined
-  #lengths: Int32Array | undefined
-  /** Batches handed to the worker so far. */
+  #ring: BodyRing | undefined
+  /** Segments published, and their bytes modulo 2^32. */
   #written = 0
-  /** Bytes in the batch being filled (slot `#written % #batches`). */
+  #writtenBytes = 0
+  /** Copy batches handed over; bytes in the one being filled; per slot, the segment that holds it. */
+  #handed = 0
   #fill = 0
+  #slotSegment: number[]
+  /** Ring segments not known to be hashed: [segment, ring position] pairs, from `#holdsHead`. */
+  readonly #holds: number[] = []
+  #holdsHead = 0
   #worker: Worker | undefined
+  #refs = 0
   #failure: LinkkitError | undefined
-  #waiter: Waiter | undefined
   #digest: { resolve: (digest: Buffer) => void; reject: (error: LinkkitError) => void } | undefined
   #finishing = false
 
   constructor(options: DigestWorkerOptions = {}) {
-    this.#algorithm = options.algorithm ?? 'sha256'
-    this.#batchBytes = options.batchBytes ?? 1024 * 1024
-    this.#batches = Math.max(2, options.batches ?? 3)
-    if ((options.expectedBytes ?? 0) > this.#batchBytes) this.#start()
+    this.#o = resolveDigestWorker(options)
+    this.#slotSegment = new Array<number>(this.#o.batches).fill(-1)
+    if (this.#o.expectedBytes > this.#o.batchBytes) this.#start(true)
   }
 
   /**
-   * Hashes `chunk` after the bytes before it. Returns a promise only when it must wait for the
-   * worker to free a batch; the caller awaits it before the next `update` and may reuse `chunk`
-   * once `update` returned (its bytes are copied).
+   * The ring the download reads into, whose chunks this worker hashes without a copy; `undefined`
+   * when no worker was started up front (few expected bytes, or it failed to start).
+   */
+  get ring(): BodyRing | undefined {
+    return this.#ring
+  }
+
+  /**
+   * Hashes `chunk` after the bytes before it. A chunk lent by {@link ring} is hashed in place: the
+   * ring keeps it until the worker is past it. Any other chunk is copied (the caller may reuse it
+   * once `update` returned). Returns a promise only when it must wait for the worker; the caller
+   * awaits it before the next `update`.
    */
   update(chunk: Uint8Array): Promise<void> | undefined {
     this.#assertUsable()
-    return this.#copy(chunk, 0)
+    if (chunk.length === 0) return undefined
+    const at = this.#ring?.positionOf(chunk)
+    if (at === undefined) return this.#copy(chunk, 0)
+    // Bytes copied before this chunk go first.
+    if ((this.#fill > 0 && !this.#handOver()) || !this.#hasSegment()) {
+      return this.#later(() => this.update(chunk), this.#written - this.#o.segments + 1)
+    }
+    this.#holds.push(this.#written, at)
+    this.#publish(chunk.byteOffset, chunk.length)
+    counts.inPlaceBytes += chunk.length
+    return undefined
   }
 
   /** The digest of every byte given, once; then the worker is gone. */
@@ -140,20 +118,21 @@ export class DigestWorker {
     this.#finishing = true
     if (this.#worker === undefined) {
       // Everything fitted in the first batch: hashing it here is cheaper than starting a thread.
-      const hash: Hash = createHash(this.#algorithm)
-      if (this.#ring !== undefined) hash.update(this.#ring.subarray(0, this.#fill))
+      const hash: Hash = createHash(this.#o.algorithm)
+      if (this.#data !== undefined) hash.update(this.#data.subarray(0, this.#fill))
       return hash.digest()
     }
-    if (this.#fill > 0) this.#handOver()
     const worker = this.#worker
-    const control = this.#control as Int32Array
     const digest = new Promise<Buffer>((resolve, reject) => {
       this.#digest = { resolve, reject }
     })
     worker.ref()
-    Atomics.store(control, FINISH, 1)
-    this.#wake()
     try {
+      while ((this.#fill > 0 && !this.#handOver()) || !this.#hasSegment()) {
+        await this.#progress(this.#written - this.#o.segments + 1)
+      }
+      this.#publish(0, FINISH)
+      this.#wake()
       return await digest
     } finally {
       this.close()
@@ -167,95 +146,172 @@ export class DigestWorker {
     }
   }
 
+  /** RingReader: the ring position of the oldest chunk not hashed yet (`Infinity`: none, or failed). */
+  heldFrom(): number {
+    if (this.#failure !== undefined) return Number.POSITIVE_INFINITY
+    const holds = this.#holds
+    if (this.#holdsHead === holds.length) return Number.POSITIVE_INFINITY
+    const read = Atomics.load(this.#control as Int32Array, READ)
+    while (this.#holdsHead < holds.length && (holds[this.#holdsHead] as number) < read) this.#holdsHead += 2
+    if (this.#holdsHead === holds.length) {
+      holds.length = 0
+      this.#holdsHead = 0
+      return Number.POSITIVE_INFINITY
+    }
+    // A worker always a little behind never empties the queue: drop the hashed head now and then.
+    if (this.#holdsHead > 4096) {
+      holds.splice(0, this.#holdsHead)
+      this.#holdsHead = 0
+    }
+    return holds[this.#holdsHead + 1] as number
+  }
+
+  /** RingReader: resolves once the worker hashed half the chunks it holds (at least one), or failed. */
+  progress(): Promise<void> {
+    if (this.#failure !== undefined) return Promise.resolve()
+    counts.ringWaits += 1
+    const start = performance.now()
+    return this.#progress().finally(() => {
+      counts.ringWaitMs += performance.now() - start
+    })
+  }
+
   #assertUsable(): void {
     if (this.#failure !== undefined) throw this.#failure
     if (this.#finishing) throw new LinkkitError('ERR_INTERNAL', 'DigestWorker used after digest()')
   }
 
   #copy(chunk: Uint8Array, from: number): Promise<void> | undefined {
-    const ring = this.#ring ?? this.#allocate()
+    const data = this.#data ?? this.#allocate(false)
     let offset = from
     while (offset < chunk.length) {
-      if (this.#fill === 0 && !this.#hasRoom()) return this.#copyLater(chunk, offset)
-      const n = Math.min(chunk.length - offset, this.#batchBytes - this.#fill)
-      const at = (this.#written % this.#batches) * this.#batchBytes + this.#fill
-      ring.set(n === chunk.length ? chunk : chunk.subarray(offset, offset + n), at)
+      const blocked =
+        (this.#fill === this.#o.batchBytes && !this.#handOver()) ||
+        (this.#fill === 0 && !this.#slotFree(this.#handed % this.#o.batches))
+      if (blocked) return this.#later(() => this.#copy(chunk, offset), this.#oldestNeeded())
+      const slot = this.#handed % this.#o.batches
+      const n = Math.min(chunk.length - offset, this.#o.batchBytes - this.#fill)
+      data.set(
+        n === chunk.length ? chunk : chunk.subarray(offset, offset + n),
+        slot * this.#o.batchBytes + this.#fill,
+      )
       this.#fill += n
       offset += n
-      if (this.#fill === this.#batchBytes) this.#handOver()
+      counts.copiedBytes += n
     }
+    // A full batch goes to the worker now; if no segment is free, the next call hands it over.
+    if (this.#fill === this.#o.batchBytes) this.#handOver()
     return undefined
   }
 
-  async #copyLater(chunk: Uint8Array, offset: number): Promise<void> {
-    await this.#room()
+  /** Waits for the worker's progress, then runs `then` again (which may wait once more). */
+  async #later(then: () => Promise<void> | undefined, target?: number): Promise<void> {
+    await this.#progress(target)
     this.#assertUsable()
-    await this.#copy(chunk, offset)
+    await then()
   }
 
-  #allocate(): Uint8Array {
-    this.#ring = new Uint8Array(new SharedArrayBuffer(this.#batches * this.#batchBytes))
-    this.#control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4))
-    this.#lengths = new Int32Array(new SharedArrayBuffer(this.#batches * 4))
-    return this.#ring
+  /** The segments the worker must have hashed for the next copy batch and the next segment to be free. */
+  #oldestNeeded(): number {
+    const slot = this.#slotSegment[this.#handed % this.#o.batches] as number
+    return Math.max(slot + 1, this.#written - this.#o.segments + 1)
   }
 
-  /** Whether the batch after the last one handed over is free (the worker has hashed it). */
-  #hasRoom(): boolean {
-    return this.#control === undefined || this.#written - Atomics.load(this.#control, READ) < this.#batches
-  }
-
-  /** Resolves once the worker frees a batch (it posts `room` when it sees WAITING set). */
-  #room(): Promise<void> {
-    const worker = this.#worker
+  #slotFree(slot: number): boolean {
     const control = this.#control
-    if (worker === undefined || control === undefined) {
-      return Promise.reject(new LinkkitError('ERR_INTERNAL', 'DigestWorker waits with no worker'))
-    }
-    return new Promise<void>((resolve, reject) => {
-      Atomics.store(control, WAITING, 1)
-      // The worker may have freed a batch between the check and the flag: look again.
-      if (this.#hasRoom()) {
-        Atomics.store(control, WAITING, 0)
-        resolve()
-        return
-      }
-      worker.ref()
-      this.#waiter = { resolve, reject }
-    })
+    return control === undefined || (this.#slotSegment[slot] as number) < Atomics.load(control, READ)
   }
 
-  /** Hands the batch being filled to the worker, starting it when this is the first. */
-  #handOver(): void {
-    const worker = this.#worker ?? this.#start()
-    if (worker === undefined) throw this.#failure
-    const lengths = this.#lengths as Int32Array
-    lengths[this.#written % this.#batches] = this.#fill
-    this.#written += 1
+  #hasSegment(): boolean {
+    return this.#written - Atomics.load(this.#control as Int32Array, READ) < this.#o.segments
+  }
+
+  /** Hands the batch being filled to the worker, starting it when this is the first; false: no segment free yet. */
+  #handOver(): boolean {
+    if (this.#worker === undefined && this.#start(false) === undefined) throw this.#failure
+    if (!this.#hasSegment()) return false
+    const slot = this.#handed % this.#o.batches
+    this.#slotSegment[slot] = this.#written
+    this.#publish(slot * this.#o.batchBytes, this.#fill)
+    this.#handed += 1
     this.#fill = 0
-    Atomics.store(this.#control as Int32Array, WRITTEN, this.#written)
+    // Copies are rare (resumed bytes, a TLS spill) and their batches few: no point letting them wait.
     this.#wake()
+    return true
   }
 
+  /** Publishes one segment (the caller checked there is room), waking the worker once enough waits. */
+  #publish(offset: number, length: number): void {
+    const control = this.#control as Int32Array
+    const at = TABLE + 2 * (this.#written % this.#o.segments)
+    control[at] = offset
+    control[at + 1] = length
+    this.#written += 1
+    Atomics.store(control, WRITTEN, this.#written)
+    if (length === FINISH) return
+    this.#writtenBytes = (this.#writtenBytes + length) | 0
+    if (((this.#writtenBytes - Atomics.load(control, READ_BYTES)) | 0) >= this.#o.wakeBytes) this.#wake()
+  }
+
+  /** Wakes the worker if it sleeps (one notify per sleep: the flag is taken here). */
   #wake(): void {
     const control = this.#control as Int32Array
-    Atomics.add(control, SEQ, 1)
-    Atomics.notify(control, SEQ)
+    if (Atomics.compareExchange(control, SLEEPING, 1, 0) === 1) Atomics.notify(control, WRITTEN)
+  }
+
+  /**
+   * Resolves once the worker has hashed `target` segments (by default half of those it has not,
+   * so that a main thread short of room wakes once per wait, not per segment) or failed. Never
+   * blocks the thread.
+   */
+  async #progress(target?: number): Promise<void> {
+    const control = this.#control
+    const worker = this.#worker
+    if (control === undefined || worker === undefined) {
+      throw new LinkkitError('ERR_INTERNAL', 'DigestWorker waits with no worker')
+    }
+    const read = Atomics.load(control, READ)
+    if (read === this.#written) return
+    const wanted = Math.min(this.#written, target ?? read + Math.ceil((this.#written - read) / 2))
+    // Another wait may be in progress (the ring's and the tap's): the nearer target wins; a stale one is replaced.
+    const at = Atomics.load(control, NOTIFY_AT)
+    if (at <= read || wanted < at) Atomics.store(control, NOTIFY_AT, wanted)
+    this.#wake()
+    const wait = waitAsync(control, READ, read)
+    if (!wait.async) return
+    // A pending waitAsync does not keep the event loop alive; the thread does while it is waited for.
+    if (this.#refs++ === 0) worker.ref()
+    try {
+      await wait.value
+    } finally {
+      if (--this.#refs === 0 && this.#digest === undefined) worker.unref()
+    }
+  }
+
+  #allocate(withRing: boolean): Uint8Array {
+    const copyBytes = this.#o.batches * this.#o.batchBytes
+    const shared = new SharedArrayBuffer(copyBytes + (withRing ? this.#o.ringBytes : 0))
+    this.#data = new Uint8Array(shared)
+    this.#control = new Int32Array(new SharedArrayBuffer((TABLE + 2 * this.#o.segments) * 4))
+    this.#control[NOTIFY_AT] = NOBODY
+    if (withRing) {
+      this.#ring = sharedBodyRing(Buffer.from(shared, copyBytes, this.#o.ringBytes))
+      this.#ring.follow(this)
+    }
+    return this.#data
   }
 
   /** Starts the thread; a failure to start is kept for the next call, never thrown here. */
-  #start(): Worker | undefined {
-    if (this.#ring === undefined) this.#allocate()
+  #start(withRing: boolean): Worker | undefined {
+    if (this.#data === undefined) this.#allocate(withRing)
     let worker: Worker
     try {
       worker = new Worker(WORKER_SOURCE, {
         eval: true,
         workerData: {
-          algorithm: this.#algorithm,
-          ring: (this.#ring as Uint8Array).buffer,
+          ...this.#o,
+          data: (this.#data as Uint8Array).buffer,
           control: (this.#control as Int32Array).buffer,
-          lengths: (this.#lengths as Int32Array).buffer,
-          batchBytes: this.#batchBytes,
         },
         // The worker only hashes shared memory: a small heap suffices.
         resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
@@ -264,27 +320,17 @@ export class DigestWorker {
       this.#crashed(error instanceof Error ? error : new Error(String(error)))
       return undefined
     }
-    running += 1
+    countRunning(1)
     worker.unref()
-    worker.once('exit', () => {
-      running -= 1
-    })
-    worker.on('message', (message: 'room' | { digest?: Uint8Array }) => {
-      if (message === 'room') this.#roomMade()
-      else if (message.digest !== undefined) this.#digested(Buffer.from(message.digest))
+    worker.once('exit', () => countRunning(-1))
+    worker.on('message', (message: { digest?: Uint8Array }) => {
+      if (message.digest !== undefined) this.#digested(Buffer.from(message.digest))
     })
     worker.on('error', (error) => this.#crashed(error))
     worker.on('messageerror', (error) => this.#crashed(error))
     worker.on('exit', (code) => this.#crashed(new Error(`the digest worker exited with code ${code}`)))
     this.#worker = worker
     return worker
-  }
-
-  #roomMade(): void {
-    const waiter = this.#waiter
-    this.#waiter = undefined
-    if (this.#digest === undefined) this.#worker?.unref()
-    waiter?.resolve()
   }
 
   #digested(digest: Buffer): void {
@@ -299,7 +345,7 @@ export class DigestWorker {
     this.#fail(
       new LinkkitError(
         'ERR_DIGEST_WORKER',
-        `the worker thread computing the firmware's ${this.#algorithm} digest failed: ${error.message}`,
+        `the worker thread computing the firmware's ${this.#o.algorithm} digest failed: ${error.message}`,
         { cause: error },
       ),
     )
@@ -307,11 +353,10 @@ export class DigestWorker {
 
   #fail(error: LinkkitError): void {
     this.#failure = error
-    const waiter = this.#waiter
-    this.#waiter = undefined
-    waiter?.reject(error)
     this.#digest?.reject(error)
     this.#digest = undefined
+    // Waits in progress (this side's and the ring's) wake up and see the failure.
+    if (this.#control !== undefined) Atomics.notify(this.#control, READ)
     const worker = this.#worker
     if (worker !== undefined) {
       worker.removeAllListeners('message')

@@ -1,5 +1,6 @@
 import { verify } from 'node:crypto'
 import { LinkkitError } from '@linkkit/core'
+import type { BodyRing } from '../download/body-ring.js'
 import type { FirmwareFile } from '../types.js'
 import type { DigestWorkerOptions } from './digest-worker.js'
 import type { FileSignature } from './offer-signature.js'
@@ -10,8 +11,8 @@ import { type StreamDigest, streamDigest } from './stream-digest.js'
  * 32-byte SHA-256 digest of the whole image. When the offer's own digest is SHA-256 the
  * downloader already computes it, and that (verified) digest is reused; for an MD5 offer this tap
  * hashes the same bytes as they pass (held bytes re-read on resume, then each chunk before it
- * is stored), by default on a worker thread (a `DigestWorker`), so the second digest runs
- * beside the download rather than on its thread; the image is never held in memory. `verify` runs once,
+ * is stored), by default on a worker thread (a `DigestWorker`) that reads the download's own
+ * ring in place, so the second digest runs beside the download rather than on its thread; the image is never held in memory. `verify` runs once,
  * after the last byte and the digest check, before anything is committed; `close` ends the worker
  * on every other path.
  */
@@ -32,6 +33,14 @@ export class SignatureTap {
             expectedBytes: file.size,
             ...digest,
           })
+  }
+
+  /**
+   * The ring the download should read into: with the SHA-256 on a worker, the chunks it lends are
+   * hashed in place, with no copy on the download's thread. `undefined` otherwise.
+   */
+  get ring(): BodyRing | undefined {
+    return this.#sha256?.ring
   }
 
   /**

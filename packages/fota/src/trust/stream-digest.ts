@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
+import type { BodyRing } from '../download/body-ring.js'
 import { DigestWorker, type DigestWorkerOptions } from './digest-worker.js'
 
 /** A SHA-256 fed in order with an image's bytes, on a worker thread or on the calling one. */
@@ -10,6 +11,8 @@ export interface StreamDigest {
   digest(): Promise<Buffer>
   /** Drops the digest (and its thread). Idempotent. */
   close(): void
+  /** A ring for the download to read into, whose chunks are then hashed without a copy (a worker's). */
+  readonly ring?: BodyRing | undefined
 }
 
 /** The calling thread's hash: no thread, no extra memory, its whole CPU time on the download's thread. */

@@ -19,7 +19,7 @@ export interface FirmwareTrust {
   keys: Readonly<Record<string, KeyObject | string>>
   /**
    * Where an MD5 offer's SHA-256 (the signed message) is computed: on a worker thread beside the
-   * download (`true`: about 10 MiB more peak memory, nearly no time), or on the download's own
+   * download (`true`: about 12 MiB more peak memory, nearly no time), or on the download's own
    * thread (`false`: no extra memory, about a tenth more CPU time on that thread). A SHA256 offer
    * needs neither: its digest is the signed message (docs/performance.md, "FOTA download").
    * @default true when the machine has more than one core
