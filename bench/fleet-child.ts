@@ -1,12 +1,16 @@
 // One side of the fleet bench, in a process of its own so its RSS is its own: `raw` connects N
-// MQTT.js clients (the same signed CONNECT and the same 16 filters a fleet device subscribes),
-// `fleet` runs simulateFleet with N devices. Both read memory the same way: after a full GC
+// MQTT.js clients with the MQTT.js options a fleet device's client gets (core's deviceMqttOptions:
+// the same signed CONNECT, no MQTT.js reconnect or resubscribe) and subscribes the 4 filters a fleet
+// device subscribes (fleetDeviceFilters, QoS 1, one SUBSCRIBE), then stays idle; `fleet` runs
+// simulateFleet with N devices. Both read memory the same way: after a full GC
 // (--expose-gc), minus what the process held before the first connect. Prints one JSON line of
 // figures. LINKKIT_FLEET_HEAPSNAPSHOT=<dir> also writes a heap snapshot of each side there.
+import { PerformanceObserver } from 'node:perf_hooks'
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
+import { deviceMqttOptions } from '@linkkit/core'
 import { simulateFleet } from '@linkkit/fleet'
 import mqtt, { type MqttClient } from 'mqtt'
-import { deviceFilters, rawOptions } from './raw-options.js'
+import { fleetDeviceFilters } from '../packages/fleet/src/device-links.js'
 
 const [mode = 'fleet', url = '', count = '1000', tsl = '', intervalMs = '10000'] = process.argv.slice(2)
 const n = Number(count)
@@ -21,21 +25,57 @@ const settle = async () => {
   await new Promise((resolve) => setTimeout(resolve, 1000))
   global.gc?.()
 }
+const spaces = () =>
+  Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, [s.space_used_size, s.space_size]]))
 await settle()
 const before = process.memoryUsage()
+const spacesBefore = spaces()
 const perDevice = () => {
   const now = process.memoryUsage()
-  const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size
+  const after = spaces()
+  // Per device, by heap space: [used, committed] (for telling live bytes from pages left committed).
+  const bySpace = Object.fromEntries(
+    Object.entries(after).map(([name, [used = 0, size = 0]]) => {
+      const [used0 = 0, size0 = 0] = spacesBefore[name] ?? []
+      return [name, [Math.round((used - used0) / n), Math.round((size - size0) / n)]]
+    }),
+  )
   return {
     rssPerDevice: (now.rss - before.rss) / n,
     heapPerDevice: (now.heapUsed - before.heapUsed) / n,
     heapTotalPerDevice: (now.heapTotal - before.heapTotal) / n,
-    newSpaceBytes: newSpace,
+    externalPerDevice: (now.external - before.external) / n,
+    newSpaceBytes: after.new_space?.[1],
+    bySpace,
   }
 }
 const snapshot = () => {
   const dir = process.env.LINKKIT_FLEET_HEAPSNAPSHOT
   if (dir) writeHeapSnapshot(`${dir}/${mode}-${n}.heapsnapshot`)
+}
+// LINKKIT_FLEET_PEAK=1: the most old space committed at any 100 ms sample while connecting.
+let peakOld = 0
+const gcs: Record<string, number> = {}
+const observer = process.env.LINKKIT_FLEET_PEAK
+  ? new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const kind = String((e as unknown as { detail?: { kind?: number } }).detail?.kind)
+        gcs[kind] = (gcs[kind] ?? 0) + 1
+      }
+    })
+  : undefined
+observer?.observe({ entryTypes: ['gc'] })
+const sampler = process.env.LINKKIT_FLEET_PEAK
+  ? setInterval(() => {
+      peakOld = Math.max(peakOld, spaces().old_space?.[1] ?? 0)
+    }, 100)
+  : undefined
+const peak = () => {
+  clearInterval(sampler)
+  observer?.disconnect()
+  return sampler === undefined
+    ? {}
+    : { peakOldSpacePerDevice: (peakOld - (spacesBefore.old_space?.[1] ?? 0)) / n, gcs }
 }
 const t0 = performance.now()
 if (mode === 'raw') {
@@ -44,15 +84,21 @@ if (mode === 'raw') {
   const worker = async () => {
     while (next < n) {
       const d = triples[next++]!
-      const c = await mqtt.connectAsync(url, rawOptions(d.productKey, d.deviceName, d.deviceSecret))
-      await c.subscribeAsync(deviceFilters(pk, d.deviceName))
+      const c = mqtt.connect(url, deviceMqttOptions({ ...d, brokerUrl: url }))
+      await new Promise((resolve, reject) => {
+        c.once('connect', resolve)
+        c.once('error', reject)
+        c.connect()
+      })
+      await c.subscribeAsync(fleetDeviceFilters(d), { qos: 1 })
       clients.push(c)
     }
   }
   await Promise.all(Array.from({ length: 100 }, worker))
   const connectMs = performance.now() - t0
+  const peaked = peak()
   await settle()
-  console.log(JSON.stringify({ mode, n, connectMs, ...perDevice() }))
+  console.log(JSON.stringify({ mode, n, connectMs, ...perDevice(), ...peaked }))
   snapshot()
 } else {
   const fleet = await simulateFleet({
@@ -65,8 +111,9 @@ if (mode === 'raw') {
   })
   await fleet.whenConnected()
   const connectMs = performance.now() - t0
+  const peaked = peak()
   await settle()
-  const memory = perDevice()
+  const memory = { ...perDevice(), ...peaked }
   snapshot()
   const a = fleet.metrics()
   await new Promise((resolve) => setTimeout(resolve, 10_000))

@@ -47,7 +47,12 @@ async function side(mode: 'raw' | 'fleet', url: string, n: number, intervalMs: n
 /**
  * `npm run bench -- fleet`: N simulated devices (LINKKIT_FLEET_N, default 10000) in one process
  * against the emulator in a child process, and N raw MQTT.js clients in another process, each with
- * a fresh emulator: time to all connected, RSS per device (fleet / raw), posts a second sustained.
+ * a fresh emulator: time to all connected, RSS and heap per device (fleet / raw), posts a second
+ * sustained. Fair by construction: each raw client gets the MQTT.js options a fleet device's
+ * client gets (core's `deviceMqttOptions`: the same signed CONNECT, keepalive, no MQTT.js
+ * reconnect or resubscribe) and subscribes exactly the fleet device's filters (`fleetDeviceFilters`,
+ * 4 in one SUBSCRIBE at QoS 1); the raw clients then stay idle while the fleet posts.
+ * LINKKIT_FLEET_VERBOSE=1 also prints both sides' figures with their heap spaces to stderr.
  */
 export async function fleetBench(): Promise<string[]> {
   const n = Number(process.env.LINKKIT_FLEET_N ?? 10_000)
@@ -64,6 +69,7 @@ export async function fleetBench(): Promise<string[]> {
   }
   const raw = await measure('raw')
   const fleet = await measure('fleet')
+  if (process.env.LINKKIT_FLEET_VERBOSE) console.error(JSON.stringify({ raw, fleet }))
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
   return [
     `fleet of ${n} devices, all connected in ${(fleet.connectMs / 1000).toFixed(1)} s (raw MQTT.js clients: ${(raw.connectMs / 1000).toFixed(1)} s; both 100 connects in flight)`,

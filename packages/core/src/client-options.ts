@@ -1,6 +1,10 @@
 import type { IClientOptions } from 'mqtt'
 import { buildCredentials, type MqttCredentials } from './credentials.js'
-import type { ResolvedConnectionOptions } from './options.js'
+import {
+  type ConnectionOptions,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+} from './options.js'
 
 /** Sent as the clientId's `_v` parameter. */
 export const SDK_VERSION = 'linkkit-ts-0.1.0'
@@ -52,4 +56,15 @@ export function mqttClientOptions(options: Readonly<ResolvedConnectionOptions>):
     })
   }
   return { credentials, mqttOptions }
+}
+
+/**
+ * The MQTT.js options of one device, from its connection options validated as `Connection`
+ * validates them: the same signed CONNECT (credentials, MQTT 3.1.1, keepalive, TLS), with neither
+ * MQTT.js reconnects nor resubscriptions, and `manualConnect` set (call `client.connect()`). For
+ * code that drives MQTT.js clients itself, such as a fleet of simulated devices. Throws
+ * ERR_INVALID_OPTIONS or ERR_INVALID_TOPIC_VALUE like `new Connection(options)`.
+ */
+export function deviceMqttOptions(options: ConnectionOptions): IClientOptions {
+  return mqttClientOptions(resolveConnectionOptions(options)).mqttOptions
 }

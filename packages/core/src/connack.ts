@@ -43,3 +43,8 @@ export function transportError(error: Error & { code?: unknown }): LinkkitError 
     details: code ? { errno: code } : undefined,
   })
 }
+
+/** An MQTT.js client `error` as a coded error: a CONNACK refusal by its return code, anything else as a transport failure. */
+export function mqttClientError(error: Error & { code?: unknown }): LinkkitError {
+  return typeof error.code === 'number' ? connackError(error.code) : transportError(error)
+}

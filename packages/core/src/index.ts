@@ -14,10 +14,13 @@ export {
   type AlinkReply,
   type AlinkRequest,
   normaliseId,
+  parseReply,
   parseRequest,
+  requestEnvelope,
 } from './alink.js'
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js'
-export { SDK_VERSION } from './client-options.js'
+export { deviceMqttOptions, SDK_VERSION } from './client-options.js'
+export { mqttClientError } from './connack.js'
 export { Connection } from './connection.js'
 export type {
   ConnectionEvents,

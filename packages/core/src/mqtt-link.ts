@@ -2,7 +2,7 @@ import type { MqttClient } from 'mqtt'
 import type { Logger } from 'pino'
 import { backoffDelay } from './backoff.js'
 import { mqttClientOptions } from './client-options.js'
-import { connackError, transportError } from './connack.js'
+import { mqttClientError } from './connack.js'
 import type { ConnectionEvents, ConnectionState } from './connection-types.js'
 import { payloadBytes } from './connection-types.js'
 import { LinkkitError, toLinkkitError } from './errors.js'
@@ -140,7 +140,7 @@ export class MqttLink {
   }
 
   #onClientError(error: Error & { code?: unknown }): void {
-    const err = typeof error.code === 'number' ? connackError(error.code) : transportError(error)
+    const err = mqttClientError(error)
     this.#logger.debug({ code: err.code, err: error.message }, 'mqtt error')
     if (this.#settleConnect) {
       this.#settleConnect(err)

@@ -1,5 +1,5 @@
 import { LinkkitError } from '@linkkit/core'
-import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome } from '@linkkit/sdk'
+import type { FirmwareImage, FirmwarePersistence, PersistenceOutcome } from '@linkkit/fota'
 import type { Random } from './values.js'
 
 /**

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { integerOption, LinkkitError, nonEmptyStringRule, requireOption } from '@linkkit/core'
-import { FlashSimPersistence } from '@linkkit/sdk'
+import { FlashSimPersistence } from '@linkkit/fota'
 
 /** Options of `FlashSimPool.create`. */
 export interface FlashSimPoolOptions {

@@ -17,6 +17,18 @@ export interface DeviceView {
   fault: 'refuse' | 'stall' | 'fail' | undefined
 }
 
+/** What `fleet.devices()` says of one device. */
+export function deviceView(sim: SimDevice): DeviceView {
+  return {
+    productKey: sim.triple.productKey,
+    deviceName: sim.triple.deviceName,
+    status: sim.status,
+    version: sim.version,
+    otaStep: sim.otaStep,
+    fault: sim.fault?.kind,
+  }
+}
+
 export interface MetricsInput {
   sims: readonly SimDevice[]
   counters: Counters

@@ -3,14 +3,15 @@ import {
   createLogger,
   type LinkkitError,
   LinkkitError as LinkkitErrorClass,
-  toLinkkitError,
 } from '@linkkit/core'
-import { loadThingModel, type ServiceHandler, type ThingModel } from '@linkkit/sdk'
+import { loadThingModel, type ThingModel } from '@linkkit/thing-model'
 import type { Logger } from 'pino'
 import { ConnectQueue } from './connect-queue.js'
+import { DeviceLinks, type LinkSettings } from './device-links.js'
 import { assignFaults } from './faults.js'
-import { type OtaHost, offerReceived } from './fleet-ota.js'
-import { type DeviceView, metricsOf } from './fleet-view.js'
+import { type OtaHost, stopUpgrade } from './fleet-ota.js'
+import { FleetThing } from './fleet-thing.js'
+import { type DeviceView, deviceView, metricsOf } from './fleet-view.js'
 import { Counters, type FleetMetrics } from './metrics.js'
 import {
   type FleetChurnOptions,
@@ -19,31 +20,33 @@ import {
   resolveFleetOptions,
 } from './options.js'
 import { seededRandom } from './random.js'
+import { routeMessage } from './routing.js'
 import { Scheduler } from './scheduler.js'
-import { SimDevice, type SimHost } from './sim-device.js'
-import { openSession, postOnce, serviceHandlers } from './sim-session.js'
+import { SimDevice } from './sim-device.js'
 import { type DeviceTriple, fleetTriples } from './triples.js'
 import type { Random } from './values.js'
 
-function noop(): void {}
-
 /**
- * N simulated devices in one process (`simulateFleet(options)`): each a real `linkkit.open()`
- * device on its own MQTT connection, following one shared thing model. They connect through a
- * bounded queue, post generated properties at a set rate, answer services and property sets,
- * take firmware over the air, churn and fail as configured. One timer drives them all.
+ * N simulated devices in one process (`simulateFleet(options)`), each one MQTT.js client signed as
+ * a `linkkit.open()` device and one small record (`SimDevice`); everything else is the fleet's,
+ * shared: the MQTT listeners (`DeviceLinks`), the thing model's posts, replies and answers with one
+ * pending map (`FleetThing`), and one timer (`Scheduler`) for posts, request timeouts, churn and
+ * backoffs. A device gets a `Session` and a `FotaClient` only while it takes an upgrade. They
+ * connect through a bounded queue, post generated properties at a set rate, answer services and
+ * property sets, take firmware over the air, churn and fail as configured.
  */
 export class Fleet implements AsyncDisposable {
   readonly #o: Readonly<ResolvedFleetOptions>
   #churnOptions: ResolvedFleetOptions['churn']
   readonly #sims: SimDevice[]
   readonly #model: ThingModel | undefined
-  readonly #services: Array<[string, ServiceHandler]>
   readonly #scheduler: Scheduler
   readonly #queue: ConnectQueue<SimDevice>
   readonly #counters: Counters
   readonly #random: Random
   readonly #logger: Logger
+  readonly #links: DeviceLinks
+  readonly #thing: FleetThing
   readonly #ota: OtaHost
   readonly #startedAt: number
   readonly #closings = new Set<Promise<void>>()
@@ -58,6 +61,7 @@ export class Fleet implements AsyncDisposable {
     o: Readonly<ResolvedFleetOptions>,
     triples: readonly DeviceTriple[],
     model: ThingModel | undefined,
+    connect: LinkSettings['connect'],
   ) {
     this.#o = o
     this.#churnOptions = o.churn
@@ -66,22 +70,32 @@ export class Fleet implements AsyncDisposable {
     this.#logger = createLogger(o.logger, 'fleet')
     this.#counters = new Counters(o.windowSeconds)
     const faults = assignFaults(triples.length, o.faults, this.#random)
-    const host: SimHost = {
-      lost: (sim) => this.#lost(sim),
-      offer: (sim, offer) => {
-        if (sim.device !== undefined) offerReceived(this.#ota, sim, sim.device, offer)
-      },
-      error: (error) => this.#counters.error(error.code),
-    }
-    this.#sims = triples.map((t, i) => new SimDevice(host, t, o.version, faults[i]))
-    this.#services = serviceHandlers(model, this.#counters, this.#random)
+    this.#sims = triples.map((t, i) => new SimDevice(t, o.version, faults[i]))
     this.#scheduler = new Scheduler(o.tickMs)
     this.#startedAt = this.#scheduler.now()
     this.#lastTick = this.#startedAt
     this.#queue = new ConnectQueue(o.connectConcurrency, o.connectsPerSecond, (sim) => this.#connect(sim))
+    this.#thing = new FleetThing(model, this.#counters, this.#random, o.requestTimeoutMs)
+    this.#links = new DeviceLinks(
+      { ...o, connect },
+      {
+        online: (sim) => this.#online(sim),
+        connectFailed: (sim, error) => this.#connectFailed(sim, error),
+        lost: (sim) => this.#lost(sim),
+        message: (sim, topic, payload) =>
+          routeMessage(sim, topic, payload, this.#thing, this.#ota, this.#scheduler.now()),
+        error: (error) => this.#counters.error(error.code),
+        nextId: () => this.#thing.nextId(),
+      },
+    )
     this.#ota = {
       options: o,
       counters: this.#counters,
+      session: {
+        logger: this.#logger,
+        requestTimeoutMs: o.requestTimeoutMs,
+        report: (error) => this.#counters.error(error.code),
+      },
       reboot: (sim) => this.#offline(sim, 0),
     }
     this.#scheduler.every((now) => this.#tick(now))
@@ -92,7 +106,8 @@ export class Fleet implements AsyncDisposable {
     const o = resolveFleetOptions(options)
     const triples = await fleetTriples(options)
     const model = options.thingModel === undefined ? undefined : await loadThingModel(options.thingModel)
-    const fleet = new Fleet(o, triples, model)
+    const { connect } = await import('mqtt')
+    const fleet = new Fleet(o, triples, model, connect)
     for (const sim of fleet.#sims) fleet.#queue.push(sim)
     fleet.#scheduler.start()
     fleet.#scheduler.tick()
@@ -127,14 +142,7 @@ export class Fleet implements AsyncDisposable {
 
   /** Each device's identity, status, version, last OTA step and fault (no secrets). */
   devices(): DeviceView[] {
-    return this.#sims.map((sim) => ({
-      productKey: sim.triple.productKey,
-      deviceName: sim.triple.deviceName,
-      status: sim.status,
-      version: sim.version,
-      otaStep: sim.otaStep,
-      fault: sim.fault?.kind,
-    }))
+    return this.#sims.map(deviceView)
   }
 
   /** Resolves once `count` devices (default: all) are online at the same time; rejects ERR_CLOSED if the fleet closes first. */
@@ -154,6 +162,7 @@ export class Fleet implements AsyncDisposable {
   #tick(now: number): void {
     const elapsed = now - this.#lastTick
     this.#lastTick = now
+    this.#thing.sweep(now)
     this.#queue.pump(now)
     this.#posts(now)
     this.#churn(elapsed)
@@ -170,8 +179,7 @@ export class Fleet implements AsyncDisposable {
     if (due - this.#postCursor > n) this.#postCursor = due - n
     for (; this.#postCursor < due; this.#postCursor++) {
       const sim = this.#sims[this.#postCursor % n] as SimDevice
-      if (sim.status === 'online' && sim.device !== undefined)
-        postOnce(sim, sim.device, model, this.#random, this.#counters, this.#scheduler, now)
+      if (sim.status === 'online') this.#thing.post(sim, model, now)
     }
   }
 
@@ -193,40 +201,41 @@ export class Fleet implements AsyncDisposable {
       return
     }
     sim.status = 'connecting'
-    const device = openSession(sim, this.#o, this.#model, this.#services, this.#counters)
-    sim.device = device
-    device.connect().then(
-      () => {
-        this.#queue.done()
-        if (sim.device !== device || sim.status !== 'connecting') return
-        sim.status = 'online'
-        sim.attempt = 0
-        this.#connected++
-        this.#counters.connects++
-        this.#counters.connectRate.add(this.#scheduler.now())
-        this.#wake()
-      },
-      (error: unknown) => {
-        this.#queue.done()
-        this.#counters.connectFailures++
-        this.#counters.error(toLinkkitError(error, 'ERR_CONNECTION').code)
-        if (sim.device !== device) return
-        this.#detach(sim)
-        if (this.#closing !== undefined) return
-        sim.attempt++
-        this.#later(sim, backoffDelay(sim.attempt, this.#o.backoff, this.#random))
-      },
-    )
+    this.#links.connect(sim)
+  }
+
+  /** A connect slot is free: the next device waiting takes it now, not at the next tick. */
+  #slotFreed(): void {
+    this.#queue.done()
+    if (this.#closing === undefined) this.#queue.pump(this.#scheduler.now())
+  }
+
+  #online(sim: SimDevice): void {
+    this.#slotFreed()
+    sim.status = 'online'
+    sim.attempt = 0
+    this.#connected++
+    this.#counters.connects++
+    this.#counters.connectRate.add(this.#scheduler.now())
+    this.#wake()
+  }
+
+  #connectFailed(sim: SimDevice, error: LinkkitError): void {
+    this.#slotFreed()
+    this.#counters.connectFailures++
+    this.#counters.error(error.code)
+    if (this.#closing !== undefined) return
+    sim.attempt++
+    this.#later(sim, backoffDelay(sim.attempt, this.#o.backoff, this.#random))
   }
 
   /** The device lost its connection without the fleet asking: it reconnects after a backoff. */
   #lost(sim: SimDevice): void {
-    if (sim.status !== 'online') return
     this.#counters.disconnects++
     this.#offline(sim, backoffDelay(1, this.#o.backoff, this.#random))
   }
 
-  /** Takes an online device offline (closing its session) and queues it again after `delayMs`. */
+  /** Takes an online device offline (ending its connection) and queues it again after `delayMs`. */
   #offline(sim: SimDevice, delayMs: number): void {
     if (sim.status === 'online') this.#connected--
     this.#detach(sim)
@@ -242,17 +251,13 @@ export class Fleet implements AsyncDisposable {
     })
   }
 
-  /** Ends the device's session; its listeners go first, so nothing of it reaches the fleet any more. */
+  /** Ends the device's connection, its upgrade and its waiting posts; nothing of it reaches the fleet any more. */
   #detach(sim: SimDevice): void {
-    sim.download?.abort()
-    sim.download = undefined
-    const device = sim.device
-    sim.device = undefined
-    if (device === undefined) return
-    device.removeAllListeners()
-    // What the closing session still reports (its dropped connection) is expected: keep it quiet.
-    device.on('error', noop)
-    const closing = device.close().catch(noop)
+    if (sim.status === 'connecting') this.#queue.done()
+    stopUpgrade(sim)
+    this.#thing.lose(sim)
+    const closing = this.#links.end(sim)
+    if (closing === undefined) return
     this.#closings.add(closing)
     void closing.finally(() => this.#closings.delete(closing))
   }

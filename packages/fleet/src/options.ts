@@ -15,7 +15,7 @@ import {
   type TlsOptions,
   urlRule,
 } from '@linkkit/core'
-import type { ThingModel, ThingModelSource } from '@linkkit/sdk'
+import type { ThingModel, ThingModelSource } from '@linkkit/thing-model'
 import { FAULT_KINDS, type FaultRule } from './faults.js'
 import { FlashSimPool } from './flash-pool.js'
 import type { DeviceTriple } from './triples.js'

@@ -1,120 +1,170 @@
-import { type LinkkitError, toLinkkitError } from '@linkkit/core'
 import {
-  type Device,
-  type FirmwareOffer,
-  type FotaProgress,
-  linkkit,
-  type ServiceHandler,
-  type ThingModel,
-} from '@linkkit/sdk'
-import type { Counters } from './metrics.js'
-import type { ResolvedFleetOptions } from './options.js'
+  type AlinkReply,
+  type CarrierSendOptions,
+  type ConnectionState,
+  LinkkitError,
+  mqttClientError,
+  type Payload,
+  type PublishOptions,
+  type Qos,
+  type RequestOptions,
+  type Session,
+  type SessionCarrier,
+  SessionCore,
+  type SessionEvents,
+  type SessionMessageHandler,
+} from '@linkkit/core'
+import { EventEmitter } from 'eventemitter3'
+import type { MqttClient } from 'mqtt'
+import type { Logger } from 'pino'
 import type { SimDevice } from './sim-device.js'
-import { type Random, sampleParams } from './values.js'
 
-/** Codes of a post that did not fail: the device went offline while it waited (churn, a drop, close). */
-const LOST = new Set(['ERR_CLOSED', 'ERR_NOT_CONNECTED', 'ERR_CONNECTION'])
+/** What every simulated device's session shares. */
+export interface SimSessionSettings {
+  /** The fleet's logger (silent unless the caller gave one). */
+  logger: Logger
+  requestTimeoutMs: number
+  /** Reports what no promise can. */
+  report(error: LinkkitError): void
+}
+
+/** The session's link is up or down, never pending: it holds nothing in an offline queue. */
+const NO_QUEUE = Object.freeze({ maxSize: 0, maxBytes: 0, overflow: 'reject-new' as const })
 
 /**
- * Opens the session of one simulated device: a real `linkkit.open()` device that reconnects only
- * through the fleet's queue, with the fleet's shared listeners (`this` is the SimDevice) and
- * service handlers. Nothing is connected yet.
+ * The `Session` of one simulated device while it takes an upgrade (what `FotaClient` talks over),
+ * made when an offer arrives and dropped when the upgrade ends: a `SessionCore` whose carrier is
+ * the device's MQTT.js client of the moment. Once that client is gone (the device went offline or
+ * rebooted) the session is down for good; the next upgrade gets a new one.
  */
-export function openSession(
-  sim: SimDevice,
-  o: Readonly<ResolvedFleetOptions>,
-  model: ThingModel | undefined,
-  services: ReadonlyArray<readonly [string, ServiceHandler]>,
-  counters: Counters,
-): Device {
-  const device = linkkit.open({
-    ...sim.triple,
-    brokerUrl: o.url,
-    ...(o.tls ? { tls: o.tls } : {}),
-    keepaliveSeconds: o.keepaliveSeconds,
-    requestTimeoutMs: o.requestTimeoutMs,
-    // Every reconnect goes through the fleet's queue, so a broker restart is no connect storm.
-    reconnect: false,
-    ...(model ? { thingModel: model } : {}),
-    firmware: { version: sim.version, allowHttp: o.allowHttp },
-  })
-  device.on('disconnected', onDisconnected, sim)
-  device.on('error', onError, sim)
-  device.on('fota', onFota, sim)
-  device.on('fota:progress', onProgress, sim)
-  if (model !== undefined) {
-    device.onPropertySet((props) => {
-      sim.sets = { ...sim.sets, ...props }
-      counters.propertySets++
+export class SimSession extends EventEmitter<SessionEvents> implements Session, SessionCarrier {
+  readonly productKey: string
+  readonly deviceName: string
+  readonly logger: Logger
+  readonly requestTimeoutMs: number
+  readonly alinkQos = 0 as const
+  readonly #sim: SimDevice
+  readonly #client: MqttClient
+  readonly #settings: SimSessionSettings
+  readonly #core: SessionCore
+  #closed = false
+
+  constructor(sim: SimDevice, client: MqttClient, settings: SimSessionSettings) {
+    super()
+    this.productKey = sim.triple.productKey
+    this.deviceName = sim.triple.deviceName
+    this.logger = settings.logger
+    this.requestTimeoutMs = settings.requestTimeoutMs
+    this.#sim = sim
+    this.#client = client
+    this.#settings = settings
+    this.#core = new SessionCore(this, {
+      requestTimeoutMs: settings.requestTimeoutMs,
+      alinkQos: 0,
+      offlineQueue: NO_QUEUE,
     })
-    for (const [id, handler] of services) device.onService(id, handler)
+    this.#core.link = 'up'
   }
-  return device
-}
 
-/** One handler per service of the model (built-in ones aside), shared by every device: it answers generated output. */
-export function serviceHandlers(
-  model: ThingModel | undefined,
-  counters: Counters,
-  random: Random,
-): Array<[string, ServiceHandler]> {
-  return (model?.services ?? [])
-    .filter((s) => !s.builtIn)
-    .map((s) => [
-      s.identifier,
-      () => {
-        counters.services++
-        return sampleParams(s.outputData, random)
-      },
-    ])
-}
+  get connected(): boolean {
+    return !this.#closed && this.#sim.client === this.#client && this.#client.connected
+  }
 
-/** Posts generated values (and those the cloud set) once, counting the outcome; `sentAt` is the fleet clock. */
-export function postOnce(
-  sim: SimDevice,
-  device: Device,
-  model: ThingModel,
-  random: Random,
-  counters: Counters,
-  clock: { now(): number },
-  sentAt: number,
-): void {
-  const values = sampleParams(model.properties, random)
-  if (sim.sets !== undefined) Object.assign(values, sim.sets)
-  counters.postsSent++
-  device.postProperties(values, { queueOffline: false }).then(
-    () => {
-      counters.postsAnswered++
-      const at = clock.now()
-      counters.roundTrips.add(at - sentAt)
-      counters.postRate.add(at)
-    },
-    (error: unknown) => {
-      const code = toLinkkitError(error, 'ERR_INTERNAL').code
-      if (LOST.has(code)) counters.postsLost++
-      else {
-        counters.postsFailed++
-        counters.error(code)
-      }
-    },
-  )
-}
+  get state(): ConnectionState {
+    return this.connected ? 'connected' : 'closed'
+  }
 
-// The listeners are shared by every device: `this` is the SimDevice, which knows its fleet.
-function onDisconnected(this: SimDevice): void {
-  this.host.lost(this)
-}
+  nextId(): string {
+    return this.#core.nextId()
+  }
 
-function onError(this: SimDevice, error: LinkkitError): void {
-  this.host.error(error)
-}
+  async subscribe(
+    filter: string,
+    handler?: SessionMessageHandler,
+    options: PublishOptions = {},
+  ): Promise<() => Promise<void>> {
+    await this.#subscribe(filter, options.qos ?? 1)
+    const unroute = handler === undefined ? undefined : this.#core.route(filter, handler)
+    return async () => {
+      unroute?.()
+      if (this.connected) await this.#client.unsubscribeAsync(filter)
+    }
+  }
 
-function onFota(this: SimDevice, offer: FirmwareOffer): void {
-  this.host.offer(this, offer)
-}
+  route(filter: string, handler: SessionMessageHandler): () => void {
+    return this.#core.route(filter, handler)
+  }
 
-function onProgress(this: SimDevice, progress: FotaProgress): void {
-  if (this.otaStep !== undefined && this.otaStep >= 0 && this.otaStep < 100) {
-    this.otaStep = Math.min(99, progress.percent)
+  publish(topic: string, payload: Payload, options?: PublishOptions): Promise<void> {
+    return this.#core.publish(topic, payload, options)
+  }
+
+  request<D = unknown>(topic: string, params: unknown, options?: RequestOptions): Promise<AlinkReply<D>> {
+    return this.#core.request<D>(topic, params, options)
+  }
+
+  reply(topic: string, id: string, code: number, data?: unknown, message?: string): Promise<void> {
+    return this.#core.reply(topic, id, code, data, message)
+  }
+
+  /** One inbound message of the device the fleet did not handle itself. */
+  deliver(topic: string, payload: Buffer): void {
+    if (!this.#closed) this.#core.deliver(topic, payload)
+  }
+
+  /** The upgrade ended or the device went offline: what still waits is refused. Idempotent. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#core.link = 'down'
+    this.#core.rejectAll(this.refusal(''))
+    this.emit('disconnected', {})
+    this.removeAllListeners()
+  }
+
+  // The carrier half (`SessionCarrier`): the device's MQTT.js client.
+
+  send(
+    topic: string,
+    payload: string | Uint8Array,
+    qos: Qos,
+    _options: CarrierSendOptions,
+    resolve: () => void,
+    reject: (error: LinkkitError) => void,
+  ): void {
+    if (!this.connected) {
+      reject(this.refusal(topic))
+      return
+    }
+    this.#client.publish(topic, payload as string | Buffer, { qos }, (error) => {
+      if (error) reject(mqttClientError(error))
+      else resolve()
+    })
+  }
+
+  ensureReplyRoute(replyTopic: string): Promise<void> | undefined {
+    // The post replies are subscribed at connect; any other reply (a firmware query's) is asked for.
+    if (replyTopic.endsWith('/thing/event/property/post_reply')) return undefined
+    return this.#subscribe(replyTopic, 1)
+  }
+
+  refusal(topic: string): LinkkitError {
+    return new LinkkitError('ERR_NOT_CONNECTED', 'the simulated device is offline', { topic })
+  }
+
+  report(error: LinkkitError): void {
+    this.#settings.report(error)
+  }
+
+  #subscribe(filter: string, qos: Qos): Promise<void> {
+    if (!this.connected) return Promise.reject(this.refusal(filter))
+    return new Promise((resolve, reject) => {
+      this.#client.subscribe(filter, { qos }, (error, granted) => {
+        if (error) reject(mqttClientError(error))
+        else if (granted?.some((g) => g.qos === 128))
+          reject(new LinkkitError('ERR_SUBSCRIBE_FAILED', `${filter} was refused`, { topic: filter }))
+        else resolve()
+      })
+    })
   }
 }

@@ -1,4 +1,4 @@
-import type { ThingParam, TslSpec } from '@linkkit/sdk'
+import type { ThingParam, TslSpec } from '@linkkit/thing-model'
 
 /** A source of numbers in [0, 1); tests pass a seeded one. */
 export type Random = () => number
