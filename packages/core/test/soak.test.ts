@@ -30,11 +30,7 @@ describe('1,000 QoS1 posts across 5 broker restarts', () => {
   it.skipIf(!bin && !mosquittoRequired)(
     'on Mosquitto, restarted as a process',
     async () => {
-      if (!bin)
-        throw new Error(
-          'mosquitto is required here (CI) but was not found; install it with apt-get install mosquitto',
-        )
-      const mosq = await MosquittoProcess.start(bin)
+      const mosq = await MosquittoProcess.startRequired(bin)
       const received: number[] = []
       const cloud = await mqtt.connectAsync(mosq.url, {
         clientId: 'soak-cloud',

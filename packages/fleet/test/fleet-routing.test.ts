@@ -155,11 +155,7 @@ describe('a fleet routes each message to its own device', () => {
   it.skipIf(!bin && !mosquittoRequired)(
     'through Mosquitto: the same',
     async () => {
-      if (!bin)
-        throw new Error(
-          'mosquitto is required here (CI) but was not found; install it with apt-get install mosquitto',
-        )
-      const mosq = await MosquittoProcess.start(bin)
+      const mosq = await MosquittoProcess.startRequired(bin)
       try {
         await routing(mosq.url)
       } finally {

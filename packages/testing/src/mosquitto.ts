@@ -40,6 +40,18 @@ export class MosquittoProcess {
   constructor(readonly bin: string) {}
 
   /** Starts a private Mosquitto; `configure` may add config lines (it gets the private folder). */
+  /**
+   * Starts Mosquitto in a test that runs only when it is installed or required (`mosquittoRequired`):
+   * a missing binary there fails the test with how to install it.
+   */
+  static startRequired(bin: string | undefined): Promise<MosquittoProcess> {
+    if (!bin)
+      throw new Error(
+        'mosquitto is required here (CI) but was not found; install it with apt-get install mosquitto',
+      )
+    return MosquittoProcess.start(bin)
+  }
+
   static async start(
     bin: string,
     configure: (dir: string) => string[] = () => ['allow_anonymous true'],

@@ -9,11 +9,7 @@ describe('ThingClient through Mosquitto with the cloud stand-in', () => {
   it.skipIf(!bin && !mosquittoRequired)(
     'posts properties, takes a property set and answers services',
     async () => {
-      if (!bin)
-        throw new Error(
-          'mosquitto is required here (CI) but was not found; install it with apt-get install mosquitto',
-        )
-      const mosq = await MosquittoProcess.start(bin)
+      const mosq = await MosquittoProcess.startRequired(bin)
       try {
         await using rig = await startRig({ thingModel: lamp }, { clientIdExtensions: { ext: '1' } }, mosq.url)
         const reply = await rig.client.postProperties({ Brightness: 55, LightSwitch: 1 })
