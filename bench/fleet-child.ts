@@ -2,8 +2,8 @@
 // MQTT.js clients with the MQTT.js options a fleet device's client gets (core's deviceMqttOptions:
 // the same signed CONNECT, no MQTT.js reconnect or resubscribe) and subscribes the 4 filters a fleet
 // device subscribes (fleetDeviceFilters, QoS 1, one SUBSCRIBE), then stays idle; `fleet` runs
-// simulateFleet with N devices. Both read memory the same way: after a full GC
-// (--expose-gc), minus what the process held before the first connect. Prints one JSON line of
+// simulateFleet with N devices. Both read memory the same way: once a full GC (--expose-gc) has
+// settled (below), minus what the process held before the first connect. Prints one JSON line of
 // figures. LINKKIT_FLEET_HEAPSNAPSHOT=<dir> also writes a heap snapshot of each side there.
 import { PerformanceObserver } from 'node:perf_hooks'
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
@@ -20,9 +20,18 @@ const triples = Array.from({ length: n }, (_, i) => ({
   deviceName: `bench-${i}`,
   deviceSecret: `bench-secret-${i}`.padEnd(32, 'x'),
 }))
+// A full GC, then another each second until RSS holds still (within 1 MiB, at most 8 rounds): V8
+// hands freed pages back on background threads after a GC, and a read one second after the first
+// counted 2–4 KiB a device of pages about to go, on either side, in some runs and not in others.
 const settle = async () => {
-  global.gc?.()
-  await new Promise((resolve) => setTimeout(resolve, 1000))
+  let last = Number.POSITIVE_INFINITY
+  for (let round = 0; round < 8; round++) {
+    global.gc?.()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const rss = process.memoryUsage().rss
+    if (Math.abs(last - rss) < 1 << 20) break
+    last = rss
+  }
   global.gc?.()
 }
 const spaces = () =>

@@ -8,6 +8,7 @@ import {
   toLinkkitError,
 } from '@linkkit/core'
 import type { connect, IClientSubscribeOptions, ISubscriptionGrant, MqttClient } from 'mqtt'
+import { quietLog } from './mqtt-log.js'
 import type { SimDevice } from './sim-device.js'
 
 /** What the links tell their fleet. */
@@ -33,6 +34,8 @@ export interface LinkSettings {
   url: string
   tls: TlsOptions | undefined
   keepaliveSeconds: number
+  /** Whether MQTT.js's client logging is on (`mqttLogEnabled()`); while it is off a client gets `quietLog`. */
+  mqttLog: () => boolean
 }
 
 /**
@@ -93,15 +96,14 @@ export class DeviceLinks {
     const s = this.#settings
     let client: MqttClient
     try {
-      client = s.connect(
-        s.url,
-        deviceMqttOptions({
-          ...sim.triple,
-          brokerUrl: s.url,
-          keepaliveSeconds: s.keepaliveSeconds,
-          ...(s.tls ? { tls: s.tls } : {}),
-        }),
-      )
+      const options = deviceMqttOptions({
+        ...sim.triple,
+        brokerUrl: s.url,
+        keepaliveSeconds: s.keepaliveSeconds,
+        ...(s.tls ? { tls: s.tls } : {}),
+      })
+      if (!s.mqttLog()) options.log = quietLog
+      client = s.connect(s.url, options)
     } catch (error) {
       this.#host.connectFailed(sim, toLinkkitError(error, 'ERR_CONNECTION'))
       return
