@@ -8,6 +8,7 @@ import {
   toLinkkitError,
 } from '@linkkit/core'
 import type { connect, IClientSubscribeOptions, ISubscriptionGrant, MqttClient } from 'mqtt'
+import { type BrokerEndpoint, brokerEndpoint, fleetClientOptions } from './client-options.js'
 import { quietLog } from './mqtt-log.js'
 import type { SimDevice } from './sim-device.js'
 
@@ -65,6 +66,7 @@ const INFORM: { qos: 1 } = { qos: 1 }
 export class DeviceLinks {
   readonly #settings: LinkSettings
   readonly #host: LinkHost
+  readonly #endpoint: BrokerEndpoint | undefined
   readonly #byClient = new Map<MqttClient, SimDevice>()
   readonly #onConnect: (this: MqttClient) => void
   readonly #onClose: (this: MqttClient) => void
@@ -74,6 +76,7 @@ export class DeviceLinks {
   constructor(settings: LinkSettings, host: LinkHost) {
     this.#settings = settings
     this.#host = host
+    this.#endpoint = brokerEndpoint(settings.url)
     const links = this
     this.#onConnect = function (this: MqttClient) {
       links.#connected(this)
@@ -96,14 +99,18 @@ export class DeviceLinks {
     const s = this.#settings
     let client: MqttClient
     try {
-      const options = deviceMqttOptions({
+      const device = deviceMqttOptions({
         ...sim.triple,
         brokerUrl: s.url,
         keepaliveSeconds: s.keepaliveSeconds,
         ...(s.tls ? { tls: s.tls } : {}),
       })
-      if (!s.mqttLog()) options.log = quietLog
-      client = s.connect(s.url, options)
+      const log = s.mqttLog() ? undefined : quietLog
+      const endpoint = this.#endpoint
+      client =
+        endpoint === undefined
+          ? s.connect(s.url, { ...device, log })
+          : s.connect(fleetClientOptions(device, endpoint, log))
     } catch (error) {
       this.#host.connectFailed(sim, toLinkkitError(error, 'ERR_CONNECTION'))
       return
