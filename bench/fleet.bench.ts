@@ -17,7 +17,12 @@ interface Side {
   failed?: number
 }
 
-async function side(mode: 'raw' | 'fleet', url: string, n: number, intervalMs: number): Promise<Side> {
+async function side(
+  mode: 'raw' | 'raw-tuned' | 'fleet',
+  url: string,
+  n: number,
+  intervalMs: number,
+): Promise<Side> {
   const child = new URL('./fleet-child.ts', import.meta.url).pathname
   const { stdout } = await run(
     process.execPath,
@@ -55,7 +60,7 @@ async function side(mode: 'raw' | 'fleet', url: string, n: number, intervalMs: n
  * CONNECT, keepalive, no MQTT.js reconnect or resubscribe) and subscribes exactly the fleet device's
  * filters (`fleetDeviceFilters`, 4 in one SUBSCRIBE at QoS 1); the raw clients then stay idle while
  * the fleet posts. LINKKIT_FLEET_VERBOSE=1 also prints both sides' figures with their heap spaces
- * to stderr.
+ * to stderr; LINKKIT_FLEET_RAW=tuned gives the raw clients the fleet's own MQTT.js settings.
  */
 export async function fleetBench(): Promise<string[]> {
   const n = Number(process.env.LINKKIT_FLEET_N ?? 10_000)
@@ -67,14 +72,16 @@ export async function fleetBench(): Promise<string[]> {
     deviceSecret: `bench-secret-${i}`.padEnd(32, 'x'),
   }))
   const products = [{ productKey: 'a1FleetBench', thingModel: LAMP_TSL }]
+  // LINKKIT_FLEET_RAW=tuned: raw clients given the fleet's own MQTT.js settings (bench/fleet-child.ts).
+  const rawMode = process.env.LINKKIT_FLEET_RAW === 'tuned' ? 'raw-tuned' : 'raw'
   const measure = async (mode: 'raw' | 'fleet') => {
     await using emu = await startEmulatorProcess({ devices, products })
-    return await side(mode, emu.url, n, intervalMs)
+    return await side(mode === 'raw' ? rawMode : mode, emu.url, n, intervalMs)
   }
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
   const lines = [
-    `fleet of ${n} devices against raw MQTT.js clients, ${rounds} rounds (each side in its own process with a fresh emulator; both 100 connects in flight; the fleet posts each device every ${intervalMs} ms, offered ${((n * 1000) / intervalMs).toFixed(0)}/s)`,
+    `fleet of ${n} devices against ${rawMode === 'raw' ? 'raw MQTT.js clients' : "raw MQTT.js clients given the fleet's MQTT.js settings (LINKKIT_FLEET_RAW=tuned)"}, ${rounds} rounds (each side in its own process with a fresh emulator; both 100 connects in flight; the fleet posts each device every ${intervalMs} ms, offered ${((n * 1000) / intervalMs).toFixed(0)}/s)`,
   ]
   const ratios = { rss: [] as number[], heap: [] as number[] }
   const connect = { fleet: [] as number[], raw: [] as number[] }
