@@ -1,16 +1,19 @@
-// One side of the fleet bench, in a process of its own so its RSS is its own: `raw` connects N
+// One side of the fleet bench, in a process of its own so its RSS is its own: `raw` (and
+// `raw-tuned`, below) connects N
 // MQTT.js clients with the MQTT.js options a fleet device's client gets (core's deviceMqttOptions:
 // the same signed CONNECT, no MQTT.js reconnect or resubscribe) and subscribes the 4 filters a fleet
 // device subscribes (fleetDeviceFilters, QoS 1, one SUBSCRIBE), then stays idle; `fleet` runs
-// simulateFleet with N devices. Both read memory the same way: after a full GC
-// (--expose-gc), minus what the process held before the first connect. Prints one JSON line of
+// simulateFleet with N devices. Both read memory the same way: once a full GC (--expose-gc) has
+// settled (below), minus what the process held before the first connect. Prints one JSON line of
 // figures. LINKKIT_FLEET_HEAPSNAPSHOT=<dir> also writes a heap snapshot of each side there.
 import { PerformanceObserver } from 'node:perf_hooks'
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { deviceMqttOptions } from '@linkkit/core'
 import { simulateFleet } from '@linkkit/fleet'
 import mqtt, { type MqttClient } from 'mqtt'
+import { brokerEndpoint, fleetClientOptions } from '../packages/fleet/src/client-options.js'
 import { fleetDeviceFilters } from '../packages/fleet/src/device-links.js'
+import { quietLog } from '../packages/fleet/src/mqtt-log.js'
 
 const [mode = 'fleet', url = '', count = '1000', tsl = '', intervalMs = '10000'] = process.argv.slice(2)
 const n = Number(count)
@@ -20,10 +23,30 @@ const triples = Array.from({ length: n }, (_, i) => ({
   deviceName: `bench-${i}`,
   deviceSecret: `bench-secret-${i}`.padEnd(32, 'x'),
 }))
+// A full GC, then another each second until RSS holds still (within 1 MiB, at most 8 rounds): V8
+// hands freed pages back on background threads after a GC, and a read one second after the first
+// counted 2–4 KiB a device of pages about to go, on either side, in some runs and not in others.
 const settle = async () => {
+  let last = Number.POSITIVE_INFINITY
+  for (let round = 0; round < 8; round++) {
+    global.gc?.()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const rss = process.memoryUsage().rss
+    if (Math.abs(last - rss) < 1 << 20) break
+    last = rss
+  }
   global.gc?.()
-  await new Promise((resolve) => setTimeout(resolve, 1000))
-  global.gc?.()
+  touchYoung()
+}
+// Cycles the young generation (64 MiB of objects that die at once: at least two scavenges, so both
+// semi-spaces are touched) right before RSS is read, at the baseline and at the figure alike: its
+// 32 MiB are then resident at both reads and cancel out. Left alone, how much of them is resident
+// at each read depends on what the process allocated since its last GC, up to 3.2 KiB a device at
+// N = 10000, on either side.
+function touchYoung(): void {
+  let sink = 0
+  for (let i = 0; i < 1 << 16; i++) sink += new Array(128).fill(i).length
+  if (sink === 0) console.log('unreachable')
 }
 const spaces = () =>
   Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, [s.space_used_size, s.space_size]]))
@@ -78,13 +101,20 @@ const peak = () => {
     : { peakOldSpacePerDevice: (peakOld - (spacesBefore.old_space?.[1] ?? 0)) / n, gcs }
 }
 const t0 = performance.now()
-if (mode === 'raw') {
+if (mode === 'raw' || mode === 'raw-tuned') {
+  // raw-tuned: the same clients given the fleet's own two MQTT.js settings (the options object
+  // MQTT.js keeps as it is, and the quiet logger), to show what is left of the fleet's design.
+  const endpoint = brokerEndpoint(url)
+  const options = (d: (typeof triples)[number]) => {
+    const device = deviceMqttOptions({ ...d, brokerUrl: url })
+    return mode === 'raw-tuned' && endpoint ? fleetClientOptions(device, endpoint, quietLog) : device
+  }
   const clients: MqttClient[] = []
   let next = 0
   const worker = async () => {
     while (next < n) {
       const d = triples[next++]!
-      const c = mqtt.connect(url, deviceMqttOptions({ ...d, brokerUrl: url }))
+      const c = mode === 'raw-tuned' ? mqtt.connect(options(d)) : mqtt.connect(url, options(d))
       await new Promise((resolve, reject) => {
         c.once('connect', resolve)
         c.once('error', reject)

@@ -8,6 +8,8 @@ import {
   toLinkkitError,
 } from '@linkkit/core'
 import type { connect, IClientSubscribeOptions, ISubscriptionGrant, MqttClient } from 'mqtt'
+import { type BrokerEndpoint, brokerEndpoint, fleetClientOptions } from './client-options.js'
+import { quietLog } from './mqtt-log.js'
 import type { SimDevice } from './sim-device.js'
 
 /** What the links tell their fleet. */
@@ -33,6 +35,8 @@ export interface LinkSettings {
   url: string
   tls: TlsOptions | undefined
   keepaliveSeconds: number
+  /** Whether MQTT.js's client logging is on (`mqttLogEnabled()`); while it is off a client gets `quietLog`. */
+  mqttLog: () => boolean
 }
 
 /**
@@ -62,6 +66,7 @@ const INFORM: { qos: 1 } = { qos: 1 }
 export class DeviceLinks {
   readonly #settings: LinkSettings
   readonly #host: LinkHost
+  readonly #endpoint: BrokerEndpoint | undefined
   readonly #byClient = new Map<MqttClient, SimDevice>()
   readonly #onConnect: (this: MqttClient) => void
   readonly #onClose: (this: MqttClient) => void
@@ -71,6 +76,7 @@ export class DeviceLinks {
   constructor(settings: LinkSettings, host: LinkHost) {
     this.#settings = settings
     this.#host = host
+    this.#endpoint = brokerEndpoint(settings.url)
     const links = this
     this.#onConnect = function (this: MqttClient) {
       links.#connected(this)
@@ -93,15 +99,18 @@ export class DeviceLinks {
     const s = this.#settings
     let client: MqttClient
     try {
-      client = s.connect(
-        s.url,
-        deviceMqttOptions({
-          ...sim.triple,
-          brokerUrl: s.url,
-          keepaliveSeconds: s.keepaliveSeconds,
-          ...(s.tls ? { tls: s.tls } : {}),
-        }),
-      )
+      const device = deviceMqttOptions({
+        ...sim.triple,
+        brokerUrl: s.url,
+        keepaliveSeconds: s.keepaliveSeconds,
+        ...(s.tls ? { tls: s.tls } : {}),
+      })
+      const log = s.mqttLog() ? undefined : quietLog
+      const endpoint = this.#endpoint
+      client =
+        endpoint === undefined
+          ? s.connect(s.url, { ...device, log })
+          : s.connect(fleetClientOptions(device, endpoint, log))
     } catch (error) {
       this.#host.connectFailed(sim, toLinkkitError(error, 'ERR_CONNECTION'))
       return

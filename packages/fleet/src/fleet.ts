@@ -13,6 +13,7 @@ import { type OtaHost, stopUpgrade } from './fleet-ota.js'
 import { FleetThing } from './fleet-thing.js'
 import { type DeviceView, deviceView, metricsOf } from './fleet-view.js'
 import { Counters, type FleetMetrics } from './metrics.js'
+import { mqttLogEnabled } from './mqtt-log.js'
 import {
   type FleetChurnOptions,
   type FleetOptions,
@@ -62,6 +63,7 @@ export class Fleet implements AsyncDisposable {
     triples: readonly DeviceTriple[],
     model: ThingModel | undefined,
     connect: LinkSettings['connect'],
+    mqttLog: LinkSettings['mqttLog'],
   ) {
     this.#o = o
     this.#churnOptions = o.churn
@@ -77,7 +79,7 @@ export class Fleet implements AsyncDisposable {
     this.#queue = new ConnectQueue(o.connectConcurrency, o.connectsPerSecond, (sim) => this.#connect(sim))
     this.#thing = new FleetThing(model, this.#counters, this.#random, o.requestTimeoutMs)
     this.#links = new DeviceLinks(
-      { ...o, connect },
+      { ...o, connect, mqttLog },
       {
         online: (sim) => this.#online(sim),
         connectFailed: (sim, error) => this.#connectFailed(sim, error),
@@ -107,7 +109,7 @@ export class Fleet implements AsyncDisposable {
     const triples = await fleetTriples(options)
     const model = options.thingModel === undefined ? undefined : await loadThingModel(options.thingModel)
     const { connect } = await import('mqtt')
-    const fleet = new Fleet(o, triples, model, connect)
+    const fleet = new Fleet(o, triples, model, connect, mqttLogEnabled())
     for (const sim of fleet.#sims) fleet.#queue.push(sim)
     fleet.#scheduler.start()
     fleet.#scheduler.tick()

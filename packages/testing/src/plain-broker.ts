@@ -1,9 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
 import { Aedes } from 'aedes'
+import { TLS_CERT, TLS_KEY } from './tls.js'
 
 /**
  * A bare aedes broker on loopback that can be stopped and started again on the same port, for
- * session tests that do not need the platform emulator's authentication.
+ * session tests that do not need the platform emulator's authentication. With `{ tls: true }` it
+ * listens behind TLS with the self-signed `TLS_CERT` for 127.0.0.1 (an `mqtts://` URL).
  */
 export class PlainBroker {
   port = 0
@@ -17,9 +20,14 @@ export class PlainBroker {
   #refuse: ((filter: string) => boolean) | undefined
   #server: Server | undefined
   #sockets = new Set<Socket>()
+  readonly #tls: boolean
 
-  static async start(): Promise<PlainBroker> {
-    const b = new PlainBroker()
+  constructor(options: { tls?: boolean } = {}) {
+    this.#tls = options.tls === true
+  }
+
+  static async start(options: { tls?: boolean } = {}): Promise<PlainBroker> {
+    const b = new PlainBroker(options)
     await b.start()
     return b
   }
@@ -38,7 +46,7 @@ export class PlainBroker {
   }
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`
+    return `${this.#tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`
   }
 
   async start(): Promise<void> {
@@ -67,11 +75,14 @@ export class PlainBroker {
     broker.on('subscribe', (subs, client) => {
       for (const sub of subs) this.subscribed.push({ topic: sub.topic, qos: sub.qos, clientId: client.id })
     })
-    const server = createServer((socket) => {
+    const handle = (socket: Socket) => {
       this.#sockets.add(socket)
       socket.on('close', () => this.#sockets.delete(socket))
       broker.handle(socket)
-    })
+    }
+    const server: Server = this.#tls
+      ? createTlsServer({ cert: TLS_CERT, key: TLS_KEY }, handle)
+      : createServer(handle)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(this.port, '127.0.0.1', () => resolve())
